@@ -1,0 +1,229 @@
+"""The storage contract: what a replica may ask of its disk.
+
+A replica persists three things, and only through this interface:
+
+* its **write-ahead log** (:class:`Wal`): an ordered run of
+  :class:`LogEntry` records, each the (view, op number, payload) of one
+  sequenced command. The payload is opaque bytes to storage (the book's
+  command codec produces it).
+* its **metadata** (:class:`Metadata`): the view it has joined, its vote, its
+  commit number, who it is and which cluster it belongs to. Written
+  atomically: after a crash it is the old value or the new one, never a mix.
+* its latest **snapshot** (:class:`Snapshot`): the state machine's bytes as of
+  op ``op``; the log prefix up to ``op`` can then be compacted away.
+
+Durability is explicit. :meth:`Wal.append` only buffers; nothing appended is
+durable until :meth:`Wal.sync` returns. A crash (``Store.crash``) keeps what
+was synced and loses the rest (optionally keeping a torn prefix of the
+unsynced bytes, which recovery then detects and truncates). This is the same
+for the real :class:`~clobkit.storage.FileStore` and the simulated
+:class:`~clobkit.storage.MemoryStore`, which is what lets the simulator crash
+a node that writes real files.
+
+The sync policy decides what :meth:`Wal.sync` costs and promises:
+
+``"always"``
+    one fsync per record appended since the last sync (the cost of syncing
+    every record on its own);
+``"group"``
+    one fsync for everything appended since the last sync (group commit);
+``"never"``
+    *unsafe teaching switch*: ``sync()`` returns as if the data were durable,
+    but it is not, so a crash after an acknowledgement loses acknowledged
+    entries (scenario S8, PySyncObj issue #84).
+
+In every policy a caller acknowledges an entry only after ``sync()``
+returned with that entry counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "SyncPolicy",
+    "SYNC_POLICIES",
+    "LogEntry",
+    "Metadata",
+    "Snapshot",
+    "SyncInfo",
+    "RecoveryReport",
+    "Wal",
+    "Store",
+]
+
+SyncPolicy = Literal["always", "group", "never"]
+SYNC_POLICIES: tuple[SyncPolicy, ...] = ("always", "group", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One sequenced command as it sits in the log.
+
+    ``view`` is the view (epoch) whose primary assigned ``op``; entries are
+    identified by ``(view, op)``. ``payload`` is the encoded command, opaque
+    to storage.
+    """
+
+    view: int
+    op: int
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """The small durable record a replica rewrites atomically.
+
+    ``view`` is the highest view the replica has joined (fencing: it rejects
+    messages from lower views); ``last_normal_view`` the last view in which it
+    was in normal status; ``vote`` the replica it supports in ``view`` (or
+    ``None``); ``commit_number`` the highest op it knows is committed.
+    """
+
+    cluster_id: str
+    replica_id: int
+    view: int = 0
+    last_normal_view: int = 0
+    vote: int | None = None
+    commit_number: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state machine's state (``data``) as of op ``op`` in view ``view``."""
+
+    op: int
+    view: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SyncInfo:
+    """What one :meth:`Wal.sync` did.
+
+    ``records`` entries became durable using ``fsyncs`` fsync calls;
+    ``latency_us`` is the *simulated* cost in microseconds (from the store's
+    configured latencies, never from the wall clock, so simulations stay
+    deterministic); ``durable`` is ``False`` only under the ``"never"`` policy.
+    """
+
+    records: int
+    fsyncs: int
+    latency_us: int
+    durable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    """What opening a log found.
+
+    ``records_ok`` valid records were read; a torn tail of ``bytes_truncated``
+    bytes was cut off (``torn_tail``); ``corrupt`` lists op ranges
+    ``(first, last)`` whose records failed their checksum before the tail.
+    Corrupt entries are never applied and never silently dropped: the replica
+    asks a peer for them (:meth:`Wal.repair`).
+    """
+
+    records_ok: int = 0
+    bytes_truncated: int = 0
+    torn_tail: bool = False
+    corrupt: tuple[tuple[int, int], ...] = field(default_factory=tuple)
+    first_op: int = 1
+    last_op: int = 0
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing was truncated and nothing is corrupt."""
+        return not self.torn_tail and not self.corrupt and self.bytes_truncated == 0
+
+
+@runtime_checkable
+class Wal(Protocol):
+    """A write-ahead log of :class:`LogEntry` records, ops contiguous.
+
+    ``first_op`` is the first op still held (1, or one past a compacted
+    prefix); ``last_op`` the last appended (durable or not; ``first_op - 1``
+    when empty); ``synced_op`` the last one that is durable.
+    """
+
+    @property
+    def first_op(self) -> int: ...
+
+    @property
+    def last_op(self) -> int: ...
+
+    @property
+    def synced_op(self) -> int: ...
+
+    @property
+    def recovery(self) -> RecoveryReport: ...
+
+    def append(self, entry: LogEntry) -> None:
+        """Buffer ``entry``; its op must be ``last_op + 1``. Not durable yet."""
+        ...
+
+    def sync(self) -> SyncInfo:
+        """Make every appended entry durable (per the sync policy)."""
+        ...
+
+    def get(self, op: int) -> LogEntry:
+        """The entry at ``op``; raises ``CorruptEntry`` for a corrupt one."""
+        ...
+
+    def entries(self, start_op: int | None = None, end_op: int | None = None) -> Iterator[LogEntry]:
+        """Entries with ``start_op <= op <= end_op`` in order (defaults: all)."""
+        ...
+
+    def corrupt_ops(self) -> list[int]:
+        """Ops currently known corrupt (awaiting repair), ascending."""
+        ...
+
+    def truncate_after(self, op: int) -> None:
+        """Drop every entry with op > ``op``, durably (a divergent suffix)."""
+        ...
+
+    def compact_through(self, op: int) -> None:
+        """Drop every entry with op <= ``op`` (covered by a snapshot)."""
+        ...
+
+    def repair(self, entry: LogEntry) -> None:
+        """Replace the corrupt entry at ``entry.op`` with a good copy, durably."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Everything one replica keeps on its disk."""
+
+    @property
+    def wal(self) -> Wal: ...
+
+    @property
+    def sync_policy(self) -> SyncPolicy: ...
+
+    def load_metadata(self) -> Metadata | None:
+        """The last metadata saved, or ``None`` on a fresh disk."""
+        ...
+
+    def save_metadata(self, meta: Metadata) -> SyncInfo:
+        """Write ``meta`` atomically and durably (temp, fsync, rename, fsync dir)."""
+        ...
+
+    def save_snapshot(self, snapshot: Snapshot) -> SyncInfo:
+        """Write ``snapshot`` atomically and durably, replacing the previous one."""
+        ...
+
+    def load_snapshot(self) -> Snapshot | None:
+        """The last snapshot saved, or ``None``."""
+        ...
+
+    def crash(self, torn_bytes: int | None = None) -> None:
+        """Simulate power loss: drop unsynced data (keep ``torn_bytes`` of it
+        as a torn tail if given) and close. Reopen to recover."""
+        ...
+
+    def close(self) -> None:
+        """Close cleanly (unsynced data is still lost, as in a crash)."""
+        ...

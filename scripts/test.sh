@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up the test environment and run the whole suite: lint, types, unit,
+# property, doctests, notebooks. Exits non-zero on any failure, including
+# "pytest collected no tests" (exit code 5).
+#
+# Extra arguments go to pytest, e.g. `make test ARGS="-k book -x"`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/venv.sh test
+bash scripts/system-deps.sh
+
+py=.venv/bin/python
+
+echo "==> ruff format --check"
+"$py" -m ruff format --check .
+echo "==> ruff check"
+"$py" -m ruff check .
+echo "==> mypy (strict on clobkit/book, clobkit/storage, clobkit/replication)"
+"$py" -m mypy
+
+echo "==> pytest"
+set +e
+"$py" -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$status"

@@ -53,5 +53,5 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from clobkit.book import Cancel, Exchange, MarketSpec, Modify, OrderBook, Place
-    from clobkit.storage import FileStore, MemoryStore
+    from clobkit.book import Cancel, Exchange, MarketSpec, Modify, OrderBook, Place  # noqa: F401
+    from clobkit.storage import FileStore, MemoryStore  # noqa: F401

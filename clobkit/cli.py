@@ -62,7 +62,8 @@ def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     _say(out)
     _say(
         out,
-        f"Best bid {book.best_bid()}, best ask {book.best_ask()} (ticks); digest {book.digest()[:16]}",
+        f"Best bid {book.best_bid()}, best ask {book.best_ask()} (ticks); "
+        f"digest {book.digest()[:16]}",
     )
     return 0
 

@@ -17,7 +17,10 @@ HEAVY = ("pandas", "plotly", "ipywidgets", "numpy")
 
 
 def _loaded_after(code: str) -> list[str]:
-    probe = f"import sys\n{code}\nimport json\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    probe = (
+        f"import sys\n{code}\nimport json\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
     ).stdout

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "SyncPolicy",
@@ -137,6 +137,47 @@ class RecoveryReport:
     def clean(self) -> bool:
         """True when nothing was truncated and nothing is corrupt."""
         return not self.torn_tail and not self.corrupt and self.bytes_truncated == 0
+
+    def rows(self) -> list[tuple[str, int, int, int, int]]:
+        """``(kind, first_op, last_op, ops, bytes)`` rows: log, torn tail, each corrupt range.
+
+        >>> RecoveryReport(records_ok=4, corrupt=((3, 3),), last_op=5).rows()
+        [('log', 1, 5, 5, 0), ('corrupt', 3, 3, 1, 0)]
+        """
+        rows = [("log", self.first_op, self.last_op, self.last_op - self.first_op + 1, 0)]
+        if self.torn_tail:
+            rows.append(
+                (
+                    "torn tail (truncated)",
+                    self.last_op + 1,
+                    self.last_op + 1,
+                    0,
+                    self.bytes_truncated,
+                )
+            )
+        rows.extend(("corrupt", a, b, b - a + 1, 0) for a, b in self.corrupt)
+        return rows
+
+    def to_frame(self) -> Any:
+        """The report as a small pandas DataFrame (columns kind, first_op, last_op, ops, bytes)."""
+        import pandas as pd  # lazy: import clobkit stays light
+
+        return pd.DataFrame(self.rows(), columns=["kind", "first_op", "last_op", "ops", "bytes"])
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = escape(
+            f"RecoveryReport: {self.records_ok} records ok" + ("" if self.clean else " (not clean)")
+        )
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+            for row in self.rows()
+        )
+        return (
+            f"<table><caption>{head}</caption><tr><th>kind</th><th>first_op</th>"
+            f"<th>last_op</th><th>ops</th><th>bytes</th></tr>{cells}</table>"
+        )
 
 
 @runtime_checkable

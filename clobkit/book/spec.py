@@ -99,7 +99,9 @@ class MarketSpec:
         setattr_(self, "max_ticks", MAX_UNITS)
         low = 1 if self.min_price is None else self.price_to_ticks(self.min_price, "min_price")
         high = (
-            MAX_UNITS if self.max_price is None else self.price_to_ticks(self.max_price, "max_price")
+            MAX_UNITS
+            if self.max_price is None
+            else self.price_to_ticks(self.max_price, "max_price")
         )
         if low > high:
             raise InvalidArgument(

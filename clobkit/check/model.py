@@ -127,7 +127,10 @@ class Model:
     into independent parts checked one by one (P-compositionality); ``equal(a, b)`` compares
     states (default ``==``); ``key(state)`` gives a compact hashable memo key (default: the
     state itself, which must then be hashable); ``describe_operation(op)`` and
-    ``describe_state(state)`` word the checker's explanations.
+    ``describe_state(state)`` word the checker's explanations; ``read_only(input)`` may say
+    that an input never changes any state (a read): the checker then places such an operation
+    as soon as it is legal instead of trying every position, which is sound only if the claim
+    holds in every state (it is double-checked: a step that changed the state is not forced).
 
     >>> counter = Model(init=lambda: 0, step=lambda s, inp, out: (True, s + 1), name="counter")
     >>> counter
@@ -142,12 +145,21 @@ class Model:
     describe_operation: Callable[[Operation], str] | None = None
     describe_state: Callable[[Any], str] | None = None
     name: str = field(default="model")
+    read_only: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         for attr in ("init", "step"):
             if not callable(getattr(self, attr)):
                 raise MalformedHistory(f"{attr} must be callable, got {getattr(self, attr)!r}")
-        for attr in ("partition", "equal", "key", "describe_operation", "describe_state"):
+        optional = (
+            "partition",
+            "equal",
+            "key",
+            "describe_operation",
+            "describe_state",
+            "read_only",
+        )
+        for attr in optional:
             value = getattr(self, attr)
             if value is not None and not callable(value):
                 raise MalformedHistory(f"{attr} must be callable or None, got {value!r}")
@@ -182,7 +194,9 @@ def _register_step(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
             return True, (inp[2] if state == inp[1] else state)
         swapped = state == inp[1]
         return out == swapped, (inp[2] if swapped else state)
-    raise MalformedHistory(f"register input must be ('w', v), ('r', None) or ('cas', old, new), got {inp!r}")
+    raise MalformedHistory(
+        f"register input must be ('w', v), ('r', None) or ('cas', old, new), got {inp!r}"
+    )
 
 
 def _register_describe(op: Operation) -> str:
@@ -192,7 +206,9 @@ def _register_describe(op: Operation) -> str:
         tail = " (outcome unknown)" if op.unknown else ""
         return f"write({op.input[1]!r}) by {who}{tail}"
     if kind == "r":
-        return f"read by {who}" + (" (outcome unknown)" if op.unknown else f" returned {op.output!r}")
+        return f"read by {who}" + (
+            " (outcome unknown)" if op.unknown else f" returned {op.output!r}"
+        )
     return _describe_operation_default(op)
 
 
@@ -213,6 +229,7 @@ def register_model(initial: Any = 0) -> Model:
         describe_operation=_register_describe,
         describe_state=lambda s: f"the register at {s!r}",
         name="register",
+        read_only=lambda inp: inp[0] == "r",
     )
 
 
@@ -269,4 +286,5 @@ def kv_model() -> Model:
         describe_operation=_kv_describe,
         describe_state=lambda s: f"the key at {s!r}",
         name="kv",
+        read_only=lambda inp: inp[0] == "get",
     )

@@ -15,7 +15,7 @@ WAL_FRAME_COLUMNS = ("op", "view", "length", "checksum_ok", "synced", "command")
 
 
 def wal_frame(wal: Any, describe: Callable[[bytes], str] | None = None) -> Any:
-    """A DataFrame with one row per op held by ``wal``. O(log length) (reads every record).
+    """A DataFrame with one row per op held by ``wal``; O(n): it reads every record.
 
     Columns: ``op`` (int64), ``view`` and ``length`` (nullable Int64: unknown
     for a record whose header is unreadable), ``checksum_ok`` (bool: False for

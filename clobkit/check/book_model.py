@@ -1,0 +1,392 @@
+"""The order book as a checker model: what one correct, unreplicated book would have answered.
+
+:func:`book_model` wraps :class:`clobkit.book.OrderBook` in the checker's
+:class:`~clobkit.check.model.Model` protocol so a history of client calls against a replicated
+cluster can be judged against a single sequential book. A state is an immutable pair
+``(key, snapshot bytes)``; a step restores the book from the bytes, applies the command at the
+next sequence number and snapshots it again. Histories are split by market (one part each).
+
+**The recorded format** (inputs and outputs are tuples of str/int/bool/None, so they are
+hashable and survive JSON lines; prices are ticks, quantities lots, as in ``clobkit.book``):
+
+========================================================  =======================================
+input                                                     output (``ok`` outcome)
+========================================================  =======================================
+``("place", market, user, side, price, qty[, order_type   write output (below)
+[, tif[, stp[, protection_price[, post_only[,
+order_id]]]]]])`` - trailing fields default to
+``"limit", "gtc", None, None, False, None``; ``price`` is
+``None`` for a market order
+``("cancel", market, user, order_id)``                    write output
+``("modify", market, user, order_id, price, qty)``        write output (``price``/``qty`` may be
+                                                          ``None``: unchanged)
+``("fills", market, user)`` (``user=None``: every fill)   tuple of fill rows, oldest first
+``("orders", market, user)`` (``user=None``: all)         tuple of order rows, bids best first,
+                                                          then asks, FIFO within a level
+``("depth", market, levels)``                             ``(bids, asks)``, each a tuple of
+                                                          ``(price, qty, order_count)``, best first
+========================================================  =======================================
+
+- write output: ``(accepted, reason, order_id, status, fills, resting_qty, cancelled_qty,
+  stp_cancelled)`` - the fields of :class:`~clobkit.book.ApplyResult` without ``seq`` and
+  ``ts_us``; ``fills`` is a tuple of fill rows, ``stp_cancelled`` a tuple of order ids.
+- fill row: ``(price, qty, taker_order_id, maker_order_id, taker_user, maker_user,
+  aggressor_side)`` - a :class:`~clobkit.book.Fill` without ``fill_id``, ``seq``, ``ts_us``
+  and ``market``.
+- order row: ``(order_id, user, side, price, qty, filled_qty, cancelled_qty, original_qty)`` -
+  an :class:`~clobkit.book.Order` without ``seq`` and ``ts_us``.
+
+Build them with :func:`command_input`, :func:`write_output`, :func:`fills_output`,
+:func:`orders_output` and :func:`depth_output` rather than by hand.
+
+**Order ids and sequence numbers.** In the replicated cluster a place without an explicit id
+gets the op number the primary assigned, which the model cannot predict. So the model takes the
+id from the recorded output and applies the place with that explicit id; sequence numbers and
+timestamps are assigned at linearization (``seq = ts_us = last_seq + 1``) and left out of every
+comparison (that is why rows drop them). A place whose outcome is unknown and that names no id
+gets a placeholder id (``PLACEHOLDER_ID_BASE`` plus a hash of the input); in reads the model
+then accepts any id where it has a placeholder. Known limit: a later *cancel or modify* of such
+an order by its real id cannot be matched, so a recorder that knows the id (a client order id,
+or the op number its session was told) should put it in the input's ``order_id`` field.
+
+**Memo key.** Two linearizations that place the same orders in a different order of
+independent steps give the same book except for ``seq``/``ts_us`` stamps, which no client
+compares; the key is therefore a BLAKE2b digest of the book *without* those stamps (live
+orders in priority order and the fill tape), so the checker merges such states. Steps are
+cached per ``(key, input, output)``.
+
+>>> from clobkit.book import MarketSpec
+>>> from clobkit.check import Operation, check_operations
+>>> m = book_model(MarketSpec("ACME"))
+>>> place = ("place", "ACME", "alice", "sell", 100, 5)
+>>> ops = [Operation("a", place, 0, (True, None, 7, "resting", (), 5, 0, ()), 10),
+...        Operation("b", ("orders", "ACME", None), 20,
+...                  ((7, "alice", "sell", 100, 5, 0, 0, 5),), 30)]
+>>> check_operations(m, ops).verdict
+'ok'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from clobkit.book import (
+    ApplyResult,
+    Cancel,
+    Command,
+    Fill,
+    MarketSpec,
+    Modify,
+    Order,
+    OrderBook,
+    Place,
+)
+from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operation
+from clobkit.errors import ClobError
+
+__all__ = [
+    "PLACEHOLDER_ID_BASE",
+    "book_model",
+    "command_input",
+    "depth_output",
+    "fill_row",
+    "fills_output",
+    "order_row",
+    "orders_output",
+    "write_output",
+]
+
+PLACEHOLDER_ID_BASE = 2**62
+"""Order ids at or above this are the model's stand-ins for ids it could not know."""
+
+WRITE_KINDS = ("place", "cancel", "modify")
+READ_KINDS = ("fills", "orders", "depth")
+_STEP_CACHE_MAX = 100_000  # entries; the cache is cleared when full (memory bound)
+
+
+# -- building the recorded form ---------------------------------------------
+
+
+def command_input(command: Command) -> tuple[Any, ...]:
+    """The history input for a book command (full form, every field).
+
+    >>> command_input(Cancel("ACME", "bob", 3))
+    ('cancel', 'ACME', 'bob', 3)
+    """
+    if isinstance(command, Place):
+        c = command
+        return (
+            "place", c.market, c.user, c.side, c.price, c.qty, c.order_type, c.tif, c.stp,
+            c.protection_price, c.post_only, c.order_id,
+        )  # fmt: skip
+    if isinstance(command, Cancel):
+        return ("cancel", command.market, command.user, command.order_id)
+    if isinstance(command, Modify):
+        c2 = command
+        return ("modify", c2.market, c2.user, c2.order_id, c2.price, c2.qty)
+    raise MalformedHistory(f"command must be Place, Cancel or Modify, got {command!r}")
+
+
+def fill_row(fill: Fill) -> tuple[Any, ...]:
+    """A fill as the model compares it: no ``fill_id``, ``seq``, ``ts_us`` or market."""
+    return (
+        fill.price, fill.qty, fill.taker_order_id, fill.maker_order_id, fill.taker_user,
+        fill.maker_user, fill.aggressor_side,
+    )  # fmt: skip
+
+
+def order_row(order: Order) -> tuple[Any, ...]:
+    """A live order as the model compares it: no ``seq`` or ``ts_us``."""
+    o = order
+    return (
+        o.order_id,
+        o.user,
+        o.side,
+        o.price,
+        o.qty,
+        o.filled_qty,
+        o.cancelled_qty,
+        o.original_qty,
+    )
+
+
+def write_output(result: ApplyResult) -> tuple[Any, ...]:
+    """The history output of an accepted or rejected write (an ``ApplyResult``).
+
+    >>> from clobkit.book import MarketSpec, OrderBook
+    >>> book = OrderBook(MarketSpec("ACME"))
+    >>> write_output(book.apply(Place("ACME", "a", "buy", 100, 2), seq=1, ts_us=1))
+    (True, None, 1, 'resting', (), 2, 0, ())
+    """
+    r = result
+    return (
+        r.accepted, r.reason, r.order_id, r.status, tuple(fill_row(f) for f in r.fills),
+        r.resting_qty, r.cancelled_qty, tuple(r.stp_cancelled),
+    )  # fmt: skip
+
+
+def fills_output(fills: Iterable[Fill]) -> tuple[tuple[Any, ...], ...]:
+    """The history output of a fills read."""
+    return tuple(fill_row(f) for f in fills)
+
+
+def orders_output(orders: Iterable[Order]) -> tuple[tuple[Any, ...], ...]:
+    """The history output of a live-orders read (in the book's priority order)."""
+    return tuple(order_row(o) for o in orders)
+
+
+def depth_output(depth: dict[str, list[tuple[int, int, int]]]) -> tuple[Any, ...]:
+    """The history output of a depth read: ``(bids, asks)`` from ``OrderBook.depth()``."""
+    return (tuple(map(tuple, depth["bids"])), tuple(map(tuple, depth["asks"])))
+
+
+# -- the model ----------------------------------------------------------------
+
+
+def _canonical_key(book: OrderBook) -> str:
+    """Digest of the book without seq/ts stamps (see the module docstring)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(orders_output(book.live_orders())).encode())
+    h.update(b"|")
+    h.update(repr(fills_output(book.fills())).encode())
+    return h.hexdigest()
+
+
+def _placeholder_id(inp: tuple[Any, ...]) -> int:
+    return PLACEHOLDER_ID_BASE + zlib.crc32(repr(inp).encode())
+
+
+def _loose_equal(model_value: Any, seen: Any) -> bool:
+    """``==``, except that a placeholder id in the model's value matches any int seen."""
+    if isinstance(model_value, int) and not isinstance(model_value, bool):
+        if model_value >= PLACEHOLDER_ID_BASE:
+            return isinstance(seen, int) and not isinstance(seen, bool)
+        return bool(model_value == seen)
+    if isinstance(model_value, tuple):
+        return (
+            isinstance(seen, tuple)
+            and len(seen) == len(model_value)
+            and all(_loose_equal(a, b) for a, b in zip(model_value, seen, strict=True))
+        )
+    return bool(model_value == seen)
+
+
+def _place_command(inp: tuple[Any, ...], out: Any) -> Place:
+    if not 6 <= len(inp) <= 12:
+        raise MalformedHistory(f"place input must have 6 to 12 fields, got {inp!r}")
+    fields = (*inp[1:], *(("limit", "gtc", None, None, False, None)[len(inp) - 6 :]))
+    market, user, side, price, qty, order_type, tif, stp, protect, post_only, order_id = fields
+    if order_id is None:
+        # The system chose the id (the primary's op number): take it from what the client saw.
+        seen = out[2] if isinstance(out, tuple) and len(out) == 8 else None
+        order_id = seen if isinstance(seen, int) and not isinstance(seen, bool) else None
+        if order_id is None:
+            order_id = _placeholder_id(inp)
+    return Place(
+        market, user, side, price, qty, order_type=order_type, tif=tif, order_id=order_id,
+        stp=stp, protection_price=protect, post_only=post_only,
+    )  # fmt: skip
+
+
+def _command(inp: tuple[Any, ...], out: Any) -> Command:
+    kind = inp[0]
+    try:
+        if kind == "place":
+            return _place_command(inp, out)
+        if kind == "cancel" and len(inp) == 4:
+            return Cancel(inp[1], inp[2], inp[3])
+        if kind == "modify" and len(inp) == 6:
+            return Modify(inp[1], inp[2], inp[3], price=inp[4], qty=inp[5])
+    except ClobError as exc:
+        raise MalformedHistory(f"bad {kind} input {inp!r}: {exc}") from None
+    raise MalformedHistory(f"bad {kind} input {inp!r}")
+
+
+def _normal_write(out: Any) -> Any:
+    """A write output with the id of a rejected command blanked (the system's auto id for a
+    rejected place is an op number the model cannot know, and nothing refers to it)."""
+    if isinstance(out, tuple) and len(out) == 8 and out[0] is False:
+        return (*out[:2], None, *out[3:])
+    return out
+
+
+def book_model(
+    spec_or_specs: MarketSpec | Iterable[MarketSpec], *, stp_default: str = "none"
+) -> Model:
+    """A checker model of one correct order book per market (empty at the start).
+
+    ``stp_default`` must match the books of the system under test. Cost per step: O(book
+    size) for restore, apply, snapshot and key (small in checked histories); cached.
+
+    Raises :class:`~clobkit.check.model.MalformedHistory` for no specs, two specs with one
+    symbol, or (during a check) an input that is not in the format above or names a market
+    without a spec.
+
+    >>> book_model(MarketSpec("ACME"))
+    Model('book')
+    """
+    specs_list = [spec_or_specs] if isinstance(spec_or_specs, MarketSpec) else list(spec_or_specs)
+    if not specs_list or not all(isinstance(s, MarketSpec) for s in specs_list):
+        raise MalformedHistory(f"spec_or_specs must be MarketSpec(s), got {spec_or_specs!r}")
+    specs = {s.symbol: s for s in specs_list}
+    if len(specs) != len(specs_list):
+        raise MalformedHistory("spec_or_specs names a market twice")
+    OrderBook(specs_list[0], stp_default=stp_default)  # validates stp_default up front
+    cache: dict[tuple[Any, Any, Any], tuple[bool, Any]] = {}
+
+    def load(state: Any, market: Any) -> OrderBook:
+        if state is None:
+            spec = specs.get(market)
+            if spec is None:
+                raise MalformedHistory(
+                    f"no MarketSpec for market {market!r} (have {sorted(specs)})"
+                )
+            return OrderBook(spec, stp_default=stp_default)
+        return OrderBook.restore(state[1])
+
+    def compute(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
+        if not isinstance(inp, tuple) or len(inp) < 3:
+            raise MalformedHistory(
+                f"book input must be a tuple like ('place', market, ...), got {inp!r}"
+            )
+        kind = inp[0]
+        book = load(state, inp[1])
+        if kind in READ_KINDS:
+            if kind == "fills":
+                seen: Any = fills_output(book.fills(user=inp[2]))
+            elif kind == "orders":
+                seen = orders_output(book.live_orders(user=inp[2]))
+            else:
+                seen = depth_output(book.depth(inp[2]))
+            legal = out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out)
+            return legal, state
+        if kind not in WRITE_KINDS:
+            raise MalformedHistory(
+                f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
+            )
+        command = _command(inp, out)
+        result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
+        if out is not UNKNOWN_OUTPUT:
+            mine, theirs = _normal_write(write_output(result)), _normal_write(out)
+            if mine != theirs and not _loose_equal(mine, theirs):
+                return False, state
+        if not result.accepted:
+            return True, state  # a rejected command changes nothing
+        return True, (_canonical_key(book), book.snapshot())
+
+    def step(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
+        memo = (None if state is None else state[0], inp, out)
+        try:
+            hit = cache.get(memo)
+        except TypeError:
+            raise MalformedHistory(
+                f"book inputs and outputs must be hashable: {inp!r} -> {out!r}"
+            ) from None
+        if hit is None:
+            if len(cache) >= _STEP_CACHE_MAX:
+                cache.clear()
+            hit = cache[memo] = compute(state, inp, out)
+        return hit
+
+    return Model(
+        init=lambda: None,
+        step=step,
+        partition=_by_market,
+        key=lambda state: None if state is None else state[0],
+        describe_operation=_describe,
+        describe_state=lambda state: _describe_state(state),
+        name="book",
+        read_only=lambda inp: isinstance(inp, tuple) and bool(inp) and inp[0] in READ_KINDS,
+    )
+
+
+def _by_market(ops: list[Operation]) -> list[list[Operation]]:
+    parts: dict[Any, list[Operation]] = {}
+    for op in ops:
+        if not isinstance(op.input, tuple) or len(op.input) < 2:
+            raise MalformedHistory(f"book input must name a market second, got {op.input!r}")
+        parts.setdefault(op.input[1], []).append(op)
+    return list(parts.values())
+
+
+def _describe(op: Operation) -> str:
+    inp = op.input
+    kind = inp[0] if isinstance(inp, tuple) and inp else inp
+    who = f"client {op.client_id}"
+    if kind == "place":
+        what = f"place {inp[3]} {inp[5]} @ {inp[4]} by {inp[2]} ({who})"
+    elif kind == "cancel":
+        what = f"cancel {inp[3]} by {inp[2]} ({who})"
+    elif kind == "modify":
+        what = f"modify {inp[3]} to price={inp[4]} qty={inp[5]} by {inp[2]} ({who})"
+    elif kind in READ_KINDS:
+        what = f"read {kind}({inp[2]!r}) of {inp[1]} by {who}"
+    else:
+        what = f"{inp!r} by {who}"
+    if op.unknown:
+        return what + " (outcome unknown)"
+    out = op.output
+    if kind in WRITE_KINDS and isinstance(out, tuple) and len(out) == 8:
+        told = (
+            f"accepted as {out[2]} ({out[3]}, {len(out[4])} fills)"
+            if out[0]
+            else f"rejected ({out[1]})"
+        )
+        return f"{what} returned {told}"
+    if kind in ("fills", "orders") and isinstance(out, tuple):
+        return f"{what} returned {len(out)} rows {out!r}"[:200]
+    return f"{what} returned {out!r}"[:200]
+
+
+def _describe_state(state: Any) -> str:
+    if state is None:
+        return "the empty book"
+    book = OrderBook.restore(state[1])
+    bid, ask = book.best_bid(), book.best_ask()
+    return (
+        f"the book with {len(book)} live orders, {book.fill_count()} fills, "
+        f"best bid {bid}, best ask {ask}"
+    )

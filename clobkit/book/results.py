@@ -1,0 +1,143 @@
+"""What applying a command produces: :class:`ApplyResult`, :class:`Fill` and :class:`Order`.
+
+:class:`ApplyResult` and :class:`Fill` are named tuples: immutable, compact and cheap to
+build on the replica's hot path (a frozen dataclass costs one ``object.__setattr__`` per
+field). :class:`Order` is a frozen dataclass snapshot of one live order, built on demand by
+queries, so callers can never reach into the book's mutable internals.
+
+A rejected command yields ``ApplyResult(accepted=False, reason=<code>)`` with ``reason`` one
+of :data:`REJECT_REASONS`; :meth:`ApplyResult.raise_for_reason` turns it into the matching
+:mod:`clobkit.errors` exception.
+
+>>> r = ApplyResult(False, "unknown_order", 3, 3, 9, "rejected", (), 0, 0)
+>>> r.raise_for_reason()
+Traceback (most recent call last):
+...
+clobkit.errors.UnknownOrder: unknown_order: no live order has this id (order_id=9, seq=3)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from clobkit.errors import DuplicateOrderId, NoLiquidity, NotOwner, OrderRejected, UnknownOrder
+
+__all__ = ["REJECT_REASONS", "STATUSES", "ApplyResult", "Fill", "Order"]
+
+#: Every code a rejected command can carry, with what it means. A rejected command changes
+#: nothing: no state, no sequence number, no fills, same digest.
+REJECT_REASONS: dict[str, str] = {
+    "market_mismatch": "the command names another market than this book",
+    "unknown_market": "no book for the command's market (Exchange only)",
+    "duplicate_order_id": "a live order already has this id",
+    "unknown_order": "no live order has this id",
+    "not_owner": "the order belongs to another user",
+    "price_out_of_range": "a price is outside the market's [min_price, max_price] band",
+    "no_liquidity": "a market order arrived while the opposite side was empty",
+    "would_take": "a post-only order would have traded on arrival",
+    "fok_unfillable": "a fill-or-kill order cannot be filled in full right now",
+}
+
+#: Every ``ApplyResult.status`` value.
+STATUSES = ("resting", "filled", "partially_filled", "cancelled", "modified", "rejected")
+
+_ERRORS: dict[str, type[OrderRejected]] = {
+    "duplicate_order_id": DuplicateOrderId,
+    "unknown_order": UnknownOrder,
+    "not_owner": NotOwner,
+    "no_liquidity": NoLiquidity,
+}
+
+
+class Fill(NamedTuple):
+    """One trade between an incoming (taker) order and a resting (maker) order.
+
+    ``price`` is in ticks (always the maker's price), ``qty`` in lots; ``fill_id`` numbers
+    the book's fills from 0.
+
+    >>> Fill(0, 5, 5, "ACME", 10050, 3, 5, 1, "bob", "alice", "buy").price
+    10050
+    """
+
+    fill_id: int
+    seq: int
+    ts_us: int
+    market: str
+    price: int
+    qty: int
+    taker_order_id: int
+    maker_order_id: int
+    taker_user: str
+    maker_user: str
+    aggressor_side: str
+
+
+class ApplyResult(NamedTuple):
+    """The outcome of one command: accepted or not, fills, what rests and what was cancelled.
+
+    ``status`` is one of :data:`STATUSES`: a place ends ``resting`` (no fills, rests),
+    ``partially_filled`` (fills, remainder rests), ``filled``, or ``cancelled`` (the
+    remainder was cancelled: IOC, market, protection price, self-trade prevention); a cancel
+    ends ``cancelled``; an accepted modify ends ``modified``; a rejection ``rejected``.
+    ``resting_qty`` is what the order has resting afterwards and ``cancelled_qty`` what this
+    command cancelled, both in lots. ``stp_cancelled`` lists the ids of resting orders that
+    self-trade prevention cancelled while this command executed.
+
+    >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0).accepted
+    True
+    """
+
+    accepted: bool
+    reason: str | None
+    seq: int
+    ts_us: int
+    order_id: int | None
+    status: str
+    fills: tuple[Fill, ...]
+    resting_qty: int
+    cancelled_qty: int
+    stp_cancelled: tuple[int, ...] = ()
+
+    def raise_for_reason(self) -> ApplyResult:
+        """Return ``self`` if accepted, else raise the matching :mod:`clobkit.errors` error.
+
+        ``duplicate_order_id`` -> ``DuplicateOrderId``, ``unknown_order`` -> ``UnknownOrder``,
+        ``not_owner`` -> ``NotOwner``, ``no_liquidity`` -> ``NoLiquidity``; every other code
+        -> ``OrderRejected`` with ``.reason`` set.
+
+        >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0).raise_for_reason().status
+        'resting'
+        """
+        if self.accepted:
+            return self
+        reason = self.reason or "rejected"
+        message = (
+            f"{reason}: {REJECT_REASONS.get(reason, 'rejected')} "
+            f"(order_id={self.order_id}, seq={self.seq})"
+        )
+        raise _ERRORS.get(reason, OrderRejected)(message, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A snapshot of one live order (prices in ticks, quantities in lots).
+
+    ``qty`` is the open (resting) quantity; ``original_qty = filled_qty + qty +
+    cancelled_qty`` always holds. ``seq``/``ts_us`` are when the order got its current time
+    priority (its placement, or its last priority-losing modify).
+
+    >>> Order(1, "alice", "buy", 10050, 10, 0, 0, 10, 1, 1).side
+    'buy'
+    """
+
+    order_id: int
+    user: str
+    side: str
+    price: int
+    qty: int
+    filled_qty: int
+    cancelled_qty: int
+    original_qty: int
+    seq: int
+    ts_us: int

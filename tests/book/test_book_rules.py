@@ -1,0 +1,150 @@
+"""Worked examples of the matching rules, each small enough to check by hand.
+
+Method: build a tiny book, apply one rule (price-time priority, maker price, sweeps, IOC,
+FOK, market orders with a protection price, post-only, each self-trade prevention mode,
+modify keeping or losing priority, lazy-deletion compaction) and assert the fills, statuses
+and resting orders the rule implies.
+"""
+
+from __future__ import annotations
+
+from clobkit.book import MarketSpec, OrderBook, Place
+
+SPEC = MarketSpec("ACME", tick="0.01", lot=1)
+
+
+def book_with_asks() -> OrderBook:
+    book = OrderBook(SPEC)
+    book.place("ann", "sell", price="1.01", qty=5)  # id 1
+    book.place("bob", "sell", price="1.00", qty=3)  # id 2
+    book.place("cat", "sell", price="1.00", qty=4)  # id 3
+    return book
+
+
+def test_price_then_time_priority_at_maker_prices() -> None:
+    book = book_with_asks()
+    result = book.place("dan", "buy", price="1.01", qty=9)
+    trades = [(f.maker_order_id, f.price, f.qty) for f in result.fills]
+    assert trades == [(2, 100, 3), (3, 100, 4), (1, 101, 2)]
+    assert result.status == "filled"
+    assert [(o.order_id, o.qty) for o in book.live_orders()] == [(1, 3)]
+    assert [f.fill_id for f in book.fills()] == [0, 1, 2]
+
+
+def test_limit_remainder_rests_and_ioc_remainder_is_cancelled() -> None:
+    book = book_with_asks()
+    rest = book.place("dan", "buy", price="1.00", qty=10)
+    assert (rest.status, rest.resting_qty, rest.cancelled_qty) == ("partially_filled", 3, 0)
+    assert book.best_bid() == 100 and book.best_ask() == 101
+    ioc = book.place("eve", "sell", price="0.99", qty=5, tif="ioc")
+    assert (ioc.status, ioc.resting_qty, ioc.cancelled_qty) == ("cancelled", 0, 2)
+    assert sum(f.qty for f in ioc.fills) == 3
+    assert book.best_bid() is None
+
+
+def test_fok_fills_in_full_or_not_at_all() -> None:
+    book = book_with_asks()
+    before = book.digest()
+    too_big = Place("ACME", "dan", "buy", 101, 13, tif="fok")  # 12 available up to 1.01
+    assert book.apply(too_big, book.last_seq + 1, 0).reason == "fok_unfillable"
+    assert book.digest() == before
+    result = book.place("dan", "buy", price="1.01", qty=12, tif="fok")
+    assert (result.status, sum(f.qty for f in result.fills)) == ("filled", 12)
+    assert len(book) == 0
+
+
+def test_market_order_stops_at_protection_price() -> None:
+    book = book_with_asks()
+    result = book.place("dan", "buy", qty=20, order_type="market", protection_price="1.00")
+    assert [f.price for f in result.fills] == [100, 100]
+    assert (result.status, result.cancelled_qty) == ("cancelled", 13)
+    assert book.best_ask() == 101
+    sweep = book.place("dan", "buy", qty=2, order_type="market")
+    assert (sweep.status, sweep.fills[0].price) == ("filled", 101)
+
+
+def test_post_only_rests_when_passive() -> None:
+    book = book_with_asks()
+    result = book.place("dan", "buy", price="0.99", qty=1, post_only=True)
+    assert result.status == "resting"
+    assert book.spread() == 1
+
+
+def test_stp_modes() -> None:
+    # ann has the best ask; ann then buys through it.
+    def setup(stp_default: str) -> OrderBook:
+        book = OrderBook(SPEC, stp_default=stp_default)
+        book.place("ann", "sell", price="1.00", qty=2)  # id 1
+        book.place("bob", "sell", price="1.00", qty=2)  # id 2
+        return book
+
+    trade = setup("none").place("ann", "buy", price="1.00", qty=3)
+    assert [(f.maker_user, f.taker_user, f.qty) for f in trade.fills] == [
+        ("ann", "ann", 2),
+        ("bob", "ann", 1),
+    ]
+
+    book = setup("none")
+    taker = book.place("ann", "buy", price="1.00", qty=3, stp="cancel-taker")
+    assert (taker.fills, taker.status, taker.cancelled_qty) == ((), "cancelled", 3)
+    assert len(book) == 2
+
+    book = setup("cancel-maker")  # the book default applies when stp is None
+    maker = book.place("ann", "buy", price="1.00", qty=3)
+    assert maker.stp_cancelled == (1,)
+    assert [(f.maker_user, f.qty) for f in maker.fills] == [("bob", 2)]
+    assert (maker.status, maker.resting_qty) == ("partially_filled", 1)
+
+    book = setup("none")
+    both = book.place("ann", "buy", price="1.00", qty=3, stp="cancel-both")
+    assert (both.stp_cancelled, both.fills, both.status) == ((1,), (), "cancelled")
+    assert [o.order_id for o in book.live_orders()] == [2]
+
+
+def test_modify_reduction_keeps_priority_and_increase_loses_it() -> None:
+    book = OrderBook(SPEC)
+    first = book.place("ann", "buy", price="1.00", qty=5).order_id
+    second = book.place("bob", "buy", price="1.00", qty=5).order_id
+    reduced = book.modify("ann", first, qty=2)
+    assert (reduced.status, reduced.cancelled_qty, reduced.resting_qty) == ("modified", 3, 2)
+    assert [o.order_id for o in book.live_orders()] == [first, second]
+    order = book.order(first)
+    assert (order.original_qty, order.cancelled_qty, order.qty) == (5, 3, 2)
+    book.modify("ann", first, qty=4)
+    assert [o.order_id for o in book.live_orders()] == [second, first]
+    assert book.order(first).seq == book.last_seq
+
+
+def test_modify_to_a_crossing_price_trades_as_taker() -> None:
+    book = book_with_asks()
+    bid = book.place("dan", "buy", price="0.99", qty=5).order_id
+    result = book.modify("dan", bid, price="1.00")
+    assert [(f.maker_order_id, f.qty, f.taker_order_id) for f in result.fills] == [
+        (2, 3, bid),
+        (3, 2, bid),
+    ]
+    assert (result.status, result.resting_qty) == ("modified", 0)
+    assert len(book) == 2
+    book._check()
+
+
+def test_many_cancels_keep_dead_entries_bounded() -> None:
+    book = OrderBook(SPEC)
+    ids = [book.place(f"u{i % 7}", "buy", price="1.00", qty=1).order_id for i in range(200)]
+    for order_id in ids[:-1]:
+        book.cancel(f"u{(order_id - 1) % 7}", order_id)
+        book._check()  # includes the bound on dead entries per level
+    assert book.depth() == {"bids": [(100, 1, 1)], "asks": []}
+    result = book.place("zed", "sell", price="1.00", qty=1)
+    assert result.fills[0].maker_order_id == ids[-1]
+    assert book.depth() == {"bids": [], "asks": []}
+
+
+def test_fills_filters_by_user_and_seq() -> None:
+    book = book_with_asks()
+    book.place("dan", "buy", price="1.00", qty=3)  # seq 4: trades with bob
+    book.place("eve", "buy", price="1.01", qty=5)  # seq 5: cat 4, ann 1
+    assert [f.seq for f in book.fills(user="ann")] == [5]
+    assert [(f.seq, f.maker_user) for f in book.fills(since_seq=4)] == [(5, "cat"), (5, "ann")]
+    assert book.fills(user="nobody") == []
+    assert len(book.fill_columns()["seq"]) == 3

@@ -1,0 +1,475 @@
+"""A client session, sans-I/O: request numbers, retries, and the three read modes.
+
+A :class:`ClientSession` is what a trader's connection runs. Like the
+replica it never sends or sleeps: :meth:`ClientSession.submit` and
+:meth:`ClientSession.read` start an operation and return a handle plus the
+:class:`~clobkit.replication.step.Step` to send; :meth:`ClientSession.handle`
+consumes replies; :meth:`ClientSession.tick` runs retry timers;
+:meth:`ClientSession.result` tells how an operation ended.
+
+**Writes.** Each write gets the next request number; a session has at most
+one write in flight (VSR's client-table keeps one reply per client), later
+writes queue. A write goes to the believed primary (``view mod n``, learned
+from every reply); on timeout the *same* request number is resent to every
+replica, so a request that committed but whose reply was lost gets the cached
+reply instead of a second execution. After ``max_attempts`` the outcome is
+``"unknown"`` (it may or may not have been applied); a ``"stale_request"``
+error is a definite ``"fail"``.
+
+**Reads**, per cluster (``config.read_mode``) or per read:
+
+* ``"quorum"``: ask every replica; each answers at its applied *committed*
+  state, first catching up to the commit number it knows. Take the answer with
+  the highest commit number (ties: highest view) from a majority, then write
+  that commit number back to a majority (ABD) before returning; the write-back
+  is skipped when a majority already reported at least that commit number
+  (every commit number a replica reports in quorum mode is already durable).
+  Linearizable because (1) a write is acknowledged only once a majority
+  durably knows its op committed, so any later majority read meets a replica
+  at or past it, and (2) a read returns only once a majority durably knows the
+  commit number it returns, so any later read sees at least as much; committed
+  states form one chain, so "highest commit number" is a total order (a view
+  comparison first would let a new view whose primary has not re-learned a
+  commit number hide it). Rule (1) is a cluster property: a per-read
+  ``"quorum"`` read in a cluster configured with another read mode always
+  writes back, but it may still miss a write acknowledged at commit time.
+* ``"primary"``: read index at the primary (it confirms leadership with a
+  heartbeat round to a majority in its view, then answers once applied >= its
+  commit number; a new primary first commits its view's no-op).
+* ``"quorum-highest-seq"``: the source design literally: the answer with the
+  highest op number from a majority, where replicas answer from a state that
+  includes their *uncommitted* log suffix. Unsafe: dirty reads and read
+  inversions (S3, S4, S5).
+
+Trace events: ``client_invoke`` and ``client_return`` (with ``time_us``) for
+the history the checker reads.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.replication.config import READ_MODES, ClusterConfig, ReadMode
+from clobkit.replication.messages import (
+    Read,
+    ReadReply,
+    Reply,
+    Request,
+    WriteBack,
+    WriteBackOk,
+    problem,
+)
+from clobkit.replication.step import Message, Step, TraceEvent, client_name, replica_name
+
+__all__ = ["ClientSession", "Outcome", "OutcomeStatus"]
+
+OutcomeStatus = Literal["ok", "fail", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one operation ended.
+
+    ``status`` is ``"ok"`` (``value``: the encoded reply of a write, the query
+    result of a read; ``op``: the op a write committed at, or the commit/op
+    number a read observed), ``"fail"`` (definitely not applied; ``error``
+    says why) or ``"unknown"`` (gave up after ``attempts``: a write may or may
+    not have been applied).
+    """
+
+    handle: int
+    kind: Literal["write", "read"]
+    status: OutcomeStatus
+    value: Any
+    op: int | None
+    error: str
+    invoked_us: int
+    returned_us: int
+    attempts: int
+
+
+@dataclass(slots=True)
+class _Write:
+    handle: int
+    request_number: int
+    payload: bytes
+    invoked_us: int
+    attempts: int = 0
+    deadline: int = 0
+
+
+@dataclass(slots=True)
+class _Read:
+    handle: int
+    query: Any
+    mode: ReadMode
+    invoked_us: int
+    attempts: int = 0
+    deadline: int = 0
+    phase: Literal["collect", "write_back"] = "collect"
+    replies: dict[int, ReadReply] = field(default_factory=dict)
+    chosen: ReadReply | None = None
+    acks: set[int] = field(default_factory=set)
+
+
+class ClientSession:
+    """One client's session with a cluster (sans-I/O).
+
+    ``client_id`` names the client (its node name is ``"client:<id>"``);
+    ``rng`` jitters retry timeouts; ``request_timeout_us`` (default
+    ``config.request_timeout_us``) is how long an attempt waits;
+    ``max_attempts`` bounds the attempts per operation.
+
+    >>> import random
+    >>> from clobkit.replication import ClusterConfig
+    >>> s = ClientSession(ClusterConfig("demo", 3), "alice", rng=random.Random(1))
+    >>> h, step = s.submit(b"cmd", now=0)
+    >>> [(m.kind, m.target, m.request_number) for m in step.messages]
+    [('Request', 'n0', 1)]
+    >>> s.result(h) is None
+    True
+
+    Raises :class:`~clobkit.errors.InvalidArgument` for an empty client id,
+    non-positive timeouts or attempts, or an unknown read mode.
+    """
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        client_id: str,
+        *,
+        rng: random.Random,
+        request_timeout_us: int | None = None,
+        max_attempts: int = 5,
+    ) -> None:
+        if not isinstance(config, ClusterConfig):
+            raise InvalidType(f"config must be a ClusterConfig, got {config!r}")
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+            raise InvalidArgument(f"client_id must be a non-empty str, got {client_id!r}")
+        timeout = config.request_timeout_us if request_timeout_us is None else request_timeout_us
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+            raise InvalidArgument(f"request_timeout_us must be a positive int, got {timeout!r}")
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise InvalidArgument(f"max_attempts must be a positive int, got {max_attempts!r}")
+        self.config = config
+        self.client_id = client_id
+        self.name = client_name(client_id)
+        self.request_timeout_us = timeout
+        self.max_attempts = max_attempts
+        self.view = 0
+        self.counters: Counter[str] = Counter()
+        self._rng = rng
+        self._names = {replica_name(i): i for i in range(config.replica_count)}
+        self._next_handle = 1
+        self._next_request = 1
+        self._write: _Write | None = None
+        self._queued: deque[_Write] = deque()
+        self._reads: dict[int, _Read] = {}
+        self._outcomes: dict[int, Outcome] = {}
+        self._out: list[Message] = []
+        self._events: list[TraceEvent] = []
+        self._now = 0
+
+    # -- public API ------------------------------------------------------------------
+
+    @property
+    def primary_index(self) -> int:
+        """The replica this session believes is primary (``view mod n``)."""
+        return self.config.primary_index(self.view)
+
+    @property
+    def pending(self) -> list[int]:
+        """Handles of operations not finished yet, ascending."""
+        handles = [w.handle for w in self._queued] + list(self._reads)
+        if self._write is not None:
+            handles.append(self._write.handle)
+        return sorted(handles)
+
+    def submit(self, payload: bytes, now: int) -> tuple[int, Step]:
+        """Start a write of ``payload`` (an encoded command); returns ``(handle, step)``.
+
+        Raises :class:`~clobkit.errors.InvalidType` for a non-bytes payload.
+        """
+        if not isinstance(payload, bytes):
+            raise InvalidType(f"payload must be bytes, got {type(payload).__name__}")
+        self._now = now
+        handle = self._new_handle()
+        write = _Write(handle, self._next_request, payload, now)
+        self._next_request += 1
+        self._event(
+            "client_invoke",
+            handle=handle,
+            kind="write",
+            request_number=write.request_number,
+            payload=payload,
+            time_us=now,
+        )
+        self._queued.append(write)
+        self._start_next_write()
+        return handle, self._step()
+
+    def read(self, query: Any, now: int, mode: ReadMode | None = None) -> tuple[int, Step]:
+        """Start a read of ``query`` in ``mode`` (default ``config.read_mode``).
+
+        Raises :class:`~clobkit.errors.InvalidArgument` for an unknown mode.
+        """
+        mode = self.config.read_mode if mode is None else mode
+        if mode not in READ_MODES:
+            raise InvalidArgument(f"mode must be one of {', '.join(READ_MODES)}, got {mode!r}")
+        self._now = now
+        handle = self._new_handle()
+        pending = _Read(handle, query, mode, now)
+        self._reads[handle] = pending
+        self._event(
+            "client_invoke", handle=handle, kind="read", query=query, mode=mode, time_us=now
+        )
+        self._send_read(pending, everyone=mode != "primary")
+        return handle, self._step()
+
+    def result(self, handle: int) -> Outcome | None:
+        """The outcome of ``handle``, or ``None`` while it is pending.
+
+        Raises :class:`~clobkit.errors.InvalidArgument` for a handle this session never issued.
+        """
+        if not isinstance(handle, int) or not 0 < handle < self._next_handle:
+            raise InvalidArgument(f"unknown handle {handle!r}")
+        return self._outcomes.get(handle)
+
+    def handle(self, message: Message, now: int) -> Step:
+        """Consume one message from a replica. Malformed or foreign ones are counted and dropped."""
+        self._now = now
+        reason = problem(message)
+        if reason is not None or message.cluster_id != self.config.cluster_id:
+            self.counters["drop:malformed" if reason else "drop:foreign_cluster"] += 1
+        elif message.target != self.name or message.source not in self._names:
+            self.counters["drop:misaddressed"] += 1
+        elif isinstance(message, Reply):
+            self._on_reply(message)
+        elif isinstance(message, ReadReply):
+            self._on_read_reply(message)
+        elif isinstance(message, WriteBackOk):
+            self._on_write_back_ok(message)
+        else:
+            self.counters["drop:unexpected_kind"] += 1
+        return self._step()
+
+    def tick(self, now: int) -> Step:
+        """Retry or give up on operations whose attempt timed out."""
+        self._now = now
+        write = self._write
+        if write is not None and now >= write.deadline:
+            if write.attempts >= self.max_attempts:
+                self._finish_write("unknown", None, None, "timeout")
+            else:
+                self._send_write(write, everyone=True)
+        for pending in list(self._reads.values()):
+            if now < pending.deadline:
+                continue
+            if pending.attempts >= self.max_attempts:
+                self._finish_read(pending, "unknown", None, None, "timeout")
+            elif pending.phase == "write_back":
+                self._send_write_back(pending)
+            else:
+                self._send_read(pending, everyone=True)
+        return self._step()
+
+    @property
+    def wake_at_us(self) -> int | None:
+        """The next retry deadline, or ``None`` when nothing is pending."""
+        deadlines = [r.deadline for r in self._reads.values()]
+        if self._write is not None:
+            deadlines.append(self._write.deadline)
+        return min(deadlines) if deadlines else None
+
+    def __repr__(self) -> str:
+        return f"ClientSession({self.client_id!r}, view={self.view}, pending={self.pending})"
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _new_handle(self) -> int:
+        handle = self._next_handle
+        self._next_handle += 1
+        return handle
+
+    def _event(self, event: str, /, **fields: Any) -> None:
+        self._events.append(TraceEvent(event, self.name, fields))
+
+    def _step(self) -> Step:
+        step = Step(self._out, self._events, 0, self.wake_at_us)
+        self._out, self._events = [], []
+        return step
+
+    def _hdr(self, index: int) -> dict[str, Any]:
+        return {
+            "cluster_id": self.config.cluster_id,
+            "source": self.name,
+            "target": replica_name(index),
+            "view": self.view,
+        }
+
+    def _deadline(self) -> int:
+        jitter = self._rng.randint(0, self.request_timeout_us // 10)
+        return self._now + self.request_timeout_us + jitter
+
+    def _learn_view(self, view: int) -> bool:
+        if view > self.view:
+            self.view = view
+            return True
+        return False
+
+    def _targets(self, everyone: bool) -> list[int]:
+        return list(range(self.config.replica_count)) if everyone else [self.primary_index]
+
+    # -- writes ------------------------------------------------------------------------
+
+    def _start_next_write(self) -> None:
+        if self._write is None and self._queued:
+            self._write = self._queued.popleft()
+            self._send_write(self._write, everyone=False)
+
+    def _send_write(self, write: _Write, *, everyone: bool) -> None:
+        write.attempts += 1
+        for i in self._targets(everyone):
+            self._out.append(
+                Request(
+                    **self._hdr(i),
+                    client_id=self.client_id,
+                    request_number=write.request_number,
+                    payload=write.payload,
+                )
+            )
+        write.deadline = self._deadline()
+
+    def _on_reply(self, m: Reply) -> None:
+        write = self._write
+        if (
+            write is None
+            or m.client_id != self.client_id
+            or (m.request_number != write.request_number)
+        ):
+            self.counters["drop:stale_reply"] += 1
+            return
+        if m.ok:
+            self._learn_view(m.view)
+            self._finish_write("ok", m.reply, m.op, "")
+        elif m.error == "stale_request":
+            self._finish_write("fail", None, None, m.error)
+        elif m.error == "not_primary" and self._learn_view(m.view):
+            self._send_write(write, everyone=False)
+
+    def _finish_write(self, status: OutcomeStatus, value: Any, op: int | None, error: str) -> None:
+        write = self._write
+        assert write is not None
+        self._record(
+            write.handle, "write", status, value, op, error, write.invoked_us, write.attempts
+        )
+        self._write = None
+        self._start_next_write()
+
+    def _record(
+        self,
+        handle: int,
+        kind: Literal["write", "read"],
+        status: OutcomeStatus,
+        value: Any,
+        op: int | None,
+        error: str,
+        invoked: int,
+        attempts: int,
+    ) -> None:
+        self._outcomes[handle] = Outcome(
+            handle, kind, status, value, op, error, invoked, self._now, attempts
+        )
+        self._event(
+            "client_return",
+            handle=handle,
+            kind=kind,
+            status=status,
+            value=value,
+            op=op,
+            error=error,
+            time_us=self._now,
+        )
+
+    # -- reads -------------------------------------------------------------------------
+
+    def _send_read(self, pending: _Read, *, everyone: bool) -> None:
+        pending.attempts += 1
+        for i in self._targets(everyone):
+            if i in pending.replies:
+                continue
+            self._out.append(
+                Read(**self._hdr(i), read_id=pending.handle, query=pending.query, mode=pending.mode)
+            )
+        pending.deadline = self._deadline()
+
+    def _send_write_back(self, pending: _Read) -> None:
+        chosen = pending.chosen
+        assert chosen is not None
+        pending.attempts += 1
+        for i in range(self.config.replica_count):
+            if i in pending.acks:
+                continue
+            hdr = self._hdr(i)
+            hdr["view"] = chosen.view  # the view in which the chosen commit number was seen
+            self._out.append(WriteBack(**hdr, read_id=pending.handle, commit=chosen.commit))
+        pending.deadline = self._deadline()
+
+    def _on_read_reply(self, m: ReadReply) -> None:
+        pending = self._reads.get(m.read_id)
+        if pending is None or pending.phase != "collect" or m.mode != pending.mode:
+            self.counters["drop:stale_reply"] += 1
+            return
+        if not m.ok:
+            if m.error.startswith("bad_query"):
+                self._finish_read(pending, "fail", None, None, m.error)
+            elif m.error == "not_primary" and self._learn_view(m.view):
+                self._send_read(pending, everyone=False)
+            return
+        self._learn_view(m.view)
+        if pending.mode == "primary":
+            self._finish_read(pending, "ok", m.result, m.commit, "")
+            return
+        pending.replies[self._names[m.source]] = m
+        quorum = self.config.quorum
+        if len(pending.replies) < quorum:
+            return
+        replies = [pending.replies[i] for i in sorted(pending.replies)]
+        if pending.mode == "quorum-highest-seq":
+            best = max(replies, key=lambda r: r.op)
+            self._finish_read(pending, "ok", best.result, best.op, "")
+            return
+        best = max(replies, key=lambda r: (r.commit, r.view))
+        pending.chosen = best
+        knowing = {self._names[r.source] for r in replies if r.commit >= best.commit}
+        # Reported commit numbers are durable only in a quorum-mode cluster.
+        if len(knowing) >= quorum and self.config.read_mode == "quorum":
+            self._finish_read(pending, "ok", best.result, best.commit, "")
+            return
+        pending.phase = "write_back"
+        pending.acks = knowing
+        pending.attempts = 0
+        self._send_write_back(pending)
+
+    def _on_write_back_ok(self, m: WriteBackOk) -> None:
+        pending = self._reads.get(m.read_id)
+        if pending is None or pending.phase != "write_back" or pending.chosen is None:
+            self.counters["drop:stale_reply"] += 1
+            return
+        if m.commit >= pending.chosen.commit:
+            pending.acks.add(self._names[m.source])
+        if len(pending.acks) >= self.config.quorum:
+            chosen = pending.chosen
+            self._finish_read(pending, "ok", chosen.result, chosen.commit, "")
+
+    def _finish_read(
+        self, pending: _Read, status: OutcomeStatus, value: Any, op: int | None, error: str
+    ) -> None:
+        del self._reads[pending.handle]
+        self._record(
+            pending.handle, "read", status, value, op, error, pending.invoked_us, pending.attempts
+        )

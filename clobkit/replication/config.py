@@ -1,0 +1,197 @@
+"""Cluster configuration: sizes, timeouts, read mode and the unsafe teaching switches.
+
+A :class:`ClusterConfig` is the one value every replica and client session of
+a cluster shares. It is validated once, at construction, so the protocol code
+can trust it: the replica count is odd (``n = 2f + 1`` tolerates ``f``
+failures), timeouts are positive and ordered, the read mode is known, and
+every unsafe switch is one of :data:`UNSAFE_SWITCHES` (an unknown name is a
+typo that would silently leave a safety mechanism on, so it is rejected).
+
+The unsafe switches each turn off one standard fix so that a notebook (and
+the checker) can show what goes wrong without it (see SCENARIOS.md):
+
+``no_fencing``          replicas ignore views: a deposed primary keeps replicating (S1, S2)
+``own_wal_failover``    a new primary takes over from its own log only (S6)
+``learner_votes``       an empty replacement counts in quorums at once (S7)
+``ack_before_fsync``    the store's sync policy is ``"never"`` (S8)
+``no_dedup``            no client table: a retried request is applied again (S10)
+``apply_before_commit`` the primary applies (matches, publishes) before commit (S11)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.storage.base import SyncPolicy
+
+__all__ = [
+    "READ_MODES",
+    "UNSAFE_SWITCHES",
+    "ClusterConfig",
+    "ReadMode",
+    "majority",
+]
+
+ReadMode = Literal["quorum", "primary", "quorum-highest-seq"]
+READ_MODES: tuple[ReadMode, ...] = ("quorum", "primary", "quorum-highest-seq")
+
+UNSAFE_SWITCHES: frozenset[str] = frozenset(
+    {
+        "no_fencing",
+        "own_wal_failover",
+        "learner_votes",
+        "ack_before_fsync",
+        "no_dedup",
+        "apply_before_commit",
+    }
+)
+
+
+def majority(n: int) -> int:
+    """The smallest number of replicas that intersects every other such set: ``n // 2 + 1``.
+
+    Any two majorities share at least one replica, which is what carries a
+    committed entry (or a commit number) from one quorum to the next.
+
+    >>> [majority(n) for n in (1, 3, 5, 7)]
+    [1, 2, 3, 4]
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgument(f"n must be a positive int, got {n!r}")
+    q = n // 2 + 1
+    assert 2 * q > n  # two quorums always intersect
+    return q
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidType(f"{name} must be an int, got {value!r}")
+    if value <= 0:
+        raise InvalidArgument(f"{name} must be positive, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Everything a cluster's replicas and clients agree on.
+
+    ``replica_count`` must be odd (1, 3, 5, 7...). Times are simulated
+    microseconds. ``batch_max`` bounds the entries in one ``Prepare``;
+    ``snapshot_every`` (``None``: never) makes a replica snapshot its state
+    machine and compact its log every that many applied ops. ``unsafe`` holds
+    names from :data:`UNSAFE_SWITCHES`.
+
+    >>> cfg = ClusterConfig("demo", 3)
+    >>> cfg.f, cfg.quorum, cfg.replica_names, cfg.sync_policy
+    (1, 2, ('n0', 'n1', 'n2'), 'group')
+    >>> ClusterConfig("demo", 3, unsafe={"ack_before_fsync"}).sync_policy
+    'never'
+    >>> ClusterConfig("demo", 4)
+    Traceback (most recent call last):
+    ...
+    clobkit.errors.InvalidArgument: replica_count must be odd (2f + 1), got 4
+
+    Raises :class:`~clobkit.errors.InvalidArgument` for an even or
+    non-positive replica count, an unknown read mode or unsafe switch, or
+    non-positive / misordered timeouts.
+    """
+
+    cluster_id: str
+    replica_count: int
+    read_mode: ReadMode = "quorum"
+    unsafe: frozenset[str] = field(default_factory=frozenset)
+    heartbeat_us: int = 20_000
+    view_change_timeout_us_min: int = 150_000
+    view_change_timeout_us_max: int = 300_000
+    batch_max: int = 64
+    request_timeout_us: int = 200_000
+    state_request_timeout_us: int = 50_000
+    safe_sync_policy: SyncPolicy = "group"
+    snapshot_every: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.cluster_id, str) or not self.cluster_id:
+            raise InvalidArgument(f"cluster_id must be a non-empty str, got {self.cluster_id!r}")
+        n = _positive_int("replica_count", self.replica_count)
+        if n % 2 == 0:
+            raise InvalidArgument(f"replica_count must be odd (2f + 1), got {n}")
+        if self.read_mode not in READ_MODES:
+            raise InvalidArgument(
+                f"read_mode must be one of {', '.join(READ_MODES)}, got {self.read_mode!r}"
+            )
+        unsafe = self.unsafe
+        if isinstance(unsafe, str) or not isinstance(unsafe, Iterable):
+            raise InvalidType(f"unsafe must be a set of switch names, got {unsafe!r}")
+        names = frozenset(unsafe)
+        unknown = sorted(str(u) for u in names - UNSAFE_SWITCHES)
+        if unknown:
+            raise InvalidArgument(
+                f"unsafe has unknown switch(es) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(UNSAFE_SWITCHES))}"
+            )
+        object.__setattr__(self, "unsafe", names)
+        for name in (
+            "heartbeat_us",
+            "view_change_timeout_us_min",
+            "view_change_timeout_us_max",
+            "batch_max",
+            "request_timeout_us",
+            "state_request_timeout_us",
+        ):
+            _positive_int(name, getattr(self, name))
+        if self.view_change_timeout_us_max < self.view_change_timeout_us_min:
+            raise InvalidArgument(
+                "view_change_timeout_us_max must be >= view_change_timeout_us_min, got "
+                f"{self.view_change_timeout_us_max} < {self.view_change_timeout_us_min}"
+            )
+        if self.view_change_timeout_us_min <= self.heartbeat_us:
+            raise InvalidArgument(
+                "view_change_timeout_us_min must exceed heartbeat_us, got "
+                f"{self.view_change_timeout_us_min} <= {self.heartbeat_us}"
+            )
+        if self.safe_sync_policy not in ("always", "group"):
+            raise InvalidArgument(
+                f"safe_sync_policy must be 'always' or 'group', got {self.safe_sync_policy!r}"
+            )
+        if self.snapshot_every is not None:
+            _positive_int("snapshot_every", self.snapshot_every)
+
+    @property
+    def f(self) -> int:
+        """How many replicas may fail: ``(replica_count - 1) // 2``."""
+        return (self.replica_count - 1) // 2
+
+    @property
+    def quorum(self) -> int:
+        """The majority size, ``f + 1``."""
+        return majority(self.replica_count)
+
+    @property
+    def replica_names(self) -> tuple[str, ...]:
+        """``("n0", "n1", ...)``."""
+        return tuple(f"n{i}" for i in range(self.replica_count))
+
+    @property
+    def sync_policy(self) -> SyncPolicy:
+        """The store sync policy to build stores with: ``"never"`` under ``ack_before_fsync``."""
+        return "never" if "ack_before_fsync" in self.unsafe else self.safe_sync_policy
+
+    def is_unsafe(self, switch: str) -> bool:
+        """True when the unsafe teaching switch ``switch`` is on.
+
+        >>> ClusterConfig("demo", 3, unsafe={"no_dedup"}).is_unsafe("no_dedup")
+        True
+        """
+        assert switch in UNSAFE_SWITCHES, switch
+        return switch in self.unsafe
+
+    def primary_index(self, view: int) -> int:
+        """The replica that is primary in ``view``: ``view mod replica_count`` (VSR).
+
+        >>> ClusterConfig("demo", 3).primary_index(4)
+        1
+        """
+        return view % self.replica_count

@@ -1,0 +1,1477 @@
+"""One replica of Viewstamped Replication Revisited, sans-I/O.
+
+A :class:`Replica` is a deterministic state machine over messages and time.
+The driver calls :meth:`Replica.handle` (or :meth:`Replica.handle_batch`)
+for each delivered message and :meth:`Replica.tick` when the timer it asked
+for fires; each call returns a :class:`~clobkit.replication.step.Step`. The
+replica never reads a clock (``now`` is an argument), draws randomness only
+from the ``random.Random`` it was given, and persists only through its
+:class:`~clobkit.storage.base.Store`.
+
+How it works (Liskov & Cowling 2012, with a durable log):
+
+* **Normal case.** The primary of view ``v`` (replica ``v mod n``) gives each
+  client request the next op number and a timestamp, appends it to its WAL,
+  and sends ``Prepare`` to the backups. Requests handled in one call (the
+  host hands everything that queued during a sync to :meth:`handle_batch`)
+  share one sync and one ``Prepare`` (batching, group commit); several
+  prepares can be in flight (pipelining). A backup appends in op order, syncs
+  and answers ``PrepareOk``. The primary commits op ``k`` once a majority
+  including itself has it durable, applies it, and replies, in
+  ``read_mode="quorum"`` only after a majority *knows* (durably) that ``k``
+  committed (``Commit``/``CommitOk``: see DESIGN.md, Reads).
+* **Only committed entries are applied** (fills exist only for committed
+  ops), unless the unsafe switch ``apply_before_commit`` is on.
+* **Fencing.** Every message carries its view. A replica saves the highest
+  view it joined *before* acting in it and drops messages from older views,
+  so a deposed primary cannot gather a majority.
+* **View change.** A backup that hears nothing from the primary for a random
+  timeout moves to ``v + 1`` (``StartViewChange``); after a majority agree,
+  each sends its log to the new primary (``DoViewChange``), which adopts the
+  log with the largest ``(last_normal_view, op)``, appends a no-op for its
+  view, and sends ``StartView``. Divergent uncommitted suffixes are truncated.
+* **Catch up.** A replica that sees a gap or a newer view asks the primary
+  for everything after its op (``GetState``/``NewState``); a primary that
+  compacted its log ships its snapshot.
+* **Restart** reloads metadata, snapshot and WAL, replays committed entries
+  and rejoins. A **learner** (a replacement with an empty disk) takes state
+  from the primary through ``Recovery`` and counts in no quorum until done.
+* **Repair.** A corrupt WAL entry is fetched from a peer that vouches for it
+  (it is committed there, or the peer is the primary); while any entry is
+  corrupt the replica is ``"recovering"``: it neither acks nor votes, because
+  it cannot vouch for its own log. If ``f + 1`` peers report they do not
+  have the op, it was never committed and the suffix from it is truncated
+  (Protocol-Aware Recovery's nack quorum).
+* **Reads** are answered in three modes (see :mod:`clobkit.replication.client`).
+
+Hostile input (malformed, misaddressed, foreign-cluster, unknown-sender
+messages) is counted in :attr:`Replica.counters` and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from clobkit.errors import ClobError, CorruptEntry, InvalidArgument, InvalidType, WrongOwner
+from clobkit.replication.client_table import ClientRecord, decode_state, encode_state
+from clobkit.replication.config import ClusterConfig
+from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope, noop_payload
+from clobkit.replication.machine import StateMachine
+from clobkit.replication.messages import (
+    CLIENT_KINDS,
+    Commit,
+    CommitOk,
+    DoViewChange,
+    EntryReply,
+    GetEntry,
+    GetState,
+    NewState,
+    Prepare,
+    PrepareOk,
+    Read,
+    ReadReply,
+    Recovery,
+    RecoveryResponse,
+    Reply,
+    Request,
+    StartView,
+    StartViewChange,
+    WriteBack,
+    WriteBackOk,
+    problem,
+)
+from clobkit.replication.step import Message, Step, TraceEvent, replica_name
+from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
+
+__all__ = ["LogRow", "Replica", "ReplicaStatus"]
+
+ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One WAL entry as figures show it: ``committed`` when ``op <= commit_number``."""
+
+    view: int
+    op: int
+    committed: bool
+    client_id: str
+    request_number: int
+    ts_us: int
+    payload: bytes
+    noop: bool
+
+
+class Replica:
+    """One VSR replica: feed it messages and ticks, send what its Steps say.
+
+    ``config`` is the cluster's :class:`ClusterConfig`, ``index`` this
+    replica's position (its name is ``f"n{index}"``), ``store`` its disk (a
+    store that already holds metadata means a restart from disk), ``machine``
+    the state machine committed commands are applied to (fresh: the replica
+    restores it from the snapshot and log). ``rng`` draws the randomised
+    view-change timeouts. ``learner=True`` with an empty store makes a
+    replacement that fetches state before it counts in any quorum.
+
+    The constructor sends nothing: call :meth:`tick` once (with the same
+    ``now``) to get the first Step (its ``wake_at_us`` arms the timer).
+
+    >>> import random
+    >>> from clobkit.replication import ClusterConfig, KvMachine
+    >>> from clobkit.storage import MemoryStore
+    >>> cfg = ClusterConfig("demo", 1)
+    >>> store = MemoryStore(cluster_id="demo", replica_id=0)
+    >>> r = Replica(cfg, 0, store, KvMachine(), rng=random.Random(1))
+    >>> r.status, r.is_primary, r.view
+    ('normal', True, 0)
+    >>> from clobkit.replication.messages import Request
+    >>> req = Request(cluster_id="demo", source="client:a", target="n0", view=0,
+    ...               client_id="a", request_number=1, payload=KvMachine.append("x", "1"))
+    >>> step = r.handle(req, now=10)
+    >>> [m.kind for m in step.messages], r.commit_number, r.machine.query(("get", "x"))
+    (['Reply'], 1, ('1',))
+
+    Raises :class:`~clobkit.errors.InvalidArgument` for a bad index, a store
+    that belongs to another replica or cluster, or a snapshot that does not
+    decode.
+    """
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        index: int,
+        store: Store,
+        machine: StateMachine,
+        *,
+        rng: random.Random,
+        now: int = 0,
+        learner: bool = False,
+    ) -> None:
+        if not isinstance(config, ClusterConfig):
+            raise InvalidType(f"config must be a ClusterConfig, got {config!r}")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise InvalidType(f"index must be an int, got {index!r}")
+        if not 0 <= index < config.replica_count:
+            raise InvalidArgument(f"index must be in [0, {config.replica_count}), got {index!r}")
+        if not isinstance(rng, random.Random):
+            raise InvalidType(f"rng must be a random.Random, got {rng!r}")
+        self.config = config
+        self.index = index
+        self.name = replica_name(index)
+        self.store = store
+        self.machine = machine
+        self.counters: Counter[str] = Counter()
+        self._rng = rng
+        self._n = config.replica_count
+        self._quorum = config.quorum
+        self._others = [i for i in range(self._n) if i != index]
+        self._names = {replica_name(i): i for i in range(self._n)}
+        self._initial_state = machine.snapshot()
+        self._unsafe = config.unsafe
+
+        # Replicated and protocol state.
+        self.view = 0
+        self.last_normal_view = 0
+        self.status: ReplicaStatus = "normal"
+        self.commit_number = 0
+        self.applied_op = 0
+        self.client_table: dict[str, ClientRecord] = {}
+        self._corrupt: set[int] = set()
+
+        # Per-step output.
+        self._out: list[Message] = []
+        self._events: list[TraceEvent] = []
+        self._delay_us = 0
+        self._now = now
+
+        # Primary state (reset by _reset_primary_state).
+        self._acked: dict[int, int] = {}
+        self._known_commit: dict[int, int] = {}
+        self._probe_acked: dict[int, int] = {}
+        self._probe = 0
+        self._pending_replies: dict[int, Reply] = {}
+        self._inflight: dict[str, tuple[int, int]] = {}
+        self._new_entries: list[LogEntry] = []
+        self._view_start_op = 0
+        self._heartbeat_due = now
+        self._reads_waiting: list[tuple[Read, int, int]] = []  # (read, read index, probe needed)
+        self._durable_op = 0
+        self._durable_commit = 0
+        self._probe_wanted = False
+        self._op_at_last_heartbeat = 0
+
+        # Backup / view-change / catch-up state.
+        self._primary_deadline = now
+        self._vc_deadline = now
+        self._vc_resend_at = now
+        self._svc_from: set[int] = set()
+        self._dvc: dict[int, DoViewChange] = {}
+        self._dvc_sent = False
+        self._awaiting_state = False
+        self._state_retry_at = now
+        self._quorum_reads: list[tuple[Read, int]] = []  # (read, commit it must reach)
+        self._retry_at = now
+        self._nonce = 0
+        self._recovery: dict[int, RecoveryResponse] = {}
+        self._entry_nacks: dict[int, set[int]] = {}
+
+        self._open(now, learner)
+
+    # -- public view of the state ------------------------------------------------------
+
+    @property
+    def op_number(self) -> int:
+        """The last op in this replica's log (durable or being synced)."""
+        return self.store.wal.last_op
+
+    @property
+    def primary_index(self) -> int:
+        """The index of the primary of :attr:`view` (``view mod n``)."""
+        return self.config.primary_index(self.view)
+
+    @property
+    def is_primary(self) -> bool:
+        """True when this replica is the primary of its view and in normal status."""
+        return (
+            self.status == "normal"
+            and self.primary_index == self.index
+            and self.last_normal_view == self.view
+        )
+
+    @property
+    def log(self) -> list[LogRow]:
+        """The WAL entries still held, decoded, with committed flags. O(log)."""
+        rows = []
+        wal = self.store.wal
+        for op in range(wal.first_op, wal.last_op + 1):
+            entry = self._entry(op)
+            if entry is None:
+                continue
+            env = decode_envelope(entry.payload)
+            rows.append(
+                LogRow(
+                    entry.view,
+                    entry.op,
+                    entry.op <= self.commit_number,
+                    env.client_id,
+                    env.request_number,
+                    env.ts_us,
+                    env.payload,
+                    env.noop,
+                )
+            )
+        return rows
+
+    def __repr__(self) -> str:
+        return (
+            f"Replica({self.name}, view={self.view}, status={self.status}, "
+            f"op={self.op_number}, commit={self.commit_number}, applied={self.applied_op}"
+            f"{', primary' if self.is_primary else ''})"
+        )
+
+    # -- driver entry points -----------------------------------------------------------
+
+    def handle(self, message: Message, now: int) -> Step:
+        """Process one delivered message; returns what to send. O(entries carried)."""
+        self._begin(now)
+        self._dispatch(message)
+        return self._finish()
+
+    def handle_batch(self, messages: Iterable[Message], now: int) -> Step:
+        """Process messages that queued up together: one sync and one Prepare cover them all."""
+        self._begin(now)
+        for message in messages:
+            self._dispatch(message)
+        return self._finish()
+
+    def tick(self, now: int) -> Step:
+        """Run the timers due at ``now`` (heartbeats, view-change timeouts, retries)."""
+        self._begin(now)
+        self._on_timers()
+        return self._finish()
+
+    @property
+    def wake_at_us(self) -> int:
+        """When this replica next wants :meth:`tick`."""
+        return self._next_wake()
+
+    # -- opening from disk ---------------------------------------------------------------
+
+    def _open(self, now: int, learner: bool) -> None:
+        cfg = self.config
+        meta = self.store.load_metadata()
+        if meta is None:
+            if learner and "learner_votes" not in self._unsafe:
+                self.status = "learner"
+                self._nonce = self._rng.getrandbits(32)
+                self._retry_at = now
+                self._event("learner_start", nonce=self._nonce)
+                return
+            self._save_meta()
+            self._primary_deadline = now + self._timeout()
+            self._event("fresh_start")
+            if self.primary_index == self.index:
+                self._reset_primary_state(view_start_op=0)
+            return
+        if meta.cluster_id != cfg.cluster_id or meta.replica_id != self.index:
+            raise WrongOwner(
+                f"store belongs to {meta.cluster_id!r}/n{meta.replica_id}, "
+                f"not {cfg.cluster_id!r}/{self.name}"
+            )
+        self.view = meta.view
+        self.last_normal_view = meta.last_normal_view
+        self.commit_number = meta.commit_number
+        self._durable_commit = meta.commit_number
+        snapshot = self.store.load_snapshot()
+        if snapshot is not None:
+            self._restore_state(snapshot.data)
+            self.applied_op = snapshot.op
+            self.commit_number = max(self.commit_number, snapshot.op)
+        wal = self.store.wal
+        self._durable_op = wal.synced_op
+        self._corrupt = set(wal.corrupt_ops())
+        report = wal.recovery
+        self._event(
+            "recover",
+            view=self.view,
+            last_normal_view=self.last_normal_view,
+            commit=self.commit_number,
+            op=wal.last_op,
+            snapshot_op=snapshot.op if snapshot else 0,
+            corrupt=sorted(self._corrupt),
+            torn_tail=report.torn_tail,
+        )
+        self._apply_committed()
+        if self._corrupt:
+            self.status = "recovering"
+            self._retry_at = now
+            return
+        self._resume_after_open(now)
+
+    def _resume_after_open(self, now: int) -> None:
+        if self.view > self.last_normal_view:
+            self._enter_view_change(self.view, now, persist=False)
+            return
+        self.status = "normal"
+        self._primary_deadline = now + self._timeout()
+        if self.primary_index == self.index:
+            # Find where our view began: the run of entries of this view at the tail of the
+            # log (reaching the snapshot means it began in committed, compacted history).
+            floor = self._snapshot_floor()
+            start, op = self.op_number + 1, self.op_number
+            while op > floor:
+                entry = self._entry(op)
+                if entry is None or entry.view != self.view:
+                    break
+                start, op = op, op - 1
+            if op == floor:
+                start = min(start, floor)
+            self._reset_primary_state(view_start_op=start)
+            if start > self.op_number:
+                # Our view's no-op was lost in the crash (it was unsynced): append a new one,
+                # since read-index reads wait for an entry of our view to commit.
+                self._append_noop()
+
+    # -- step plumbing -------------------------------------------------------------------
+
+    def _begin(self, now: int) -> None:
+        # _out, _events and _delay_us may already hold what the constructor produced.
+        self._now = now
+
+    def _finish(self) -> Step:
+        if self.is_primary:
+            self._flush_new_entries()
+            if self._probe_wanted:
+                self._heartbeat()
+        self._probe_wanted = False
+        self._sync()
+        if self.is_primary:
+            self._advance_commit()
+            self._flush_replies()
+            self._serve_primary_reads()
+        self._serve_quorum_reads()
+        step = Step(self._out, self._events, self._delay_us, self._next_wake())
+        self._out, self._events, self._delay_us = [], [], 0
+        return step
+
+    def _send(self, message: Message) -> None:
+        self._out.append(message)
+
+    def _to(self, index: int) -> str:
+        return replica_name(index)
+
+    def _event(self, event: str, /, **fields: Any) -> None:
+        self._events.append(TraceEvent(event, self.name, fields))
+
+    def _drop(self, message: object, reason: str) -> None:
+        self.counters[f"drop:{reason}"] += 1
+        kind = message.kind if isinstance(message, Message) else type(message).__name__
+        source = message.source if isinstance(message, Message) else "?"
+        self._event("drop", reason=reason, message=kind, source=source)
+
+    def _timeout(self) -> int:
+        cfg = self.config
+        return self._rng.randint(cfg.view_change_timeout_us_min, cfg.view_change_timeout_us_max)
+
+    def _next_wake(self) -> int:
+        cfg = self.config
+        if self.status == "learner" or self.status == "recovering":
+            return self._retry_at
+        if self.status == "view_change":
+            return min(self._vc_deadline, self._vc_resend_at)
+        if self.is_primary:
+            return self._heartbeat_due
+        wake = self._primary_deadline
+        if self._awaiting_state or self.commit_number > self.op_number:
+            wake = min(wake, self._state_retry_at)
+        assert cfg.heartbeat_us > 0
+        return wake
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def _save_meta(self, vote: int | None = None) -> None:
+        info = self.store.save_metadata(
+            Metadata(
+                cluster_id=self.config.cluster_id,
+                replica_id=self.index,
+                view=self.view,
+                last_normal_view=self.last_normal_view,
+                vote=vote,
+                commit_number=self.commit_number,
+            )
+        )
+        self._durable_commit = self.commit_number
+        self._delay_us += info.latency_us
+
+    def _sync(self) -> None:
+        wal = self.store.wal
+        if wal.last_op > self._durable_op or wal.synced_op < wal.last_op:
+            info = wal.sync()
+            self._delay_us += info.latency_us
+            self._durable_op = wal.last_op
+            if info.records:
+                self._event(
+                    "sync", records=info.records, latency_us=info.latency_us, durable=info.durable
+                )
+        # In quorum mode a commit number we report must survive a crash (DESIGN.md, Reads).
+        if (
+            self.config.read_mode == "quorum"
+            and self.commit_number > self._durable_commit
+            and self.status in ("normal", "view_change")
+        ):
+            self._save_meta()
+
+    def _entry(self, op: int) -> LogEntry | None:
+        wal = self.store.wal
+        if op < wal.first_op or op > wal.last_op or op in self._corrupt:
+            return None
+        try:
+            return wal.get(op)
+        except CorruptEntry:
+            self._corrupt.add(op)
+            self._event("corrupt", op=op)
+            return None
+
+    def _append(self, entry: LogEntry) -> None:
+        assert entry.op == self.op_number + 1, (entry.op, self.op_number)
+        if "no_fencing" in self._unsafe:
+            # Unsafe (S1, S2): without fencing a replica cannot tell primaries apart; an entry
+            # from an older view is stored under the view our log already has.
+            last = self._entry(self.op_number)
+            if last is not None and last.view > entry.view:
+                entry = LogEntry(last.view, entry.op, entry.payload)
+        self.store.wal.append(entry)
+        # Unsafe (S11): the primary matches and publishes at append time.
+        early = "apply_before_commit" in self._unsafe and self.is_primary
+        if early and self.applied_op == entry.op - 1:
+            self._apply_entry(entry)
+
+    def _truncate_after(self, op: int) -> None:
+        if op >= self.op_number:
+            return
+        lost_committed = op < min(self.commit_number, self.op_number)
+        assert not lost_committed or self._unsafe & {
+            "no_fencing",
+            "own_wal_failover",
+            "learner_votes",
+            "ack_before_fsync",
+        }, (self.name, op, self.commit_number)
+        self._event(
+            "truncate", after=op, dropped=self.op_number - op, lost_committed=lost_committed
+        )
+        self.store.wal.truncate_after(op)
+        self._corrupt = {c for c in self._corrupt if c <= op}
+        self._durable_op = min(self._durable_op, op)
+        if self.applied_op > op:
+            self._rebuild_machine()
+
+    def _snapshot_floor(self) -> int:
+        return self.store.wal.first_op - 1
+
+    def _rebuild_machine(self) -> None:
+        """Rebuild the applied state from the snapshot and committed log (after a truncation
+        below it, which only the unsafe switches allow)."""
+        snapshot = self.store.load_snapshot()
+        if snapshot is not None:
+            self._restore_state(snapshot.data)
+            self.applied_op = snapshot.op
+        else:
+            self.machine.restore(self._initial_state)
+            self.client_table = {}
+            self.applied_op = 0
+        self._event("rebuild", applied=self.applied_op)
+        self._apply_committed()
+
+    def _restore_state(self, data: bytes) -> None:
+        try:
+            machine_bytes, table = decode_state(data)
+        except ValueError as exc:
+            raise InvalidArgument(f"snapshot does not decode: {exc}") from None
+        self.machine.restore(machine_bytes)
+        self.client_table = table
+
+    def _state_bytes(self) -> bytes:
+        return encode_state(self.machine.snapshot(), self.client_table)
+
+    # -- applying ------------------------------------------------------------------------
+
+    def _apply_committed(self) -> None:
+        target = min(self.commit_number, self.op_number)
+        while self.applied_op < target:
+            entry = self._entry(self.applied_op + 1)
+            if entry is None:
+                break
+            self._apply_entry(entry)
+        self._maybe_snapshot()
+
+    def _apply_entry(self, entry: LogEntry) -> None:
+        assert entry.op == self.applied_op + 1
+        env = decode_envelope(entry.payload)
+        self.applied_op = entry.op
+        if env.noop:
+            return
+        rec = self.client_table.get(env.client_id)
+        duplicate = (
+            "no_dedup" not in self._unsafe
+            and rec is not None
+            and env.request_number <= rec.request_number
+        )
+        if duplicate:
+            assert rec is not None
+            self._event(
+                "apply",
+                op=entry.op,
+                view=entry.view,
+                client=env.client_id,
+                request_number=env.request_number,
+                duplicate=True,
+            )
+            if rec.request_number == env.request_number:
+                self._queue_reply(env.client_id, env.request_number, rec.op, rec.reply)
+            return
+        reply = self.machine.apply(entry.op, env.ts_us, env.payload)
+        self.client_table[env.client_id] = ClientRecord(env.request_number, entry.op, reply)
+        self._event(
+            "apply",
+            op=entry.op,
+            view=entry.view,
+            client=env.client_id,
+            request_number=env.request_number,
+            duplicate=False,
+        )
+        self._queue_reply(env.client_id, env.request_number, entry.op, reply)
+
+    def _queue_reply(self, client_id: str, request_number: int, op: int, reply: bytes) -> None:
+        """Park the reply to ``op`` until the reply frontier passes it (primary only)."""
+        if self.primary_index == self.index and self.status == "normal":
+            self._pending_replies[op] = Reply(
+                **self._hdr_client(client_id),
+                client_id=client_id,
+                request_number=request_number,
+                ok=True,
+                op=op,
+                reply=reply,
+            )
+            inflight = self._inflight.get(client_id)
+            if inflight is not None and inflight[1] <= op:
+                del self._inflight[client_id]
+
+    def _maybe_snapshot(self) -> None:
+        every = self.config.snapshot_every
+        if every is None or self.status not in ("normal", "view_change"):
+            return
+        upto = min(self.applied_op, self.commit_number)
+        if upto - self._snapshot_floor() < every:
+            return
+        info = self.store.save_snapshot(Snapshot(upto, self.view, self._state_bytes()))
+        self._delay_us += info.latency_us
+        self.store.wal.compact_through(upto)
+        self._event("snapshot", op=upto)
+
+    def _hdr(self, target: str) -> dict[str, Any]:
+        return {
+            "cluster_id": self.config.cluster_id,
+            "source": self.name,
+            "target": target,
+            "view": self.view,
+        }
+
+    def _hdr_client(self, client_id: str) -> dict[str, Any]:
+        return self._hdr(f"client:{client_id}")
+
+    # -- dispatch and validation -----------------------------------------------------------
+
+    def _dispatch(self, message: object) -> None:
+        reason = problem(message)
+        if reason is not None:
+            self._drop(message, "malformed")
+            return
+        assert isinstance(message, Message)
+        if message.cluster_id != self.config.cluster_id:
+            self._drop(message, "foreign_cluster")
+            return
+        if message.target != self.name:
+            self._drop(message, "misaddressed")
+            return
+        if type(message) in CLIENT_KINDS:
+            if not message.source.startswith("client:") or len(message.source) <= 7:
+                self._drop(message, "unknown_sender")
+                return
+            if isinstance(message, Request) and message.source != f"client:{message.client_id}":
+                self._drop(message, "unknown_sender")
+                return
+        else:
+            src = self._names.get(message.source)
+            if src is None or src == self.index:
+                self._drop(message, "unknown_sender")
+                return
+        handler = getattr(self, f"_on_{message.kind}", None)
+        if handler is None:
+            self._drop(message, "unexpected_kind")
+            return
+        handler(message)
+
+    def _src(self, message: Message) -> int:
+        return self._names[message.source]
+
+    def _fenced(self, message: Message) -> bool:
+        """True (and counted) when ``message`` comes from an older view (fencing)."""
+        if message.view < self.view and "no_fencing" not in self._unsafe:
+            self._drop(message, "stale_view")
+            return True
+        return False
+
+    def _voter(self) -> bool:
+        return self.status in ("normal", "view_change")
+
+    # -- client requests --------------------------------------------------------------------
+
+    def _on_Request(self, m: Request) -> None:
+        if self.status != "normal" or self.last_normal_view != self.view:
+            self._drop(m, "not_normal")
+            return
+        if not self.is_primary:
+            self._send(
+                Reply(
+                    **self._hdr(m.source),
+                    client_id=m.client_id,
+                    request_number=m.request_number,
+                    ok=False,
+                    error="not_primary",
+                )
+            )
+            return
+        if "no_dedup" not in self._unsafe:
+            rec = self.client_table.get(m.client_id)
+            if rec is not None and m.request_number < rec.request_number:
+                self._send(
+                    Reply(
+                        **self._hdr(m.source),
+                        client_id=m.client_id,
+                        request_number=m.request_number,
+                        ok=False,
+                        error="stale_request",
+                    )
+                )
+                return
+            if rec is not None and m.request_number == rec.request_number:
+                self.counters["duplicate_request"] += 1
+                self._pending_replies[rec.op] = Reply(
+                    **self._hdr(m.source),
+                    client_id=m.client_id,
+                    request_number=m.request_number,
+                    ok=True,
+                    op=rec.op,
+                    reply=rec.reply,
+                )
+                return
+            inflight = self._inflight.get(m.client_id)
+            if inflight is not None and m.request_number <= inflight[0]:
+                if m.request_number < inflight[0]:
+                    self._send(
+                        Reply(
+                            **self._hdr(m.source),
+                            client_id=m.client_id,
+                            request_number=m.request_number,
+                            ok=False,
+                            error="stale_request",
+                        )
+                    )
+                else:
+                    self.counters["duplicate_request"] += 1
+                return
+        op = self.op_number + 1
+        envelope = Envelope(m.client_id, m.request_number, self._next_ts(), m.payload)
+        entry = LogEntry(self.view, op, encode_envelope(envelope))
+        self._append(entry)
+        self._new_entries.append(entry)
+        self._inflight[m.client_id] = (m.request_number, op)
+
+    # -- primary side ----------------------------------------------------------------------
+
+    def _reset_primary_state(self, view_start_op: int) -> None:
+        self._acked = {}
+        self._known_commit = {self.index: self._durable_commit}
+        self._probe_acked = {}
+        self._pending_replies = {}
+        self._reads_waiting = []
+        self._new_entries = []
+        self._view_start_op = view_start_op
+        self._heartbeat_due = self._now
+        self._inflight = {}
+        for op in range(self.commit_number + 1, self.op_number + 1):
+            entry = self._entry(op)
+            if entry is None:
+                continue
+            env = decode_envelope(entry.payload)
+            if not env.noop:
+                self._inflight[env.client_id] = (env.request_number, op)
+
+    def _next_ts(self) -> int:
+        """The primary's timestamp for a new entry: ``now``, never below the last entry's."""
+        last = self._entry(self.op_number)
+        return self._now if last is None else max(self._now, decode_envelope(last.payload).ts_us)
+
+    def _append_noop(self) -> None:
+        noop = LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts()))
+        self._append(noop)
+        self._new_entries.append(noop)
+
+    def _flush_new_entries(self) -> None:
+        if not self._new_entries:
+            return
+        entries = self._new_entries
+        self._new_entries = []
+        step = self.config.batch_max
+        for start in range(0, len(entries), step):
+            chunk = tuple(entries[start : start + step])
+            for i in self._others:
+                self._send(
+                    Prepare(
+                        **self._hdr(self._to(i)),
+                        op=chunk[-1].op,
+                        commit=self.commit_number,
+                        entries=chunk,
+                    )
+                )
+        self._heartbeat_due = self._now + self.config.heartbeat_us
+
+    def _advance_commit(self) -> None:
+        if self.applied_op < self.commit_number and self.applied_op < self.op_number:
+            self._apply_committed()
+        acks = sorted([self._durable_op, *self._acked.values()], reverse=True)
+        if len(acks) < self._quorum:
+            return
+        candidate = min(acks[self._quorum - 1], self.op_number)
+        if candidate > self.commit_number:
+            self.commit_number = candidate
+            self._event("commit", op=candidate)
+            self._apply_committed()
+            if self.config.read_mode == "quorum":
+                self._save_meta()
+                for i in self._others:
+                    self._send(
+                        Commit(
+                            **self._hdr(self._to(i)), commit=self.commit_number, probe=self._probe
+                        )
+                    )
+                self._heartbeat_due = self._now + self.config.heartbeat_us
+
+    def _reply_frontier(self) -> int:
+        if self.config.read_mode != "quorum":
+            return self.commit_number
+        self._known_commit[self.index] = self._durable_commit
+        known = sorted(self._known_commit.values(), reverse=True)
+        if len(known) < self._quorum:
+            return 0
+        return min(known[self._quorum - 1], self.commit_number)
+
+    def _flush_replies(self) -> None:
+        if not self._pending_replies:
+            return
+        frontier = self._reply_frontier()
+        for op in sorted(self._pending_replies):
+            if op > frontier or op > self.applied_op:
+                break
+            self._send(self._pending_replies.pop(op))
+
+    def _on_PrepareOk(self, m: PrepareOk) -> None:
+        if self._fenced(m):
+            return
+        if not self.is_primary or (m.view != self.view and "no_fencing" not in self._unsafe):
+            self._drop(m, "not_primary")
+            return
+        src = self._src(m)
+        self._acked[src] = max(self._acked.get(src, 0), min(m.op, self.op_number))
+        self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
+
+    def _on_CommitOk(self, m: CommitOk) -> None:
+        if self._fenced(m):
+            return
+        if not self.is_primary or (m.view != self.view and "no_fencing" not in self._unsafe):
+            self._drop(m, "not_primary")
+            return
+        src = self._src(m)
+        self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
+        self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
+
+    def _heartbeat(self) -> None:
+        """Commit news and a leadership probe to every backup, plus retransmission of the
+        prepares a backup has not acknowledged (message loss)."""
+        self._probe += 1
+        wal = self.store.wal
+        for i in self._others:
+            acked = self._acked.get(i, 0)
+            # Entries older than one heartbeat and still unacknowledged were probably lost.
+            if acked < self._op_at_last_heartbeat:
+                start = max(acked + 1, wal.first_op)
+                end = min(self.op_number, start + self.config.batch_max - 1)
+                entries = tuple(e for e in (self._entry(op) for op in range(start, end + 1)) if e)
+                if entries and entries[-1].op == end and len(entries) == end - start + 1:
+                    self._send(
+                        Prepare(
+                            **self._hdr(self._to(i)),
+                            op=end,
+                            commit=self.commit_number,
+                            entries=entries,
+                        )
+                    )
+            self._send(
+                Commit(**self._hdr(self._to(i)), commit=self.commit_number, probe=self._probe)
+            )
+        self._op_at_last_heartbeat = self.op_number
+        self._heartbeat_due = self._now + self.config.heartbeat_us
+
+    # -- backup side -----------------------------------------------------------------------
+
+    def _from_primary_of_view(self, m: Message) -> bool:
+        return self._src(m) == self.config.primary_index(m.view)
+
+    def _on_Prepare(self, m: Prepare) -> None:
+        if self._fenced(m):
+            return
+        if "no_fencing" in self._unsafe and self.status == "normal" and not self.is_primary:
+            # Unsafe (S1, S2): any replica's prepare is taken at face value.
+            self._primary_deadline = self._now + self._timeout()
+            self._accept_entries(m.entries, overwrite=True)
+            self._learn_commit(m.commit)
+            self._send(
+                PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
+            )
+            return
+        if not self._from_primary_of_view(m):
+            self._drop(m, "not_from_primary")
+            return
+        if not self._catch_up_if_newer(m):
+            return
+        if self.status != "normal" or self.is_primary:
+            self._drop(m, "not_backup")
+            return
+        self._primary_deadline = self._now + self._timeout()
+        if self._awaiting_state:
+            return
+        if m.entries[0].op > self.op_number + 1:
+            self._request_state()
+            return
+        if not self._accept_entries(m.entries, overwrite=False):
+            return
+        self._learn_commit(m.commit)
+        self._send(
+            PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
+        )
+
+    def _reported_commit(self) -> int:
+        """The commit number we tell the primary we know. In quorum mode it must be durable:
+        _finish saves the metadata before any message of this Step leaves."""
+        return self.commit_number
+
+    def _accept_entries(self, entries: tuple[LogEntry, ...], *, overwrite: bool) -> bool:
+        """Append the entries we lack; same-view entries we have are identical."""
+        for e in entries:
+            if e.op <= self._snapshot_floor():
+                continue
+            if e.op <= self.op_number:
+                mine = self._entry(e.op)
+                if mine == e:
+                    continue
+                if not overwrite:
+                    self._drop_entries_conflict()
+                    return False
+                self._truncate_after(e.op - 1)
+            if e.op != self.op_number + 1:
+                return False
+            self._append(e)
+        return True
+
+    def _drop_entries_conflict(self) -> None:
+        self.counters["drop:conflicting_entries"] += 1
+        self._event("drop", reason="conflicting_entries", message="Prepare", source="?")
+
+    def _learn_commit(self, commit: int) -> None:
+        if commit > self.commit_number:
+            self.commit_number = commit
+            self._event("commit", op=commit)
+        self._apply_committed()
+        if self.commit_number > self.op_number:
+            self._request_state()
+
+    def _on_Commit(self, m: Commit) -> None:
+        if self._fenced(m):
+            return
+        if not self._from_primary_of_view(m):
+            self._drop(m, "not_from_primary")
+            return
+        if not self._catch_up_if_newer(m):
+            return
+        if self.status != "normal" or self.is_primary:
+            self._drop(m, "not_backup")
+            return
+        self._primary_deadline = self._now + self._timeout()
+        if self._awaiting_state:
+            return
+        self._learn_commit(m.commit)
+        self._send(CommitOk(**self._hdr(m.source), commit=self.commit_number, probe=m.probe))
+
+    def _catch_up_if_newer(self, m: Message) -> bool:
+        """A message from the primary of a newer view: join it and fetch its log.
+        Returns True when the message can be processed in our current view."""
+        missed_start_view = m.view == self.view and self.status == "view_change"
+        if m.view <= self.view and not missed_start_view:
+            return m.view == self.view or "no_fencing" in self._unsafe
+        if not self._voter():
+            return False
+        if m.view > self.view:
+            self.view = m.view
+            self._save_meta()
+        self.status = "normal"
+        self._event("join_view", view=m.view, via=m.kind)
+        self._awaiting_state = True
+        self._primary_deadline = self._now + self._timeout()
+        self._request_state(force=True)
+        return False
+
+    def _request_state(self, force: bool = False) -> None:
+        if not force and self._now < self._state_retry_at:
+            return
+        if self.primary_index == self.index:
+            return
+        after = self.op_number
+        if self._awaiting_state or self.last_normal_view != self.view:
+            after = min(self.commit_number, self.op_number)
+        self._send(GetState(**self._hdr(self._to(self.primary_index)), op=after))
+        self._state_retry_at = self._now + self.config.state_request_timeout_us
+
+    def _on_GetState(self, m: GetState) -> None:
+        if m.view > self.view or not self.is_primary:
+            self._drop(m, "not_primary")
+            return
+        self._send(self._log_message(NewState, m.source, after=m.op))
+
+    def _log_message(self, kind: type[Any], target: str, *, after: int) -> Any:
+        """A NewState/StartView/DoViewChange carrying our log after ``after``."""
+        wal = self.store.wal
+        snapshot = None
+        base = after
+        if after < wal.first_op - 1:
+            snapshot = self.store.load_snapshot()
+            assert snapshot is not None and snapshot.op == wal.first_op - 1
+            base = snapshot.op
+        base = min(base, self.op_number)
+        entries = tuple(e for e in (self._entry(op) for op in range(base + 1, self.op_number + 1)))
+        assert all(e is not None for e in entries)
+        fields: dict[str, Any] = {
+            "op": self.op_number,
+            "commit": self.commit_number,
+            "base_op": base,
+            "snapshot": snapshot,
+            "entries": entries,
+        }
+        if kind is DoViewChange:
+            fields["last_normal_view"] = self.last_normal_view
+        return kind(**self._hdr(target), **fields)
+
+    def _on_NewState(self, m: NewState) -> None:
+        if self._fenced(m):
+            return
+        if not self._from_primary_of_view(m) or not self._voter():
+            self._drop(m, "unexpected")
+            return
+        if m.view > self.view:
+            self.view = m.view
+            self._save_meta()
+        authoritative = self.last_normal_view != self.view or self.status != "normal"
+        if not self._adopt(m.base_op, m.snapshot, m.entries, m.commit, authoritative):
+            self._awaiting_state = True
+            self._request_state(force=True)
+            return
+        self._state_retry_at = self._now
+        self._awaiting_state = False
+        was_normal_view = self.last_normal_view == self.view and self.status == "normal"
+        self.status = "normal"
+        self.last_normal_view = self.view
+        if not was_normal_view:
+            self._save_meta()
+        self._primary_deadline = self._now + self._timeout()
+        self._event(
+            "state_transfer",
+            source=m.source,
+            base_op=m.base_op,
+            op=m.op,
+            snapshot=m.snapshot is not None,
+        )
+        self._apply_committed()
+        self._send(
+            PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
+        )
+
+    def _adopt(
+        self,
+        base_op: int,
+        snapshot: Snapshot | None,
+        entries: tuple[LogEntry, ...],
+        commit: int,
+        authoritative: bool,
+    ) -> bool:
+        """Make our log the given one after ``base_op``. Entries we can vouch for are kept
+        (committed ones; in the same view, all); the rest is replaced. Returns False when
+        the given log starts after a gap we cannot fill and carries no snapshot."""
+        trusted = min(self.commit_number, self.op_number) if authoritative else self.op_number
+        trusted = max(trusted, self._snapshot_floor())
+        if base_op > trusted:
+            if snapshot is None:
+                return False
+            self._install_snapshot(snapshot, keep_through=trusted)
+        for e in entries:
+            if e.op <= max(trusted, self._snapshot_floor()):
+                continue
+            if e.op <= self.op_number:
+                if self._entry(e.op) == e:
+                    continue
+                self._truncate_after(e.op - 1)
+            self._append(e)
+        new_end = base_op + len(entries)
+        if authoritative and self.op_number > new_end:
+            self._truncate_after(new_end)
+        if commit > self.commit_number:
+            self.commit_number = commit
+            self._event("commit", op=commit)
+        return True
+
+    def _install_snapshot(self, snapshot: Snapshot, keep_through: int) -> None:
+        self._truncate_after(max(keep_through, self._snapshot_floor()))
+        self._restore_state(snapshot.data)
+        info = self.store.save_snapshot(snapshot)
+        self._delay_us += info.latency_us
+        self.store.wal.compact_through(snapshot.op)
+        self._corrupt = {c for c in self._corrupt if c > snapshot.op}
+        self.applied_op = snapshot.op
+        self.commit_number = max(self.commit_number, snapshot.op)
+        self._durable_op = max(self._durable_op, min(self.op_number, snapshot.op))
+        self._event("install_snapshot", op=snapshot.op)
+
+    # -- view change -----------------------------------------------------------------------
+
+    def _enter_view_change(self, view: int, now: int, *, persist: bool = True) -> None:
+        self.view = view
+        self.status = "view_change"
+        self._svc_from = {self.index}
+        self._dvc = {}
+        self._dvc_sent = False
+        self._awaiting_state = False
+        self._pending_replies = {}
+        self._reads_waiting = []
+        if persist:
+            self._save_meta()  # persist the view before acting in it (fencing)
+        self._vc_deadline = now + self._timeout()
+        self._vc_resend_at = now
+        self._event("view_change_start", view=view)
+        if "own_wal_failover" in self._unsafe and self.primary_index == self.index:
+            # Unsafe (S6): take over from our own WAL without collecting any other log.
+            self._become_primary()
+            return
+        self._send_view_change_messages()
+
+    def _send_view_change_messages(self) -> None:
+        for i in self._others:
+            self._send(StartViewChange(**self._hdr(self._to(i))))
+        if self._dvc_sent:
+            self._send_dvc()
+        self._vc_resend_at = self._now + self.config.heartbeat_us
+
+    def _send_dvc(self) -> None:
+        self._dvc_sent = True
+        new_primary = self.primary_index
+        if new_primary == self.index:
+            self._dvc[self.index] = self._log_message(DoViewChange, self.name, after=0)
+            self._maybe_finish_view_change()
+        else:
+            self._send(self._log_message(DoViewChange, self._to(new_primary), after=0))
+
+    def _deaf_primary(self, m: Message) -> bool:
+        """Unsafe (S1): without epochs a primary cannot learn it was replaced; it ignores
+        view-change traffic and keeps acting as primary."""
+        if "no_fencing" in self._unsafe and self.is_primary:
+            self._drop(m, "no_fencing_primary")
+            return True
+        return False
+
+    def _on_StartViewChange(self, m: StartViewChange) -> None:
+        if self._deaf_primary(m):
+            return
+        if self._fenced(m) or not self._voter():
+            if not self._voter():
+                self._drop(m, "not_voter")
+            return
+        if m.view > self.view:
+            self._enter_view_change(m.view, self._now)
+        if m.view != self.view or self.status != "view_change":
+            return
+        self._svc_from.add(self._src(m))
+        if len(self._svc_from) >= self._quorum and not self._dvc_sent:
+            self._send_dvc()
+
+    def _on_DoViewChange(self, m: DoViewChange) -> None:
+        if self._deaf_primary(m):
+            return
+        if self._fenced(m) or not self._voter():
+            if not self._voter():
+                self._drop(m, "not_voter")
+            return
+        if m.view > self.view:
+            self._enter_view_change(m.view, self._now)
+        if m.view != self.view or self.status != "view_change":
+            return
+        if self.primary_index != self.index:
+            self._drop(m, "not_new_primary")
+            return
+        self._dvc[self._src(m)] = m
+        if self.index not in self._dvc:
+            self._dvc[self.index] = self._log_message(DoViewChange, self.name, after=0)
+            self._dvc_sent = True
+        self._maybe_finish_view_change()
+
+    def _maybe_finish_view_change(self) -> None:
+        if self.status == "view_change" and len(self._dvc) >= self._quorum:
+            self._become_primary()
+
+    def _become_primary(self) -> None:
+        commit = self.commit_number
+        if "own_wal_failover" not in self._unsafe and self._dvc:
+            best = max(self._dvc.items(), key=lambda kv: (kv[1].last_normal_view, kv[1].op, -kv[0]))
+            commit = max(d.commit for d in self._dvc.values())
+            if best[0] != self.index:
+                d = best[1]
+                adopted = self._adopt(d.base_op, d.snapshot, d.entries, commit, True)
+                assert adopted  # a DoViewChange ships a snapshot whenever it compacted
+        self.commit_number = max(self.commit_number, min(commit, self.op_number))
+        self.status = "normal"
+        self.last_normal_view = self.view
+        self._dvc = {}
+        self._reset_primary_state(view_start_op=self.op_number + 1)
+        self._append(LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts())))
+        self._save_meta()
+        self._event("primary", view=self.view, op=self.op_number, commit=self.commit_number)
+        for i in self._others:
+            self._send(self._log_message(StartView, self._to(i), after=0))
+        self._heartbeat_due = self._now + self.config.heartbeat_us
+        self._apply_committed()
+
+    def _on_StartView(self, m: StartView) -> None:
+        if self._fenced(m) or not self._voter():
+            if not self._voter():
+                self._drop(m, "not_voter")
+            return
+        if not self._from_primary_of_view(m):
+            self._drop(m, "not_from_primary")
+            return
+        if m.view == self.view and self.status == "normal" and self.last_normal_view == m.view:
+            return  # a duplicate: we are already in this view
+        if m.view > self.view:
+            self.view = m.view
+            self._save_meta()
+        adopted = self._adopt(m.base_op, m.snapshot, m.entries, m.commit, True)
+        assert adopted  # a StartView ships a snapshot whenever it compacted
+        self.status = "normal"
+        self.last_normal_view = self.view
+        self._awaiting_state = False
+        self._save_meta()
+        self._primary_deadline = self._now + self._timeout()
+        self._event("start_view", view=self.view, op=self.op_number, commit=self.commit_number)
+        self._apply_committed()
+        self._send(
+            PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
+        )
+
+    # -- learners (Recovery) ---------------------------------------------------------------
+
+    def _on_Recovery(self, m: Recovery) -> None:
+        if self.status != "normal" or self.last_normal_view != self.view:
+            self._drop(m, "not_normal")
+            return
+        if self.is_primary:
+            msg = self._log_message(NewState, m.source, after=0)
+            self._send(
+                RecoveryResponse(
+                    **self._hdr(m.source),
+                    nonce=m.nonce,
+                    op=msg.op,
+                    commit=msg.commit,
+                    has_state=True,
+                    base_op=msg.base_op,
+                    snapshot=msg.snapshot,
+                    entries=msg.entries,
+                )
+            )
+        else:
+            self._send(
+                RecoveryResponse(
+                    **self._hdr(m.source),
+                    nonce=m.nonce,
+                    op=self.op_number,
+                    commit=self.commit_number,
+                    has_state=False,
+                    base_op=self.op_number,
+                )
+            )
+
+    def _on_RecoveryResponse(self, m: RecoveryResponse) -> None:
+        if self.status != "learner" or m.nonce != self._nonce:
+            self._drop(m, "unexpected")
+            return
+        if m.has_state and self._src(m) != self.config.primary_index(m.view):
+            self._drop(m, "not_from_primary")
+            return
+        self._recovery[self._src(m)] = m
+        if len(self._recovery) < self._quorum:
+            return
+        view = max(r.view for r in self._recovery.values())
+        primary = self._recovery.get(self.config.primary_index(view))
+        if primary is None or primary.view != view or not primary.has_state:
+            return
+        target_commit = max(r.commit for r in self._recovery.values())
+        if primary.op < target_commit:
+            # The primary's answer predates a commit another replica reported: ask again.
+            del self._recovery[self.config.primary_index(view)]
+            return
+        self.view = view
+        self._adopt(primary.base_op, primary.snapshot, primary.entries, primary.commit, True)
+        self.commit_number = max(self.commit_number, min(target_commit, self.op_number))
+        assert self.op_number >= target_commit
+        self.status = "normal"
+        self.last_normal_view = view
+        self._save_meta()
+        self._recovery = {}
+        self._primary_deadline = self._now + self._timeout()
+        self._event("learner_caught_up", view=view, op=self.op_number, commit=self.commit_number)
+        self._apply_committed()
+        self._send(
+            PrepareOk(
+                **self._hdr(self._to(self.primary_index)),
+                op=self.op_number,
+                commit=self._reported_commit(),
+            )
+        )
+
+    # -- repair of corrupt entries -----------------------------------------------------------
+
+    def _on_GetEntry(self, m: GetEntry) -> None:
+        if not self._voter():
+            self._drop(m, "not_voter")
+            return
+        entry = self._entry(m.op) if m.op <= self.op_number else None
+        vouched = entry is not None and (m.op <= self.commit_number or self.is_primary)
+        if entry is None and m.op <= self.op_number:
+            return  # we have it but cannot read it, or it is compacted: say nothing
+        self._send(EntryReply(**self._hdr(m.source), op=m.op, entry=entry, vouched=vouched))
+
+    def _on_EntryReply(self, m: EntryReply) -> None:
+        if self.status != "recovering" or m.op not in self._corrupt:
+            self._drop(m, "unexpected")
+            return
+        if m.entry is not None and m.vouched:
+            try:
+                self.store.wal.repair(m.entry)
+            except InvalidArgument:
+                self._drop(m, "repair_mismatch")  # its view contradicts our log: not our entry
+                return
+            self._corrupt.discard(m.op)
+            self._event("repair", op=m.op, source=m.source)
+        elif m.entry is None:
+            nacks = self._entry_nacks.setdefault(m.op, set())
+            nacks.add(self._src(m))
+            if len(nacks) >= self.config.f + 1:
+                # f + 1 peers lack it: at most f replicas ever had it, so it never committed.
+                self._event("repair_truncate", op=m.op, nacks=sorted(nacks))
+                self._corrupt.discard(m.op)
+                self._truncate_after(m.op - 1)
+        if not self._corrupt:
+            self._entry_nacks = {}
+            self._event("repaired")
+            self._apply_committed()
+            self._resume_after_open(self._now)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _on_Read(self, m: Read) -> None:
+        if m.mode == "primary":
+            if not self.is_primary:
+                self._send(
+                    ReadReply(
+                        **self._hdr(m.source),
+                        read_id=m.read_id,
+                        mode=m.mode,
+                        ok=False,
+                        error="not_primary",
+                    )
+                )
+                return
+            # Read index: confirm with a majority (a heartbeat round started after this read
+            # arrived) that we are still primary, then answer once applied >= read index.
+            self._reads_waiting.append((m, self.commit_number, self._probe + 1))
+            self._probe_wanted = self._n > 1
+            return
+        if not self._voter():
+            self._drop(m, "not_voter")
+            return
+        if m.mode == "quorum-highest-seq":
+            self._answer(m, self._speculative_query(m.query), commit=self.commit_number)
+            return
+        self._quorum_reads.append((m, self.commit_number))
+        if self.applied_op < self.commit_number:
+            self._request_state()
+
+    def _answer(self, m: Read, result: tuple[bool, Any], *, commit: int) -> None:
+        ok, value = result
+        self._send(
+            ReadReply(
+                **self._hdr(m.source),
+                read_id=m.read_id,
+                mode=m.mode,
+                ok=ok,
+                commit=commit,
+                op=self.op_number,
+                result=value if ok else None,
+                error="" if ok else str(value),
+            )
+        )
+
+    def _query(self, query: Any) -> tuple[bool, Any]:
+        try:
+            return True, self.machine.query(query)
+        except (ClobError, ValueError, KeyError, TypeError, IndexError) as exc:
+            return False, f"bad_query: {exc}"
+
+    def _speculative_query(self, query: Any) -> tuple[bool, Any]:
+        """Unsafe (S3-S5): answer from committed state plus the uncommitted suffix."""
+        if self.applied_op >= self.op_number:
+            return self._query(query)
+        saved = self.machine.snapshot()
+        op = self.applied_op + 1
+        while op <= self.op_number:
+            entry = self._entry(op)
+            if entry is None:
+                break
+            env = decode_envelope(entry.payload)
+            if not env.noop:
+                self.machine.apply(op, env.ts_us, env.payload)
+            op += 1
+        result = self._query(query)
+        self.machine.restore(saved)
+        return result
+
+    def _serve_quorum_reads(self) -> None:
+        if not self._quorum_reads:
+            return
+        waiting = []
+        for m, need in self._quorum_reads:
+            if self.applied_op >= need and self._voter():
+                self._answer(m, self._query(m.query), commit=self.applied_op)
+            else:
+                waiting.append((m, need))
+        self._quorum_reads = waiting
+
+    def _serve_primary_reads(self) -> None:
+        if not self._reads_waiting:
+            return
+        probes = sorted([self._probe, *self._probe_acked.values()], reverse=True)
+        confirmed = probes[self._quorum - 1] if len(probes) >= self._quorum else 0
+        if self._n == 1:
+            confirmed = self._probe + 1
+        ready = self.commit_number >= self._view_start_op
+        waiting = []
+        for m, read_index, probe in self._reads_waiting:
+            if ready and confirmed >= probe and self.applied_op >= read_index:
+                self._answer(m, self._query(m.query), commit=self.applied_op)
+            else:
+                waiting.append((m, read_index, probe))
+        self._reads_waiting = waiting
+
+    def _on_WriteBack(self, m: WriteBack) -> None:
+        if self.status != "normal" or self.view < m.view or self.last_normal_view != self.view:
+            self._drop(m, "cannot_vouch")
+            return
+        if m.commit > self.commit_number:
+            self._event("learn_commit", op=m.commit, via="write_back")
+            self._learn_commit(m.commit)
+        if self.commit_number > self._durable_commit:
+            self._save_meta()  # the write-back promise: this commit number survives a crash
+        self._send(WriteBackOk(**self._hdr(m.source), read_id=m.read_id, commit=self.commit_number))
+
+    # -- timers ----------------------------------------------------------------------------------
+
+    def _on_timers(self) -> None:
+        now = self._now
+        if self.status == "learner":
+            if now >= self._retry_at:
+                for i in self._others:
+                    self._send(Recovery(**self._hdr(self._to(i)), nonce=self._nonce))
+                self._retry_at = now + self.config.state_request_timeout_us
+            return
+        if self.status == "recovering":
+            if now >= self._retry_at:
+                for op in sorted(self._corrupt):
+                    for i in self._others:
+                        self._send(GetEntry(**self._hdr(self._to(i)), op=op))
+                self._retry_at = now + self.config.state_request_timeout_us
+            return
+        if self.status == "view_change":
+            if now >= self._vc_deadline:
+                self._enter_view_change(self.view + 1, now)
+            elif now >= self._vc_resend_at:
+                self._send_view_change_messages()
+            return
+        if self.is_primary:
+            if now >= self._heartbeat_due:
+                self._heartbeat()
+            return
+        if now >= self._primary_deadline:
+            self._enter_view_change(self.view + 1, now)
+            return
+        if (self._awaiting_state or self.commit_number > self.op_number) and (
+            now >= self._state_retry_at
+        ):
+            self._request_state(force=True)

@@ -1,0 +1,1210 @@
+"""The :class:`Cluster`: a replicated order book you can drive from a notebook.
+
+A cluster is a :class:`~clobkit.sim.world.World` with one host per replica
+(``n0``, ``n1``, ...) running a :class:`~clobkit.replication.Replica` over its
+own store, plus one host per client (``client:<user>``) running a
+:class:`~clobkit.replication.ClientSession`. Everything is simulated and
+deterministic from ``seed``: the same calls give the same trace, byte for
+byte.
+
+Calls are synchronous by default: :meth:`Cluster.place` sends the request,
+runs the simulation until the client has its reply, and returns the
+committed result. If no reply can come (no majority reachable) the call gives
+up after a bounded stretch of *simulated* time and raises
+:class:`~clobkit.errors.OutcomeUnknown` for a write (it may or may not have
+been applied) or :class:`~clobkit.errors.Unavailable` for a read, with a
+message that says why. :meth:`Cluster.submit` starts a call without waiting
+and returns a :class:`~clobkit.sim.results.Call` handle, so many clients can
+be in flight at once.
+
+Bad arguments raise :class:`~clobkit.errors.InvalidArgument` (or
+``InvalidType``) before anything happens: no trace record, no history entry.
+
+>>> import clobkit as ck
+>>> c = ck.Cluster(nodes=3, seed=1, storage="memory")
+>>> _ = c.place("alice", "sell", price="100.50", qty=10)
+>>> r = c.place("bob", "buy", price="101", qty=4)
+>>> r.status, r.fill_prices, r.filled_qty
+('filled', [Decimal('100.50')], 4)
+>>> [o.qty for o in c.live_orders()]
+[6]
+>>> c.primary
+'n0'
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clobkit.book import (
+    Cancel,
+    MarketSpec,
+    Modify,
+    Place,
+    decode_result,
+    encode_command,
+)
+from clobkit.errors import (
+    InvalidArgument,
+    InvalidType,
+    OrderRejected,
+    OutcomeUnknown,
+    Unavailable,
+)
+from clobkit.replication.client import ClientSession, Outcome
+from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
+from clobkit.replication.machine import BookMachine
+from clobkit.replication.replica import Replica
+from clobkit.replication.step import Message, Step
+from clobkit.sim.faults import Fault
+from clobkit.sim.history import ClientHistory
+from clobkit.sim.invariants import InvariantMonitor
+from clobkit.sim.network import Latency, Network, Rule, matching
+from clobkit.sim.nodes import NodeHandle, node_table_html
+from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
+from clobkit.sim.rng import check_seed
+from clobkit.sim.trace import Trace, TraceRecord
+from clobkit.sim.world import World
+from clobkit.storage import FileStore, MemoryDisk, MemoryStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from clobkit.book import Fill, Order
+
+__all__ = ["Cluster", "WRITE_KINDS", "READ_KINDS"]
+
+WRITE_KINDS = ("place", "cancel", "modify")
+READ_KINDS = ("fills", "live_orders", "depth")
+_NODE_COUNTS = (1, 3, 5, 7)
+
+# Timeouts the notebook cluster uses unless ``config=`` says otherwise: a backup that hears
+# nothing from the primary for 80-140 ms of simulated time starts a view change, so that
+# ``c.crash(c.primary); c.run(ms=200)`` shows a new primary (heartbeats every 20 ms keep a
+# healthy primary in office; the simulated network's latency is ~1 ms).
+_PROTOCOL_DEFAULTS: dict[str, Any] = {
+    "heartbeat_us": 20_000,
+    "view_change_timeout_us_min": 80_000,
+    "view_change_timeout_us_max": 140_000,
+}
+_READ_CLIENT = "reader"
+
+
+def _check_name(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidType(f"{name} must be a str, got {value!r}")
+    if not value or value != value.strip() or len(value) > 64:
+        raise InvalidArgument(
+            f"{name} must be a non-empty trimmed str of <= 64 chars, got {value!r}"
+        )
+    return value
+
+
+def _check_ms(name: str, value: object) -> int:
+    """Milliseconds (int or float) -> whole microseconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidType(f"{name} must be a number of milliseconds, got {value!r}")
+    if not value >= 0 or value == float("inf"):
+        raise InvalidArgument(f"{name} must be a finite number >= 0, got {value!r}")
+    return round(value * 1000)
+
+
+class _ClientNode:
+    """A client session as a host participant that resolves the cluster's calls."""
+
+    def __init__(self, cluster: Cluster, client_id: str, session: Any) -> None:
+        self.cluster = cluster
+        self.client_id = client_id
+        self.session = session
+        self.pending: dict[Any, Call] = {}
+
+    def handle(self, message: Message, now: int) -> Step:
+        step: Step = self.session.handle(message, now)
+        if self.pending:
+            self.poll(now)
+        return step
+
+    def tick(self, now: int) -> Step:
+        step: Step = self.session.tick(now)
+        if self.pending:
+            self.poll(now)
+        return step
+
+    def poll(self, now: int) -> None:
+        result = self.session.result
+        for handle in list(self.pending):
+            outcome = result(handle)
+            if outcome is not None:
+                call = self.pending.pop(handle)
+                self.cluster._resolve(call, outcome, now)
+
+
+class Cluster:
+    """A simulated replicated order book: ``nodes`` replicas, any number of clients.
+
+    Parameters (all keyword except ``nodes`` and ``seed``):
+
+    ``nodes``
+        1, 3, 5 or 7 replicas (``n = 2f + 1`` tolerates ``f`` failures).
+    ``seed``
+        feeds every random choice; same seed + same calls = same trace.
+    ``storage``
+        ``"file"`` (default: real WAL files in a fresh temporary directory,
+        removed by :meth:`close`), ``"memory"`` (simulated disks with fault
+        injection), or a :class:`pathlib.Path` to keep the files.
+    ``read_mode``
+        ``"quorum"`` (default), ``"primary"`` or the unsafe
+        ``"quorum-highest-seq"``.
+    ``unsafe``
+        names of unsafe teaching switches (see
+        :data:`clobkit.replication.config.UNSAFE_SWITCHES`); a cluster with
+        any on says so in its ``repr`` and records invariant violations
+        instead of raising.
+    ``market``
+        the :class:`~clobkit.book.MarketSpec` (default ``ACME``, tick 0.01, lot 1).
+    ``latency``, ``latency_us_min``, ``latency_us_max``, ``loss``, ``duplicate``, ``reorder``
+        the network (see :class:`~clobkit.sim.network.Network`).
+    ``sync_latency_us``
+        simulated cost of one fsync (default 1000 µs), for both store kinds.
+    ``timeout_ms``
+        how long (simulated) a synchronous call waits before giving up.
+    ``check``
+        run the cheap invariant monitor after every event (default on).
+    ``trace``
+        keep the trace (default on; benchmarks turn it off).
+    ``config``
+        extra :class:`~clobkit.replication.ClusterConfig` fields (timeouts, batch size).
+        The cluster's own defaults: ``heartbeat_us=20_000``,
+        ``view_change_timeout_us_min=80_000``, ``view_change_timeout_us_max=140_000``
+        (a crashed primary is replaced within ~150 ms of simulated time).
+
+    A place that crosses the book fills at the resting order's price:
+
+    >>> c = Cluster(3, seed=1, storage="memory")
+    >>> _ = c.place("alice", "sell", price="100.50", qty=5)
+    >>> c.place("bob", "buy", price="101.00", qty=2)
+    <CommandResult op=2 order_id=2 filled resting=0 fills=[2@100.50]>
+
+    Raises :class:`~clobkit.errors.InvalidArgument` / ``InvalidType`` naming
+    the bad parameter (nothing is created).
+    """
+
+    def __init__(
+        self,
+        nodes: int = 3,
+        seed: int = 0,
+        *,
+        storage: str | os.PathLike[str] = "file",
+        read_mode: str = "quorum",
+        unsafe: Iterable[str] = (),
+        market: MarketSpec | None = None,
+        latency: str = "uniform",
+        latency_us_min: int = 500,
+        latency_us_max: int = 1_500,
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        sync_latency_us: int = 1_000,
+        timeout_ms: float = 2_000,
+        check: bool = True,
+        trace: bool = True,
+        cluster_id: str = "clobkit",
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        # -- validate everything before creating anything --------------------------------
+        if isinstance(nodes, bool) or not isinstance(nodes, int):
+            raise InvalidType(f"nodes must be an int, got {nodes!r}")
+        if nodes not in _NODE_COUNTS:
+            raise InvalidArgument(f"nodes must be one of {_NODE_COUNTS}, got {nodes!r}")
+        check_seed(seed)
+        if isinstance(unsafe, str):
+            raise InvalidType(f"unsafe must be a set of switch names, got the str {unsafe!r}")
+        switches = frozenset(unsafe)
+        unknown = sorted(str(u) for u in switches - UNSAFE_SWITCHES)
+        if unknown:
+            raise InvalidArgument(
+                f"unsafe has unknown switch(es) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(UNSAFE_SWITCHES))}"
+            )
+        if market is None:
+            market = MarketSpec("ACME", tick="0.01", lot=1)
+        elif not isinstance(market, MarketSpec):
+            raise InvalidType(f"market must be a MarketSpec, got {market!r}")
+        storage_kind, storage_path = self._check_storage(storage)
+        if isinstance(sync_latency_us, bool) or not isinstance(sync_latency_us, int):
+            raise InvalidType(f"sync_latency_us must be an int, got {sync_latency_us!r}")
+        if sync_latency_us < 0:
+            raise InvalidArgument(f"sync_latency_us must be >= 0, got {sync_latency_us!r}")
+        timeout_us = _check_ms("timeout_ms", timeout_ms)
+        if timeout_us <= 0:
+            raise InvalidArgument(f"timeout_ms must be > 0, got {timeout_ms!r}")
+        link = Latency(latency, latency_us_min, latency_us_max)  # type: ignore[arg-type]
+        network = Network(link, loss=loss, duplicate=duplicate, reorder=reorder)
+        _check_name("cluster_id", cluster_id)
+        if config is not None and not isinstance(config, dict):
+            raise InvalidType(f"config must be a dict of ClusterConfig fields, got {config!r}")
+        protocol = dict(_PROTOCOL_DEFAULTS)
+        protocol.update(config or {})
+        cfg = ClusterConfig(
+            cluster_id,
+            nodes,
+            read_mode=read_mode,  # type: ignore[arg-type]
+            unsafe=switches,
+            **protocol,
+        )
+
+        # -- build ---------------------------------------------------------------------
+        self.config = cfg
+        self.market = market
+        self.seed = seed
+        self.timeout_us = timeout_us
+        self.sync_latency_us = sync_latency_us
+        self.storage = storage_kind
+        self._owns_dir = False
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        if storage_kind == "file":
+            if storage_path is None:
+                storage_path = Path(tempfile.mkdtemp(prefix="clobkit-"))
+                self._owns_dir = True
+                self._finalizer = weakref.finalize(
+                    self, shutil.rmtree, str(storage_path), ignore_errors=True
+                )
+            else:
+                storage_path.mkdir(parents=True, exist_ok=True)
+        self.path: Path | None = storage_path
+        self.world = World(seed, network, trace=Trace(enabled=trace))
+        self.history = ClientHistory()
+        self._disks: dict[str, MemoryDisk] = {}
+        self._dirs: dict[str, Path] = {}
+        self._stores: dict[str, Any] = {}
+        self._generation: dict[str, int] = {}
+        self._lives: dict[str, int] = {}
+        self._clients: dict[str, _ClientNode] = {}
+        self._calls: list[Call] = []
+        self._pending = 0  # calls without an outcome yet
+        self._closed = False
+        self.replica_names: tuple[str, ...] = cfg.replica_names
+        self.nodes: dict[str, NodeHandle] = {}
+        self.monitor = InvariantMonitor(
+            self._live_replicas, strict=not switches, describe=self._repro
+        )
+        if check:
+            self.world.observers.append(self.monitor)
+        for index, name in enumerate(self.replica_names):
+            self._generation[name] = 0
+            self._lives[name] = 0
+            store = self._open_store(name, index, fresh=True)
+            replica = self._new_replica(index, store, learner=False)
+            host = self.world.add_host(name, replica)
+            host.set_timer(0)
+            self.nodes[name] = NodeHandle(self, name)
+
+    # -- construction helpers -------------------------------------------------------------
+
+    @staticmethod
+    def _check_storage(storage: object) -> tuple[str, Path | None]:
+        if isinstance(storage, os.PathLike):
+            return "file", Path(storage)
+        if not isinstance(storage, str):
+            raise InvalidType(f"storage must be 'file', 'memory' or a path, got {storage!r}")
+        if storage in ("file", "memory"):
+            return storage, None
+        if os.sep in storage or storage.startswith("."):
+            return "file", Path(storage)
+        raise InvalidArgument(
+            f"storage must be 'file', 'memory' or a path (a pathlib.Path, or a str with "
+            f"'{os.sep}'), got {storage!r}"
+        )
+
+    def _open_store(self, name: str, index: int, *, fresh: bool) -> Any:
+        """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one."""
+        policy = self.config.sync_policy
+        if self.storage == "memory":
+            if fresh or name not in self._disks:
+                self._disks[name] = MemoryDisk(seed=self.seed * 1000 + index)
+            store: Any = MemoryStore(
+                self._disks[name],
+                cluster_id=self.config.cluster_id,
+                replica_id=index,
+                sync_policy=policy,
+                sync_latency_us=self.sync_latency_us,
+            )
+        else:
+            assert self.path is not None
+            if fresh or name not in self._dirs:
+                generation = self._generation[name]
+                suffix = "" if generation == 0 else f".{generation}"
+                directory = self.path / f"{name}{suffix}"
+                if directory.exists():
+                    shutil.rmtree(directory)
+                self._dirs[name] = directory
+            store = FileStore(
+                self._dirs[name],
+                cluster_id=self.config.cluster_id,
+                replica_id=index,
+                sync_policy=policy,
+                sync_latency_us=self.sync_latency_us,
+            )
+        self._stores[name] = store
+        return store
+
+    def _new_replica(self, index: int, store: Any, *, learner: bool) -> Any:
+        name = self.replica_names[index]
+        generation = self._generation[name]
+        rng = self.world.streams.fresh(f"node:{name}/{generation}/{self._lives[name]}")
+        machine = BookMachine([self.market])
+        return Replica(
+            self.config, index, store, machine, rng=rng, now=self.world.now_us, learner=learner
+        )
+
+    def _client(self, client_id: str) -> _ClientNode:
+        node = self._clients.get(client_id)
+        if node is None:
+            # The session gives up (outcome unknown) before the call's deadline does.
+            attempt_us = self.config.request_timeout_us * 11 // 10
+            session = ClientSession(
+                self.config,
+                client_id,
+                rng=self.world.streams.stream(f"client:{client_id}"),
+                max_attempts=max(1, self.timeout_us // attempt_us),
+            )
+            node = _ClientNode(self, client_id, session)
+            self._clients[client_id] = node
+            self.world.add_host(f"client:{client_id}", node)
+        return node
+
+    def _live_replicas(self) -> list[tuple[str, int, Any]]:
+        hosts = self.world.hosts
+        out = []
+        for name in self.replica_names:
+            host = hosts[name]
+            if host.participant is not None:
+                out.append((name, host.incarnation, host.participant))
+        return out
+
+    def _repro(self) -> str:
+        return (
+            f"seed={self.seed}, t={self.now_us}us; "
+            f"replay the same calls on Cluster(seed={self.seed})"
+        )
+
+    # -- time ------------------------------------------------------------------------------
+
+    @property
+    def now_us(self) -> int:
+        """Simulated time, in microseconds."""
+        return self.world.now_us
+
+    @property
+    def now_ms(self) -> float:
+        """Simulated time, in milliseconds."""
+        return self.world.now_us / 1000
+
+    def step(self) -> list[TraceRecord]:
+        """Run the next event; returns the trace records it produced."""
+        self._check_open()
+        before = len(self.world.trace)
+        self.world.step()
+        return self.world.trace.since(before)
+
+    def run(
+        self,
+        ms: float | None = None,
+        *,
+        us: int | None = None,
+        until: Callable[[Cluster], bool] | None = None,
+        max_events: int = 10_000_000,
+    ) -> int:
+        """Advance simulated time by ``ms`` (or ``us``), or until ``until(cluster)`` holds.
+
+        With no argument: until every submitted call has an outcome (each has
+        a deadline, so this ends). Returns the number of events run.
+        """
+        self._check_open()
+        if ms is not None and us is not None:
+            raise InvalidArgument("give ms or us, not both")
+        if us is not None:
+            if isinstance(us, bool) or not isinstance(us, int):
+                raise InvalidType(f"us must be an int, got {us!r}")
+            if us < 0:
+                raise InvalidArgument(f"us must be >= 0, got {us!r}")
+            span: int | None = us
+        elif ms is not None:
+            span = _check_ms("ms", ms)
+        else:
+            span = None
+        if until is not None and not callable(until):
+            raise InvalidType(f"until must be a callable taking the cluster, got {until!r}")
+        world = self.world
+        if span is None and until is None:
+            return world.run(until=lambda: not self._pending_calls(), max_events=max_events)
+        stop = None if until is None else (lambda: until(self))
+        end = None if span is None else world.now_us + span
+        return world.run(end, until=stop, max_events=max_events)
+
+    def _pending_calls(self) -> bool:
+        return self._pending > 0
+
+    # -- who is who ----------------------------------------------------------------------
+
+    @property
+    def primary(self) -> str | None:
+        """The replica acting as primary in the highest view, or ``None``."""
+        best: tuple[int, str] | None = None
+        for name, node in self.nodes.items():
+            if node.is_primary:
+                view = node.view or 0
+                if best is None or view > best[0]:
+                    best = (view, name)
+        return None if best is None else best[1]
+
+    @property
+    def trace(self) -> Trace:
+        """Every send, delivery, drop, sync, commit, view change, fault and client call."""
+        return self.world.trace
+
+    @property
+    def network(self) -> Network:
+        """The simulated network (latency, loss, partitions, rules)."""
+        return self.world.network
+
+    # -- client calls ---------------------------------------------------------------------
+
+    def _command(self, kind: str, user: str, args: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+        """Validate a write and build (book command, history input). Raises, changes nothing."""
+        spec = self.market
+        symbol = spec.symbol
+        if kind == "place":
+            side = args.get("side")
+            qty = args.get("qty")
+            if qty is None:
+                raise InvalidArgument("qty is required")
+            order_type = args.get("order_type", "limit")
+            price = args.get("price")
+            ticks = None if price is None else spec.price_to_ticks(price, "price")
+            lots = spec.qty_to_lots(qty, "qty")
+            protection = args.get("protection_price")
+            command = Place(
+                symbol,
+                user,
+                side,  # type: ignore[arg-type]
+                ticks,
+                lots,
+                order_type=order_type,
+                tif=args.get("tif", "gtc"),
+                order_id=args.get("order_id"),
+                stp=args.get("stp"),
+                protection_price=None
+                if protection is None
+                else spec.price_to_ticks(protection, "protection_price"),
+                post_only=args.get("post_only", False),
+            )
+            return command, _command_input(command)
+        if kind == "cancel":
+            cancel = Cancel(symbol, user, args.get("order_id"))  # type: ignore[arg-type]
+            return cancel, _command_input(cancel)
+        if kind == "modify":
+            price = args.get("price")
+            qty = args.get("qty")
+            new_ticks = None if price is None else spec.price_to_ticks(price, "price")
+            new_lots = None if qty is None else spec.qty_to_lots(qty, "qty")
+            order_id: Any = args.get("order_id")
+            modify = Modify(symbol, user, order_id, price=new_ticks, qty=new_lots)
+            return modify, _command_input(modify)
+        raise AssertionError(kind)
+
+    def _query(self, kind: str, args: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Validate a read and build (machine query, history input)."""
+        symbol = self.market.symbol
+        if kind in ("fills", "live_orders"):
+            user = args.get("user")
+            if user is not None:
+                _check_name("user", user)
+            recorded = "fills" if kind == "fills" else "orders"
+            return (kind, symbol, user), (recorded, symbol, user)
+        if kind == "depth":
+            levels = args.get("levels", 10)
+            if isinstance(levels, bool) or not isinstance(levels, int):
+                raise InvalidType(f"levels must be an int, got {levels!r}")
+            if levels < 1:
+                raise InvalidArgument(f"levels must be >= 1, got {levels!r}")
+            return ("depth", symbol, levels), ("depth", symbol, levels)
+        raise AssertionError(kind)
+
+    def submit(
+        self, user: str, kind: str, /, *, timeout_ms: float | None = None, **args: Any
+    ) -> Call:
+        """Start a call without waiting; returns its :class:`~clobkit.sim.results.Call` handle.
+
+        ``kind`` is a write (``"place"``, ``"cancel"``, ``"modify"``: keyword
+        arguments as for :meth:`place`, :meth:`cancel`, :meth:`modify`) or a
+        read (``"fills"``, ``"live_orders"``, ``"depth"``, ``"order"``). The
+        call is made by ``user``'s client session. Run the cluster
+        (:meth:`run`) to make progress; the call gives up ``timeout_ms`` of
+        simulated time after it started (outcome ``"unknown"``).
+
+        Raises ``InvalidArgument`` / ``InvalidType`` for bad arguments (nothing
+        is sent or recorded).
+        """
+        self._check_open()
+        _check_name("user", user)
+        if kind not in WRITE_KINDS and kind not in READ_KINDS:
+            raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
+        timeout_us = self.timeout_us if timeout_ms is None else _check_ms("timeout_ms", timeout_ms)
+        allowed = {
+            "place": {
+                "side",
+                "price",
+                "qty",
+                "order_type",
+                "tif",
+                "order_id",
+                "stp",
+                "protection_price",
+                "post_only",
+            },
+            "cancel": {"order_id"},
+            "modify": {"order_id", "price", "qty"},
+            "fills": {"user"},
+            "live_orders": {"user"},
+            "depth": {"levels"},
+        }[kind]
+        extra = sorted(set(args) - allowed)
+        if extra:
+            raise InvalidArgument(f"{kind} takes no argument(s) {', '.join(extra)}")
+        if kind in WRITE_KINDS:
+            command, hist_input = self._command(kind, user, args)
+            payload = encode_command(command)
+        else:
+            query, hist_input = self._query(kind, args)
+        # -- everything checked: from here on, state changes ---------------------------
+        world = self.world
+        client = self._client(user)
+        host = world.hosts[f"client:{user}"]
+        now = world.now_us
+        index = self.history.invoke(user, hist_input, now)
+        call = Call(kind, user, hist_input, now, now + timeout_us, index, request=dict(args))
+        self._calls.append(call)
+        self._pending += 1
+        if kind in WRITE_KINDS:
+            call.payload = payload
+            handle = host.call(lambda t: client.session.submit(payload, t))
+        else:
+            handle = host.call(lambda t: client.session.read(query, t))
+        call.handle = handle
+        client.pending[handle] = call
+        client.poll(now)
+        world.schedule(call.deadline_us, self._expire, call)
+        return call
+
+    def _resolve(self, call: Call, outcome: Outcome, now: int) -> None:
+        """The client session finished ``call`` with ``outcome``."""
+        if call.outcome != "pending":
+            return
+        if outcome.status == "unknown":
+            self._give_up(call, f"the client gave up after {outcome.attempts} attempts")
+            return
+        if outcome.status == "fail":
+            call.error = Unavailable(
+                f"{call.kind} by {call.client_id} was refused before it could apply: "
+                f"{outcome.error or 'refused'}"
+            )
+            self._finish(call, "fail", None, None, now)
+            return
+        if call.kind in WRITE_KINDS:
+            op = int(outcome.op or 0)
+            result = decode_result(outcome.value)
+            value = CommandResult(result, op, self.market)
+            if not result.accepted:
+                try:
+                    result.raise_for_reason()
+                except OrderRejected as exc:
+                    call.error = exc
+            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
+            self._finish(call, "ok", value, _write_output(result), now)
+        else:
+            value = outcome.value
+            self._finish(call, "ok", value, _read_output(call.kind, value), now)
+
+    def _finish(self, call: Call, outcome: str, value: Any, output: Any, now: int) -> None:
+        assert call.outcome == "pending"
+        self._pending -= 1
+        call.outcome = outcome
+        call.value = value
+        call.return_us = now
+        self.history.complete(call.history_index, outcome, output, now)
+        for callback in call.on_done:
+            callback(call)
+
+    def _expire(self, call: Call) -> None:
+        """The call's deadline passed without an outcome: the client gives up."""
+        if call.outcome == "pending":
+            self._clients[call.client_id].pending.pop(call.handle, None)
+            self._give_up(call, "its deadline passed")
+
+    def _give_up(self, call: Call, cause: str) -> None:
+        why = self.diagnose(f"client:{call.client_id}")
+        waited = (self.world.now_us - call.call_us) / 1000
+        if call.kind in WRITE_KINDS:
+            call.error = OutcomeUnknown(
+                f"outcome unknown: {call.kind} by {call.client_id} got no reply within "
+                f"{waited:g} ms of simulated time ({cause}), so it may or may not have been "
+                f"applied; {why}"
+            )
+        else:
+            call.error = Unavailable(
+                f"{call.kind} by {call.client_id} got no answer within {waited:g} ms of "
+                f"simulated time ({cause}); {why}"
+            )
+        self.world.record(
+            "client_timeout", f"client:{call.client_id}", detail={"call": call.history_index}
+        )
+        self._finish(call, "unknown", None, None, self.world.now_us)
+
+    def diagnose(self, client: str | None = None) -> str:
+        """Why the cluster may not answer: who is down, paused or cut off."""
+        names = self.replica_names
+        hosts = self.world.hosts
+        net = self.world.network
+        down = [n for n in names if hosts[n].status == "crashed"]
+        paused = [n for n in names if hosts[n].status == "paused"]
+        alive = [n for n in names if hosts[n].status == "up"]
+        quorum = self.config.quorum
+        best = _largest_connected(alive, net.can_reach)
+        parts = []
+        if down:
+            parts.append(f"{', '.join(down)} down")
+        if paused:
+            parts.append(f"{', '.join(paused)} paused")
+        if client is not None:
+            cut = [n for n in alive if not (net.can_reach(client, n) and net.can_reach(n, client))]
+            if cut:
+                parts.append(f"{', '.join(cut)} unreachable from {client}")
+        cut_off = [n for n in alive if n not in best]
+        if cut_off and len(best) < len(alive):
+            parts.append(f"{', '.join(cut_off)} cut off from the others by a partition")
+        state = "; ".join(parts) if parts else "every replica is up and connected"
+        if len(best) < quorum:
+            return f"no majority of {len(names)} replicas reachable ({quorum} needed): {state}"
+        return (
+            f"a majority can still talk ({', '.join(best)}), so it may be changing views or "
+            f"the network is losing messages: {state}; try run(ms=...) and call again"
+        )
+
+    def _wait(self, call: Call) -> Any:
+        self.world.run(until=lambda: call.outcome != "pending")
+        assert call.outcome != "pending", "every call has a deadline event"
+        return call.result
+
+    def place(
+        self,
+        user: str,
+        side: str,
+        price: object = None,
+        qty: object = None,
+        **options: Any,
+    ) -> CommandResult:
+        """Place an order (price units, e.g. ``price="100.50"``) and wait until it is committed.
+
+        Options as for :meth:`clobkit.book.OrderBook.place` (``order_type``,
+        ``tif``, ``post_only``, ``order_id``, ``stp``, ``protection_price``).
+        Returns a :class:`~clobkit.sim.results.CommandResult` (fills, status,
+        order id, the log op). Raises ``InvalidArgument`` for bad input
+        (nothing sent), the book's rejection error (``OrderRejected`` and
+        subclasses; the rejected command was committed and changed nothing),
+        or ``OutcomeUnknown`` when no reply came in time.
+        """
+        call = self.submit(user, "place", side=side, price=price, qty=qty, **options)
+        return self._wait(call)  # type: ignore[no-any-return]
+
+    def cancel(self, user: str, order_id: int) -> CommandResult:
+        """Cancel ``user``'s order ``order_id`` and wait until committed (see :meth:`place`)."""
+        return self._wait(self.submit(user, "cancel", order_id=order_id))  # type: ignore[no-any-return]
+
+    def modify(
+        self, user: str, order_id: int, *, price: object = None, qty: object = None
+    ) -> CommandResult:
+        """Change an order's price and/or open quantity and wait until committed."""
+        call = self.submit(user, "modify", order_id=order_id, price=price, qty=qty)
+        return self._wait(call)  # type: ignore[no-any-return]
+
+    def fills(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Fill]:
+        """Every fill (or ``user``'s), read through the read path (``read_mode``)."""
+        return self._wait(self.submit(client, "fills", user=user))  # type: ignore[no-any-return]
+
+    def live_orders(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Order]:
+        """Live orders (or ``user``'s) in price-time order, read through the read path."""
+        return self._wait(self.submit(client, "live_orders", user=user))  # type: ignore[no-any-return]
+
+    def depth(self, levels: int = 10, *, client: str = _READ_CLIENT) -> Any:
+        """Book depth (``levels`` per side), read through the read path."""
+        return self._wait(self.submit(client, "depth", levels=levels))
+
+    def fills_df(self, user: str | None = None) -> pd.DataFrame:
+        """:meth:`fills` as a DataFrame (columns of :data:`clobkit.book.frames.FILL_COLUMNS`)."""
+        return fills_frame(self.fills(user), self.market)
+
+    def live_orders_df(self, user: str | None = None) -> pd.DataFrame:
+        """:meth:`live_orders` as a DataFrame (every Order field plus ``price_units``)."""
+        return orders_frame(self.live_orders(user), self.market)
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every call made so far (a copy), oldest first."""
+        return list(self._calls)
+
+    # -- faults -------------------------------------------------------------------------
+
+    def _replica_name(self, node: object) -> str:
+        if not isinstance(node, str):
+            raise InvalidType(f"node must be a replica name like 'n0', got {node!r}")
+        if node not in self.nodes:
+            raise InvalidArgument(
+                f"node must be one of {', '.join(self.replica_names)}, got {node!r}"
+            )
+        return node
+
+    def _any_name(self, node: object) -> str:
+        if isinstance(node, str) and (node in self.world.hosts or node.startswith("client:")):
+            return node
+        return self._replica_name(node)
+
+    def crash(self, node: str | None, torn: bool | int = False) -> None:
+        """Crash ``node``: unsynced log bytes are lost (``torn``: keep a torn prefix of them).
+
+        ``torn=True`` keeps a seeded random number of bytes, an int that many.
+        Crashing a crashed node does nothing. ``c.crash(c.primary)`` is allowed
+        only while there is a primary.
+        """
+        self._check_open()
+        if node is None:
+            raise InvalidArgument("node must be a replica name, got None (is there a primary?)")
+        name = self._replica_name(node)
+        if isinstance(torn, bool):
+            torn_bytes = self.world.streams.stream("faults").randint(1, 64) if torn else None
+        elif isinstance(torn, int) and torn >= 0:
+            torn_bytes = torn
+        else:
+            raise InvalidArgument(f"torn must be a bool or an int >= 0, got {torn!r}")
+        host = self.world.hosts[name]
+        if host.status == "crashed":
+            return
+        host.crash()
+        store = self._stores[name]
+        store.crash(torn_bytes)
+        self.world.record("crash", name, detail={"torn_bytes": torn_bytes} if torn_bytes else None)
+
+    def restart(self, node: str) -> None:
+        """Restart a crashed ``node`` from its disk (recovery runs); a running one crashes first."""
+        self._check_open()
+        name = self._replica_name(node)
+        host = self.world.hosts[name]
+        if host.status != "crashed":
+            self.crash(name)
+        index = self.replica_names.index(name)
+        store = self._open_store(name, index, fresh=False)
+        report = store.wal.recovery
+        self.world.record(
+            "restart",
+            name,
+            detail={
+                "records": report.records_ok,
+                "torn_tail": report.torn_tail,
+                "bytes_truncated": report.bytes_truncated,
+            },
+        )
+        self._lives[name] += 1
+        # A replaced disk that crashed before the learner wrote anything is still empty: it
+        # must come back as a learner, never as a fresh voter (that would count an empty
+        # replica in a quorum, scenario S7).
+        learner = self._generation[name] > 0 and store.load_metadata() is None
+        host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
+
+    def replace(self, node: str) -> None:
+        """Replace ``node``'s disk with an empty one; it rejoins as a learner and catches up."""
+        self._check_open()
+        name = self._replica_name(node)
+        host = self.world.hosts[name]
+        if host.status != "crashed":
+            self.crash(name)
+        index = self.replica_names.index(name)
+        self._generation[name] += 1
+        store = self._open_store(name, index, fresh=True)
+        self.world.record("replace", name, detail={"generation": self._generation[name]})
+        host.restart(self._new_replica(index, store, learner=True), wake_at_us=self.now_us)
+
+    def pause(self, node: str) -> None:
+        """Stall ``node`` (a long GC pause): it queues messages and misses timers until resumed."""
+        self._check_open()
+        name = self._replica_name(node)
+        host = self.world.hosts[name]
+        if host.status == "up":
+            host.pause()
+            self.world.record("pause", name)
+
+    def resume(self, node: str) -> None:
+        """Let a paused ``node`` run again."""
+        self._check_open()
+        name = self._replica_name(node)
+        host = self.world.hosts[name]
+        if host.status == "paused":
+            host.resume()
+            self.world.record("resume", name)
+
+    def partition(self, *groups: Iterable[str]) -> None:
+        """Cut the network between ``groups`` (sets of node names); unnamed nodes reach all.
+
+        ``c.partition({"n0"}, {"n1", "n2"})``. Clients (``"client:alice"``)
+        may be named too. Earlier cuts stay until :meth:`heal`.
+        """
+        self._check_open()
+        if len(groups) < 2:
+            raise InvalidArgument(f"partition needs at least two groups, got {len(groups)}")
+        checked: list[list[str]] = []
+        seen: set[str] = set()
+        for group in groups:
+            if isinstance(group, str) or not isinstance(group, Iterable):
+                raise InvalidType(f"each group must be a set of node names, got {group!r}")
+            names = sorted({self._any_name(n) for n in group})
+            if not names:
+                raise InvalidArgument("a partition group must not be empty")
+            if seen & set(names):
+                raise InvalidArgument(f"node(s) {sorted(seen & set(names))} are in two groups")
+            seen |= set(names)
+            checked.append(names)
+        self.world.network.partition(checked)
+        self.world.record("partition", "", detail={"groups": checked})
+
+    def isolate(self, node: str) -> None:
+        """Cut ``node`` off from every other node and client, both ways, until :meth:`heal`."""
+        self._check_open()
+        name = self._any_name(node)
+        self.world.network.isolate(name)
+        self.world.record("isolate", name)
+
+    def block(self, source: str, target: str) -> None:
+        """Cut the one-way link ``source -> target`` until :meth:`heal`."""
+        self._check_open()
+        a, b = self._any_name(source), self._any_name(target)
+        self.world.network.block(a, b)
+        self.world.record("block", a, peer=b)
+
+    def heal(self) -> None:
+        """Restore every cut link."""
+        self._check_open()
+        self.world.network.heal()
+        self.world.record("heal", "")
+
+    def set_loss(self, loss: float) -> None:
+        """Drop each message with probability ``loss``."""
+        self._check_open()
+        self.world.network.set_loss(loss)
+        self.world.record("set_loss", "", detail={"loss": float(loss)})
+
+    def set_duplicate(self, duplicate: float) -> None:
+        """Deliver a message twice with probability ``duplicate``."""
+        self._check_open()
+        self.world.network.set_duplicate(duplicate)
+        self.world.record("set_duplicate", "", detail={"duplicate": float(duplicate)})
+
+    def set_latency(
+        self, latency_us_min: int, latency_us_max: int | None = None, distribution: str = "uniform"
+    ) -> None:
+        """Change every link's one-way latency (µs)."""
+        self._check_open()
+        lat = Latency(distribution, latency_us_min, latency_us_max)  # type: ignore[arg-type]
+        self.world.network.latency = lat
+        self.world.record("set_latency", "", detail={"min": lat.latency_us_min, "max": lat.high_us})
+
+    def set_link_latency(
+        self,
+        source: str,
+        target: str,
+        latency_us_min: int,
+        latency_us_max: int | None = None,
+        distribution: str = "uniform",
+    ) -> None:
+        """Give the one-way link ``source -> target`` its own latency (µs)."""
+        self._check_open()
+        a, b = self._any_name(source), self._any_name(target)
+        lat = Latency(distribution, latency_us_min, latency_us_max)  # type: ignore[arg-type]
+        self.world.network.set_link(a, b, lat)
+        self.world.record(
+            "set_latency", a, peer=b, detail={"min": lat.latency_us_min, "max": lat.high_us}
+        )
+
+    def drop_next(
+        self,
+        kind: str | None = None,
+        *,
+        source: str | None = None,
+        target: str | None = None,
+        count: int = 1,
+        op: int | None = None,
+    ) -> Rule:
+        """Drop the next ``count`` messages matching (kind, source, target, op).
+
+        ``c.drop_next("Prepare", source="n0", target="n2")``. Returns the rule
+        (its ``fired`` counts how many it dropped).
+        """
+        self._check_open()
+        name = f"drop {kind or 'any'} {source or '*'}->{target or '*'}"
+        return self.world.network.add_rule(
+            Rule(name, matching(kind, source=source, target=target, op=op), count=count)
+        )
+
+    def delay_next(
+        self,
+        kind: str | None = None,
+        *,
+        delay_ms: float,
+        source: str | None = None,
+        target: str | None = None,
+        count: int = 1,
+        op: int | None = None,
+    ) -> Rule:
+        """Delay the next ``count`` matching messages by ``delay_ms`` extra."""
+        self._check_open()
+        delay_us = _check_ms("delay_ms", delay_ms)
+        name = f"delay {kind or 'any'} {source or '*'}->{target or '*'}"
+        return self.world.network.add_rule(
+            Rule(
+                name,
+                matching(kind, source=source, target=target, op=op),
+                action="delay",
+                delay_us=delay_us,
+                count=count,
+            )
+        )
+
+    def disk_fault(self, node: str, kind: str, *, op: int | None = None) -> dict[str, Any]:
+        """Inject a disk fault into ``node``'s simulated WAL (``storage="memory"`` only).
+
+        ``kind``: ``"bit_flip"`` (media corruption of ``op``'s record, or of a
+        seeded random bit when ``op`` is None), ``"lost_write"`` (the next
+        fsync claims success but drops the data), ``"misdirected_write"``
+        (the next write lands on ``op``'s record instead), ``"read_error"``
+        (reads of ``op``'s record fail). Torn writes come from
+        ``crash(node, torn=...)``. The effect shows when the replica reads
+        its disk (after a restart, recovery finds the bad record and asks
+        its peers for a good copy). Returns what was done.
+
+        Raises ``InvalidArgument`` for file storage, an unknown kind or an op
+        not on that disk (nothing changes).
+        """
+        self._check_open()
+        name = self._replica_name(node)
+        kinds = ("bit_flip", "lost_write", "misdirected_write", "read_error")
+        if kind not in kinds:
+            raise InvalidArgument(f"kind must be one of {kinds}, got {kind!r}")
+        if self.storage != "memory":
+            raise InvalidArgument("disk faults need storage='memory' (a simulated disk)")
+        disk = self._disks[name]
+        wal_file = "wal.log"
+        offset: int | None = None
+        if op is not None:
+            store = self._stores[name]
+            if isinstance(op, bool) or not isinstance(op, int):
+                raise InvalidType(f"op must be an int, got {op!r}")
+            if not store.wal.first_op <= op <= store.wal.last_op:
+                raise InvalidArgument(f"op {op} is not in {name}'s log")
+            payload = store.wal.get(op).payload
+            found = disk.contents(wal_file).find(payload)
+            if found < 0:
+                raise InvalidArgument(f"op {op} is not written to {name}'s disk yet")
+            offset = found
+            length = len(payload)
+        elif kind in ("misdirected_write", "read_error"):
+            raise InvalidArgument(f"{kind} needs op=")
+        done: dict[str, Any] = {"kind": kind, "op": op}
+        if kind == "bit_flip":
+            if offset is None:
+                done["byte"], done["bit"] = disk.flip_random_bit(wal_file)
+            else:
+                byte = offset + length // 2
+                disk.flip_bit(wal_file, byte, 0)
+                done["byte"], done["bit"] = byte, 0
+        elif kind == "lost_write":
+            disk.lose_next_sync(wal_file)
+        elif kind == "misdirected_write":
+            assert offset is not None
+            disk.misdirect_next_write(wal_file, offset)
+        else:
+            assert offset is not None
+            disk.fail_reads(wal_file, offset, offset + length)
+        self.world.record("disk_fault", name, op=op, detail=done)
+        return done
+
+    def schedule_faults(self, faults: Iterable[Fault]) -> None:
+        """Apply each :class:`~clobkit.sim.faults.Fault` at its time (in the future)."""
+        self._check_open()
+        items = list(faults)
+        for fault in items:
+            if not isinstance(fault, Fault):
+                raise InvalidType(f"faults must be Fault objects, got {fault!r}")
+        for fault in items:
+            self.world.schedule(fault.at_us, self._apply_fault, fault)
+
+    def _apply_fault(self, fault: Fault) -> None:
+        action = fault.action
+        if action == "partition":
+            self.partition(*fault.args)
+        else:
+            getattr(self, action)(*fault.args)
+
+    # -- checks -----------------------------------------------------------------------
+
+    @property
+    def violations(self) -> list[Any]:
+        """Invariant violations recorded so far (only possible with an unsafe switch on)."""
+        return list(self.monitor.violations)
+
+    def check(self) -> list[Any]:
+        """Check that every acknowledged write is in the committed log now; returns every
+        violation so far (raises ``AssertionError`` instead when no unsafe switch is on)."""
+        self.monitor.check_acked()
+        return self.violations
+
+    def committed_log(self) -> list[tuple[int, int, bytes]]:
+        """The canonical committed log seen so far: ``(op, view, payload)`` in op order."""
+        committed = self.monitor.committed
+        return [(op, *committed[op]) for op in sorted(committed)]
+
+    def settle(self, ms: float = 2_000) -> None:
+        """Heal the network, restart crashed nodes, resume paused ones, and run ``ms``."""
+        self.heal()
+        self.world.network.set_loss(0.0)
+        self.world.network.set_duplicate(0.0)
+        for name in self.replica_names:
+            status = self.world.hosts[name].status
+            if status == "crashed":
+                self.restart(name)
+            elif status == "paused":
+                self.resume(name)
+        self.run(ms=ms)
+
+    # -- lifecycle and display -------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InvalidArgument("this cluster is closed")
+
+    def close(self) -> None:
+        """Close every store and remove the temporary directory (if the cluster made one)."""
+        if self._closed:
+            return
+        self._closed = True
+        for store in self._stores.values():
+            if not getattr(store, "closed", False):
+                store.close()
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def node_rows(self) -> list[dict[str, Any]]:
+        """One dict per replica: node, role, status, view, op, commit, learner, host."""
+        return [node.row() for node in self.nodes.values()]
+
+    def nodes_df(self) -> pd.DataFrame:
+        """:meth:`node_rows` as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.node_rows())
+
+    def __repr__(self) -> str:
+        primary = self.primary
+        node = self.nodes[primary] if primary else None
+        unsafe = f" UNSAFE={sorted(self.config.unsafe)}" if self.config.unsafe else ""
+        state = (
+            f"primary={primary} view={node.view} commit={node.commit_number}"
+            if node is not None
+            else "no primary"
+        )
+        down = [n for n in self.replica_names if self.world.hosts[n].status != "up"]
+        downs = f" down={down}" if down else ""
+        return (
+            f"<Cluster {len(self.replica_names)} nodes seed={self.seed} t={self.now_ms:g}ms "
+            f"{state}{downs} storage={self.storage} read_mode={self.config.read_mode}{unsafe}>"
+        )
+
+    def _repr_html_(self) -> str:
+        unsafe = ""
+        if self.config.unsafe:
+            unsafe = (
+                "<p><b>unsafe switches on:</b> "
+                + html.escape(", ".join(sorted(self.config.unsafe)))
+                + "</p>"
+            )
+        head = html.escape(
+            f"Cluster: {len(self.replica_names)} nodes, seed {self.seed}, "
+            f"t = {self.now_ms:g} ms, storage {self.storage}, read_mode {self.config.read_mode}"
+        )
+        return f"<div><p>{head}</p>{unsafe}{node_table_html(self.node_rows())}</div>"
+
+
+def _largest_connected(names: list[str], can_reach: Callable[[str, str], bool]) -> list[str]:
+    """The largest subset of ``names`` whose members all reach each other both ways."""
+    best: list[str] = []
+    n = len(names)
+    for mask in range(1, 1 << n):
+        group = [names[i] for i in range(n) if mask >> i & 1]
+        if len(group) <= len(best):
+            continue
+        if all(can_reach(a, b) for a in group for b in group if a != b):
+            best = group
+    return best
+
+
+def _command_input(command: Place | Cancel | Modify) -> tuple[Any, ...]:
+    """The history input of a write, in the checker's recorded format
+    (:mod:`clobkit.check.book_model`: prices in ticks, quantities in lots)."""
+    if isinstance(command, Place):
+        c = command
+        return (
+            "place", c.market, c.user, c.side, c.price, c.qty, c.order_type, c.tif, c.stp,
+            c.protection_price, c.post_only, c.order_id,
+        )  # fmt: skip
+    if isinstance(command, Cancel):
+        return ("cancel", command.market, command.user, command.order_id)
+    return ("modify", command.market, command.user, command.order_id, command.price, command.qty)
+
+
+def _fill_row(f: Any) -> tuple[Any, ...]:
+    return (
+        f.price, f.qty, f.taker_order_id, f.maker_order_id, f.taker_user, f.maker_user,
+        f.aggressor_side,
+    )  # fmt: skip
+
+
+def _write_output(result: Any) -> tuple[Any, ...]:
+    """The history output of a committed write (the checker's recorded format)."""
+    r = result
+    return (
+        r.accepted, r.reason, r.order_id, r.status, tuple(_fill_row(f) for f in r.fills),
+        r.resting_qty, r.cancelled_qty, tuple(r.stp_cancelled),
+    )  # fmt: skip
+
+
+def _read_output(kind: str, value: Any) -> Any:
+    """The history output of a read (the checker's recorded format)."""
+    if kind == "fills":
+        return tuple(_fill_row(f) for f in value)
+    if kind == "live_orders":
+        return tuple(
+            (o.order_id, o.user, o.side, o.price, o.qty, o.filled_qty, o.cancelled_qty,
+             o.original_qty)
+            for o in value
+        )  # fmt: skip
+    return (tuple(map(tuple, value["bids"])), tuple(map(tuple, value["asks"])))

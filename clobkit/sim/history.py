@@ -1,0 +1,185 @@
+"""The client-visible history of a simulated cluster.
+
+Recorded at the client boundary only: when a client sends a request
+(:meth:`ClientHistory.invoke`) and when it learns the outcome
+(:meth:`ClientHistory.complete`: ``"ok"``, ``"fail"`` or ``"unknown"`` for a
+timeout). The simulation layer may not import the checking layer below it,
+so this is its own small recorder; :meth:`ClientHistory.to_jsonl` writes
+exactly the JSON-lines form that :meth:`clobkit.check.history.History.from_jsonl`
+reads (keys ``index, client_id, input, call_us, outcome, output,
+return_us``), which is how the checker consumes it
+(:meth:`ClientHistory.to_check_history` does that for you).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clobkit.sim.trace import jsonable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["ClientHistory", "HistoryRecord", "as_tuples"]
+
+
+def as_tuples(value: Any) -> Any:
+    """``value`` with lists turned into tuples, recursively (hashable inputs).
+
+    >>> as_tuples(["place", ["a", 1]])
+    ('place', ('a', 1))
+    """
+    if isinstance(value, list | tuple):
+        return tuple(as_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): as_tuples(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """One client call; ``outcome`` is ``"pending"`` until completed."""
+
+    index: int
+    client_id: str
+    input: Any
+    call_us: int
+    outcome: str = "pending"
+    output: Any = None
+    return_us: int | None = None
+
+    @property
+    def latency_us(self) -> int | None:
+        """``return_us - call_us`` once completed."""
+        return None if self.return_us is None else self.return_us - self.call_us
+
+
+class ClientHistory:
+    """Append-only record of client calls (O(1) per call).
+
+    >>> h = ClientHistory()
+    >>> i = h.invoke("alice", ("read", "fills", "alice"), 10)
+    >>> h.complete(i, "ok", (), 250)
+    >>> h[i].latency_us
+    240
+    >>> h.to_jsonl()
+    '{"index":0,"client_id":"alice","input":["read","fills","alice"],"call_us":10,"outcome":"ok","output":[],"return_us":250}\\n'
+    """
+
+    def __init__(self) -> None:
+        self._records: list[HistoryRecord] = []
+
+    def invoke(self, client_id: str, input: Any, call_us: int) -> int:
+        """Record a call; returns its index."""
+        index = len(self._records)
+        if isinstance(input, list | dict):
+            input = as_tuples(input)
+        self._records.append(HistoryRecord(index, client_id, input, call_us))
+        return index
+
+    def complete(self, index: int, outcome: str, output: Any, return_us: int) -> None:
+        """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``)."""
+        rec = self._records[index]
+        assert rec.outcome == "pending", f"call {index} already completed"
+        assert outcome in ("ok", "fail", "unknown"), outcome
+        assert return_us >= rec.call_us
+        # Outputs built by the cluster are tuples already; only lists need converting.
+        if isinstance(output, list | dict):
+            output = as_tuples(output)
+        self._records[index] = HistoryRecord(
+            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us
+        )
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index: int) -> HistoryRecord:
+        return self._records[index]
+
+    def __iter__(self) -> Any:
+        return iter(self._records)
+
+    def records(self) -> list[HistoryRecord]:
+        """Every record in invocation order (a copy)."""
+        return list(self._records)
+
+    def pending(self) -> list[HistoryRecord]:
+        """Calls not completed yet."""
+        return [r for r in self._records if r.outcome == "pending"]
+
+    def to_jsonl(self) -> str:
+        """The checker's JSON-lines form (see :mod:`clobkit.check.history`)."""
+        lines = []
+        for r in self._records:
+            row = {
+                "index": r.index,
+                "client_id": r.client_id,
+                "input": jsonable(r.input),
+                "call_us": r.call_us,
+                "outcome": r.outcome,
+                "output": jsonable(r.output),
+                "return_us": r.return_us,
+            }
+            lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        return "".join(line + "\n" for line in lines)
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of :meth:`to_jsonl`."""
+        return hashlib.sha256(self.to_jsonl().encode()).hexdigest()
+
+    def to_check_history(self) -> Any:
+        """This history as a :class:`clobkit.check.history.History` (imports the checker)."""
+        from clobkit.check.history import History
+
+        return History.from_jsonl(self.to_jsonl())
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per call: ``index, client_id, op, input, call_us, return_us, latency_us,
+        outcome, output`` (``op`` is the input's first element)."""
+        import pandas as pd
+
+        rows = self._records
+        return pd.DataFrame(
+            {
+                "index": pd.array([r.index for r in rows], dtype="int64"),
+                "client_id": pd.array([r.client_id for r in rows], dtype=object),
+                "op": pd.array(
+                    [r.input[0] if isinstance(r.input, tuple) and r.input else None for r in rows],
+                    dtype=object,
+                ),
+                "input": pd.array([r.input for r in rows], dtype=object),
+                "call_us": pd.array([r.call_us for r in rows], dtype="int64"),
+                "return_us": pd.array([r.return_us for r in rows], dtype="Int64"),
+                "latency_us": pd.array([r.latency_us for r in rows], dtype="Int64"),
+                "outcome": pd.array([r.outcome for r in rows], dtype=object),
+                "output": pd.array([r.output for r in rows], dtype=object),
+            }
+        )
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for r in self._records:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        parts = ", ".join(f"{k}={counts[k]}" for k in sorted(counts))
+        return f"<ClientHistory {len(self)} calls{': ' + parts if parts else ''}>"
+
+    def _repr_html_(self) -> str:
+        cells = ("index", "client_id", "input", "call_us", "return_us", "outcome")
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape('' if getattr(r, c) is None else str(getattr(r, c)))}</td>"
+                for c in cells
+            )
+            + "</tr>"
+            for r in self._records[-10:]
+        )
+        head = "".join(f"<th>{c}</th>" for c in cells)
+        return (
+            f"<div><p>{html.escape(repr(self))} (last 10)</p><table><thead><tr>{head}</tr>"
+            f"</thead><tbody>{rows}</tbody></table></div>"
+        )

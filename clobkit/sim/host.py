@@ -1,0 +1,291 @@
+"""A host: where a protocol participant meets simulated time.
+
+The protocol (a replica or a client session) is sans-I/O: it returns a
+:class:`~clobkit.replication.step.Step` from every ``handle`` and ``tick``.
+This module is the only place a Step becomes deliveries:
+
+* the Step's ``events`` become trace records at the current time;
+* its ``delay_us`` (a disk sync the participant just paid for) makes the
+  host **busy** until ``now + delay_us``. The Step's messages wait in the
+  host's outbox and leave only when the sync is done: a reply that promises
+  durability never overtakes the sync it depends on, and a crash during the
+  sync means they never leave;
+* the store has already made the data durable when the Step comes back; the
+  busy period is what that sync *costs* on the clock. A crash inside it keeps
+  the data but loses the messages waiting on it, which is a legal outcome
+  (the fsync finished, the process died before sending);
+* messages arriving while the host is busy (or paused) wait in its inbox,
+  in arrival order. When the host becomes free it hands them over: all at
+  once to ``handle_batch(messages, now)`` if the participant has one (so one
+  sync covers them all: group commit appears by itself under load), else one
+  at a time;
+* ``wake_at_us`` sets the host's timer; when it fires, ``tick(now)`` runs
+  (deferred while busy or paused). A new ``wake_at_us`` replaces the timer;
+  ``None`` leaves it as it was.
+
+Faults act here too: :meth:`Host.crash` forgets the participant, its inbox,
+its outbox and its timer (the world's in-flight messages still arrive, and
+are dropped); :meth:`Host.restart` installs a new participant;
+:meth:`Host.pause` and :meth:`Host.resume` model a stalled process whose
+inbox fills up (bounded by ``inbox_limit``; beyond it messages drop).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from clobkit.replication.step import Message, Step
+from clobkit.sim.network import message_op
+from clobkit.sim.trace import TraceRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    from clobkit.sim.world import World
+
+__all__ = ["Host", "Participant", "HostStatus"]
+
+HostStatus = Literal["up", "paused", "crashed"]
+
+
+class Participant(Protocol):
+    """What a host can drive: a replica, a client session, or a test double."""
+
+    def handle(self, message: Message, now: int) -> Step: ...
+
+    def tick(self, now: int) -> Step: ...
+
+
+class Host:
+    """One simulated machine running one participant.
+
+    ``incarnation`` increases on every crash and restart; events scheduled
+    for an older incarnation (a sync finishing, a timer) are ignored, so a
+    crashed host never acts on behalf of its previous life.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        name: str,
+        participant: Participant | None,
+        *,
+        inbox_limit: int = 100_000,
+        trace_deliveries: bool = True,
+    ) -> None:
+        self.world = world
+        self.name = name
+        self.participant = participant
+        self.status: HostStatus = "up" if participant is not None else "crashed"
+        self.incarnation = 0
+        self.inbox_limit = inbox_limit
+        self.trace_deliveries = trace_deliveries
+        self.busy_until_us = 0
+        self.inbox: deque[tuple[int, Message]] = deque()
+        self.outbox: list[Message] = []
+        self.timer_at_us: int | None = None
+        self._timer_token = 0
+        self._tick_due = False
+        self._ready_token = 0
+        self.messages_handled = 0
+        self.ticks = 0
+        self.busy_us_total = 0
+        self.batches = 0
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """True while the host is still paying for a disk sync."""
+        return self.busy_until_us > self.world.now_us or bool(self.outbox)
+
+    @property
+    def up(self) -> bool:
+        """True unless crashed (a paused host is up, just not running)."""
+        return self.status != "crashed"
+
+    # -- what the world calls --------------------------------------------------
+
+    def deliver(self, msg_id: int, message: Message) -> None:
+        """A message arrived: handle it now, or queue it, or drop it."""
+        world = self.world
+        if self.status == "crashed":
+            world.record_drop(message, msg_id, "target_down")
+            return
+        if self.trace_deliveries and world.trace.enabled:
+            world.trace.add(
+                TraceRecord(
+                    world.now_us,
+                    "deliver",
+                    self.name,
+                    message.source,
+                    message.kind,
+                    message.view,
+                    message_op(message),
+                    msg_id,
+                    None,
+                )
+            )
+        if self.status == "paused" or self.busy or self.inbox:
+            if len(self.inbox) >= self.inbox_limit:
+                world.record_drop(message, msg_id, "inbox_full")
+                return
+            self.inbox.append((msg_id, message))
+            return
+        self._handle(message)
+
+    def call(self, action: Callable[[int], Any]) -> Any:
+        """Run ``action(now)`` inside the host; it returns a Step or ``(value, Step)``.
+
+        Used for client calls (``submit``, ``read``). Returns the value (or
+        ``None``). The Step is applied like any other.
+        """
+        assert self.status != "crashed", f"{self.name} is down"
+        result = action(self.world.now_us)
+        if isinstance(result, Step):
+            self.apply(result)
+            return None
+        value, step = result
+        self.apply(step)
+        return value
+
+    def apply(self, step: Step) -> None:
+        """Turn ``step`` into trace records, a busy period, sends and a timer."""
+        world = self.world
+        now = world.now_us
+        if step.events and world.trace.enabled:
+            add = world.trace.add
+            for event in step.events:
+                fields = dict(event.fields)
+                peer = fields.pop("peer", "")
+                view = fields.pop("view", None)
+                op = fields.pop("op", None)
+                add(
+                    TraceRecord(
+                        now,
+                        event.kind,
+                        event.node,
+                        str(peer) if peer is not None else "",
+                        str(fields.pop("message", "")),
+                        view if isinstance(view, int) else None,
+                        op if isinstance(op, int) else None,
+                        None,
+                        fields or None,
+                    )
+                )
+        if step.delay_us > 0:
+            start = max(now, self.busy_until_us)
+            self.busy_until_us = start + step.delay_us
+            self.busy_us_total += step.delay_us
+            self.outbox.extend(step.messages)
+            self._ready_token += 1
+            world.schedule(self.busy_until_us, self._ready, (self.incarnation, self._ready_token))
+        elif self.outbox:
+            # Still busy from an earlier sync: keep the order of sends.
+            self.outbox.extend(step.messages)
+        else:
+            send = world.send
+            for message in step.messages:
+                send(message)
+        if step.wake_at_us is not None:
+            self.set_timer(step.wake_at_us)
+
+    def set_timer(self, at_us: int) -> None:
+        """Make ``tick`` run at ``at_us`` (replacing any earlier timer)."""
+        self._timer_token += 1
+        self.timer_at_us = at_us
+        self.world.schedule(at_us, self._timer, (self.incarnation, self._timer_token))
+
+    # -- internals -------------------------------------------------------------
+
+    def _handle(self, message: Message) -> None:
+        participant = self.participant
+        assert participant is not None
+        self.messages_handled += 1
+        self.apply(participant.handle(message, self.world.now_us))
+
+    def _ready(self, token: tuple[int, int]) -> None:
+        incarnation, ready = token
+        if incarnation != self.incarnation or ready != self._ready_token:
+            return
+        outbox, self.outbox = self.outbox, []
+        send = self.world.send
+        for message in outbox:
+            send(message)
+        self._drain()
+
+    def _timer(self, token: tuple[int, int]) -> None:
+        incarnation, timer = token
+        if incarnation != self.incarnation or timer != self._timer_token:
+            return
+        self.timer_at_us = None
+        if self.status != "up" or self.busy:
+            self._tick_due = True
+            return
+        self._tick()
+
+    def _tick(self) -> None:
+        participant = self.participant
+        assert participant is not None
+        self._tick_due = False
+        self.ticks += 1
+        self.apply(participant.tick(self.world.now_us))
+
+    def _drain(self) -> None:
+        """Hand queued messages (and a deferred tick) to a free participant."""
+        while self.status == "up" and not self.busy and (self.inbox or self._tick_due):
+            if self.inbox:
+                participant = self.participant
+                assert participant is not None
+                batch_handler = getattr(participant, "handle_batch", None)
+                if batch_handler is not None and len(self.inbox) > 1:
+                    messages = [m for _, m in self.inbox]
+                    self.inbox.clear()
+                    self.messages_handled += len(messages)
+                    self.batches += 1
+                    self.apply(batch_handler(messages, self.world.now_us))
+                else:
+                    _, message = self.inbox.popleft()
+                    self._handle(message)
+            else:
+                self._tick()
+
+    # -- faults ------------------------------------------------------------------
+
+    def crash(self) -> None:
+        """Stop the participant at once: inbox, outbox and timer are lost."""
+        self.status = "crashed"
+        self.participant = None
+        self.incarnation += 1
+        self.inbox.clear()
+        self.outbox = []
+        self.busy_until_us = self.world.now_us
+        self.timer_at_us = None
+        self._tick_due = False
+
+    def restart(self, participant: Participant, *, wake_at_us: int | None = None) -> None:
+        """Run ``participant`` (rebuilt from disk) on this host from now on."""
+        self.crash()
+        self.participant = participant
+        self.status = "up"
+        if wake_at_us is not None:
+            self.set_timer(wake_at_us)
+
+    def pause(self) -> None:
+        """Stop running (a stalled process): messages queue, timers wait."""
+        if self.status == "up":
+            self.status = "paused"
+
+    def resume(self) -> None:
+        """Run again: queued messages and a due tick are handled now."""
+        if self.status == "paused":
+            self.status = "up"
+            self.world.schedule(self.world.now_us, self._resume_now, self.incarnation)
+
+    def _resume_now(self, incarnation: int) -> None:
+        if incarnation == self.incarnation and not self.busy:
+            self._drain()
+
+    def __repr__(self) -> str:
+        busy = f" busy until {self.busy_until_us}us" if self.busy else ""
+        return f"<Host {self.name} {self.status}{busy} inbox={len(self.inbox)}>"

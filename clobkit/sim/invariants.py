@@ -1,0 +1,234 @@
+"""Cheap safety checks that run after every simulated event.
+
+The :class:`InvariantMonitor` is a world observer. After each event it looks
+at every live replica and checks, incrementally (only what changed):
+
+* **committed prefixes agree**: the first replica to commit op ``k`` fixes
+  the canonical entry ``(view, payload)`` for ``k``; every other replica that
+  commits ``k`` must hold the same entry;
+* **commit numbers never decrease** within one life of a replica (a restart
+  may start lower: the commit number is re-learned from peers);
+* **at most one primary per view**: two replicas that each act as primary in
+  normal status for the same view is split brain.
+
+With every unsafe switch off a violation is a bug, so the monitor raises
+``AssertionError`` at once, with the seed and the time. With any unsafe
+switch on, violations are the point of the lesson: they are recorded in
+:attr:`InvariantMonitor.violations` instead.
+
+What :mod:`clobkit.check.invariants` builds on: :attr:`committed`
+(op -> (view, payload), the canonical committed log as first observed),
+:attr:`primaries` (view -> the replica names seen acting as primary in
+it), :attr:`commit_high` (replica name -> highest commit number seen) and
+:attr:`acked` (every write a client saw acknowledged, with its op).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from clobkit.errors import CorruptEntry, StorageError
+from clobkit.replication.envelope import decode_envelope
+
+if TYPE_CHECKING:  # pragma: no cover
+    from clobkit.sim.world import World
+
+__all__ = ["InvariantMonitor", "Violation", "AckedWrite"]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken invariant: ``kind`` (``"divergent_commit"``, ``"commit_went_back"``,
+    ``"two_primaries"``, ``"acked_write_lost"``), when, where and what."""
+
+    time_us: int
+    kind: str
+    node: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.time_us}us {self.kind} at {self.node}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class AckedWrite:
+    """A write the client saw acknowledged: who, which call (history index), the
+    command bytes, the op it was committed at, and when."""
+
+    client_id: str
+    call_index: int
+    payload: bytes
+    op: int
+    time_us: int
+
+
+class InvariantMonitor:
+    """Checks agreement, monotonic commits and one primary per view after each event.
+
+    ``replicas()`` returns ``(name, incarnation, replica)`` for every replica
+    host that is up. ``strict`` raises on the first violation; otherwise
+    violations are recorded. Cost per event: O(replicas + newly committed ops).
+    """
+
+    def __init__(
+        self,
+        replicas: Callable[[], list[tuple[str, int, Any]]],
+        *,
+        strict: bool,
+        describe: Callable[[], str] = lambda: "",
+    ) -> None:
+        self._replicas = replicas
+        self.strict = strict
+        self._describe = describe
+        self.committed: dict[int, tuple[int, bytes]] = {}
+        self.committed_by: dict[int, str] = {}
+        self.primaries: dict[int, list[str]] = {}
+        self.commit_high: dict[str, int] = {}
+        self.acked: list[AckedWrite] = []
+        self.violations: list[Violation] = []
+        self._seen: dict[str, tuple[int, int]] = {}  # name -> (incarnation, commit checked)
+        self._now = 0
+
+    # -- world observer ------------------------------------------------------
+
+    def __call__(self, world: World) -> None:
+        self._now = world.now_us
+        for name, incarnation, replica in self._replicas():
+            self.observe(name, incarnation, replica)
+
+    def observe(self, name: str, incarnation: int, replica: Any) -> None:
+        """Check one replica now (called for every live replica after each event)."""
+        commit = replica.commit_number
+        seen = self._seen.get(name)
+        if seen is None or seen[0] != incarnation:
+            checked = 0
+        else:
+            checked = seen[1]
+            if commit < checked:
+                self._violate(
+                    "commit_went_back", name, f"commit number {checked} -> {commit} in one life"
+                )
+                checked = commit  # report each regression once
+        if commit > checked:
+            self._check_committed(name, replica, checked, commit)
+            checked = commit
+        self._seen[name] = (incarnation, checked)
+        if commit > self.commit_high.get(name, 0):
+            self.commit_high[name] = commit
+        if getattr(replica, "status", "normal") == "normal" and _is_primary(replica):
+            names = self.primaries.setdefault(replica.view, [])
+            if name not in names:
+                names.append(name)
+                if len(names) > 1:
+                    self._violate(
+                        "two_primaries", name, f"view {replica.view} has primaries {names}"
+                    )
+
+    def _check_committed(self, name: str, replica: Any, low: int, high: int) -> None:
+        wal = replica.store.wal
+        first = max(low + 1, wal.first_op)
+        last = min(high, wal.last_op)
+        committed = self.committed
+        for op in range(first, last + 1):
+            try:
+                entry = wal.get(op)
+            except (CorruptEntry, StorageError):
+                continue  # awaiting repair from a peer; checked when it is readable again
+            known = committed.get(op)
+            if known is None:
+                committed[op] = (entry.view, entry.payload)
+                self.committed_by[op] = name
+            elif known != (entry.view, entry.payload):
+                self._violate(
+                    "divergent_commit",
+                    name,
+                    f"op {op}: {name} committed (view {entry.view}) but "
+                    f"{self.committed_by[op]} committed (view {known[0]}) a different entry",
+                )
+
+    # -- acknowledged writes ---------------------------------------------------
+
+    def acknowledge(
+        self, client_id: str, call_index: int, payload: bytes, op: int, time_us: int
+    ) -> None:
+        """Remember that a client saw the write ``payload`` acknowledged at ``op``."""
+        self.acked.append(AckedWrite(client_id, call_index, payload, op, time_us))
+
+    def final_committed(self) -> dict[int, tuple[int, bytes]]:
+        """The committed log as it is *now*: ops ``1..commit_number`` of the live replica
+        with the highest commit number, read from its WAL (op -> (view, payload)).
+
+        Unlike :attr:`committed` (what was ever seen committed), this shows a log that
+        lost entries, e.g. after a power loss with the ``ack_before_fsync`` switch.
+        Ops compacted into a snapshot are taken from :attr:`committed`.
+        """
+        best: Any = None
+        for _name, _incarnation, replica in self._replicas():
+            if best is None or replica.commit_number > best.commit_number:
+                best = replica
+        if best is None:
+            return {}
+        wal = best.store.wal
+        out: dict[int, tuple[int, bytes]] = {}
+        for op in range(1, best.commit_number + 1):
+            if op < wal.first_op:
+                if op in self.committed:
+                    out[op] = self.committed[op]
+                continue
+            if op > wal.last_op:
+                break
+            try:
+                entry = wal.get(op)
+            except (CorruptEntry, StorageError):
+                continue
+            out[op] = (entry.view, entry.payload)
+        return out
+
+    def lost_acked_writes(self) -> list[AckedWrite]:
+        """Acknowledged writes that are not in the committed log now (at their op, by that
+        client, with that command). O(acked + log)."""
+        final = self.final_committed()
+        lost = []
+        for a in self.acked:
+            known = final.get(a.op)
+            if known is None:
+                lost.append(a)
+                continue
+            try:
+                envelope = decode_envelope(known[1])
+            except ValueError:
+                lost.append(a)
+                continue
+            if envelope.client_id != a.client_id or envelope.payload != a.payload:
+                lost.append(a)
+        return lost
+
+    def check_acked(self) -> None:
+        """Record (or raise, when strict) a violation per acknowledged write not committed."""
+        for a in self.lost_acked_writes():
+            self._violate(
+                "acked_write_lost",
+                f"client:{a.client_id}",
+                f"call {a.call_index} acknowledged at op {a.op} is not in the committed log",
+            )
+
+    def _violate(self, kind: str, node: str, detail: str) -> None:
+        violation = Violation(self._now, kind, node, detail)
+        self.violations.append(violation)
+        if self.strict:
+            raise AssertionError(f"invariant broken: {violation} ({self._describe()})")
+
+    def __repr__(self) -> str:
+        return (
+            f"<InvariantMonitor committed={len(self.committed)} views={len(self.primaries)} "
+            f"violations={len(self.violations)}>"
+        )
+
+
+def _is_primary(replica: Any) -> bool:
+    flag = getattr(replica, "is_primary", None)
+    if callable(flag):
+        return bool(flag())
+    return bool(flag)

@@ -1,0 +1,168 @@
+"""Seeded random workloads: simulated users placing, cancelling and reading.
+
+Each :class:`RandomWorkload` user runs a closed loop on the simulated clock:
+think for a random time, make one call through its own client session
+(:meth:`clobkit.sim.Cluster.submit`), wait for the outcome, repeat. Because
+every choice (what to do, side, price, size, think time) comes from the
+workload's own random stream, the same seed gives the same calls at the same
+simulated times, and a user that times out simply moves on (its session
+keeps retrying the request with the same request number inside the call's
+timeout, which is what the de-duplicating client table is for).
+
+Prices are drawn around ``mid_ticks`` so that buys and sells cross often and
+produce fills; cancels target the user's own orders that are still resting
+as far as it knows (some will already be filled: the book then rejects the
+cancel with ``unknown_order``, which is a legitimate outcome).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from clobkit.errors import InvalidArgument
+from clobkit.sim.results import Call
+
+if TYPE_CHECKING:  # pragma: no cover
+    from clobkit.sim.cluster import Cluster
+
+__all__ = ["RandomWorkload"]
+
+
+class RandomWorkload:
+    """Closed-loop random users on a cluster; start with :meth:`start`, then ``cluster.run``.
+
+    ``mix`` weighs ``place``, ``cancel``, ``modify`` and ``read`` (reads
+    alternate fills / live orders / depth). ``ops_per_user`` bounds the run
+    (``None``: until stopped). Think times are uniform in
+    ``[think_us_min, think_us_max]``.
+
+    >>> import clobkit as ck
+    >>> c = ck.Cluster(3, seed=2, storage="memory")
+    >>> w = RandomWorkload(c, users=["u1", "u2"], ops_per_user=5).start()
+    >>> _ = c.run(ms=500)
+    >>> w.completed, len(c.history)
+    (10, 10)
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        users: Sequence[str] = ("alice", "bob", "carol"),
+        seed_name: str = "workload",
+        mid_ticks: int = 10_000,
+        spread_ticks: int = 5,
+        qty_max: int = 10,
+        think_us_min: int = 0,
+        think_us_max: int = 2_000,
+        mix: dict[str, float] | None = None,
+        ops_per_user: int | None = None,
+        timeout_ms: float | None = None,
+    ) -> None:
+        if not users:
+            raise InvalidArgument("users must not be empty")
+        if think_us_max < think_us_min or think_us_min < 0:
+            raise InvalidArgument(
+                f"need 0 <= think_us_min <= think_us_max, got {think_us_min}, {think_us_max}"
+            )
+        if mid_ticks - spread_ticks < 1:
+            raise InvalidArgument(
+                f"mid_ticks - spread_ticks must be >= 1, got {mid_ticks}, {spread_ticks}"
+            )
+        weights = mix or {"place": 0.6, "cancel": 0.2, "modify": 0.05, "read": 0.15}
+        unknown = sorted(set(weights) - {"place", "cancel", "modify", "read"})
+        if unknown:
+            raise InvalidArgument(f"mix has unknown kind(s) {unknown}")
+        self.cluster = cluster
+        self.users = list(users)
+        self.rng: random.Random = cluster.world.streams.stream(seed_name)
+        self.mid_ticks = mid_ticks
+        self.spread_ticks = spread_ticks
+        self.qty_max = qty_max
+        self.think_us_min = think_us_min
+        self.think_us_max = think_us_max
+        self.kinds = sorted(weights)
+        self.weights = [weights[k] for k in self.kinds]
+        self.ops_per_user = ops_per_user
+        self.timeout_ms = timeout_ms
+        self.resting: dict[str, list[int]] = {u: [] for u in self.users}
+        self.issued: dict[str, int] = dict.fromkeys(self.users, 0)
+        self.completed = 0
+        self.outcomes: dict[str, int] = {}
+        self.stopped = False
+        self._reads = 0
+
+    def start(self) -> RandomWorkload:
+        """Schedule every user's first call; returns ``self``."""
+        for user in self.users:
+            self._schedule(user)
+        return self
+
+    def stop(self) -> None:
+        """Issue no further calls (calls in flight still finish)."""
+        self.stopped = True
+
+    def _schedule(self, user: str) -> None:
+        if self.stopped:
+            return
+        if self.ops_per_user is not None and self.issued[user] >= self.ops_per_user:
+            return
+        world = self.cluster.world
+        think = self.rng.randint(self.think_us_min, self.think_us_max)
+        world.schedule(world.now_us + think, self._issue, user)
+
+    def _issue(self, user: str) -> None:
+        if self.stopped or self.cluster._closed:
+            return
+        rng = self.rng
+        kind = rng.choices(self.kinds, self.weights)[0]
+        live = self.resting[user]
+        if kind in ("cancel", "modify") and not live:
+            kind = "place"
+        if kind == "place":
+            side = rng.choice(("buy", "sell"))
+            offset = rng.randint(-self.spread_ticks, self.spread_ticks)
+            ticks = self.mid_ticks + (offset if side == "buy" else -offset)
+            price = self.cluster.market.ticks_to_price(ticks)
+            qty = rng.randint(1, self.qty_max)
+            call = self.cluster.submit(
+                user, "place", side=side, price=price, qty=qty, timeout_ms=self.timeout_ms
+            )
+        elif kind == "cancel":
+            order_id = live.pop(rng.randrange(len(live)))
+            call = self.cluster.submit(
+                user, "cancel", order_id=order_id, timeout_ms=self.timeout_ms
+            )
+        elif kind == "modify":
+            order_id = live[rng.randrange(len(live))]
+            call = self.cluster.submit(
+                user,
+                "modify",
+                order_id=order_id,
+                qty=rng.randint(1, self.qty_max),
+                timeout_ms=self.timeout_ms,
+            )
+        else:
+            self._reads += 1
+            read = ("fills", "live_orders", "depth")[self._reads % 3]
+            args = {"levels": 5} if read == "depth" else {"user": user}
+            call = self.cluster.submit(user, read, timeout_ms=self.timeout_ms, **args)
+        self.issued[user] += 1
+        call.on_done.append(self._done)
+
+    def _done(self, call: Call) -> None:
+        self.completed += 1
+        self.outcomes[call.outcome] = self.outcomes.get(call.outcome, 0) + 1
+        if call.kind == "place" and call.outcome == "ok" and call.error is None:
+            value = call.value
+            if value is not None and value.resting_qty > 0 and value.order_id is not None:
+                self.resting[call.client_id].append(value.order_id)
+        self._schedule(call.client_id)
+
+    def __repr__(self) -> str:
+        return (
+            f"<RandomWorkload users={len(self.users)} issued={sum(self.issued.values())} "
+            f"completed={self.completed} outcomes={dict(sorted(self.outcomes.items()))}>"
+        )

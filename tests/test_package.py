@@ -80,10 +80,23 @@ def test_cli_rejects_an_unknown_command_with_usage() -> None:
     assert "frobnicate" in result.stderr
 
 
-def test_demo_prints_fills_and_live_orders() -> None:
-    result = _cli("demo")
+def test_demo_trades_fails_over_and_loses_nothing() -> None:
+    result = _cli("demo", "--seed", "3")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "fills" in out.lower()
     assert "live orders" in out.lower()
     assert "alice" in out and "bob" in out
+    assert "new primary: n" in out
+    assert "missing from the committed log: 0" in out
+    assert "checker on what the clients saw: ok" in out
+
+
+def test_demo_is_deterministic() -> None:
+    assert _cli("demo", "--seed", "5").stdout == _cli("demo", "--seed", "5").stdout
+
+
+def test_demo_rejects_a_bad_seed() -> None:
+    result = _cli("demo", "--seed", "x")
+    assert result.returncode == 2
+    assert "--seed" in result.stderr

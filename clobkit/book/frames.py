@@ -20,6 +20,7 @@ milliseconds, not a Python loop.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from clobkit.book.orderbook import OrderBook
+    from clobkit.book.results import Order
+    from clobkit.book.spec import MarketSpec
 
 __all__ = [
     "DEPTH_COLUMNS",
@@ -36,6 +39,7 @@ __all__ = [
     "fills_df",
     "ladder_html",
     "live_orders_df",
+    "orders_frame",
 ]
 
 #: ``fills_df`` columns and dtypes. ``aggressor_side`` is "buy"/"sell" (the taker's side).
@@ -146,18 +150,29 @@ def live_orders_df(book: OrderBook, user: str | None = None) -> pd.DataFrame:
     >>> live_orders_df(book)[["user", "price", "qty_lots"]].to_dict("records")
     [{'user': 'a', 'price': 1.5, 'qty_lots': 2}]
     """
+    return orders_frame(book.live_orders(user), book.spec)
+
+
+def orders_frame(orders: Sequence[Order], spec: MarketSpec) -> pd.DataFrame:
+    """Any list of :class:`~clobkit.book.Order` (for example one read from a cluster) as a
+    DataFrame with the columns and dtypes of :data:`LIVE_ORDER_COLUMNS`. O(orders).
+
+    >>> from clobkit.book import MarketSpec, OrderBook
+    >>> book = OrderBook(MarketSpec("ACME")); _ = book.place("a", "sell", price="2", qty=1)
+    >>> list(orders_frame(book.live_orders(), book.spec)["price"])
+    [2.0]
+    """
     import numpy as np
 
-    orders = book.live_orders(user)
     ticks = np.array([o.price for o in orders], dtype=np.int64)
     lots = np.array([o.qty for o in orders], dtype=np.int64)
     data = {
         "order_id": [o.order_id for o in orders],
         "user": [o.user for o in orders],
         "side": [o.side for o in orders],
-        "price": _scale(ticks, book.spec.tick_fraction),
+        "price": _scale(ticks, spec.tick_fraction),
         "price_ticks": ticks,
-        "qty": _scale(lots, book.spec.lot_fraction),
+        "qty": _scale(lots, spec.lot_fraction),
         "qty_lots": lots,
         "filled_qty_lots": [o.filled_qty for o in orders],
         "cancelled_qty_lots": [o.cancelled_qty for o in orders],

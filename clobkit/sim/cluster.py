@@ -67,7 +67,7 @@ from clobkit.sim.faults import Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor
 from clobkit.sim.network import Latency, Network, Rule, matching
-from clobkit.sim.nodes import NodeHandle, node_table_html
+from clobkit.sim.nodes import NODE_COLUMNS, NodeHandle, node_table_html
 from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
 from clobkit.sim.rng import check_seed
 from clobkit.sim.trace import Trace, TraceRecord
@@ -1121,7 +1121,10 @@ class Cluster:
         """:meth:`node_rows` as a DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame(self.node_rows())
+        # Nullable integers: a crashed node has no view/op/commit, and NaN would turn the
+        # whole column into floats.
+        frame = pd.DataFrame(self.node_rows(), columns=list(NODE_COLUMNS))
+        return frame.astype({"view": "Int64", "op": "Int64", "commit": "Int64"})
 
     def __repr__(self) -> str:
         primary = self.primary

@@ -203,28 +203,8 @@ def fills_frame(fills: Any, spec: MarketSpec) -> pd.DataFrame:
 
 
 def orders_frame(orders: Any, spec: MarketSpec) -> pd.DataFrame:
-    """Live orders as a DataFrame: every :class:`~clobkit.book.Order` field, plus
-    ``price_units`` (float, market units)."""
-    import pandas as pd
+    """Live orders as a DataFrame (columns and dtypes of
+    :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`, the same as ``OrderBook.live_orders_df``)."""
+    from clobkit.book.frames import orders_frame as book_orders_frame
 
-    rows = list(orders)
-    names = (
-        "order_id",
-        "user",
-        "side",
-        "price",
-        "qty",
-        "filled_qty",
-        "cancelled_qty",
-        "original_qty",
-        "seq",
-        "ts_us",
-    )
-    dtypes = {n: ("object" if n in ("user", "side") else "int64") for n in names}
-    frame = pd.DataFrame(
-        {n: pd.Series([getattr(o, n) for o in rows], dtype=dtypes[n]) for n in names}
-    )
-    frame["price_units"] = pd.Series(
-        [float(spec.ticks_to_price(o.price)) for o in rows], dtype="float64"
-    )
-    return frame
+    return book_orders_frame(list(orders), spec)

@@ -111,6 +111,133 @@ def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         cluster.close()
 
 
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The simulation options shared by ``campaign``, ``replay`` and ``report``."""
+    options: dict[str, Any] = {
+        "nodes": args.nodes,
+        "ops": args.ops,
+        "read_mode": args.read_mode,
+        "unsafe": tuple(args.switch),
+    }
+    return options
+
+
+def campaign_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Run many seeds; exit 1 if a run fails with no unsafe switch on."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from clobkit.check import campaign
+
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    options = _run_options(args)
+    if args.workers > 1:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            frame = campaign(seeds, executor=pool, progress=not args.quiet, **options)
+        workers = f"{args.workers} worker processes"
+    else:
+        frame = campaign(seeds, progress=not args.quiet, **options)
+        workers = "1 process"
+    counts = frame["verdict"].value_counts()
+    _say(out)
+    _say(
+        out,
+        f"campaign: {len(frame)} seeds x {args.nodes} nodes, ~{args.ops} ops each, on {workers}",
+    )
+    switches = ", ".join(options["unsafe"]) or "none"
+    _say(out, f"read mode {args.read_mode}; unsafe switches: {switches}")
+    for verdict in ("ok", "illegal", "violation", "unknown", "error"):
+        _say(out, f"  {verdict:<10} {int(counts.get(verdict, 0)):>6}")
+    wall = float(frame["wall_time_s"].sum())
+    _say(
+        out,
+        f"  wall time  {wall:.1f} s of runs ({len(frame) * 60 / max(wall, 1e-9):.0f} seeds/min)",
+    )
+    failing = frame[frame["verdict"] != "ok"]
+    if len(failing):
+        _say(out)
+        _say(out, "Re-run a failing seed with:")
+        for line in failing["repro"].head(5):
+            _say(out, f"  {line}")
+    found_bug = bool(frame["verdict"].isin(["illegal", "violation", "error"]).any())
+    if options["unsafe"] or args.read_mode == "quorum-highest-seq":
+        return 0  # with an unsafe switch on, finding anomalies is the point
+    return 1 if found_bug else 0
+
+
+def replay_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Re-run one seed and print its trace summary and verdict."""
+    from clobkit.check import replay
+
+    run = replay(seed=args.seed, **_run_options(args))
+    try:
+        _say(out, f"replay of seed {args.seed}: verdict {run.verdict}")
+        _say(out, f"  re-run with: {run.repro}")
+        if run.cluster is None:
+            _say(out, f"  the run raised: {run.error}")
+            return 1
+        cluster = run.cluster
+        _say(out, f"  simulated time {cluster.now_us / 1000:.1f} ms; faults {len(run.faults)}")
+        _say(
+            out, f"  trace digest {run.trace_digest[:16]}; history digest {run.history_digest[:16]}"
+        )
+        kinds = cluster.trace.to_frame()["kind"].value_counts().sort_index()
+        _say(out, "  trace records by kind:")
+        for kind, count in kinds.items():
+            _say(out, f"    {kind:<22} {int(count):>7}")
+        if run.check is not None:
+            _say(out, f"  linearizability: {run.check.verdict}")
+            if run.check.verdict == "illegal":
+                _say(out, f"    {run.check.explanation}")
+        _say(out, f"  invariant violations: {len(run.violations)}")
+        for violation in run.violations[:5]:
+            _say(out, f"    {violation.kind}: {violation.detail}")
+        _say(out)
+        _say(out, _nodes_table(cluster))
+    finally:
+        if run.cluster is not None:
+            run.cluster.close()
+    return 0 if run.ok else 1
+
+
+def report_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Write the standalone HTML report of one seed."""
+    from clobkit.report import write_report
+
+    path = write_report(args.seed, args.output, **_run_options(args))
+    _say(out, f"wrote {path} ({path.stat().st_size // 1024} KiB); open it in any browser")
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    from clobkit.replication import READ_MODES, UNSAFE_SWITCHES
+
+    parser.add_argument(
+        "--nodes", type=int, choices=(3, 5, 7), default=3, help="replicas (default 3)"
+    )
+    parser.add_argument(
+        "--ops", type=_positive, default=200, help="client calls per run (default 200)"
+    )
+    parser.add_argument(
+        "--read-mode", choices=sorted(READ_MODES), default="quorum", help="default quorum"
+    )
+    parser.add_argument(
+        "--switch",
+        action="append",
+        default=[],
+        choices=sorted(UNSAFE_SWITCHES),
+        metavar="NAME",
+        help="turn on an unsafe teaching switch (repeatable): "
+        + ", ".join(sorted(UNSAFE_SWITCHES)),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per user story."""
     parser = argparse.ArgumentParser(
@@ -128,6 +255,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_demo.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
     p_demo.set_defaults(run=demo)
+
+    p_campaign = commands.add_parser(
+        "campaign",
+        help="run many seeded runs with random faults and check each",
+        description="Run one simulated run per seed (random workload, random faults), check "
+        "invariants and linearizability, print a summary. Exits 1 when a run fails with no "
+        "unsafe switch on.",
+    )
+    p_campaign.add_argument("--seeds", type=_positive, default=100, help="how many seeds")
+    p_campaign.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    p_campaign.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes (default 1)"
+    )
+    p_campaign.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(p_campaign)
+    p_campaign.set_defaults(run=campaign_command)
+
+    p_replay = commands.add_parser(
+        "replay",
+        help="re-run one seed and print its trace summary and verdict",
+        description="Re-run one seed deterministically; print the trace summary and verdict.",
+    )
+    p_replay.add_argument("seed", type=int, help="the seed to re-run")
+    _add_run_options(p_replay)
+    p_replay.set_defaults(run=replay_command)
+
+    p_report = commands.add_parser(
+        "report",
+        help="write a standalone HTML report of one run",
+        description="Re-run one seed and write a standalone HTML report (plotly.js inlined: "
+        "opens in any browser without Jupyter or the internet).",
+    )
+    p_report.add_argument("seed", type=int, help="the seed to run")
+    p_report.add_argument("-o", "--output", default="report.html", help="default report.html")
+    _add_run_options(p_report)
+    p_report.set_defaults(run=report_command)
     return parser
 
 

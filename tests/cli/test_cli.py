@@ -1,0 +1,129 @@
+"""The command line as a user types it: every sub-command runs through
+``python -m clobkit`` in a subprocess, with its exit code and output checked;
+bad arguments get argparse's usage message and exit code 2. The one path a
+subprocess cannot reach cheaply (a safe-default campaign that finds a bug) is
+driven in-process with a stand-in campaign."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clobkit import cli
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "clobkit", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize("command", ["demo", "campaign", "replay", "report"])
+def test_every_command_has_help(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: clobkit {command}")
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["campaign", "--seeds", "0"], "--seeds"),
+        (["campaign", "--switch", "no_such_switch"], "no_such_switch"),
+        (["campaign", "--nodes", "4"], "--nodes"),
+        (["campaign", "--read-mode", "fastest"], "fastest"),
+        (["replay"], "seed"),
+        (["replay", "seven"], "seven"),
+        (["report", "3", "--ops", "-5"], "--ops"),
+    ],
+)
+def test_bad_arguments_get_usage_and_exit_2(args: list[str], complaint: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert complaint in result.stderr
+
+
+def test_safe_campaign_passes_and_summarises() -> None:
+    result = run("campaign", "--seeds", "4", "--ops", "40", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "campaign: 4 seeds x 3 nodes" in result.stdout
+    assert "ok              4" in result.stdout
+
+
+def test_campaign_with_a_process_pool_agrees_with_serial() -> None:
+    serial = run("campaign", "--seeds", "3", "--ops", "40", "--quiet")
+    pooled = run("campaign", "--seeds", "3", "--ops", "40", "--quiet", "--workers", "2")
+    assert pooled.returncode == serial.returncode == 0
+
+    def verdicts(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("  ") and "wall" not in line]
+
+    assert verdicts(pooled.stdout) == verdicts(serial.stdout)
+
+
+def test_campaign_exits_1_when_safe_defaults_find_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    import clobkit.check
+
+    def fake_campaign(seeds: range, **options: object) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "verdict": ["ok", "illegal"],
+                "wall_time_s": [0.1, 0.1],
+                "repro": ["ck.replay(seed=0)", "ck.replay(seed=1)"],
+            }
+        )
+
+    monkeypatch.setattr(clobkit.check, "campaign", fake_campaign)
+    args = cli.build_parser().parse_args(["campaign", "--seeds", "2", "--quiet"])
+    out = io.StringIO()
+    assert cli.campaign_command(args, out) == 1
+    assert "ck.replay(seed=1)" in out.getvalue()
+    # The same finding with an unsafe switch on is the expected outcome, not a failure.
+    args = cli.build_parser().parse_args(["campaign", "--quiet", "--switch", "no_dedup"])
+    assert cli.campaign_command(args, io.StringIO()) == 0
+
+
+def test_replay_prints_trace_summary_and_verdict() -> None:
+    result = run("replay", "3", "--ops", "40")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("replay of seed 3: verdict ok")
+    assert "ck.replay(seed=3" in out
+    assert "trace records by kind:" in out and "commit" in out
+    assert "linearizability: ok" in out
+    assert run("replay", "3", "--ops", "40").stdout == out  # deterministic
+
+
+def test_replay_passes_unsafe_switches_and_read_mode_to_the_run() -> None:
+    result = run("replay", "1", "--ops", "40", "--switch", "no_dedup", "--read-mode", "primary")
+    assert result.returncode in (0, 1), result.stderr
+    assert "unsafe=('no_dedup',)" in result.stdout
+    assert "read_mode='primary'" in result.stdout
+
+
+def test_report_writes_standalone_html(tmp_path: Path) -> None:
+    target = tmp_path / "out.html"
+    result = run("report", "3", "--ops", "40", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    text = target.read_text()
+    assert text.count('class="plotly-graph-div"') == 4
+    assert "<title>clobkit run, seed 3</title>" in text
+    # plotly.js is inlined exactly once, and nothing is fetched from the network.
+    assert text.count("plotly.js v") <= 2
+    assert 'src="http' not in text and "<link" not in text
+
+
+def test_parser_is_argparse() -> None:
+    assert isinstance(cli.build_parser(), argparse.ArgumentParser)

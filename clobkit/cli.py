@@ -39,7 +39,8 @@ def _nodes_table(cluster: Any) -> str:
 
 def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """A short narrated scenario: trade, crash the primary, view change, nothing lost."""
-    from clobkit.check import book_model, check_operations
+    from clobkit.check.book_model import book_model
+    from clobkit.check.checker import check_operations
     from clobkit.sim import Cluster
 
     seed = int(args.seed)
@@ -126,7 +127,7 @@ def campaign_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Run many seeds; exit 1 if a run fails with no unsafe switch on."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from clobkit.check import campaign
+    from clobkit.check.campaigns import campaign
 
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     options = _run_options(args)
@@ -166,7 +167,7 @@ def campaign_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def replay_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Re-run one seed and print its trace summary and verdict."""
-    from clobkit.check import replay
+    from clobkit.check.campaigns import replay
 
     run = replay(seed=args.seed, **_run_options(args))
     try:

@@ -146,7 +146,7 @@ def write_report(seed: int, path: str | Path = "report.html", **options: Any) ->
     >>> "plotly" in text and "seed 3" in text
     True
     """
-    from clobkit.check import replay
+    from clobkit.check.campaigns import replay
 
     run = replay(seed=seed, **options)
     try:

@@ -74,7 +74,7 @@ def test_campaign_with_a_process_pool_agrees_with_serial() -> None:
 def test_campaign_exits_1_when_safe_defaults_find_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 
-    import clobkit.check
+    import clobkit.check.campaigns
 
     def fake_campaign(seeds: range, **options: object) -> pd.DataFrame:
         return pd.DataFrame(
@@ -85,7 +85,7 @@ def test_campaign_exits_1_when_safe_defaults_find_a_bug(monkeypatch: pytest.Monk
             }
         )
 
-    monkeypatch.setattr(clobkit.check, "campaign", fake_campaign)
+    monkeypatch.setattr(clobkit.check.campaigns, "campaign", fake_campaign)
     args = cli.build_parser().parse_args(["campaign", "--seeds", "2", "--quiet"])
     out = io.StringIO()
     assert cli.campaign_command(args, out) == 1

@@ -34,12 +34,14 @@ Bad arguments raise :class:`~clobkit.errors.InvalidArgument` (or
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +81,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from clobkit.book import Fill, Order
 
-__all__ = ["Cluster", "WRITE_KINDS", "READ_KINDS"]
+__all__ = ["Cluster", "JournalEntry", "WRITE_KINDS", "READ_KINDS"]
 
 WRITE_KINDS = ("place", "cancel", "modify")
 READ_KINDS = ("fills", "live_orders", "depth")
@@ -114,6 +116,81 @@ def _check_ms(name: str, value: object) -> int:
     if not value >= 0 or value == float("inf"):
         raise InvalidArgument(f"{name} must be a finite number >= 0, got {value!r}")
     return round(value * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One user action on a cluster, as :attr:`Cluster.journal` records it.
+
+    ``time_us`` is the simulated time and ``events`` the number of simulator
+    events run when the action was made; ``action`` is the :class:`Cluster`
+    method (``"submit"``, ``"crash"``, ``"partition"``..., or ``"run"`` /
+    ``"step"``, which only mark that time advanced) and ``args`` / ``kwargs``
+    its arguments. ``replayable`` is False for an action made from inside the
+    simulation (a :class:`~clobkit.sim.workload.RandomWorkload` user, a
+    call's ``on_done`` callback): :meth:`Cluster.fork` cannot replay those.
+
+    >>> JournalEntry(2500, 7, "crash", ("n0",))
+    JournalEntry(t=2.5ms, events=7, crash('n0'))
+    """
+
+    time_us: int
+    events: int
+    action: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    replayable: bool = True
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        flag = "" if self.replayable else ", not replayable"
+        return (
+            f"JournalEntry(t={self.time_us / 1000:g}ms, events={self.events}, "
+            f"{self.action}({', '.join(parts)}){flag})"
+        )
+
+
+# Actions that only mark that time advanced: replay runs the simulator to the next
+# action's event count instead of calling them.
+_ADVANCE_ACTIONS = ("run", "step")
+
+
+def _journaled(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Record a successful top-level call of ``method`` in the cluster's journal.
+
+    Calls made by another journaled method (``restart`` crashing first) are
+    not recorded; calls made from inside the simulation are recorded as not
+    replayable, except faults applied by :meth:`Cluster.schedule_faults`
+    (replaying ``schedule_faults`` schedules them again).
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Cluster, *args: Any, **kwargs: Any) -> Any:
+        outer = self._journal_depth == 0
+        time_us, events = self.world.now_us, self.world.events_processed
+        if name == "partition":  # keep the groups (a generator is read once), in a stable order
+            args = tuple(
+                tuple(sorted(g, key=str))
+                if isinstance(g, Iterable) and not isinstance(g, str)
+                else g
+                for g in args
+            )
+        elif name == "schedule_faults" and args:
+            args = (tuple(args[0]), *args[1:])
+        self._journal_depth += 1
+        try:
+            result = method(self, *args, **kwargs)
+        finally:
+            self._journal_depth -= 1
+        if outer and not (self._sim_depth and self._fault_depth):
+            entry = JournalEntry(
+                time_us, events, name, args, tuple(kwargs.items()), self._sim_depth == 0
+            )
+            self._journal.append(entry)
+        return result
+
+    return wrapper
 
 
 class _ClientNode:
@@ -290,6 +367,31 @@ class Cluster:
         self._calls: list[Call] = []
         self._pending = 0  # calls without an outcome yet
         self._closed = False
+        # -- the action journal (see Cluster.journal and Cluster.fork) --
+        self._options: dict[str, Any] = {
+            "nodes": nodes,
+            "seed": seed,
+            "storage": storage,
+            "read_mode": read_mode,
+            "unsafe": tuple(sorted(switches)),
+            "market": market,
+            "latency": latency,
+            "latency_us_min": latency_us_min,
+            "latency_us_max": latency_us_max,
+            "loss": loss,
+            "duplicate": duplicate,
+            "reorder": reorder,
+            "sync_latency_us": sync_latency_us,
+            "timeout_ms": timeout_ms,
+            "check": check,
+            "trace": trace,
+            "cluster_id": cluster_id,
+            "config": None if config is None else dict(config),
+        }
+        self._journal: list[JournalEntry] = []
+        self._journal_depth = 0  # journaled methods on the stack
+        self._sim_depth = 0  # simulator runs on the stack (events may call back into us)
+        self._fault_depth = 0  # scheduled faults being applied
         self.replica_names: tuple[str, ...] = cfg.replica_names
         self.nodes: dict[str, NodeHandle] = {}
         self.monitor = InvariantMonitor(
@@ -411,7 +513,12 @@ class Cluster:
         """Run the next event; returns the trace records it produced."""
         self._check_open()
         before = len(self.world.trace)
-        self.world.step()
+        self._mark("step", {})
+        self._sim_depth += 1
+        try:
+            self.world.step()
+        finally:
+            self._sim_depth -= 1
         return self.world.trace.since(before)
 
     def run(
@@ -443,11 +550,16 @@ class Cluster:
         if until is not None and not callable(until):
             raise InvalidType(f"until must be a callable taking the cluster, got {until!r}")
         world = self.world
-        if span is None and until is None:
-            return world.run(until=lambda: not self._pending_calls(), max_events=max_events)
-        stop = None if until is None else (lambda: until(self))
-        end = None if span is None else world.now_us + span
-        return world.run(end, until=stop, max_events=max_events)
+        self._mark("run", {"us": span} if span is not None else {})
+        self._sim_depth += 1
+        try:
+            if span is None and until is None:
+                return world.run(until=lambda: not self._pending_calls(), max_events=max_events)
+            stop = None if until is None else (lambda: until(self))
+            end = None if span is None else world.now_us + span
+            return world.run(end, until=stop, max_events=max_events)
+        finally:
+            self._sim_depth -= 1
 
     def _pending_calls(self) -> bool:
         return self._pending > 0
@@ -538,6 +650,7 @@ class Cluster:
             return ("depth", symbol, levels), ("depth", symbol, levels)
         raise AssertionError(kind)
 
+    @_journaled
     def submit(
         self, user: str, kind: str, /, *, timeout_ms: float | None = None, **args: Any
     ) -> Call:
@@ -699,7 +812,11 @@ class Cluster:
         )
 
     def _wait(self, call: Call) -> Any:
-        self.world.run(until=lambda: call.outcome != "pending")
+        self._sim_depth += 1
+        try:
+            self.world.run(until=lambda: call.outcome != "pending")
+        finally:
+            self._sim_depth -= 1
         assert call.outcome != "pending", "every call has a deadline event"
         return call.result
 
@@ -776,6 +893,7 @@ class Cluster:
             return node
         return self._replica_name(node)
 
+    @_journaled
     def crash(self, node: str | None, torn: bool | int = False) -> None:
         """Crash ``node``: unsynced log bytes are lost (``torn``: keep a torn prefix of them).
 
@@ -801,6 +919,7 @@ class Cluster:
         store.crash(torn_bytes)
         self.world.record("crash", name, detail={"torn_bytes": torn_bytes} if torn_bytes else None)
 
+    @_journaled
     def restart(self, node: str) -> None:
         """Restart a crashed ``node`` from its disk (recovery runs); a running one crashes first."""
         self._check_open()
@@ -827,6 +946,7 @@ class Cluster:
         learner = self._generation[name] > 0 and store.load_metadata() is None
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
 
+    @_journaled
     def replace(self, node: str) -> None:
         """Replace ``node``'s disk with an empty one; it rejoins as a learner and catches up."""
         self._check_open()
@@ -840,6 +960,7 @@ class Cluster:
         self.world.record("replace", name, detail={"generation": self._generation[name]})
         host.restart(self._new_replica(index, store, learner=True), wake_at_us=self.now_us)
 
+    @_journaled
     def pause(self, node: str) -> None:
         """Stall ``node`` (a long GC pause): it queues messages and misses timers until resumed."""
         self._check_open()
@@ -849,6 +970,7 @@ class Cluster:
             host.pause()
             self.world.record("pause", name)
 
+    @_journaled
     def resume(self, node: str) -> None:
         """Let a paused ``node`` run again."""
         self._check_open()
@@ -858,6 +980,7 @@ class Cluster:
             host.resume()
             self.world.record("resume", name)
 
+    @_journaled
     def partition(self, *groups: Iterable[str]) -> None:
         """Cut the network between ``groups`` (sets of node names); unnamed nodes reach all.
 
@@ -882,6 +1005,7 @@ class Cluster:
         self.world.network.partition(checked)
         self.world.record("partition", "", detail={"groups": checked})
 
+    @_journaled
     def isolate(self, node: str) -> None:
         """Cut ``node`` off from every other node and client, both ways, until :meth:`heal`."""
         self._check_open()
@@ -889,6 +1013,7 @@ class Cluster:
         self.world.network.isolate(name)
         self.world.record("isolate", name)
 
+    @_journaled
     def block(self, source: str, target: str) -> None:
         """Cut the one-way link ``source -> target`` until :meth:`heal`."""
         self._check_open()
@@ -896,24 +1021,28 @@ class Cluster:
         self.world.network.block(a, b)
         self.world.record("block", a, peer=b)
 
+    @_journaled
     def heal(self) -> None:
         """Restore every cut link."""
         self._check_open()
         self.world.network.heal()
         self.world.record("heal", "")
 
+    @_journaled
     def set_loss(self, loss: float) -> None:
         """Drop each message with probability ``loss``."""
         self._check_open()
         self.world.network.set_loss(loss)
         self.world.record("set_loss", "", detail={"loss": float(loss)})
 
+    @_journaled
     def set_duplicate(self, duplicate: float) -> None:
         """Deliver a message twice with probability ``duplicate``."""
         self._check_open()
         self.world.network.set_duplicate(duplicate)
         self.world.record("set_duplicate", "", detail={"duplicate": float(duplicate)})
 
+    @_journaled
     def set_latency(
         self, latency_us_min: int, latency_us_max: int | None = None, distribution: str = "uniform"
     ) -> None:
@@ -923,6 +1052,7 @@ class Cluster:
         self.world.network.latency = lat
         self.world.record("set_latency", "", detail={"min": lat.latency_us_min, "max": lat.high_us})
 
+    @_journaled
     def set_link_latency(
         self,
         source: str,
@@ -940,6 +1070,7 @@ class Cluster:
             "set_latency", a, peer=b, detail={"min": lat.latency_us_min, "max": lat.high_us}
         )
 
+    @_journaled
     def drop_next(
         self,
         kind: str | None = None,
@@ -960,6 +1091,7 @@ class Cluster:
             Rule(name, matching(kind, source=source, target=target, op=op), count=count)
         )
 
+    @_journaled
     def delay_next(
         self,
         kind: str | None = None,
@@ -984,6 +1116,7 @@ class Cluster:
             )
         )
 
+    @_journaled
     def disk_fault(self, node: str, kind: str, *, op: int | None = None) -> dict[str, Any]:
         """Inject a disk fault into ``node``'s simulated WAL (``storage="memory"`` only).
 
@@ -1042,6 +1175,7 @@ class Cluster:
         self.world.record("disk_fault", name, op=op, detail=done)
         return done
 
+    @_journaled
     def schedule_faults(self, faults: Iterable[Fault]) -> None:
         """Apply each :class:`~clobkit.sim.faults.Fault` at its time (in the future)."""
         self._check_open()
@@ -1054,10 +1188,14 @@ class Cluster:
 
     def _apply_fault(self, fault: Fault) -> None:
         action = fault.action
-        if action == "partition":
-            self.partition(*fault.args)
-        else:
-            getattr(self, action)(*fault.args)
+        self._fault_depth += 1
+        try:
+            if action == "partition":
+                self.partition(*fault.args)
+            else:
+                getattr(self, action)(*fault.args)
+        finally:
+            self._fault_depth -= 1
 
     # -- checks -----------------------------------------------------------------------
 
@@ -1080,8 +1218,7 @@ class Cluster:
     def settle(self, ms: float = 2_000) -> None:
         """Heal the network, restart crashed nodes, resume paused ones, and run ``ms``."""
         self.heal()
-        self.world.network.set_loss(0.0)
-        self.world.network.set_duplicate(0.0)
+        self._calm_network()
         for name in self.replica_names:
             status = self.world.hosts[name].status
             if status == "crashed":
@@ -1089,6 +1226,122 @@ class Cluster:
             elif status == "paused":
                 self.resume(name)
         self.run(ms=ms)
+
+    @_journaled
+    def _calm_network(self) -> None:
+        """No loss, no duplicates (untraced; part of :meth:`settle`)."""
+        self.world.network.set_loss(0.0)
+        self.world.network.set_duplicate(0.0)
+
+    # -- the journal and forks -------------------------------------------------------------
+
+    def _mark(self, action: str, kwargs: dict[str, Any]) -> None:
+        """Journal that time advanced (``run`` / ``step``) when the user asked for it."""
+        if self._journal_depth == 0 and self._sim_depth == 0:
+            world = self.world
+            self._journal.append(
+                JournalEntry(
+                    world.now_us, world.events_processed, action, (), tuple(kwargs.items())
+                )
+            )
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every user action so far (a copy), oldest first: calls, faults, run/step.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="100.50", qty=5)
+        >>> c.crash("n0")
+        >>> [e.action for e in c.journal]
+        ['submit', 'crash']
+        """
+        return list(self._journal)
+
+    def fork(
+        self, at_us: int | None = None, *, storage: str | os.PathLike[str] | None = None
+    ) -> Cluster:
+        """A new cluster with the same seed and options, replayed to ``at_us``; continue it freely.
+
+        The fork replays :attr:`journal` (every action made at or before
+        ``at_us``, including one made exactly at ``at_us``, each after the
+        same number of simulator events as in the original) and then runs to
+        ``at_us`` (default: now), so its trace is
+        the original's trace up to ``at_us``, record for record (checked).
+        Cost: the original's simulation work up to ``at_us``. ``storage``:
+        default the original's kind; a cluster on a path forks to a fresh
+        temporary directory.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="100.50", qty=5)
+        >>> c.crash(c.primary)
+        >>> _ = c.run(ms=300)
+        >>> f = c.fork(50_000)
+        >>> f.now_us, f.nodes["n0"].status, c.nodes["n0"].status
+        (50000, 'crashed', 'crashed')
+        >>> f.trace.records == [r for r in c.trace if r.time_us <= 50_000]
+        True
+
+        Raises ``InvalidArgument`` if ``at_us`` is negative or in the future,
+        or if an action up to ``at_us`` cannot be replayed (made from inside
+        the simulation, e.g. by a ``RandomWorkload``); ``InvalidArgument``
+        also if the replay diverges (the cluster was changed around its
+        methods, e.g. through ``cluster.world``).
+        """
+        self._check_open()
+        now = self.world.now_us
+        if at_us is None:
+            at_us = now
+        if isinstance(at_us, bool) or not isinstance(at_us, int):
+            raise InvalidType(f"at_us must be an int (microseconds), got {at_us!r}")
+        if not 0 <= at_us <= now:
+            raise InvalidArgument(f"at_us must be between 0 and now ({now}), got {at_us!r}")
+        entries = [e for e in self._journal if e.time_us <= at_us]
+        stuck = [e for e in entries if not e.replayable]
+        if stuck:
+            raise InvalidArgument(
+                f"cannot fork at {at_us} us: {stuck[0]!r} was made from inside the simulation "
+                f"(a workload or a callback), which the journal cannot replay"
+            )
+        options = dict(self._options)
+        if storage is not None:
+            options["storage"] = storage
+        elif self.storage == "file":
+            options["storage"] = "file"
+        fork = Cluster(**options)
+        world = fork.world
+        try:
+            for entry in entries:
+                while world.events_processed < entry.events and world.step():
+                    pass
+                assert world.events_processed == entry.events, "the replay ran out of events"
+                world.now_us = max(world.now_us, entry.time_us)
+                if entry.action in _ADVANCE_ACTIONS:
+                    fork._journal.append(entry)
+                else:
+                    getattr(fork, entry.action)(*entry.args, **dict(entry.kwargs))
+            if at_us == now:
+                while world.events_processed < self.world.events_processed and world.step():
+                    pass
+                world.now_us = max(world.now_us, now)
+            else:
+                world.run(at_us)
+            if self.trace.enabled:
+                mine = self.trace
+                theirs = fork.trace
+                n = len(theirs)
+                same = n <= len(mine) and all(mine[i] == theirs[i] for i in range(n))
+                if at_us < now:
+                    same = same and (n == len(mine) or mine[n].time_us > at_us)
+                if not same:
+                    raise InvalidArgument(
+                        f"the fork's replay diverged from this cluster's trace before {at_us} us: "
+                        f"the cluster was changed around its methods (e.g. through "
+                        f"cluster.world), so it cannot be forked"
+                    )
+        except BaseException:
+            fork.close()
+            raise
+        return fork
 
     # -- lifecycle and display -------------------------------------------------------------
 

@@ -1,0 +1,255 @@
+"""The dashboard's two figures, and how to update a live figure in place.
+
+:func:`lag_chart_for` and :func:`depth_chart_for` draw a :class:`~clobkit.widgets.moment.Moment`
+with :func:`clobkit.viz.lag_chart` (each node's lag behind the primary, faults shaded) and
+:func:`clobkit.viz.price_ladder` (quantity per price level, bids left, asks right), the pictures
+the course notebooks show. If those raise (a bug), the dashboard falls back to the two small
+figures below and reports the error, so the dashboard keeps working.
+
+:func:`lag_figure` draws each node's commit number over simulated time from
+the trace (a gap while a node is down, a star where a node became primary,
+an ``x`` where one crashed): a node whose line sits below the others is
+lagging. :func:`depth_figure` draws the committed book's depth as
+horizontal bars (bids and asks per price). Both return a plain
+``go.Figure`` with a fixed set of named traces, so the dashboard can wrap
+each one once in a ``go.FigureWidget`` (built *with* its data, so a page
+reload still shows it) and later copy new data into it with
+:func:`update_in_place` inside one ``batch_update`` (one message to the
+browser, no flicker, no new widget).
+
+plotly is imported inside the functions (``import clobkit`` stays light).
+
+>>> from clobkit.sim.trace import TraceRecord
+>>> records = [TraceRecord(1000, "commit", "n0", op=1), TraceRecord(2000, "crash", "n0")]
+>>> fig = lag_figure(records, ["n0", "n1"], until_us=3000)
+>>> [t.name for t in fig.data]
+['n0', 'n1', 'new primary', 'crash']
+>>> list(fig.data[0].y)
+[0, 0, 1, 1, None]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import plotly.graph_objects as go
+
+    from clobkit.book import MarketSpec
+    from clobkit.sim.trace import TraceRecord
+    from clobkit.widgets.moment import Moment
+
+__all__ = [
+    "lag_chart_for",
+    "depth_chart_for",
+    "lag_figure",
+    "depth_figure",
+    "update_in_place",
+    "NODE_COLORS",
+]
+
+NODE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+_BID, _ASK = "#2ca02c", "#d62728"
+
+
+LAG_HEIGHT = 300
+DEPTH_HEIGHT = 300
+
+
+def lag_chart_for(moment: Moment) -> go.Figure:
+    """:func:`clobkit.viz.lag_chart` of ``moment``, its x axis running to the moment's time."""
+    from clobkit.sim.trace import Trace
+    from clobkit.viz import lag_chart
+
+    source = moment.source
+    if source is None:
+        source = Trace()
+        for record in moment.records:
+            source.add(record)
+    fig = lag_chart(source, height=LAG_HEIGHT, title="Lag behind the primary (ops)")
+    fig.update_xaxes(range=[0, max(moment.time_us / 1000, 1.0)])
+    return fig
+
+
+def depth_chart_for(moment: Moment, market: MarketSpec, *, levels: int = 10) -> go.Figure:
+    """:func:`clobkit.viz.price_ladder` of ``moment``'s committed book (empty if none is up).
+
+    The ladder (one bar per price level, bids left, asks right) rather than the cumulative
+    depth chart: it stays readable with the handful of levels a hand-driven book has.
+    """
+    from clobkit.book import OrderBook
+    from clobkit.viz import price_ladder
+
+    book = moment.book if moment.book is not None else OrderBook(market)
+    return price_ladder(
+        book, levels=levels, height=DEPTH_HEIGHT, title=f"{market.symbol} committed depth"
+    )
+
+
+def lag_figure(
+    records: Iterable[TraceRecord],
+    nodes: Sequence[str],
+    *,
+    until_us: int,
+    height: int = 280,
+) -> go.Figure:
+    """Commit number per node over time (ms) from trace ``records`` up to ``until_us``. O(records).
+
+    Traces: one per node (named by the node), then ``"new primary"`` and ``"crash"`` markers.
+    """
+    import plotly.graph_objects as go
+
+    xs: dict[str, list[float]] = {n: [0.0] for n in nodes}
+    ys: dict[str, list[int | None]] = {n: [0] for n in nodes}
+    last: dict[str, int | None] = dict.fromkeys(nodes, 0)
+    held: dict[str, int] = {}  # commit number before a crash (a restart recovers from disk)
+    marks: dict[str, tuple[list[float], list[int | None], list[str]]] = {
+        "primary": ([], [], []),
+        "crash": ([], [], []),
+    }
+
+    def point(node: str, t_us: int, value: int | None) -> None:
+        xs[node].append(t_us / 1000)
+        ys[node].append(value)
+
+    for r in records:
+        if r.time_us > until_us:
+            break
+        node = r.node
+        if node not in last:
+            continue
+        if r.kind == "commit" and r.op is not None:
+            if last[node] is not None:
+                point(node, r.time_us, last[node])  # step shape: hold, then rise
+            last[node] = r.op
+            point(node, r.time_us, r.op)
+        elif r.kind == "crash":
+            point(node, r.time_us, last[node])
+            point(node, r.time_us, None)
+            marks["crash"][0].append(r.time_us / 1000)
+            marks["crash"][1].append(last[node])
+            marks["crash"][2].append(f"{node} crashed")
+            before = last[node]
+            if before is not None:
+                held[node] = before
+            last[node] = None
+        elif r.kind in ("restart", "replace"):
+            value = 0 if r.kind == "replace" else held.get(node, 0)
+            last[node] = value
+            point(node, r.time_us, value)
+        elif r.kind == "primary":
+            commit = (r.detail or {}).get("commit", last[node])
+            marks["primary"][0].append(r.time_us / 1000)
+            marks["primary"][1].append(commit)
+            marks["primary"][2].append(f"{node} primary in view {r.view}")
+    fig = go.Figure()
+    for i, node in enumerate(nodes):
+        if last[node] is not None:
+            point(node, until_us, last[node])
+        fig.add_trace(
+            go.Scatter(
+                x=xs[node],
+                y=ys[node],
+                name=node,
+                mode="lines",
+                line={"color": NODE_COLORS[i % len(NODE_COLORS)], "width": 2},
+            )
+        )
+    for name, key, symbol, color in (
+        ("new primary", "primary", "star", "#111111"),
+        ("crash", "crash", "x", _ASK),
+    ):
+        x, y, text = marks[key]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                text=text,
+                name=name,
+                mode="markers",
+                marker={"symbol": symbol, "size": 12, "color": color},
+                hovertemplate="%{text} at %{x:.1f} ms<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Commit number per node (a lower line is a lagging node)",
+        xaxis_title="simulated time (ms)",
+        yaxis_title="commit number",
+        height=height,
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def depth_figure(
+    depth: dict[str, list[tuple[int, int, int]]] | None,
+    market: MarketSpec,
+    *,
+    height: int = 280,
+) -> go.Figure:
+    """Committed depth as horizontal bars per price: traces ``"bids"`` and ``"asks"``. O(levels).
+
+    ``depth`` is :meth:`clobkit.book.OrderBook.depth` output (ticks, lots), or ``None``
+    when no replica is up (empty bars).
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    levels = sorted({p for side in ("bids", "asks") for p, _q, _n in (depth or {}).get(side, [])})
+    for side, color in (("bids", _BID), ("asks", _ASK)):
+        rows = (depth or {}).get(side, [])
+        prices = [str(market.ticks_to_price(p)) for p, _q, _n in rows]
+        qtys = [float(market.lots_to_qty(q)) for _p, q, _n in rows]
+        counts = [n for _p, _q, n in rows]
+        fig.add_trace(
+            go.Bar(
+                x=qtys,
+                y=prices,
+                orientation="h",
+                name=side,
+                marker={"color": color},
+                customdata=counts,
+                hovertemplate="%{y}: %{x} (%{customdata} orders)<extra>" + side + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=f"{market.symbol} committed depth",
+        xaxis_title="quantity",
+        yaxis={
+            "title": "price",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [str(market.ticks_to_price(p)) for p in levels],
+        },
+        height=height,
+        margin={"l": 70, "r": 10, "t": 40, "b": 40},
+        barmode="overlay",
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def update_in_place(widget: Any, fig: go.Figure) -> None:
+    """Copy ``fig``'s traces and layout into the FigureWidget ``widget`` in one batch.
+
+    Traces with the same names are updated property by property (the browser
+    redraws, the widget stays the same object); a different set of traces
+    replaces the data.
+    """
+    new = list(fig.data)
+    with widget.batch_update():
+        if [t.name for t in widget.data] == [t.name for t in new] and all(
+            a.type == b.type for a, b in zip(widget.data, new, strict=True)
+        ):
+            for old, trace in zip(widget.data, new, strict=True):
+                old.update(trace.to_plotly_json(), overwrite=True)
+        else:
+            widget.data = ()
+            widget.add_traces(new)
+        layout = fig.layout.to_plotly_json()
+        # array properties are replaced whole (an update would keep old shapes and labels)
+        for key in ("shapes", "annotations"):
+            widget.layout[key] = layout.pop(key, ())
+        widget.layout.update(layout, overwrite=True)

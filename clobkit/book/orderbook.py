@@ -8,9 +8,11 @@ How it is laid out:
 
 * Each side is a ``dict`` price (ticks) -> :class:`_Level` plus a
   ``sortedcontainers.SortedList`` of the level prices (ascending; the best bid is the last
-  price, the best ask the first). Empty levels are removed at once.
-* A level is a FIFO ``deque`` of resting orders with its live quantity and the number of
-  dead (lazily deleted) entries it still holds.
+  price, the best ask the first). The best price of each side is cached, so the SortedList
+  is touched only when a level is created or emptied. Empty levels are removed at once.
+* A level is a FIFO ``deque`` of resting orders with its price, side, live quantity and the
+  number of dead (lazily deleted) entries it still holds. Each resting order points to its
+  level, so a cancel reaches the level without a price lookup.
 * ``order_id -> order`` is a ``dict``, so a cancel finds its order in O(1). Removing it from
   the middle of its level's deque would cost O(level size), so a cancel uses *lazy
   deletion*: it sets the order's open quantity to 0, fixes the level's totals and leaves the
@@ -20,9 +22,14 @@ How it is laid out:
   O(1) amortised (plus O(log L) when it empties one of L levels).
 * Fills are stored column-wise in parallel ``array('q')`` columns, with users interned to
   small ints, so a DataFrame of a million fills builds in milliseconds
-  (:meth:`OrderBook.fill_columns`). Matching appends each new :class:`Fill` to a short
-  pending list that is moved into the columns in batches (one C-level copy per column
-  instead of nine appends per fill); every reader flushes it first, so it is invisible.
+  (:meth:`OrderBook.fill_columns`). Matching adds each fill's column values to one flat
+  pending list (one ``+=`` of a small tuple instead of nine array appends) that is moved
+  into the columns in batches, each column a C-level slice of it; every reader flushes it
+  first, so it is invisible.
+* Hot paths: ``apply`` handles a passive GTC limit order and a good cancel inline and sends
+  a crossing GTC limit order without self-trade prevention to ``_cross``; every other case
+  goes through the general methods. Both routes give the same results, fills and state
+  (``tests/book/test_book_fast_paths.py``); ``benchmarks/bench_book.py`` measures them.
 
 Order ids: ``Place.order_id`` if given, otherwise auto ids equal the sequence number at which
 the order was placed. Ids must be unique among *live* orders (an id whose order is finished
@@ -45,13 +52,13 @@ from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sortedcontainers import SortedList
 
 from clobkit.book.commands import STP_MODES, Cancel, Command, Modify, Place
 from clobkit.book.results import ApplyResult, Fill, Order
-from clobkit.book.spec import MarketSpec
+from clobkit.book.spec import MAX_UNITS, MarketSpec
 from clobkit.book.wire import Reader, Writer
 from clobkit.errors import InvalidArgument, InvalidType, UnknownOrder
 
@@ -65,8 +72,8 @@ SNAPSHOT_VERSION = 1
 _MAGIC = b"CKOB"
 
 _new = tuple.__new__  # builds ApplyResult/Fill named tuples without keyword handling (hot path)
-_alloc = object.__new__  # allocates a _Resting without running __init__ (hot path)
 _NO_FILLS: tuple[Fill, ...] = ()
+_FLUSH_AT = 4096  # pending fills are moved to the columns in batches of about this many
 
 # Fill columns, in snapshot order: name -> array typecode.
 _FILL_COLUMNS = {
@@ -80,43 +87,48 @@ _FILL_COLUMNS = {
     "maker_user_id": "i",
     "aggressor_side": "b",  # 0 = buy, 1 = sell
 }
+_FILL_WIDTH = len(_FILL_COLUMNS)  # items per fill in the pending list (see _flush_fills)
+_TAKER_USER, _MAKER_USER = 6, 7  # positions of the user names in a pending fill
+assert list(_FILL_COLUMNS)[_TAKER_USER : _MAKER_USER + 1] == ["taker_user_id", "maker_user_id"]
 
 
 class _Resting:
     """One live (or lazily deleted, ``qty == 0``) resting order; 8 slots, 96 bytes.
 
-    There is no side slot: a live order's side is the side holding its price, because the
-    book is never crossed at rest, so no price has levels on both sides (see ``_side_of``).
+    There is no price or side slot: the order points to its :class:`_Level`, which holds
+    both (so a cancel finds its level without a lookup). A maker that trades in full is
+    dropped from the book at once and its slots are not updated any more.
     """
 
-    __slots__ = ("filled", "order_id", "original", "price", "qty", "seq", "ts_us", "user")
+    __slots__ = ("filled", "level", "order_id", "original", "qty", "seq", "ts_us", "user")
 
-    def __init__(
-        self,
-        order_id: int,
-        user: str,
-        price: int,
-        qty: int,
-        filled: int,
-        original: int,
-        seq: int,
-        ts_us: int,
-    ) -> None:
-        self.order_id = order_id
-        self.user = user
-        self.price = price
-        self.qty = qty  # open quantity in lots; 0 marks a dead entry left in a deque
-        self.filled = filled
-        self.original = original  # filled + qty + cancelled == original
-        self.seq = seq  # when the order got its time priority
-        self.ts_us = ts_us
+    # No __init__: the book sets the slots right after ``_Resting()``, which is ~50 ns
+    # cheaper than a call through ``__init__`` or ``object.__new__`` (posts make many).
+    order_id: int
+    user: str
+    level: _Level
+    qty: int  # open quantity in lots; 0 marks a dead entry left in a deque
+    filled: int
+    original: int  # filled + qty + cancelled == original
+    seq: int  # when the order got its time priority
+    ts_us: int
 
-    def public(self, side: str) -> Order:
+    @property
+    def price(self) -> int:
+        """The order's limit price in ticks (its level's price)."""
+        return self.level.price
+
+    @property
+    def side(self) -> str:
+        """``"buy"`` or ``"sell"`` (its level's side)."""
+        return "buy" if self.level.is_buy else "sell"
+
+    def public(self) -> Order:
         return Order(
             self.order_id,
             self.user,
-            side,
-            self.price,
+            self.side,
+            self.level.price,
             self.qty,
             self.filled,
             self.original - self.filled - self.qty,
@@ -127,18 +139,19 @@ class _Resting:
 
 
 class _Level:
-    """A price level: FIFO of resting orders, live quantity, count of dead entries.
+    """A price level: FIFO of resting orders, its side, live quantity, count of dead entries.
 
     Live orders = ``len(orders) - dead``; a post only appends (no counter to bump).
     """
 
-    __slots__ = ("dead", "orders", "price", "qty")
+    __slots__ = ("dead", "is_buy", "orders", "price", "qty")
 
-    def __init__(self, price: int) -> None:
-        self.price = price
-        self.orders: deque[_Resting] = deque()
-        self.qty = 0
-        self.dead = 0
+    # No __init__, as for _Resting: OrderBook._new_level sets every slot.
+    price: int
+    is_buy: bool
+    orders: deque[_Resting]
+    qty: int
+    dead: int
 
     @property
     def count(self) -> int:
@@ -179,6 +192,9 @@ class OrderBook:
         self._symbol = spec.symbol
         self._min_ticks = spec.min_ticks  # copied: read on every place
         self._max_ticks = spec.max_ticks
+        # No band: every price a Place can hold (1..MAX_UNITS, checked when it was built) is
+        # in range, so the fast path skips the range test.
+        self._unbanded = spec.min_ticks <= 1 and spec.max_ticks >= MAX_UNITS
         self._bids: dict[int, _Level] = {}
         self._asks: dict[int, _Level] = {}
         self._bid_prices: SortedList = SortedList()
@@ -190,7 +206,8 @@ class OrderBook:
         self._users: list[str] = []
         self._user_ids: dict[str, int] = {}
         self._fills: dict[str, array[int]] = {k: array(t) for k, t in _FILL_COLUMNS.items()}
-        self._pending_fills: list[Fill] = []  # not yet in the columns; see _flush_fills
+        # Fills not yet in the columns (see _flush_fills), flat: one item per column per fill.
+        self._pending_fills: list[Any] = []
         self._fill_total = 0  # fills in the columns plus pending ones
         self._digest_cache: tuple[int, str] | None = None
 
@@ -259,48 +276,41 @@ class OrderBook:
         """
         if type(seq) is not int or seq <= self._last_seq or type(ts_us) is not int or ts_us < 0:
             raise self._bad_call(seq, ts_us)
-        kind = type(command)
-        # The two commonest cases, a passive GTC limit order and a good cancel, run inline
-        # here (no helper calls, locals instead of repeated attribute lookups): they are most
-        # of a replica's traffic (benchmarks/bench_book.py). Every other case, including
-        # every rejection, goes through the general methods below.
-        if kind is Place:
-            assert isinstance(command, Place)
+        # The commonest cases, a passive GTC limit order, a crossing GTC limit order and a good
+        # cancel, run on fast paths: inline here (no helper calls, locals instead of repeated
+        # attribute lookups) or, for a crossing order without self-trade prevention, in
+        # _cross. They are most of a replica's traffic (benchmarks/bench_book.py). Commands
+        # were validated when they were built (they are frozen), so only the book-state
+        # rules are checked here. Every other case, including every rejection, goes through
+        # the general methods below, which check the rules in the documented order.
+        # ``type(command) is X`` narrows the type for mypy without a run-time isinstance call.
+        if type(command) is Place:
             price = command.price
             if price is not None and command.tif == "gtc" and command.market == self._symbol:
                 order_id = command.order_id
                 if order_id is None:
                     order_id = seq
                 orders = self._orders
-                if order_id not in orders and self._min_ticks <= price <= self._max_ticks:
-                    side = command.side
-                    if side == "buy":
-                        best, levels = self._best_ask, self._bids
-                        passive = best is None or price < best
-                    else:
-                        best, levels = self._best_bid, self._asks
-                        passive = best is None or price > best
-                    if not passive and not command.post_only:
-                        # A GTC limit that crosses: every check is done, go straight to matching.
-                        stp = self._stp_default if command.stp is None else command.stp
-                        return self._execute(
-                            command, order_id, side == "buy", price, stp, seq, ts_us
-                        )
-                    if passive:
+                if order_id not in orders and (
+                    self._unbanded or self._min_ticks <= price <= self._max_ticks
+                ):
+                    is_buy = command.side == "buy"
+                    best = self._best_ask if is_buy else self._best_bid
+                    if best is None or (price < best if is_buy else price > best):
+                        # Passive: it rests whole (_rest inlined).
+                        level = (self._bids if is_buy else self._asks).get(price)
+                        if level is None:
+                            level = self._new_level(is_buy, price)
                         qty = command.qty
-                        # Slots set inline: skipping the __init__ frame saves ~60 ns a place.
-                        order = _alloc(_Resting)
+                        order = _Resting()
                         order.order_id = order_id
                         order.user = command.user
-                        order.price = price
+                        order.level = level
                         order.qty = qty
                         order.filled = 0
                         order.original = qty
                         order.seq = seq
                         order.ts_us = ts_us
-                        level = levels.get(price)
-                        if level is None:
-                            level = self._new_level(side, price)
                         level.orders.append(order)
                         level.qty += qty
                         orders[order_id] = order
@@ -309,32 +319,36 @@ class OrderBook:
                             ApplyResult,
                             (True, None, seq, ts_us, order_id, "resting", _NO_FILLS, qty, 0, ()),
                         )
+                    if not command.post_only:
+                        # It crosses, and every rejection rule is checked: go match.
+                        stp = self._stp_default if command.stp is None else command.stp
+                        if stp == "none":
+                            return self._cross(command, order_id, is_buy, price, seq, ts_us)
+                        return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
             return self._place(command, seq, ts_us)
-        if kind is Cancel:
-            assert isinstance(command, Cancel)
+        if type(command) is Cancel:
             order_id = command.order_id
-            resting = self._orders.get(order_id)
+            orders = self._orders
+            resting = orders.pop(order_id, None)  # one hash lookup for the find and the delete
             if resting is None or resting.user != command.user or command.market != self._symbol:
+                if resting is not None:
+                    orders[order_id] = resting  # put it back (the index's order is not state)
                 return self._cancel(command, seq, ts_us)  # a rejection: let it say which
             self._last_seq = seq
             qty = resting.qty
             # _unlink inlined (lazy deletion; see the module docstring).
-            price = resting.price
-            level = self._bids.get(price)  # the side holding the price (see _Resting)
-            if level is None:
-                level = self._asks[price]
+            level = resting.level
             level.qty -= qty
-            level.dead += 1
+            dead = level.dead + 1
+            level.dead = dead
             resting.qty = 0
-            del self._orders[order_id]
             size = len(level.orders)
-            if size == level.dead or 2 * level.dead > size + 8:
+            if size == dead or 2 * dead > size + 8:
                 self._tidy_level(level)
             return _new(
                 ApplyResult, (True, None, seq, ts_us, order_id, "cancelled", _NO_FILLS, 0, qty, ())
             )
-        if kind is Modify:
-            assert isinstance(command, Modify)
+        if type(command) is Modify:
             return self._modify(command, seq, ts_us)
         raise InvalidType(
             f"command must be Place, Cancel or Modify, not {type(command).__name__}: {command!r}"
@@ -398,10 +412,7 @@ class OrderBook:
         price = cmd.price
         filled = cmd.qty - remaining
         if remaining and price is not None and cmd.tif == "gtc" and not taker_stopped:
-            self._rest(
-                _Resting(order_id, cmd.user, price, remaining, filled, cmd.qty, seq, ts_us),
-                cmd.side,
-            )
+            self._rest(order_id, cmd.user, is_buy, price, remaining, filled, cmd.qty, seq, ts_us)
             status = "partially_filled" if filled else "resting"
             return _new(
                 ApplyResult,
@@ -447,8 +458,7 @@ class OrderBook:
             # A reduction keeps time priority: change the order where it stands.
             reduced = order.qty - qty
             order.qty = qty
-            levels = self._bids if price in self._bids else self._asks
-            levels[price].qty -= reduced
+            order.level.qty -= reduced
             return _new(
                 ApplyResult,
                 (True, None, seq, ts_us, order_id, "modified", _NO_FILLS, qty, reduced, ()),
@@ -457,17 +467,15 @@ class OrderBook:
         reduced = max(0, order.qty - qty)
         original = order.original + max(0, qty - order.qty)
         filled_before = order.filled
-        user, side = order.user, self._side_of(order)
+        user, is_buy = order.user, order.level.is_buy
         self._unlink(order)
         remaining, fills, taker_stopped, stp_cancelled = self._match(
-            side == "buy", price, qty, order_id, user, self._stp_default, seq, ts_us
+            is_buy, price, qty, order_id, user, self._stp_default, seq, ts_us
         )
         filled = filled_before + qty - remaining
         resting = 0
         if remaining and not taker_stopped:
-            self._rest(
-                _Resting(order_id, user, price, remaining, filled, original, seq, ts_us), side
-            )
+            self._rest(order_id, user, is_buy, price, remaining, filled, original, seq, ts_us)
             resting = remaining
         cancelled = reduced + (remaining - resting)
         return _new(
@@ -488,41 +496,60 @@ class OrderBook:
 
     # -- structure helpers ---------------------------------------------------------------
 
-    def _rest(self, order: _Resting, side: str) -> None:
-        """Append ``order`` to the back of its ``side`` level, creating the level if needed."""
-        levels = self._bids if side == "buy" else self._asks
-        level = levels.get(order.price)
+    def _rest(
+        self,
+        order_id: int,
+        user: str,
+        is_buy: bool,
+        price: int,
+        qty: int,
+        filled: int,
+        original: int,
+        seq: int,
+        ts_us: int,
+    ) -> None:
+        """Append a new resting order to the back of its level, creating the level if needed."""
+        level = (self._bids if is_buy else self._asks).get(price)
         if level is None:
-            level = self._new_level(side, order.price)
+            level = self._new_level(is_buy, price)
+        order = _Resting()
+        order.order_id = order_id
+        order.user = user
+        order.level = level
+        order.qty = qty
+        order.filled = filled
+        order.original = original
+        order.seq = seq
+        order.ts_us = ts_us
         level.orders.append(order)
-        level.qty += order.qty
-        self._orders[order.order_id] = order
+        level.qty += qty
+        self._orders[order_id] = order
 
-    def _side_of(self, order: _Resting) -> str:
-        """The side of a live order: the one holding its price (never both at rest)."""
-        return "buy" if order.price in self._bids else "sell"
-
-    def _new_level(self, side: str, price: int) -> _Level:
+    def _new_level(self, is_buy: bool, price: int) -> _Level:
         """Create an empty level at ``price``. O(log L)."""
-        level = _Level(price)
-        if side == "buy":
+        level = _Level()
+        level.price = price
+        level.is_buy = is_buy
+        level.orders = deque()
+        level.qty = 0
+        level.dead = 0
+        if is_buy:
             self._bids[price] = level
             self._bid_prices.add(price)
-            if self._best_bid is None or price > self._best_bid:
+            best = self._best_bid
+            if best is None or price > best:
                 self._best_bid = price
         else:
             self._asks[price] = level
             self._ask_prices.add(price)
-            if self._best_ask is None or price < self._best_ask:
+            best = self._best_ask
+            if best is None or price < best:
                 self._best_ask = price
         return level
 
     def _unlink(self, order: _Resting) -> None:
         """Remove a live order: lazy deletion in its deque, O(1) amortised."""
-        price = order.price
-        level = self._bids.get(price)  # the side holding the price (see _Resting)
-        if level is None:
-            level = self._asks[price]
+        level = order.level
         level.qty -= order.qty
         level.dead += 1
         order.qty = 0
@@ -533,13 +560,12 @@ class OrderBook:
 
     def _tidy_level(self, level: _Level) -> None:
         """Drop a level with no live orders, or compact one with more dead than live entries."""
-        price = level.price
-        if price in self._bids:
+        if level.is_buy:
             levels, prices = self._bids, self._bid_prices
         else:
             levels, prices = self._asks, self._ask_prices
         if len(level.orders) == level.dead:
-            self._drop_level(levels, prices, price)
+            self._drop_level(levels, prices, level.price)
         else:
             # Compaction is paid for by the cancels that made the dead entries: O(1) amortised.
             level.orders = deque(level.live())
@@ -574,6 +600,152 @@ class OrderBook:
                     return total
         return total
 
+    def _cross(
+        self, cmd: Place, order_id: int, is_buy: bool, limit: int, seq: int, ts_us: int
+    ) -> ApplyResult:
+        """Execute an accepted GTC limit order that crosses, without self-trade prevention.
+
+        ``apply``'s fast path for takers: the same outcome as ``_execute`` (which goes
+        through the general ``_match``), with less work per fill. A level's quantity is
+        updated once per level, not once per fill, and a maker that trades in full is
+        popped without updating its slots (nothing refers to it any more).
+        """
+        self._last_seq = seq
+        user = cmd.user
+        qty = remaining = cmd.qty
+        if is_buy:
+            levels, prices, side, side_code = self._asks, self._ask_prices, "buy", 0
+            best = self._best_ask
+        else:
+            levels, prices, side, side_code = self._bids, self._bid_prices, "sell", 1
+            best = self._best_bid
+        # Locals for the loop: each saves an attribute lookup per fill.
+        index = self._orders
+        market = self._symbol
+        fills: list[Fill] = []
+        add_fill = fills.append
+        fill_id = self._fill_total
+        pending = self._pending_fills
+        while best is not None and (best <= limit if is_buy else best >= limit):
+            level = levels[best]
+            orders = level.orders
+            before = remaining  # the level loses before - remaining lots
+            while orders:
+                maker = orders.popleft()  # a maker that keeps a remainder goes back in front
+                maker_qty = maker.qty
+                if not maker_qty:  # lazily deleted entry
+                    level.dead -= 1
+                    continue
+                maker_id, maker_user = maker.order_id, maker.user
+                if remaining < maker_qty:  # the maker keeps a remainder; the taker is done
+                    add_fill(
+                        _new(
+                            Fill,
+                            (
+                                fill_id,
+                                seq,
+                                ts_us,
+                                market,
+                                best,
+                                remaining,
+                                order_id,
+                                maker_id,
+                                user,
+                                maker_user,
+                                side,
+                            ),
+                        )
+                    )
+                    pending += (
+                        seq,
+                        ts_us,
+                        best,
+                        remaining,
+                        order_id,
+                        maker_id,
+                        user,
+                        maker_user,
+                        side_code,
+                    )
+                    fill_id += 1
+                    maker.qty = maker_qty - remaining
+                    maker.filled += remaining
+                    orders.appendleft(maker)
+                    remaining = 0
+                    break
+                add_fill(
+                    _new(
+                        Fill,
+                        (
+                            fill_id,
+                            seq,
+                            ts_us,
+                            market,
+                            best,
+                            maker_qty,
+                            order_id,
+                            maker_id,
+                            user,
+                            maker_user,
+                            side,
+                        ),
+                    )
+                )
+                pending += (
+                    seq,
+                    ts_us,
+                    best,
+                    maker_qty,
+                    order_id,
+                    maker_id,
+                    user,
+                    maker_user,
+                    side_code,
+                )
+                fill_id += 1
+                remaining -= maker_qty
+                del index[maker_id]
+                if not remaining:
+                    break
+            level.qty -= before - remaining
+            if len(orders) == level.dead:  # only dead entries (or none) left
+                # Inline _drop_level for the best level: pop the end of the sorted prices.
+                del levels[best]
+                # ``levels`` has the same keys as ``prices``; its emptiness test is C-level.
+                if is_buy:
+                    prices.pop(0)
+                    best = self._best_ask = prices[0] if levels else None
+                else:
+                    prices.pop()
+                    best = self._best_bid = prices[-1] if levels else None
+            if not remaining:
+                break
+        assert fills, "a crossing order trades at least once without self-trade prevention"
+        # Fills go to the columns in batches (see _flush_fills).
+        self._fill_total = fill_id
+        if len(pending) >= _FLUSH_AT * _FILL_WIDTH:
+            self._flush_fills()
+        if remaining:
+            self._rest(order_id, user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us)
+            return _new(
+                ApplyResult,
+                (
+                    True,
+                    None,
+                    seq,
+                    ts_us,
+                    order_id,
+                    "partially_filled",
+                    tuple(fills),
+                    remaining,
+                    0,
+                    (),
+                ),
+            )
+        return _new(
+            ApplyResult, (True, None, seq, ts_us, order_id, "filled", tuple(fills), 0, 0, ())
+        )
+
     def _match(
         self,
         is_buy: bool,
@@ -590,15 +762,16 @@ class OrderBook:
         Returns (remaining qty, fills, taker stopped by STP, ids of makers STP cancelled).
         """
         if is_buy:
-            levels, prices, side = self._asks, self._ask_prices, "buy"
+            levels, prices, side, side_code = self._asks, self._ask_prices, "buy", 0
         else:
-            levels, prices, side = self._bids, self._bid_prices, "sell"
+            levels, prices, side, side_code = self._bids, self._bid_prices, "sell", 1
         fills: list[Fill] = []
         stp_cancelled: list[int] = []
         taker_stopped = False
         remaining = qty
         index = self._orders
         fill_id = self._fill_total
+        pending = self._pending_fills
         market = self._symbol
         self_trade_check = stp != "none"
         while remaining:
@@ -648,6 +821,17 @@ class OrderBook:
                         ),
                     )
                 )
+                pending += (
+                    seq,
+                    ts_us,
+                    price,
+                    trade,
+                    order_id,
+                    maker.order_id,
+                    user,
+                    maker.user,
+                    side_code,
+                )
                 fill_id += 1
                 remaining -= trade
                 level.qty -= trade
@@ -662,49 +846,49 @@ class OrderBook:
                 del levels[price]
                 if is_buy:
                     prices.pop(0)
-                    self._best_ask = prices[0] if prices else None
+                    self._best_ask = prices[0] if levels else None
                 else:
                     prices.pop()
-                    self._best_bid = prices[-1] if prices else None
+                    self._best_bid = prices[-1] if levels else None
             if taker_stopped:
                 break
         if fills:
-            # Fills go to the columns in batches (see _flush_fills): one C-level extend per
-            # column instead of nine appends per fill.
+            # Fills go to the columns in batches (see _flush_fills).
             self._fill_total = fill_id
-            self._pending_fills.extend(fills)
-            if len(self._pending_fills) >= 4096:
+            if len(pending) >= _FLUSH_AT * _FILL_WIDTH:
                 self._flush_fills()
         return remaining, tuple(fills), taker_stopped, tuple(stp_cancelled)
 
     def _flush_fills(self) -> None:
-        """Move pending fills into the columns (users interned in order of appearance)."""
+        """Move pending fills into the columns (users interned in order of appearance).
+
+        Matching records each fill as one small tuple of its column values (users as
+        names, the side as its code) added to one flat list: ``+=`` of a tuple is far
+        cheaper than nine array appends. Here every column is built in C from a slice
+        (``pending[k::9]``); only user names need a lookup (``map``).
+        """
         pending = self._pending_fills
         if not pending:
             return
         c = self._fills
-        columns = list(zip(*pending, strict=True))  # one tuple per Fill field
-        for name, position in (
-            ("seq", 1),
-            ("ts_us", 2),
-            ("price_ticks", 4),
-            ("qty_lots", 5),
-            ("taker_order_id", 6),
-            ("maker_order_id", 7),
-        ):
-            c[name] += array("q", columns[position])  # array(tuple) is a C loop, extend is not
+        width = _FILL_WIDTH
+        takers: list[str] = pending[_TAKER_USER::width]
+        makers: list[str] = pending[_MAKER_USER::width]
         ids = self._user_ids
-        if not ids.keys() >= set(columns[8]) | set(columns[9]):
-            for taker, maker in zip(columns[8], columns[9], strict=True):
+        if not ids.keys() >= set(takers) | set(makers):
+            for taker, maker in zip(takers, makers, strict=True):
                 if taker not in ids:  # new users get ids in order of appearance
                     self._intern(taker)
                 if maker not in ids:
                     self._intern(maker)
-        c["taker_user_id"] += array("i", map(ids.__getitem__, columns[8]))
-        c["maker_user_id"] += array("i", map(ids.__getitem__, columns[9]))
-        c["aggressor_side"] += array("b", [side == "sell" for side in columns[10]])
+        for k, (name, typecode) in enumerate(_FILL_COLUMNS.items()):
+            values = pending[k::width]
+            if k in (_TAKER_USER, _MAKER_USER):
+                c[name] += array(typecode, map(ids.__getitem__, values))
+            else:
+                c[name] += array(typecode, values)  # array(list) is a C loop
         pending.clear()
-        assert len(c["seq"]) == self._fill_total
+        assert all(len(column) == self._fill_total for column in c.values())
 
     def _intern(self, user: str) -> int:
         """The small int standing for ``user`` in fill columns (assigned on first fill)."""
@@ -854,7 +1038,7 @@ class OrderBook:
         order = self._orders.get(order_id)
         if order is None:
             raise UnknownOrder(f"unknown_order: no live order has id {order_id!r}", "unknown_order")
-        return order.public(self._side_of(order))
+        return order.public()
 
     def live_orders(self, user: str | None = None) -> list[Order]:
         """Live orders in price-time order, bids (best first) then asks. O(orders).
@@ -869,7 +1053,7 @@ class OrderBook:
             for level in self._levels(side):
                 for order in level.live():
                     if user is None or order.user == user:
-                        result.append(order.public(side))
+                        result.append(order.public())
         return result
 
     def depth(self, levels: int = 10) -> dict[str, list[tuple[int, int, int]]]:
@@ -1057,9 +1241,8 @@ class OrderBook:
                 raise InvalidArgument("malformed data: bad order row")
             if qty <= 0 or filled < 0 or filled + qty > original or seq > book._last_seq:
                 raise InvalidArgument("malformed data: bad order quantities")
-            side = "buy" if side_code == 0 else "sell"
             book._rest(
-                _Resting(order_id, users[uid], price, qty, filled, original, seq, ts_us), side
+                order_id, users[uid], side_code == 0, price, qty, filled, original, seq, ts_us
             )
         for uid in (*fills["taker_user_id"], *fills["maker_user_id"]):
             if not 0 <= uid < n_fill_users:
@@ -1096,7 +1279,7 @@ class OrderBook:
         ):
             assert list(prices) == sorted(set(levels)), "price list matches level keys"
             for price, level in levels.items():
-                assert level.price == price
+                assert level.price == price and level.is_buy == (side == "buy")
                 live = list(level.live())
                 assert live, f"empty level {price} left in the book"
                 assert level.count == len(live)
@@ -1106,7 +1289,7 @@ class OrderBook:
                 assert level.dead == len(level.orders) - len(live)
                 assert 2 * level.dead <= len(level.orders) + 8, "compaction keeps dead bounded"
                 for o in live:
-                    assert o.price == price and self._side_of(o) == side
+                    assert o.level is level, "order points to its level"
                     assert self._orders.get(o.order_id) is o, "index matches levels"
                     assert o.order_id not in seen
                     seen.add(o.order_id)

@@ -1,0 +1,154 @@
+"""The book's fast paths and batched fill log are invisible: same results, fills and bytes.
+
+``OrderBook.apply`` runs a passive GTC limit order and a good cancel inline and sends a
+crossing GTC limit order without self-trade prevention to ``_cross``; fills wait in a pending
+list before they reach the columns. We replay seeded random streams (every command type,
+good and bad, several users appearing mid-stream) through the real book and through
+``GeneralBook``, a subclass whose ``apply`` routes every command through the general
+methods (``_place`` -> ``_execute`` -> ``_match``, ``_cancel``, ``_modify``), and assert
+equal results after every command and byte-identical snapshots. A second comparison flushes
+one book's fills after every command and leaves the other's pending until the end (past the
+batch size), and asserts identical fill columns, user table and snapshot bytes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clobkit.book import ApplyResult, Cancel, MarketSpec, Modify, OrderBook, Place
+from clobkit.book.commands import Command
+
+SYMBOL = "ACME"
+
+
+class GeneralBook(OrderBook):
+    """An OrderBook whose apply skips every fast path (the general methods only)."""
+
+    def apply(self, command: Command, seq: int, ts_us: int) -> ApplyResult:
+        if type(seq) is not int or seq <= self.last_seq or type(ts_us) is not int or ts_us < 0:
+            raise self._bad_call(seq, ts_us)
+        if isinstance(command, Place):
+            return self._place(command, seq, ts_us)
+        if isinstance(command, Cancel):
+            return self._cancel(command, seq, ts_us)
+        assert isinstance(command, Modify)
+        return self._modify(command, seq, ts_us)
+
+
+def stream(rng: random.Random, n: int) -> Iterator[Command]:
+    """Mostly fast-path traffic (posts, crossing limits, cancels) plus every other case."""
+    users = ["ann", "bob"]
+    for i in range(n):
+        if rng.random() < 0.02:
+            users.append(f"user{len(users):03d}")  # new users keep appearing (interning order)
+        user = rng.choice(users)
+        side = rng.choice(["buy", "sell"])
+        r = rng.random()
+        if r < 0.55:
+            tif = rng.choice(["gtc"] * 8 + ["ioc", "fok"])
+            yield Place(
+                rng.choice([SYMBOL] * 40 + ["OTHER"]),
+                user,
+                side,
+                rng.randint(88, 112),
+                rng.randint(1, 12),
+                tif=tif,
+                order_id=rng.choice([None] * 12 + [rng.randint(1, 50)]),
+                stp=rng.choice(
+                    [None] * 8 + ["none", "cancel-taker", "cancel-maker", "cancel-both"]
+                ),
+                post_only=tif == "gtc" and rng.random() < 0.05,
+            )
+        elif r < 0.6:
+            yield Place(
+                SYMBOL,
+                user,
+                side,
+                None,
+                rng.randint(1, 30),
+                order_type="market",
+                protection_price=rng.choice([None, rng.randint(88, 112)]),
+            )
+        elif r < 0.9:
+            yield Cancel(SYMBOL, user, rng.randint(1, max(2, i)))
+        else:
+            price = rng.choice([None, rng.randint(88, 112)])
+            qty = rng.randint(1, 12) if price is None else rng.choice([None, rng.randint(1, 12)])
+            yield Modify(SYMBOL, user, rng.randint(1, max(2, i)), price=price, qty=qty)
+
+
+def spec_for(rng: random.Random) -> MarketSpec:
+    banded = rng.random() < 0.5
+    return MarketSpec(
+        SYMBOL,
+        tick="0.01",
+        min_price="0.90" if banded else None,
+        max_price="1.10" if banded else None,
+    )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_paths_match_the_general_path(seed: int) -> None:
+    rng = random.Random(seed)
+    spec = spec_for(rng)
+    stp_default = rng.choice(["none", "none", "cancel-taker", "cancel-maker", "cancel-both"])
+    fast, general = OrderBook(spec, stp_default), GeneralBook(spec, stp_default)
+    seq = 0
+    for i, command in enumerate(stream(rng, 1500)):
+        seq += rng.choice([1, 1, 3])
+        got, want = fast.apply(command, seq, seq * 10), general.apply(command, seq, seq * 10)
+        assert got == want, (seed, i, command)
+        assert [type(f) for f in got.fills] == [type(f) for f in want.fills]
+        if i % 250 == 0:
+            fast._check()
+            assert fast.snapshot() == general.snapshot(), (seed, i)
+    fast._check()
+    assert fast.snapshot() == general.snapshot()
+    assert fast.fills() == general.fills()
+    assert fast.live_orders() == general.live_orders()
+
+
+def test_fill_batches_are_invisible() -> None:
+    """One book flushes after every command, the other only past the batch size: same bytes."""
+    rng = random.Random(99)
+    spec = MarketSpec(SYMBOL, tick="0.01")
+    eager, lazy = OrderBook(spec), OrderBook(spec)
+    users = [f"u{i:03d}" for i in range(300)]
+    for seq in range(1, 6_001):
+        side = rng.choice(["buy", "sell"])
+        # Crossing-heavy prices around 100 ticks make about two fills per command.
+        price = rng.randint(95, 105)
+        command = Place(SYMBOL, rng.choice(users), side, price, rng.randint(1, 8))
+        assert eager.apply(command, seq, seq) == lazy.apply(command, seq, seq)
+        eager.fill_columns()  # a reader: moves pending fills into the columns now
+    assert lazy.fill_count() > 4096, "the stream must pass the batch size once"
+    assert lazy.snapshot() == eager.snapshot()
+    assert lazy.fill_users() == eager.fill_users()
+    # The user table lists users in order of first appearance, the taker before the maker.
+    first_seen: dict[str, None] = {}
+    for fill in lazy.fills():
+        first_seen.setdefault(fill.taker_user)
+        first_seen.setdefault(fill.maker_user)
+    assert lazy.fill_users() == tuple(first_seen)
+    assert lazy.fill_columns() == eager.fill_columns()
+    assert lazy.fills(user="u007") == eager.fills(user="u007")
+    lazy._check()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1), n=st.integers(min_value=1, max_value=300)
+)
+def test_fast_paths_match_general_path_hypothesis(seed: int, n: int) -> None:
+    rng = random.Random(seed)
+    spec = spec_for(rng)
+    fast, general = OrderBook(spec), GeneralBook(spec)
+    for seq, command in enumerate(stream(rng, n), 1):
+        assert fast.apply(command, seq, seq) == general.apply(command, seq, seq)
+    fast._check()
+    assert fast.snapshot() == general.snapshot()

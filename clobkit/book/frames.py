@@ -97,8 +97,23 @@ def _scale(values: Any, unit: Fraction) -> Any:
 def _frame(data: dict[str, Any], columns: dict[str, str]) -> pd.DataFrame:
     import pandas as pd
 
-    frame = pd.DataFrame({name: data.get(name, []) for name in columns})
-    return frame.astype(columns)
+    # Each column is built at its final dtype. Letting pandas infer first is slow on pandas 3:
+    # it converts object arrays to its string dtype, and astype(object) then converts back.
+    return pd.DataFrame(
+        {
+            name: pd.Series(data.get(name, []), dtype=dtype, copy=False)
+            for name, dtype in columns.items()
+        }
+    )
+
+
+def _repeat(value: object, count: int) -> Any:
+    """An object array of ``count`` references to ``value`` (``np.full`` is far slower)."""
+    import numpy as np
+
+    out = np.empty(count, dtype=object)
+    out.fill(value)
+    return out
 
 
 def fills_df(book: OrderBook, user: str | None = None) -> pd.DataFrame:
@@ -126,7 +141,7 @@ def fills_df(book: OrderBook, user: str | None = None) -> pd.DataFrame:
         "fill_id": rows,
         "seq": cols["seq"].astype(np.int64),
         "ts_us": cols["ts_us"].astype(np.int64),
-        "market": np.full(len(rows), book.spec.symbol, dtype=object),
+        "market": _repeat(book.spec.symbol, len(rows)),
         "price": _scale(cols["price_ticks"], book.spec.tick_fraction),
         "price_ticks": cols["price_ticks"].astype(np.int64),
         "qty": _scale(cols["qty_lots"], book.spec.lot_fraction),

@@ -124,16 +124,20 @@ class World:
     ) -> int:
         """Run events up to time ``until_us`` (inclusive), or until ``until()`` holds.
 
-        The clock ends at ``until_us`` even if the last event was earlier.
-        ``max_events`` bounds the run. Returns the number of events run.
+        The clock ends at ``until_us`` even if the last event was earlier, but only
+        when every event up to ``until_us`` has run: if ``max_events`` stops the run
+        first, the clock stays at the last event run (moving it on would strand the
+        pending events in the past). Returns the number of events run.
         """
         count = 0
         heap = self._heap
-        while heap and count < max_events:
+        while heap:
             if until is not None and until():
                 return count
             if until_us is not None and heap[0][0] > until_us:
                 break
+            if count >= max_events:
+                return count
             self.step()
             count += 1
         if until_us is not None and self.now_us < until_us and (until is None or not until()):

@@ -181,3 +181,17 @@ def test_timer_replaced_by_later_wake() -> None:
     host.set_timer(10)  # replaces the timer at 50
     w.run()
     assert sleepy.ticks == [10, 110, 210, 310]
+
+
+def test_run_stopped_by_max_events_leaves_the_clock_at_the_last_event() -> None:
+    """Regression: a bounded run must not move the clock past events it did not run
+    (the cluster then failed every later call with "the clock never goes backwards")."""
+    import clobkit as ck
+
+    c = ck.Cluster(nodes=3, seed=1, storage="memory")
+    try:
+        c.run(ms=10, max_events=3)
+        assert c.now_us < 10_000
+        assert c.place("bob", "buy", price="1", qty=1).accepted
+    finally:
+        c.close()

@@ -65,8 +65,8 @@ def _check_units(value: object, name: str) -> None:
 def _check_order_id(value: object, name: str = "order_id") -> None:
     if type(value) is not int:
         raise InvalidType(f"{name} must be an int, not {type(value).__name__}: {value!r}")
-    if not 0 <= value <= MAX_ORDER_ID:
-        raise InvalidArgument(f"{name} must be in 0..2**63-1, got {value!r}")
+    if not 1 <= value <= MAX_ORDER_ID:
+        raise InvalidArgument(f"{name} must be in 1..2**63-1, got {value!r}")
 
 
 def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> None:

@@ -31,10 +31,13 @@ How it is laid out:
   goes through the general methods. Both routes give the same results, fills and state
   (``tests/book/test_book_fast_paths.py``); ``benchmarks/bench_book.py`` measures them.
 
-Order ids: ``Place.order_id`` if given, otherwise auto ids equal the sequence number at which
-the order was placed. Ids must be unique among *live* orders (an id whose order is finished
-may be used again; choose explicit ids outside the range of sequence numbers to avoid
-colliding with auto ids).
+Order ids are never reused, so a fill always names exactly one order. Auto ids (no
+``Place.order_id``) equal the sequence number at which the order was placed. An explicit id
+must be greater than the book's ``last_seq`` (every smaller number may already be an auto id)
+and not reserved by an earlier explicit id; the book *reserves* explicit ids above
+``last_seq``, and an auto place whose sequence number was reserved takes the next free id
+instead. Nothing else needs remembering: reserved ids at or below ``last_seq`` can never be
+asked for again, so the reservation set stays empty unless explicit ids run ahead.
 
 >>> from clobkit.book.spec import MarketSpec
 >>> book = OrderBook(MarketSpec("ACME", tick="0.01", lot=1))
@@ -68,7 +71,8 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 #: Version byte of :meth:`OrderBook.snapshot` (after the 4-byte magic ``b"CKOB"``).
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: reserved order ids and a BLAKE2b-64 checksum trailer
+_SNAPSHOT_CHECKSUM = 8
 _MAGIC = b"CKOB"
 
 _new = tuple.__new__  # builds ApplyResult/Fill named tuples without keyword handling (hot path)
@@ -189,6 +193,8 @@ class OrderBook:
             )
         self._spec = spec
         self._stp_default = stp_default
+        # Explicit (or displaced auto) order ids above last_seq: see "Order ids" above.
+        self._reserved: set[int] = set()
         self._symbol = spec.symbol
         self._min_ticks = spec.min_ticks  # copied: read on every place
         self._max_ticks = spec.max_ticks
@@ -240,8 +246,9 @@ class OrderBook:
         :attr:`last_seq`. Rules, checked in this order:
 
         * every command: ``market_mismatch`` if ``command.market`` is not this market.
-        * place: ``duplicate_order_id`` if a live order has the id (``order_id`` or the
-          auto id ``seq``); ``price_out_of_range`` if the limit or protection price is
+        * place: ``duplicate_order_id`` if an explicit ``order_id`` may already have been
+          used (it is not above ``last_seq``, or an earlier explicit id reserved it; ids are
+          never reused); ``price_out_of_range`` if the limit or protection price is
           outside the spec's band; ``no_liquidity`` for a market order when the opposite
           side is empty; ``would_take`` for a post-only order that crosses the best
           opposite price; ``fok_unfillable`` when a FOK order cannot fill in full (counting
@@ -288,12 +295,17 @@ class OrderBook:
             price = command.price
             if price is not None and command.tif == "gtc" and command.market == self._symbol:
                 order_id = command.order_id
+                reserved = self._reserved
                 if order_id is None:
-                    order_id = seq
+                    fresh_id = seq not in reserved
+                    if not fresh_id:
+                        order_id = self._free_id(seq)
+                    else:
+                        order_id = seq
+                else:
+                    fresh_id = order_id > self._last_seq and order_id not in reserved
                 orders = self._orders
-                if order_id not in orders and (
-                    self._unbanded or self._min_ticks <= price <= self._max_ticks
-                ):
+                if fresh_id and (self._unbanded or self._min_ticks <= price <= self._max_ticks):
                     is_buy = command.side == "buy"
                     best = self._best_ask if is_buy else self._best_bid
                     if best is None or (price < best if is_buy else price > best):
@@ -314,6 +326,8 @@ class OrderBook:
                         level.orders.append(order)
                         level.qty += qty
                         orders[order_id] = order
+                        if order_id != seq:
+                            reserved.add(order_id)
                         self._last_seq = seq
                         return _new(
                             ApplyResult,
@@ -321,6 +335,8 @@ class OrderBook:
                         )
                     if not command.post_only:
                         # It crosses, and every rejection rule is checked: go match.
+                        if order_id != seq:
+                            reserved.add(order_id)
                         stp = self._stp_default if command.stp is None else command.stp
                         if stp == "none":
                             return self._cross(command, order_id, is_buy, price, seq, ts_us)
@@ -359,15 +375,27 @@ class OrderBook:
             return InvalidArgument(f"seq must be an int greater than {self._last_seq}, got {seq!r}")
         return InvalidArgument(f"ts_us must be a non-negative int, got {ts_us!r}")
 
+    def _free_id(self, seq: int) -> int:
+        """The auto id for a place at ``seq`` when an explicit id reserved ``seq``: the next
+        number above it that is not reserved. O(reserved)."""
+        candidate = seq + 1
+        while candidate in self._reserved:
+            candidate += 1
+        return candidate
+
     def _place(self, cmd: Place, seq: int, ts_us: int) -> ApplyResult:
         """Check every rejection rule in the documented order, then execute.
 
         ``apply`` inlines the common GTC limit cases; this is the general path.
         """
-        order_id = seq if cmd.order_id is None else cmd.order_id
+        reserved = self._reserved
+        if cmd.order_id is None:
+            order_id = seq if seq not in reserved else self._free_id(seq)
+        else:
+            order_id = cmd.order_id
         if cmd.market != self._symbol:
             return _reject("market_mismatch", seq, ts_us, order_id)
-        if order_id in self._orders:
+        if cmd.order_id is not None and (order_id <= self._last_seq or order_id in reserved):
             return _reject("duplicate_order_id", seq, ts_us, order_id)
         price = cmd.price
         spec = self._spec
@@ -392,6 +420,8 @@ class OrderBook:
         stp = self._stp_default if cmd.stp is None else cmd.stp
         if cmd.tif == "fok" and self._fillable(is_buy, limit, cmd.user, stp, cmd.qty) < cmd.qty:
             return _reject("fok_unfillable", seq, ts_us, order_id)
+        if order_id != seq:
+            reserved.add(order_id)  # accepted from here on: the id is used for good
         return self._execute(cmd, order_id, is_buy, limit, stp, seq, ts_us)
 
     def _execute(
@@ -1165,6 +1195,10 @@ class OrderBook:
         _write_spec(w, self._spec)
         w.text(self._stp_default)
         w.uint(self._last_seq)
+        # Only reservations above last_seq can matter again (see "Order ids"), so only they
+        # are state: equal books give equal bytes however many explicit ids they saw.
+        self._reserved = {i for i in self._reserved if i > self._last_seq}
+        w.column(array("q", sorted(self._reserved)))
         # Users who only have resting orders get table entries after the fill users.
         users = list(self._users)
         user_ids = dict(self._user_ids)
@@ -1200,7 +1234,9 @@ class OrderBook:
             w.column(columns[key])
         for key in _FILL_COLUMNS:
             w.column(self._fills[key])
-        return _MAGIC + w.getvalue()
+        body = _MAGIC + w.getvalue()
+        # A checksum over everything: a snapshot travels in state transfer and sits on disk.
+        return body + hashlib.blake2b(body, digest_size=_SNAPSHOT_CHECKSUM).digest()
 
     @classmethod
     def restore(cls, data: bytes) -> OrderBook:
@@ -1210,7 +1246,11 @@ class OrderBook:
         """
         if not isinstance(data, bytes | bytearray | memoryview) or bytes(data[:4]) != _MAGIC:
             raise InvalidArgument("malformed data: not an order book snapshot")
-        r = Reader(bytes(data[4:]))
+        data = bytes(data)
+        body, checksum = data[:-_SNAPSHOT_CHECKSUM], data[-_SNAPSHOT_CHECKSUM:]
+        if hashlib.blake2b(body, digest_size=_SNAPSHOT_CHECKSUM).digest() != checksum:
+            raise InvalidArgument("malformed data: snapshot checksum mismatch (corrupt bytes)")
+        r = Reader(body[4:])
         version = r.byte()
         if version != SNAPSHOT_VERSION:
             raise InvalidArgument(f"malformed data: unsupported snapshot version {version}")
@@ -1223,6 +1263,10 @@ class OrderBook:
         spec = _read_spec(r)
         book = cls(spec, stp_default=r.text())
         book._last_seq = r.uint()
+        reserved = r.column("q")
+        if any(i <= book._last_seq for i in reserved) or len(set(reserved)) != len(reserved):
+            raise InvalidArgument("malformed data: bad reserved order ids")
+        book._reserved = set(reserved)
         n_fill_users, n_users = r.uint(), r.uint()
         if n_fill_users > n_users:
             raise InvalidArgument("malformed data: bad user table sizes")
@@ -1239,6 +1283,8 @@ class OrderBook:
             order_id, uid, side_code, price, qty, filled, original, seq, ts_us = row
             if not 0 <= uid < n_users or side_code not in (0, 1) or order_id in book._orders:
                 raise InvalidArgument("malformed data: bad order row")
+            if order_id > book._last_seq and order_id not in book._reserved:
+                raise InvalidArgument("malformed data: order id above last_seq not reserved")
             if qty <= 0 or filled < 0 or filled + qty > original or seq > book._last_seq:
                 raise InvalidArgument("malformed data: bad order quantities")
             book._rest(
@@ -1296,6 +1342,9 @@ class OrderBook:
                     assert o.qty > 0 and o.filled >= 0
                     assert o.filled + o.qty <= o.original, "quantity conserved"
                     assert o.seq <= self._last_seq
+                    assert o.order_id <= self._last_seq or o.order_id in self._reserved, (
+                        "an order id above last_seq is reserved, so it is never handed out again"
+                    )
         assert seen == set(self._orders), "index holds exactly the live orders"
         assert self._best_bid == (self._bid_prices[-1] if self._bid_prices else None)
         assert self._best_ask == (self._ask_prices[0] if self._ask_prices else None)

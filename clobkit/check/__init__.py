@@ -24,6 +24,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# Imported eagerly, not lazily: the function shares its module's name, and importing the
+# submodule (``import clobkit.check.book_model``) would otherwise bind the *module* over a
+# lazily exported function. clobkit.book is light (no pandas), so this costs little.
+from clobkit.check.book_model import book_model
 from clobkit.check.checker import CheckResult, check_operations
 from clobkit.check.history import FRAME_COLUMNS, OUTCOMES, History, Record
 from clobkit.check.model import (
@@ -54,9 +58,14 @@ __all__ = [
 # name -> module, imported on first use (PEP 562): campaigns are written by another engineer,
 # and the book model pulls in clobkit.book.
 _LAZY = {
-    "campaign": "clobkit.check.campaign",
-    "replay": "clobkit.check.campaign",
-    "book_model": "clobkit.check.book_model",
+    # The module is "campaigns" (plural): a submodule named like the function would replace
+    # the function on this package as soon as anyone imported the submodule.
+    "campaign": "clobkit.check.campaigns",
+    "replay": "clobkit.check.campaigns",
+    "shrink": "clobkit.check.campaigns",
+    "RunResult": "clobkit.check.campaigns",
+    "check_invariants": "clobkit.check.invariants",
+    "Violation": "clobkit.check.invariants",
 }
 
 

@@ -49,6 +49,7 @@ class ReferenceBook:
         self.orders: list[RefOrder] = []  # arrival order; position = time priority
         self.fills: list[tuple[object, ...]] = []
         self.last_seq = 0
+        self.used_ids: set[int] = set()  # naive: every order id ever accepted
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -119,10 +120,18 @@ class ReferenceBook:
     # -- the state machine -----------------------------------------------------------------
 
     def apply(self, cmd, seq: int, ts_us: int) -> dict[str, object]:
+        result = self._apply(cmd, seq, ts_us)
+        if type(cmd).__name__ == "Place" and result["accepted"]:
+            self.used_ids.add(result["order_id"])  # ids are never reused
+        return result
+
+    def _apply(self, cmd, seq: int, ts_us: int) -> dict[str, object]:
         kind = type(cmd).__name__
         oid = cmd.order_id
         if kind == "Place" and oid is None:
             oid = seq
+            while oid in self.used_ids:  # an explicit id took this number earlier
+                oid += 1
 
         def reject(reason: str) -> dict[str, object]:
             return {"accepted": False, "reason": reason, "order_id": oid, "status": "rejected"}
@@ -130,8 +139,10 @@ class ReferenceBook:
         if cmd.market != self.symbol:
             return reject("market_mismatch")
         if kind == "Place":
-            if self.find(oid) is not None:
+            explicit = cmd.order_id is not None
+            if explicit and (oid <= self.last_seq or oid in self.used_ids):
                 return reject("duplicate_order_id")
+            assert self.find(oid) is None, "a fresh id is never live"
             limit = cmd.price if cmd.order_type == "limit" else cmd.protection_price
             if limit is not None and not self.min_ticks <= limit <= self.max_ticks:
                 return reject("price_out_of_range")

@@ -40,7 +40,7 @@ ACME = st.just("ACME")
 USERS = st.sampled_from(["ann", "bob", "cat", "dée"])
 NAMES = st.text(min_size=1, max_size=6)
 UNITS = st.integers(min_value=1, max_value=2**62)
-IDS = st.integers(min_value=0, max_value=2**63 - 1)
+IDS = st.integers(min_value=1, max_value=2**63 - 1)
 
 
 @st.composite
@@ -56,7 +56,7 @@ def places(draw: st.DrawFn, market: st.SearchStrategy[str] = ACME) -> Place:
         draw(st.integers(1, 12)),
         order_type=order_type,
         tif=tif,
-        order_id=draw(st.one_of(st.none(), st.integers(0, 40))),
+        order_id=draw(st.one_of(st.none(), st.integers(1, 40))),
         stp=draw(st.sampled_from([None, "none", "cancel-taker", "cancel-maker", "cancel-both"])),
         protection_price=None if limit else draw(st.one_of(st.none(), st.integers(95, 105))),
         post_only=limit and tif == "gtc" and draw(st.booleans()),
@@ -64,7 +64,7 @@ def places(draw: st.DrawFn, market: st.SearchStrategy[str] = ACME) -> Place:
 
 
 def commands(market: st.SearchStrategy[str] = ACME) -> st.SearchStrategy[object]:
-    ids = st.integers(0, 60)
+    ids = st.integers(1, 60)
     return st.one_of(
         places(market),
         places(market),

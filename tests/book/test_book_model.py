@@ -70,7 +70,7 @@ class BookVersusReference(RuleBasedStateMachine):
     def some_id(self, data: st.DataObject) -> int:
         if self.ids and data.draw(st.booleans()):
             return data.draw(st.sampled_from(self.ids))
-        return data.draw(st.integers(min_value=0, max_value=60))
+        return data.draw(st.integers(min_value=1, max_value=60))
 
     @rule(
         user=USERS,

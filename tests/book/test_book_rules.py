@@ -8,6 +8,8 @@ and resting orders the rule implies.
 
 from __future__ import annotations
 
+import pytest
+
 from clobkit.book import MarketSpec, OrderBook, Place
 
 SPEC = MarketSpec("ACME", tick="0.01", lot=1)
@@ -148,3 +150,79 @@ def test_fills_filters_by_user_and_seq() -> None:
     assert [(f.seq, f.maker_user) for f in book.fills(since_seq=4)] == [(5, "cat"), (5, "ann")]
     assert book.fills(user="nobody") == []
     assert len(book.fill_columns()["seq"]) == 3
+
+
+# -- order ids are never reused (regressions from review) -----------------------------------
+
+
+def _spec_book() -> OrderBook:
+    from clobkit.book import MarketSpec
+
+    return OrderBook(MarketSpec("ACME", tick="0.01", lot=1))
+
+
+def test_explicit_id_ahead_of_seq_does_not_block_later_auto_places() -> None:
+    book = _spec_book()
+    explicit = book.place("a", "sell", price="10", qty=5, order_id=3)
+    assert explicit.order_id == 3
+    second = book.place("b", "sell", price="11", qty=1)  # seq 2: auto id 2
+    third = book.place("c", "sell", price="12", qty=1)  # seq 3 was reserved: next free id
+    assert (second.order_id, third.order_id) == (2, 4)
+    assert sorted(o.order_id for o in book.live_orders()) == [2, 3, 4]
+    book._check()
+
+
+def test_an_id_is_never_used_twice_even_after_its_order_is_gone() -> None:
+    from clobkit.errors import DuplicateOrderId
+
+    book = _spec_book()
+    book.place("a", "sell", price="10", qty=5, order_id=7)
+    book.place("b", "buy", price="10", qty=5)  # fills order 7 completely
+    digest, fills = book.digest(), book.fills()
+    with pytest.raises(DuplicateOrderId):
+        book.place("c", "sell", price="10", qty=1, order_id=7)
+    with pytest.raises(DuplicateOrderId):  # at or below last_seq: maybe an auto id already
+        book.place("c", "sell", price="10", qty=1, order_id=1)
+    assert book.digest() == digest and book.fills() == fills
+    taker_ids = {f.taker_order_id for f in book.fills()} | {f.maker_order_id for f in book.fills()}
+    assert len(taker_ids) == 2
+
+
+def test_order_id_zero_is_rejected_at_construction() -> None:
+    from clobkit.book import Cancel, Place
+    from clobkit.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="order_id"):
+        Place("ACME", "a", "buy", 100, 1, order_id=0)
+    with pytest.raises(InvalidArgument, match="order_id"):
+        Cancel("ACME", "a", 0)
+
+
+def test_reservations_survive_snapshot_restore() -> None:
+    book = _spec_book()
+    book.place("a", "sell", price="10", qty=5, order_id=9)
+    copy = OrderBook.restore(book.snapshot())
+    assert copy.digest() == book.digest()
+    for b in (book, copy):
+        ids = [b.place("x", "buy", price="1", qty=1).order_id for _ in range(9)]
+        assert 9 not in ids and len(set(ids)) == 9
+    assert copy.digest() == book.digest()
+
+
+def test_a_flipped_snapshot_bit_is_refused_not_restored() -> None:
+    from clobkit.errors import InvalidArgument
+
+    book = _spec_book()
+    book.place("a", "sell", price="10", qty=5)
+    book.place("b", "buy", price="9", qty=2)
+    data = bytearray(book.snapshot())
+    refused = 0
+    for index in range(4, len(data)):
+        for bit in range(8):
+            data[index] ^= 1 << bit
+            try:
+                OrderBook.restore(bytes(data))
+            except InvalidArgument:
+                refused += 1
+            data[index] ^= 1 << bit
+    assert refused == 8 * (len(data) - 4), "every single-bit flip after the magic is caught"

@@ -118,6 +118,39 @@ def _check_ms(name: str, value: object) -> int:
     return round(value * 1000)
 
 
+def _message_kinds() -> frozenset[str]:
+    """Every protocol message class name (what ``drop_next``/``delay_next`` match on)."""
+    from clobkit.replication import messages
+
+    return frozenset(name for name in messages.__all__ if isinstance(getattr(messages, name), type))
+
+
+def _check_rule_args(kind: object, count: object, op: object) -> None:
+    kinds = _message_kinds()
+    if kind is not None and kind not in kinds:
+        raise InvalidArgument(
+            f"kind must be None or a message kind ({', '.join(sorted(kinds))}), got {kind!r}"
+        )
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InvalidArgument(f"count must be an int >= 1, got {count!r}")
+    if op is not None and (isinstance(op, bool) or not isinstance(op, int) or op < 1):
+        raise InvalidArgument(f"op must be None or an op number >= 1, got {op!r}")
+
+
+class _Nodes(dict[str, NodeHandle]):
+    """``cluster.nodes``: a dict whose missing key is a clear, catchable clobkit error."""
+
+    def __missing__(self, key: str) -> NodeHandle:
+        raise UnknownNode(f"node must be one of {', '.join(self)}, got {key!r}")
+
+
+class UnknownNode(InvalidArgument, KeyError):
+    """A node name that is not a replica of this cluster."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     """One user action on a cluster, as :attr:`Cluster.journal` records it.
@@ -393,7 +426,7 @@ class Cluster:
         self._sim_depth = 0  # simulator runs on the stack (events may call back into us)
         self._fault_depth = 0  # scheduled faults being applied
         self.replica_names: tuple[str, ...] = cfg.replica_names
-        self.nodes: dict[str, NodeHandle] = {}
+        self.nodes: dict[str, NodeHandle] = _Nodes()
         self.monitor = InvariantMonitor(
             self._live_replicas, strict=not switches, describe=self._repro
         )
@@ -1018,6 +1051,8 @@ class Cluster:
         """Cut the one-way link ``source -> target`` until :meth:`heal`."""
         self._check_open()
         a, b = self._any_name(source), self._any_name(target)
+        if a == b:
+            raise InvalidArgument(f"source and target must differ, got {a!r} twice")
         self.world.network.block(a, b)
         self.world.record("block", a, peer=b)
 
@@ -1086,6 +1121,9 @@ class Cluster:
         (its ``fired`` counts how many it dropped).
         """
         self._check_open()
+        _check_rule_args(kind, count, op)
+        source = None if source is None else self._any_name(source)
+        target = None if target is None else self._any_name(target)
         name = f"drop {kind or 'any'} {source or '*'}->{target or '*'}"
         return self.world.network.add_rule(
             Rule(name, matching(kind, source=source, target=target, op=op), count=count)
@@ -1105,6 +1143,9 @@ class Cluster:
         """Delay the next ``count`` matching messages by ``delay_ms`` extra."""
         self._check_open()
         delay_us = _check_ms("delay_ms", delay_ms)
+        _check_rule_args(kind, count, op)
+        source = None if source is None else self._any_name(source)
+        target = None if target is None else self._any_name(target)
         name = f"delay {kind or 'any'} {source or '*'}->{target or '*'}"
         return self.world.network.add_rule(
             Rule(

@@ -395,3 +395,35 @@ def test_per_link_latency() -> None:
             if r.msg_id in sends
         }
         assert by_target == {"n1": 500, "n2": 5_000}
+
+
+# -- bad input to the fault controls (regressions from review) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "complaint"),
+    [
+        (lambda c: c.drop_next("Prepaer"), "kind"),
+        (lambda c: c.drop_next(5), "kind"),
+        (lambda c: c.drop_next("Prepare", source="n9"), "n9"),
+        (lambda c: c.drop_next("Prepare", target="zz"), "zz"),
+        (lambda c: c.drop_next("Prepare", count=0), "count"),
+        (lambda c: c.drop_next("Prepare", op="x"), "op"),
+        (lambda c: c.delay_next("Commit", delay_ms=5, source="n7"), "n7"),
+        (lambda c: c.delay_next("Comit", delay_ms=5), "kind"),
+        (lambda c: c.block("n0", "n0"), "differ"),
+        (lambda c: c.nodes["n9"], "n9"),
+    ],
+)
+def test_fault_controls_reject_bad_input_and_change_nothing(call, complaint) -> None:
+    import clobkit as ck
+
+    c = ck.Cluster(nodes=3, seed=2, storage="memory")
+    try:
+        c.place("alice", "sell", price="10", qty=1)
+        before = (c.trace.digest(), len(c.journal), c.now_us, len(c.network.rules))
+        with pytest.raises(ck.InvalidArgument, match=complaint):
+            call(c)
+        assert (c.trace.digest(), len(c.journal), c.now_us, len(c.network.rules)) == before
+    finally:
+        c.close()

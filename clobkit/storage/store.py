@@ -153,6 +153,8 @@ class _DiskStore:
                     f"{ident.get('replica_id')!r}, not cluster {cluster_id!r} replica {replica_id}"
                 )
         elif any(disk.exists(name) for name in (WAL_FILE, META_FILE, SNAPSHOT_FILE)):
+            if disk.exists(WAL_FILE):
+                scan(disk.read(WAL_FILE))  # a file that is not a clobkit WAL says so first
             raise WrongOwner("this disk holds clobkit files but no identity file: owner unknown")
         result = scan(disk.read(WAL_FILE)) if disk.exists(WAL_FILE) else None
         if disk.exists(META_FILE):

@@ -179,6 +179,16 @@ def test_not_a_wal_and_newer_format_are_refused_untouched(harness: Harness) -> N
     assert harness.open().wal.last_op == 2
 
 
+def test_a_garbage_wal_without_identity_is_not_a_wal(tmp_path: Path) -> None:
+    """Regression: with no identity file, a garbage wal.log used to be reported as
+    WrongOwner; what is wrong with it is that it is not a clobkit WAL at all."""
+    (tmp_path / "wal.log").write_bytes(b"PK\x03\x04 some zip file, not a log" * 4)
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())
+    with pytest.raises(NotAWal):
+        FileStore(tmp_path, cluster_id=CLUSTER, replica_id=0)
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
+
+
 def test_file_store_refuses_a_plain_file(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"hello")

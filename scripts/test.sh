@@ -20,12 +20,4 @@ echo "==> mypy (strict on clobkit/book, clobkit/storage, clobkit/replication)"
 "$py" -m mypy
 
 echo "==> pytest"
-set +e
-"$py" -m pytest "$@"
-status=$?
-set -e
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no tests: that is a failure here" >&2
-  exit 1
-fi
-exit "$status"
+exec bash scripts/pytest.sh "$@"

@@ -1431,9 +1431,14 @@ class Cluster:
         )
         down = [n for n in self.replica_names if self.world.hosts[n].status != "up"]
         downs = f" down={down}" if down else ""
+        # The literal read of the source design is unsafe too: say so as loudly as a switch.
+        read_mode = self.config.read_mode
+        if read_mode == "quorum-highest-seq":
+            read_mode += " (UNSAFE)"
+        closed = " CLOSED" if self._closed else ""
         return (
             f"<Cluster {len(self.replica_names)} nodes seed={self.seed} t={self.now_ms:g}ms "
-            f"{state}{downs} storage={self.storage} read_mode={self.config.read_mode}{unsafe}>"
+            f"{state}{downs} storage={self.storage} read_mode={read_mode}{unsafe}{closed}>"
         )
 
     def _repr_html_(self) -> str:

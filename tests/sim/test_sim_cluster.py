@@ -427,3 +427,12 @@ def test_fault_controls_reject_bad_input_and_change_nothing(call, complaint) -> 
         assert (c.trace.digest(), len(c.journal), c.now_us, len(c.network.rules)) == before
     finally:
         c.close()
+
+
+def test_repr_flags_the_literal_read_and_a_closed_cluster() -> None:
+    import clobkit as ck
+
+    c = ck.Cluster(nodes=3, seed=1, storage="memory", read_mode="quorum-highest-seq")
+    assert "quorum-highest-seq (UNSAFE)" in repr(c) and "CLOSED" not in repr(c)
+    c.close()
+    assert repr(c).endswith("CLOSED>")

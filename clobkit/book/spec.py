@@ -49,7 +49,7 @@ def _to_decimal(value: object, name: str) -> Decimal:
             raise InvalidArgument(f"{name} is not a number: {value!r}") from None
     else:
         raise InvalidType(
-            f"{name} must be int, str or Decimal, not {type(value).__name__}: {value!r}"
+            f"{name} must be int, float, str or Decimal, not {type(value).__name__}: {value!r}"
         )
     if not result.is_finite():
         raise InvalidArgument(f"{name} must be finite, got {value!r}")

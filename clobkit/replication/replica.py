@@ -91,6 +91,9 @@ __all__ = ["LogRow", "Replica", "ReplicaStatus"]
 
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
+# The unsafe switches that can make logs diverge or lose committed entries.
+_LOG_BREAKING = frozenset({"no_fencing", "own_wal_failover", "learner_votes", "ack_before_fsync"})
+
 
 @dataclass(frozen=True, slots=True)
 class LogRow:
@@ -229,6 +232,11 @@ class Replica:
         return self.store.wal.last_op
 
     @property
+    def learner(self) -> bool:
+        """True while this replica is a learner (fetching state; counts in no quorum)."""
+        return self.status == "learner"
+
+    @property
     def primary_index(self) -> int:
         """The index of the primary of :attr:`view` (``view mod n``)."""
         return self.config.primary_index(self.view)
@@ -334,6 +342,11 @@ class Replica:
         wal = self.store.wal
         self._durable_op = wal.synced_op
         self._corrupt = set(wal.corrupt_ops())
+        if "ack_before_fsync" in self._unsafe and self.commit_number > wal.last_op:
+            # Unsafe (S8): the metadata survived but the unsynced log did not. Forget the
+            # commit number the log cannot back, or the replica would wait for it forever.
+            self._event("commit_lost", commit=self.commit_number, op=wal.last_op)
+            self.commit_number = self._durable_commit = max(wal.last_op, self.applied_op)
         report = wal.recovery
         self._event(
             "recover",
@@ -434,6 +447,9 @@ class Replica:
     # -- persistence ---------------------------------------------------------------------
 
     def _save_meta(self, vote: int | None = None) -> None:
+        # The log goes to disk before the metadata that vouches for it: a crash between the two
+        # must never leave a record claiming (last_normal_view, commit) over a shorter log.
+        self._sync_wal()
         info = self.store.save_metadata(
             Metadata(
                 cluster_id=self.config.cluster_id,
@@ -448,6 +464,16 @@ class Replica:
         self._delay_us += info.latency_us
 
     def _sync(self) -> None:
+        self._sync_wal()
+        # In quorum mode a commit number we report must survive a crash (DESIGN.md, Reads).
+        if (
+            self.config.read_mode == "quorum"
+            and self.commit_number > self._durable_commit
+            and self.status in ("normal", "view_change")
+        ):
+            self._save_meta()
+
+    def _sync_wal(self) -> None:
         wal = self.store.wal
         if wal.last_op > self._durable_op or wal.synced_op < wal.last_op:
             info = wal.sync()
@@ -457,13 +483,6 @@ class Replica:
                 self._event(
                     "sync", records=info.records, latency_us=info.latency_us, durable=info.durable
                 )
-        # In quorum mode a commit number we report must survive a crash (DESIGN.md, Reads).
-        if (
-            self.config.read_mode == "quorum"
-            and self.commit_number > self._durable_commit
-            and self.status in ("normal", "view_change")
-        ):
-            self._save_meta()
 
     def _entry(self, op: int) -> LogEntry | None:
         wal = self.store.wal
@@ -478,12 +497,13 @@ class Replica:
 
     def _append(self, entry: LogEntry) -> None:
         assert entry.op == self.op_number + 1, (entry.op, self.op_number)
-        if "no_fencing" in self._unsafe:
-            # Unsafe (S1, S2): without fencing a replica cannot tell primaries apart; an entry
-            # from an older view is stored under the view our log already has.
-            last = self._entry(self.op_number)
-            if last is not None and last.view > entry.view:
-                entry = LogEntry(last.view, entry.op, entry.payload)
+        last = self._entry(self.op_number)
+        if last is not None and last.view > entry.view:
+            # Only the unsafe switches mix views like this (S1, S2: no fencing; S6, S7: a log
+            # adopted from the wrong replica). The entry is stored under the view our log
+            # already has: the replica cannot tell the histories apart.
+            assert self._unsafe & _LOG_BREAKING, (self.name, entry, last)
+            entry = LogEntry(last.view, entry.op, entry.payload)
         self.store.wal.append(entry)
         # Unsafe (S11): the primary matches and publishes at append time.
         early = "apply_before_commit" in self._unsafe and self.is_primary
@@ -494,12 +514,7 @@ class Replica:
         if op >= self.op_number:
             return
         lost_committed = op < min(self.commit_number, self.op_number)
-        assert not lost_committed or self._unsafe & {
-            "no_fencing",
-            "own_wal_failover",
-            "learner_votes",
-            "ack_before_fsync",
-        }, (self.name, op, self.commit_number)
+        assert not lost_committed or self._unsafe & _LOG_BREAKING, (self.name, op)
         self._event(
             "truncate", after=op, dropped=self.op_number - op, lost_committed=lost_committed
         )
@@ -604,8 +619,9 @@ class Replica:
         every = self.config.snapshot_every
         if every is None or self.status not in ("normal", "view_change"):
             return
-        upto = min(self.applied_op, self.commit_number)
-        if upto - self._snapshot_floor() < every:
+        upto = self.applied_op
+        if upto > self.commit_number or upto - self._snapshot_floor() < every:
+            # (applied > commit only under apply_before_commit: that state is not snapshottable)
             return
         info = self.store.save_snapshot(Snapshot(upto, self.view, self._state_bytes()))
         self._delay_us += info.latency_us
@@ -667,6 +683,13 @@ class Replica:
 
     def _voter(self) -> bool:
         return self.status in ("normal", "view_change")
+
+    def _voter_or_drop(self, m: Message) -> bool:
+        """True when we take part in quorums; else ``m`` is dropped (learner, recovering)."""
+        if self._voter():
+            return True
+        self._drop(m, "not_voter")
+        return False
 
     # -- client requests --------------------------------------------------------------------
 
@@ -877,41 +900,44 @@ class Replica:
         if "no_fencing" in self._unsafe and self.status == "normal" and not self.is_primary:
             # Unsafe (S1, S2): any replica's prepare is taken at face value.
             self._primary_deadline = self._now + self._timeout()
-            self._accept_entries(m.entries, overwrite=True)
+            self._accept_entries(m, overwrite=True)
             self._learn_commit(m.commit)
-            self._send(
-                PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
-            )
+            self._ack(m.source)
             return
-        if not self._from_primary_of_view(m):
-            self._drop(m, "not_from_primary")
-            return
-        if not self._catch_up_if_newer(m):
-            return
-        if self.status != "normal" or self.is_primary:
-            self._drop(m, "not_backup")
-            return
-        self._primary_deadline = self._now + self._timeout()
-        if self._awaiting_state:
+        if not self._as_backup(m):
             return
         if m.entries[0].op > self.op_number + 1:
             self._request_state()
             return
-        if not self._accept_entries(m.entries, overwrite=False):
+        if not self._accept_entries(m, overwrite=False):
             return
         self._learn_commit(m.commit)
-        self._send(
-            PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
-        )
+        self._ack(m.source)
 
-    def _reported_commit(self) -> int:
-        """The commit number we tell the primary we know. In quorum mode it must be durable:
-        _finish saves the metadata before any message of this Step leaves."""
-        return self.commit_number
+    def _as_backup(self, m: Message) -> bool:
+        """Gatekeeping for what the primary sends a backup (Prepare, Commit): it must come
+        from the primary of its view; a newer view is joined first; it proves the primary
+        alive. True when the message should be processed now."""
+        if not self._from_primary_of_view(m):
+            self._drop(m, "not_from_primary")
+            return False
+        if not self._catch_up_if_newer(m):
+            return False
+        if self.status != "normal" or self.is_primary:
+            self._drop(m, "not_backup")
+            return False
+        self._primary_deadline = self._now + self._timeout()
+        return not self._awaiting_state
 
-    def _accept_entries(self, entries: tuple[LogEntry, ...], *, overwrite: bool) -> bool:
-        """Append the entries we lack; same-view entries we have are identical."""
-        for e in entries:
+    def _ack(self, target: str) -> None:
+        """PrepareOk for our whole log and the commit number we know. Both are durable before
+        the message leaves: _finish syncs the WAL (and, in quorum mode, the metadata holding
+        the commit number) before any message of the Step goes out."""
+        self._send(PrepareOk(**self._hdr(target), op=self.op_number, commit=self.commit_number))
+
+    def _accept_entries(self, m: Prepare, *, overwrite: bool) -> bool:
+        """Append the entries of ``m`` we lack; same-view entries we have are identical."""
+        for e in m.entries:
             if e.op <= self._snapshot_floor():
                 continue
             if e.op <= self.op_number:
@@ -919,17 +945,13 @@ class Replica:
                 if mine == e:
                     continue
                 if not overwrite:
-                    self._drop_entries_conflict()
+                    self._drop(m, "conflicting_entries")
                     return False
                 self._truncate_after(e.op - 1)
             if e.op != self.op_number + 1:
                 return False
             self._append(e)
         return True
-
-    def _drop_entries_conflict(self) -> None:
-        self.counters["drop:conflicting_entries"] += 1
-        self._event("drop", reason="conflicting_entries", message="Prepare", source="?")
 
     def _learn_commit(self, commit: int) -> None:
         if commit > self.commit_number:
@@ -940,18 +962,7 @@ class Replica:
             self._request_state()
 
     def _on_Commit(self, m: Commit) -> None:
-        if self._fenced(m):
-            return
-        if not self._from_primary_of_view(m):
-            self._drop(m, "not_from_primary")
-            return
-        if not self._catch_up_if_newer(m):
-            return
-        if self.status != "normal" or self.is_primary:
-            self._drop(m, "not_backup")
-            return
-        self._primary_deadline = self._now + self._timeout()
-        if self._awaiting_state:
+        if self._fenced(m) or not self._as_backup(m):
             return
         self._learn_commit(m.commit)
         self._send(CommitOk(**self._hdr(m.source), commit=self.commit_number, probe=m.probe))
@@ -1044,9 +1055,7 @@ class Replica:
             snapshot=m.snapshot is not None,
         )
         self._apply_committed()
-        self._send(
-            PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
-        )
+        self._ack(m.source)
 
     def _adopt(
         self,
@@ -1142,9 +1151,7 @@ class Replica:
     def _on_StartViewChange(self, m: StartViewChange) -> None:
         if self._deaf_primary(m):
             return
-        if self._fenced(m) or not self._voter():
-            if not self._voter():
-                self._drop(m, "not_voter")
+        if self._fenced(m) or not self._voter_or_drop(m):
             return
         if m.view > self.view:
             self._enter_view_change(m.view, self._now)
@@ -1157,9 +1164,7 @@ class Replica:
     def _on_DoViewChange(self, m: DoViewChange) -> None:
         if self._deaf_primary(m):
             return
-        if self._fenced(m) or not self._voter():
-            if not self._voter():
-                self._drop(m, "not_voter")
+        if self._fenced(m) or not self._voter_or_drop(m):
             return
         if m.view > self.view:
             self._enter_view_change(m.view, self._now)
@@ -1201,9 +1206,7 @@ class Replica:
         self._apply_committed()
 
     def _on_StartView(self, m: StartView) -> None:
-        if self._fenced(m) or not self._voter():
-            if not self._voter():
-                self._drop(m, "not_voter")
+        if self._fenced(m) or not self._voter_or_drop(m):
             return
         if not self._from_primary_of_view(m):
             self._drop(m, "not_from_primary")
@@ -1222,9 +1225,7 @@ class Replica:
         self._primary_deadline = self._now + self._timeout()
         self._event("start_view", view=self.view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
-        self._send(
-            PrepareOk(**self._hdr(m.source), op=self.op_number, commit=self._reported_commit())
-        )
+        self._ack(m.source)
 
     # -- learners (Recovery) ---------------------------------------------------------------
 
@@ -1288,19 +1289,12 @@ class Replica:
         self._primary_deadline = self._now + self._timeout()
         self._event("learner_caught_up", view=view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
-        self._send(
-            PrepareOk(
-                **self._hdr(self._to(self.primary_index)),
-                op=self.op_number,
-                commit=self._reported_commit(),
-            )
-        )
+        self._ack(self._to(self.primary_index))
 
     # -- repair of corrupt entries -----------------------------------------------------------
 
     def _on_GetEntry(self, m: GetEntry) -> None:
-        if not self._voter():
-            self._drop(m, "not_voter")
+        if not self._voter_or_drop(m):
             return
         entry = self._entry(m.op) if m.op <= self.op_number else None
         vouched = entry is not None and (m.op <= self.commit_number or self.is_primary)
@@ -1316,10 +1310,19 @@ class Replica:
             try:
                 self.store.wal.repair(m.entry)
             except InvalidArgument:
-                self._drop(m, "repair_mismatch")  # its view contradicts our log: not our entry
-                return
-            self._corrupt.discard(m.op)
-            self._event("repair", op=m.op, source=m.source)
+                # Its view contradicts our damaged record: ours is a different entry. If the
+                # sender is the primary of a view at least ours, its log holds every committed
+                # op, so ours was never committed and the suffix from it can go.
+                if self._from_primary_of_view(m) and m.view >= self.view:
+                    self._event("repair_truncate", op=m.op, nacks=[])
+                    self._corrupt.discard(m.op)
+                    self._truncate_after(m.op - 1)
+                else:
+                    self._drop(m, "repair_mismatch")
+                    return
+            else:
+                self._corrupt.discard(m.op)
+                self._event("repair", op=m.op, source=m.source)
         elif m.entry is None:
             nacks = self._entry_nacks.setdefault(m.op, set())
             nacks.add(self._src(m))
@@ -1354,8 +1357,7 @@ class Replica:
             self._reads_waiting.append((m, self.commit_number, self._probe + 1))
             self._probe_wanted = self._n > 1
             return
-        if not self._voter():
-            self._drop(m, "not_voter")
+        if not self._voter_or_drop(m):
             return
         if m.mode == "quorum-highest-seq":
             self._answer(m, self._speculative_query(m.query), commit=self.commit_number)

@@ -155,6 +155,7 @@ class Net:
         self.events: list[tuple[int, TraceEvent]] = []
         self.incarnation: dict[int, int] = {}
         self.commit_seen: dict[tuple[str, str, str], int] = {}
+        self.replaced: set[int] = set()
         for i in range(self.n):
             self.start(i)
 
@@ -218,13 +219,19 @@ class Net:
 
     def restart(self, i: int) -> Replica:
         self.note(f"n{i} * RESTART")
-        return self.start(i)
+        # A replaced disk that crashed before its learner saved anything is still empty: it
+        # comes back as a learner, never as a founding voter.
+        probe = self.store(i)
+        learner = i in self.replaced and probe.load_metadata() is None
+        probe.close()
+        return self.start(i, learner=learner)
 
     def replace(self, i: int) -> Replica:
         """Crash ``n{i}`` (if up) and bring it back on an empty disk, as a learner."""
         if self.replicas.get(i) is not None:
             self.crash(i)
         self.disks[i] = MemoryDisk(seed=100 + i)
+        self.replaced.add(i)
         self.note(f"n{i} * REPLACE (empty disk)")
         return self.start(i, learner=True)
 
@@ -301,20 +308,25 @@ class Net:
             return self.replicas.get(int(name[1:]))
         return None
 
-    def deliver(self, m: Message) -> None:
-        target = self.participant(m.target)
-        if (m.source, m.target) in self.blocked or target is None:
-            return
+    def _admit(self, m: Message, suffix: str = "") -> bool:
+        """Apply the partitions and the drop/hold rules to ``m``; note it if it arrives."""
+        if (m.source, m.target) in self.blocked:
+            return False
         if any(rule(m) for rule in self.drop_rules):
             self.note(f"{m.source} -> {m.target} DROPPED {describe(m)}")
-            return
+            return False
         if any(rule(m) for rule in self.hold_rules):
             self.held.append(m)
             self.note(f"{m.source} -> {m.target} HELD {describe(m)}")
-            return
+            return False
         if self.record and not self._is_heartbeat(m):
-            self.note(f"{m.source} -> {m.target} {describe(m)}")
-        self.apply(m.target, target.handle(m, self.now))
+            self.note(f"{m.source} -> {m.target} {describe(m)}{suffix}")
+        return True
+
+    def deliver(self, m: Message) -> None:
+        target = self.participant(m.target)
+        if target is not None and self._admit(m):
+            self.apply(m.target, target.handle(m, self.now))
 
     def deliver_batch(self, batch: list[Message]) -> None:
         target = self.participant(batch[0].target)
@@ -322,22 +334,9 @@ class Net:
             for m in batch:
                 self.deliver(m)
             return
-        kept = []
-        for m in batch:
-            if (m.source, m.target) in self.blocked:
-                continue
-            if any(rule(m) for rule in self.drop_rules):
-                self.note(f"{m.source} -> {m.target} DROPPED {describe(m)}")
-                continue
-            if any(rule(m) for rule in self.hold_rules):
-                self.held.append(m)
-                self.note(f"{m.source} -> {m.target} HELD {describe(m)}")
-                continue
-            if self.record and not self._is_heartbeat(m):
-                self.note(f"{m.source} -> {m.target} {describe(m)} (batched)")
-            kept.append(m)
+        kept = [m for m in batch if self._admit(m, " (batched)")]
         if kept:
-            self.apply(m.target, target.handle_batch(kept, self.now))
+            self.apply(target.name, target.handle_batch(kept, self.now))
 
     def _is_heartbeat(self, m: Message) -> bool:
         """Commit/CommitOk rounds that bring no news are left out of transcripts."""

@@ -304,6 +304,16 @@ class Cluster:
 
     Raises :class:`~clobkit.errors.InvalidArgument` / ``InvalidType`` naming
     the bad parameter (nothing is created).
+
+    ``history`` (a :class:`~clobkit.sim.history.ClientHistory`) records every
+    client call as invoked and completed, in the format the linearizability
+    checker reads; reads count too (made by the ``"reader"`` client):
+
+    >>> c = Cluster(3, seed=1, storage="memory")
+    >>> _ = c.place("alice", "buy", price="99", qty=2)
+    >>> _ = c.depth()
+    >>> [(h.client_id, h.input[0], h.outcome) for h in c.history]
+    [('alice', 'place', 'ok'), ('reader', 'depth', 'ok')]
     """
 
     def __init__(
@@ -534,16 +544,37 @@ class Cluster:
 
     @property
     def now_us(self) -> int:
-        """Simulated time, in microseconds."""
+        """Simulated time, in microseconds (an int; it starts at 0). O(1).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.run(ms=2.5)
+        >>> c.now_us
+        2500
+        """
         return self.world.now_us
 
     @property
     def now_ms(self) -> float:
-        """Simulated time, in milliseconds."""
+        """Simulated time, in milliseconds (a float). O(1).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.run(us=1_500)
+        >>> c.now_ms
+        1.5
+        """
         return self.world.now_us / 1000
 
     def step(self) -> list[TraceRecord]:
-        """Run the next event; returns the trace records it produced."""
+        """Run the next event; returns the trace records it produced. O(1) + the event.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> [(r.kind, r.node) for r in c.step()]
+        [('fresh_start', 'n0')]
+        >>> c.now_us  # several events may share one instant
+        0
+
+        Raises ``InvalidArgument`` if the cluster is closed.
+        """
         self._check_open()
         before = len(self.world.trace)
         self._mark("step", {})
@@ -565,7 +596,20 @@ class Cluster:
         """Advance simulated time by ``ms`` (or ``us``), or until ``until(cluster)`` holds.
 
         With no argument: until every submitted call has an outcome (each has
-        a deadline, so this ends). Returns the number of events run.
+        a deadline, so this ends). Returns the number of events run. Cost:
+        O(events run); ``max_events`` bounds it.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.run(ms=5)
+        >>> c.now_us
+        5000
+        >>> c.crash("n0")
+        >>> _ = c.run(until=lambda cluster: cluster.primary is not None)
+        >>> c.primary
+        'n1'
+
+        Raises ``InvalidArgument`` / ``InvalidType`` for ``ms`` and ``us``
+        together, a negative span or an ``until`` that is not callable.
         """
         self._check_open()
         if ms is not None and us is not None:
@@ -601,7 +645,21 @@ class Cluster:
 
     @property
     def primary(self) -> str | None:
-        """The replica acting as primary in the highest view, or ``None``."""
+        """The replica acting as primary in the highest view, or ``None``. O(nodes).
+
+        A deposed primary cut off by a partition may still think it leads a
+        lower view; this names the one in the highest view.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.primary
+        'n0'
+        >>> c.crash("n0")
+        >>> print(c.primary)
+        None
+        >>> _ = c.run(ms=300)  # a backup times out and starts a view change
+        >>> c.primary
+        'n1'
+        """
         best: tuple[int, str] | None = None
         for name, node in self.nodes.items():
             if node.is_primary:
@@ -612,7 +670,18 @@ class Cluster:
 
     @property
     def trace(self) -> Trace:
-        """Every send, delivery, drop, sync, commit, view change, fault and client call."""
+        """Every send, delivery, drop, sync, commit, view change, fault and client call.
+
+        A :class:`~clobkit.sim.trace.Trace` of
+        :class:`~clobkit.sim.trace.TraceRecord` (``time_us``, ``kind``,
+        ``node``, ``peer``, ``message``, ``view``, ``op``...), oldest first;
+        ``select`` filters it in O(records).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=2)
+        >>> [(r.node, r.op) for r in c.trace.select("commit")]
+        [('n0', 1), ('n1', 1), ('n2', 1)]
+        """
         return self.world.trace
 
     @property
@@ -691,10 +760,22 @@ class Cluster:
 
         ``kind`` is a write (``"place"``, ``"cancel"``, ``"modify"``: keyword
         arguments as for :meth:`place`, :meth:`cancel`, :meth:`modify`) or a
-        read (``"fills"``, ``"live_orders"``, ``"depth"``, ``"order"``). The
-        call is made by ``user``'s client session. Run the cluster
-        (:meth:`run`) to make progress; the call gives up ``timeout_ms`` of
-        simulated time after it started (outcome ``"unknown"``).
+        read (``"fills"``, ``"live_orders"``, ``"depth"``: keyword arguments
+        as for those methods). The call is made by ``user``'s client session.
+        Run the cluster (:meth:`run`) to make progress; the call gives up
+        ``timeout_ms`` of simulated time after it started (outcome
+        ``"unknown"``). Cost: O(1) now; the work happens as the cluster runs.
+
+        Two clients in flight at once:
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> sell = c.submit("alice", "place", side="sell", price="100", qty=5)
+        >>> buy = c.submit("bob", "place", side="buy", price="100", qty=5)
+        >>> sell.outcome, buy.outcome
+        ('pending', 'pending')
+        >>> _ = c.run()  # until every call has an outcome
+        >>> sell.outcome, sell.result.status, buy.result.status
+        ('ok', 'resting', 'filled')
 
         Raises ``InvalidArgument`` / ``InvalidType`` for bad arguments (nothing
         is sent or recorded).
@@ -815,7 +896,18 @@ class Cluster:
         self._finish(call, "unknown", None, None, self.world.now_us)
 
     def diagnose(self, client: str | None = None) -> str:
-        """Why the cluster may not answer: who is down, paused or cut off."""
+        """Why the cluster may not answer: who is down, paused or cut off.
+
+        ``client`` (``"client:alice"``) also names the replicas that client
+        cannot reach. Cost: O(2 ** nodes) (the largest connected group).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.diagnose()
+        'a majority can still talk (n0, n1, n2), ...: every replica is up and connected; ...'
+        >>> c.crash("n1"); c.crash("n2")
+        >>> c.diagnose()
+        'no majority of 3 replicas reachable (2 needed): n1, n2 down'
+        """
         names = self.replica_names
         hosts = self.world.hosts
         net = self.world.network
@@ -869,45 +961,156 @@ class Cluster:
         order id, the log op). Raises ``InvalidArgument`` for bad input
         (nothing sent), the book's rejection error (``OrderRejected`` and
         subclasses; the rejected command was committed and changed nothing),
-        or ``OutcomeUnknown`` when no reply came in time.
+        or ``OutcomeUnknown`` when no reply came in time. Cost: one replication
+        round (a few simulated ms) plus the book's O(log n) per price level
+        touched.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> r = c.place("alice", "sell", price="100.50", qty=10)
+        >>> r.status, r.order_id, r.op, r.resting_qty
+        ('resting', 1, 1, 10)
+        >>> c.place("bob", "buy", price="100.50", qty=2, post_only=True)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.OrderRejected: would_take: a post-only order would have traded ...
+        >>> c.crash("n1"); c.crash("n2")
+        >>> c.place("bob", "buy", price="99", qty=1)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.OutcomeUnknown: outcome unknown: place by bob got no reply ...
         """
         call = self.submit(user, "place", side=side, price=price, qty=qty, **options)
         return self._wait(call)  # type: ignore[no-any-return]
 
     def cancel(self, user: str, order_id: int) -> CommandResult:
-        """Cancel ``user``'s order ``order_id`` and wait until committed (see :meth:`place`)."""
+        """Cancel ``user``'s order ``order_id`` and wait until committed (see :meth:`place`).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> oid = c.place("alice", "buy", price="99", qty=3).order_id
+        >>> c.cancel("alice", oid).status
+        'cancelled'
+        >>> c.cancel("alice", oid)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.UnknownOrder: unknown_order: no live order has this id ...
+
+        Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` for an
+        order that is gone or someone else's (the rejection still uses an op).
+        """
         return self._wait(self.submit(user, "cancel", order_id=order_id))  # type: ignore[no-any-return]
 
     def modify(
         self, user: str, order_id: int, *, price: object = None, qty: object = None
     ) -> CommandResult:
-        """Change an order's price and/or open quantity and wait until committed."""
+        """Change an order's price and/or open quantity and wait until committed.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> oid = c.place("alice", "sell", price="100.50", qty=10).order_id
+        >>> r = c.modify("alice", oid, qty=4)
+        >>> r.status, r.order_id, r.resting_qty
+        ('modified', 1, 4)
+        >>> [(o.price, o.qty) for o in c.live_orders()]
+        [(10050, 4)]
+
+        Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` as for
+        :meth:`cancel`.
+        """
         call = self.submit(user, "modify", order_id=order_id, price=price, qty=qty)
         return self._wait(call)  # type: ignore[no-any-return]
 
     def fills(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Fill]:
-        """Every fill (or ``user``'s), read through the read path (``read_mode``)."""
+        """Every fill (or ``user``'s), read through the read path (``read_mode``).
+
+        Fills carry book units: ``price`` in ticks, ``qty`` in lots. Cost: one
+        read round plus O(fills).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="100.50", qty=10)
+        >>> _ = c.place("bob", "buy", price="101", qty=4)
+        >>> [(f.maker_user, f.taker_user, f.price, f.qty) for f in c.fills()]
+        [('alice', 'bob', 10050, 4)]
+        >>> c.fills("carol")
+        []
+
+        Raises ``Unavailable`` when no answer comes in time (no majority).
+        """
         return self._wait(self.submit(client, "fills", user=user))  # type: ignore[no-any-return]
 
     def live_orders(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Order]:
-        """Live orders (or ``user``'s) in price-time order, read through the read path."""
+        """Live orders (or ``user``'s) in price-time order, read through the read path.
+
+        Bids (best first), then asks. Cost: one read round plus O(orders).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="101", qty=3)
+        >>> _ = c.place("bob", "buy", price="99", qty=2)
+        >>> [(o.user, o.side, o.price, o.qty) for o in c.live_orders()]
+        [('bob', 'buy', 9900, 2), ('alice', 'sell', 10100, 3)]
+
+        Raises ``Unavailable`` when no answer comes in time (no majority).
+        """
         return self._wait(self.submit(client, "live_orders", user=user))  # type: ignore[no-any-return]
 
     def depth(self, levels: int = 10, *, client: str = _READ_CLIENT) -> Any:
-        """Book depth (``levels`` per side), read through the read path."""
+        """Book depth (``levels`` per side), read through the read path.
+
+        ``{"bids": [...], "asks": [...]}``, best first, each row
+        ``(price_ticks, qty_lots, order_count)``. Cost: one read round plus
+        O(levels).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="101", qty=3)
+        >>> _ = c.place("bob", "buy", price="99", qty=2)
+        >>> _ = c.place("carol", "buy", price="99", qty=5)
+        >>> c.depth()
+        {'bids': [(9900, 7, 2)], 'asks': [(10100, 3, 1)]}
+
+        Raises ``InvalidArgument`` unless ``levels`` is an int >= 1,
+        ``Unavailable`` when no answer comes in time.
+        """
         return self._wait(self.submit(client, "depth", levels=levels))
 
     def fills_df(self, user: str | None = None) -> pd.DataFrame:
-        """:meth:`fills` as a DataFrame (columns of :data:`clobkit.book.frames.FILL_COLUMNS`)."""
+        """:meth:`fills` as a DataFrame, in price and quantity units.
+
+        Columns and dtypes: :data:`clobkit.book.frames.FILL_COLUMNS`
+        (``price``/``qty`` in units, ``price_ticks``/``qty_lots`` as stored).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="100.50", qty=10)
+        >>> _ = c.place("bob", "buy", price="101", qty=4)
+        >>> c.fills_df()[["price", "qty", "maker_user", "taker_user"]].values.tolist()
+        [[100.5, 4.0, 'alice', 'bob']]
+
+        Raises as :meth:`fills` does.
+        """
         return fills_frame(self.fills(user), self.market)
 
     def live_orders_df(self, user: str | None = None) -> pd.DataFrame:
-        """:meth:`live_orders` as a DataFrame (every Order field plus ``price_units``)."""
+        """:meth:`live_orders` as a DataFrame, in price-time order (bids first).
+
+        Columns and dtypes: :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`
+        (``price``/``qty`` in units, ``price_ticks``/``qty_lots`` as stored).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="101", qty=3)
+        >>> c.live_orders_df()[["user", "side", "price", "qty"]].values.tolist()
+        [['alice', 'sell', 101.0, 3.0]]
+
+        Raises as :meth:`live_orders` does.
+        """
         return orders_frame(self.live_orders(user), self.market)
 
     @property
     def calls(self) -> list[Call]:
-        """Every call made so far (a copy), oldest first."""
+        """Every call made so far (a copy), oldest first: writes, reads, given-up ones.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> _ = c.fills()
+        >>> [(call.client_id, call.kind, call.outcome) for call in c.calls]
+        [('alice', 'place', 'ok'), ('reader', 'fills', 'ok')]
+        """
         return list(self._calls)
 
     # -- faults -------------------------------------------------------------------------
@@ -932,7 +1135,18 @@ class Cluster:
 
         ``torn=True`` keeps a seeded random number of bytes, an int that many.
         Crashing a crashed node does nothing. ``c.crash(c.primary)`` is allowed
-        only while there is a primary.
+        only while there is a primary. O(1) (plus the store's crash: O(unsynced bytes)).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.crash(c.primary)
+        >>> c.nodes["n0"].status, c.primary
+        ('crashed', None)
+        >>> _ = c.run(ms=300)  # the backups time out and elect n1
+        >>> c.primary
+        'n1'
+
+        Raises ``InvalidArgument`` for an unknown node, ``None`` (no primary)
+        or a bad ``torn``.
         """
         self._check_open()
         if node is None:
@@ -954,7 +1168,21 @@ class Cluster:
 
     @_journaled
     def restart(self, node: str) -> None:
-        """Restart a crashed ``node`` from its disk (recovery runs); a running one crashes first."""
+        """Restart a crashed ``node`` from its disk (recovery runs); a running one crashes first.
+
+        Cost: recovery reads the node's log, O(log length).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.crash("n0")
+        >>> _ = c.run(ms=300)
+        >>> c.restart("n0")
+        >>> _ = c.run(ms=100)  # it learns of view 1 and rejoins as a backup
+        >>> row = c.node_rows()[0]
+        >>> row["role"], row["view"], c.primary
+        ('backup', 1, 'n1')
+
+        Raises ``InvalidArgument`` for an unknown node.
+        """
         self._check_open()
         name = self._replica_name(node)
         host = self.world.hosts[name]
@@ -981,7 +1209,22 @@ class Cluster:
 
     @_journaled
     def replace(self, node: str) -> None:
-        """Replace ``node``'s disk with an empty one; it rejoins as a learner and catches up."""
+        """Replace ``node``'s disk with an empty one; it rejoins as a learner and catches up.
+
+        A learner does not vote until it holds the log (an empty replica in a
+        quorum could lose committed writes, scenario S7).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.replace("n2")
+        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        ['learner', 0]
+        >>> _ = c.run(ms=200)
+        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        ['backup', 1]
+
+        Raises ``InvalidArgument`` for an unknown node.
+        """
         self._check_open()
         name = self._replica_name(node)
         host = self.world.hosts[name]
@@ -995,7 +1238,19 @@ class Cluster:
 
     @_journaled
     def pause(self, node: str) -> None:
-        """Stall ``node`` (a long GC pause): it queues messages and misses timers until resumed."""
+        """Stall ``node`` (a long GC pause): it queues messages and misses timers until resumed.
+
+        Pausing a node that is not up does nothing. O(1).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.pause("n1")
+        >>> c.place("alice", "buy", price="99", qty=1).op  # n0 + n2 are a majority
+        1
+        >>> c.nodes["n1"].status, c.node_rows()[1]["op"]
+        ('paused', 0)
+
+        Raises ``InvalidArgument`` for an unknown node.
+        """
         self._check_open()
         name = self._replica_name(node)
         host = self.world.hosts[name]
@@ -1005,7 +1260,18 @@ class Cluster:
 
     @_journaled
     def resume(self, node: str) -> None:
-        """Let a paused ``node`` run again."""
+        """Let a paused ``node`` run again; it handles what queued up meanwhile. O(1).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.pause("n1")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.resume("n1")
+        >>> _ = c.run(ms=50)
+        >>> c.nodes["n1"].status, c.node_rows()[1]["op"]
+        ('normal', 1)
+
+        Raises ``InvalidArgument`` for an unknown node.
+        """
         self._check_open()
         name = self._replica_name(node)
         host = self.world.hosts[name]
@@ -1019,6 +1285,20 @@ class Cluster:
 
         ``c.partition({"n0"}, {"n1", "n2"})``. Clients (``"client:alice"``)
         may be named too. Earlier cuts stay until :meth:`heal`.
+
+        The majority side elects a new primary; the old one, cut off, still
+        thinks it leads view 0 (but can commit nothing):
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.partition({"n0"}, {"n1", "n2"})
+        >>> _ = c.run(ms=300)
+        >>> [(r["node"], r["role"], r["view"]) for r in c.node_rows()]
+        [('n0', 'primary', 0), ('n1', 'primary', 1), ('n2', 'backup', 1)]
+        >>> c.primary
+        'n1'
+
+        Raises ``InvalidArgument`` / ``InvalidType`` for fewer than two
+        groups, an empty group, a node in two groups or an unknown name.
         """
         self._check_open()
         if len(groups) < 2:
@@ -1040,7 +1320,18 @@ class Cluster:
 
     @_journaled
     def isolate(self, node: str) -> None:
-        """Cut ``node`` off from every other node and client, both ways, until :meth:`heal`."""
+        """Cut ``node`` off from every other node and client, both ways, until :meth:`heal`.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.isolate("n0")
+        >>> _ = c.run(ms=300)
+        >>> c.primary
+        'n1'
+        >>> c.diagnose()
+        'a majority can still talk (n1, n2), ...: n0 cut off from the others by a partition; ...'
+
+        Raises ``InvalidArgument`` for an unknown name.
+        """
         self._check_open()
         name = self._any_name(node)
         self.world.network.isolate(name)
@@ -1048,7 +1339,16 @@ class Cluster:
 
     @_journaled
     def block(self, source: str, target: str) -> None:
-        """Cut the one-way link ``source -> target`` until :meth:`heal`."""
+        """Cut the one-way link ``source -> target`` until :meth:`heal`.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.block("n0", "n2")  # n2 hears nothing from the primary
+        >>> _ = c.place("alice", "buy", price="99", qty=1)  # n0 + n1 commit it
+        >>> [r["op"] for r in c.node_rows()]
+        [1, 1, 0]
+
+        Raises ``InvalidArgument`` for an unknown name or ``source == target``.
+        """
         self._check_open()
         a, b = self._any_name(source), self._any_name(target)
         if a == b:
@@ -1058,21 +1358,52 @@ class Cluster:
 
     @_journaled
     def heal(self) -> None:
-        """Restore every cut link."""
+        """Restore every cut link (partitions, isolations, blocks). O(cuts).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.block("n0", "n2")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.heal()
+        >>> _ = c.run(ms=50)  # the next heartbeat tells n2 what it missed
+        >>> [r["op"] for r in c.node_rows()]
+        [1, 1, 1]
+        """
         self._check_open()
         self.world.network.heal()
         self.world.record("heal", "")
 
     @_journaled
     def set_loss(self, loss: float) -> None:
-        """Drop each message with probability ``loss``."""
+        """Drop each message with probability ``loss`` (seeded; clients retry). O(1).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.set_loss(0.3)
+        >>> c.place("alice", "buy", price="99", qty=1).status  # slower, still committed
+        'resting'
+        >>> len(c.trace.select("drop")) > 0
+        True
+
+        Raises ``InvalidArgument`` unless ``0 <= loss <= 1``.
+        """
         self._check_open()
         self.world.network.set_loss(loss)
         self.world.record("set_loss", "", detail={"loss": float(loss)})
 
     @_journaled
     def set_duplicate(self, duplicate: float) -> None:
-        """Deliver a message twice with probability ``duplicate``."""
+        """Deliver a message twice with probability ``duplicate`` (seeded). O(1).
+
+        Duplicates do not duplicate orders: the replicas' client table
+        answers a repeated request from its cache.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.set_duplicate(0.5)
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> len(c.live_orders())
+        1
+
+        Raises ``InvalidArgument`` unless ``0 <= duplicate <= 1``.
+        """
         self._check_open()
         self.world.network.set_duplicate(duplicate)
         self.world.record("set_duplicate", "", detail={"duplicate": float(duplicate)})
@@ -1081,7 +1412,22 @@ class Cluster:
     def set_latency(
         self, latency_us_min: int, latency_us_max: int | None = None, distribution: str = "uniform"
     ) -> None:
-        """Change every link's one-way latency (µs)."""
+        """Change every link's one-way latency (µs). O(1).
+
+        ``latency_us_max`` defaults to the minimum (a fixed latency);
+        ``distribution`` as for :class:`~clobkit.sim.network.Latency`.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> start = c.now_us; _ = c.place("alice", "buy", price="99", qty=1)
+        >>> fast = c.now_us - start
+        >>> c.set_latency(10_000)  # 10 ms each way
+        >>> start = c.now_us; _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.now_us - start > 3 * fast
+        True
+
+        Raises ``InvalidArgument`` for a negative or inverted range or an
+        unknown distribution.
+        """
         self._check_open()
         lat = Latency(distribution, latency_us_min, latency_us_max)  # type: ignore[arg-type]
         self.world.network.latency = lat
@@ -1096,7 +1442,19 @@ class Cluster:
         latency_us_max: int | None = None,
         distribution: str = "uniform",
     ) -> None:
-        """Give the one-way link ``source -> target`` its own latency (µs)."""
+        """Give the one-way link ``source -> target`` its own latency (µs). O(1).
+
+        One slow backup does not slow commits: the primary needs only a
+        majority, and ``n0 + n2`` answer first.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.set_link_latency("n0", "n1", 50_000)
+        >>> start = c.now_us; _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.now_us - start < 50_000
+        True
+
+        Raises ``InvalidArgument`` for an unknown name or a bad latency.
+        """
         self._check_open()
         a, b = self._any_name(source), self._any_name(target)
         lat = Latency(distribution, latency_us_min, latency_us_max)  # type: ignore[arg-type]
@@ -1118,7 +1476,17 @@ class Cluster:
         """Drop the next ``count`` messages matching (kind, source, target, op).
 
         ``c.drop_next("Prepare", source="n0", target="n2")``. Returns the rule
-        (its ``fired`` counts how many it dropped).
+        (its ``fired`` counts how many it dropped). ``None`` matches anything.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> rule = c.drop_next("Prepare", source="n0", target="n2")
+        >>> c.place("alice", "buy", price="99", qty=1).op  # n0 + n1 still commit it
+        1
+        >>> rule.fired, rule.name
+        (1, 'drop Prepare n0->n2')
+
+        Raises ``InvalidArgument`` for an unknown message kind or node, a
+        ``count`` below 1 or a bad ``op``.
         """
         self._check_open()
         _check_rule_args(kind, count, op)
@@ -1140,7 +1508,19 @@ class Cluster:
         count: int = 1,
         op: int | None = None,
     ) -> Rule:
-        """Delay the next ``count`` matching messages by ``delay_ms`` extra."""
+        """Delay the next ``count`` matching messages by ``delay_ms`` extra.
+
+        Returns the rule (``fired`` counts the messages it delayed).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> rule = c.delay_next("PrepareOk", delay_ms=50, source="n1")
+        >>> start = c.now_us; _ = c.place("alice", "buy", price="99", qty=1)
+        >>> rule.fired, c.now_us - start < 50_000  # n2's PrepareOk made the majority
+        (1, True)
+
+        Raises ``InvalidArgument`` as :meth:`drop_next` does, or for a
+        negative ``delay_ms``.
+        """
         self._check_open()
         delay_us = _check_ms("delay_ms", delay_ms)
         _check_rule_args(kind, count, op)
@@ -1172,6 +1552,15 @@ class Cluster:
 
         Raises ``InvalidArgument`` for file storage, an unknown kind or an op
         not on that disk (nothing changes).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.disk_fault("n2", "bit_flip", op=1)["kind"]
+        'bit_flip'
+        >>> c.restart("n2")  # recovery finds the bad record and fetches a good copy
+        >>> _ = c.run(ms=50)
+        >>> [r.kind for r in c.trace.select(node="n2") if r.kind in ("recover", "repaired")]
+        ['recover', 'repaired']
         """
         self._check_open()
         name = self._replica_name(node)
@@ -1218,7 +1607,22 @@ class Cluster:
 
     @_journaled
     def schedule_faults(self, faults: Iterable[Fault]) -> None:
-        """Apply each :class:`~clobkit.sim.faults.Fault` at its time (in the future)."""
+        """Apply each :class:`~clobkit.sim.faults.Fault` at its time (in the future).
+
+        O(faults) now; each fault runs when the simulation reaches its time.
+
+        >>> from clobkit.sim.faults import Fault
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.schedule_faults([Fault(10_000, "crash", ("n0",)), Fault(400_000, "restart", ("n0",))])
+        >>> _ = c.run(ms=300)
+        >>> c.primary, c.nodes["n0"].status
+        ('n1', 'crashed')
+        >>> _ = c.run(ms=200)
+        >>> c.nodes["n0"].status
+        'normal'
+
+        Raises ``InvalidType`` for an item that is not a ``Fault`` (nothing is scheduled).
+        """
         self._check_open()
         items = list(faults)
         for fault in items:
@@ -1242,22 +1646,65 @@ class Cluster:
 
     @property
     def violations(self) -> list[Any]:
-        """Invariant violations recorded so far (only possible with an unsafe switch on)."""
+        """Invariant violations recorded so far (only possible with an unsafe switch on).
+
+        A copy, oldest first; each names its time, kind, node and detail.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.violations
+        []
+        """
         return list(self.monitor.violations)
 
     def check(self) -> list[Any]:
         """Check that every acknowledged write is in the committed log now; returns every
-        violation so far (raises ``AssertionError`` instead when no unsafe switch is on)."""
+        violation so far (raises ``AssertionError`` instead when no unsafe switch is on).
+
+        Cost: O(acknowledged writes + log). With ``ack_before_fsync`` (scenario
+        S8) the replicas acknowledge before the data is durable, so crashing
+        them all loses an acknowledged order:
+
+        >>> c = Cluster(3, seed=1, storage="memory", unsafe={"ack_before_fsync"})
+        >>> _ = c.place("alice", "buy", price="99", qty=2)
+        >>> for name in c.replica_names:
+        ...     c.crash(name)
+        >>> for name in c.replica_names:
+        ...     c.restart(name)
+        >>> _ = c.run(ms=300)
+        >>> [v.kind for v in c.check()]
+        ['acked_write_lost']
+        >>> c.live_orders()
+        []
+        """
         self.monitor.check_acked()
         return self.violations
 
     def committed_log(self) -> list[tuple[int, int, bytes]]:
-        """The canonical committed log seen so far: ``(op, view, payload)`` in op order."""
+        """The canonical committed log seen so far: ``(op, view, payload)`` in op order.
+
+        ``payload`` is the encoded client request. O(log).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=2)
+        >>> _ = c.place("bob", "sell", price="99", qty=2)
+        >>> [(op, view) for op, view, _ in c.committed_log()]
+        [(1, 0), (2, 0)]
+        """
         committed = self.monitor.committed
         return [(op, *committed[op]) for op in sorted(committed)]
 
     def settle(self, ms: float = 2_000) -> None:
-        """Heal the network, restart crashed nodes, resume paused ones, and run ``ms``."""
+        """Heal the network, restart crashed nodes, resume paused ones, and run ``ms``.
+
+        Also sets loss and duplication back to 0. Use it at the end of a
+        fault scenario before checking that the cluster recovered.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.crash("n1"); c.pause("n2"); c.partition({"n0"}, {"n1", "n2"})
+        >>> c.settle(ms=500)
+        >>> [r["host"] for r in c.node_rows()], c.place("alice", "buy", price="99", qty=1).op
+        (['up', 'up', 'up'], 1)
+        """
         self.heal()
         self._calm_network()
         for name in self.replica_names:
@@ -1391,7 +1838,22 @@ class Cluster:
             raise InvalidArgument("this cluster is closed")
 
     def close(self) -> None:
-        """Close every store and remove the temporary directory (if the cluster made one)."""
+        """Close every store and remove the temporary directory (if the cluster made one).
+
+        Closing twice does nothing; ``with Cluster(...) as c:`` closes on exit.
+
+        >>> c = Cluster(3, seed=1)  # storage="file": WAL files in a fresh temp directory
+        >>> path = c.path
+        >>> path.exists()
+        True
+        >>> c.close()
+        >>> path.exists()
+        False
+        >>> c.place("alice", "buy", price="99", qty=1)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.InvalidArgument: this cluster is closed
+        """
         if self._closed:
             return
         self._closed = True
@@ -1408,11 +1870,34 @@ class Cluster:
         self.close()
 
     def node_rows(self) -> list[dict[str, Any]]:
-        """One dict per replica: node, role, status, view, op, commit, learner, host."""
+        """One dict per replica: node, role, status, view, op, commit, learner, host.
+
+        ``host`` is the process (``up``, ``crashed``, ``paused``); ``status``
+        is ``crashed`` / ``paused`` when the host is, else the replica's
+        protocol status (``normal``, ``view_change``, ``recovering``,
+        ``learner``). O(nodes).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> row = c.node_rows()[0]
+        >>> list(row)
+        ['node', 'role', 'status', 'view', 'op', 'commit', 'learner', 'host']
+        >>> row["role"], row["status"], row["op"], row["commit"], row["host"]
+        ('primary', 'normal', 1, 1, 'up')
+        """
         return [node.row() for node in self.nodes.values()]
 
     def nodes_df(self) -> pd.DataFrame:
-        """:meth:`node_rows` as a DataFrame."""
+        """:meth:`node_rows` as a DataFrame (``view``/``op``/``commit`` as nullable ``Int64``).
+
+        A crashed node has no view, op or commit: those cells are ``<NA>``.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.crash("n2")
+        >>> df = c.nodes_df()
+        >>> df["host"].tolist(), df["view"].isna().tolist()
+        (['up', 'up', 'crashed'], [False, False, True])
+        """
         import pandas as pd
 
         # Nullable integers: a crashed node has no view/op/commit, and NaN would turn the
@@ -1432,7 +1917,7 @@ class Cluster:
         down = [n for n in self.replica_names if self.world.hosts[n].status != "up"]
         downs = f" down={down}" if down else ""
         # The literal read of the source design is unsafe too: say so as loudly as a switch.
-        read_mode = self.config.read_mode
+        read_mode: str = self.config.read_mode
         if read_mode == "quorum-highest-seq":
             read_mode += " (UNSAFE)"
         closed = " CLOSED" if self._closed else ""

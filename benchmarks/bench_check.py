@@ -12,10 +12,10 @@ Prints a table of medians (interleaved repeats) and, with ``--json PATH``, write
 
     {"checker": [{"model", "ops", "concurrency", "median_s", "ops_per_s", "states",
                   "verdict", "repeats"}...],
-     "seeds_per_min_per_core": null, "notes": {...}, "machine": {...}}
+     "seeds_per_min_per_core", "campaign": {...}, "notes": {...}, "machine": {...}}
 
-``seeds_per_min_per_core`` is the campaign throughput; campaigns do not exist yet, so it is
-``null`` here and :func:`campaign_section` is where the campaign engineer adds it.
+``seeds_per_min_per_core`` is the campaign throughput (:func:`campaign_section`: full campaign
+runs of ~1,000 client calls each, serial and on a process pool; ``--seeds N`` sets how many).
 
 Run: ``python benchmarks/bench_check.py [--quick] [--json PATH]``.
 """
@@ -191,12 +191,81 @@ def hash_seed(case: tuple[str, int, int]) -> int:
     return (len(model) * 1_000_003 + n * 101 + c) % 2**31
 
 
-def campaign_section(quick: bool) -> dict[str, Any]:
-    """Campaign throughput; to be filled in once ``clobkit.check.campaign`` exists."""
-    return {
-        "seeds_per_min_per_core": None,
-        "note": "campaigns are not implemented yet; the campaign engineer fills this in",
+def campaign_section(quick: bool, seeds: int | None = None) -> dict[str, Any]:
+    """Campaign throughput: seeds per minute per core at ~1,000 client calls per seed, serial
+    and on a 2-process pool (same seeds; the frames must be equal except wall time).
+
+    Each seed is a full campaign run (``clobkit.check.campaign``): 3 nodes, 4 users making
+    1,000 calls over a 1.5 s window of random faults, heal, settle, invariants, checker.
+    ``seeds`` overrides how many (the long run: ``--seeds 10000``, pool only).
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from clobkit.check.campaigns import campaign
+
+    ops = 1000
+    workers = min(2, os.cpu_count() or 1)
+    n = seeds if seeds is not None else (4 if quick else 24)
+    seed_list = list(range(n))
+    long_run = seeds is not None and seeds > 100
+    serial_s = serial_cpu_s = None
+    t0, c0 = time.perf_counter(), time.process_time()
+    if not long_run:
+        serial = campaign(seed_list, ops=ops, progress=False)
+        serial_s, serial_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    t0, k0 = time.perf_counter(), os.times()
+    with ProcessPoolExecutor(workers) as pool:
+        pooled = campaign(seed_list, ops=ops, progress=False, executor=pool)
+    pool_s = time.perf_counter() - t0
+    k1 = os.times()  # the pool's workers were joined: their CPU time is in children_*
+    pool_cpu_s = (k1.children_user - k0.children_user) + (k1.children_system - k0.children_system)
+    if serial_s is not None:
+        same = serial.drop(columns=["wall_time_s"]).equals(pooled.drop(columns=["wall_time_s"]))
+        assert same, "serial and process-pool campaign frames differ"
+    verdicts = pooled.verdict.value_counts().to_dict()
+    # Per core = per CPU-second actually spent: on a shared, loaded machine wall time would
+    # also count the time other processes held the cores.
+    cpu_s = serial_cpu_s if serial_cpu_s is not None else pool_cpu_s
+    per_core = n / (cpu_s / 60)
+    out = {
+        "seeds": n,
+        "ops_per_seed_median": int(pooled.ops.median()),
+        "faults_per_seed_median": float(pooled.faults.median()),
+        "seed_wall_s_median": round(float(pooled.wall_time_s.median()), 3),
+        "serial_s": None if serial_s is None else round(serial_s, 2),
+        "pool_s": round(pool_s, 2),
+        "pool_workers": workers,
+        "pool_speedup": None if serial_s is None else round(serial_s / pool_s, 2),
+        "seeds_per_min_per_core": round(per_core, 1),
+        "serial_cpu_s": None if serial_cpu_s is None else round(serial_cpu_s, 2),
+        "pool_cpu_s": round(pool_cpu_s, 2),
+        "seeds_per_min_per_core_wall": None if serial_s is None else round(n / (serial_s / 60), 1),
+        "seeds_per_min_pool": round(n / (pool_s / 60), 1),
+        "verdicts": {str(k): int(v) for k, v in verdicts.items()},
+        "checker_states_median": int(pooled.states.median()),
     }
+    print(
+        f"campaign: {n} seeds x ~{out['ops_per_seed_median']} calls, "
+        f"{out['faults_per_seed_median']:g} faults/seed (median); verdicts {out['verdicts']}"
+    )
+    if serial_s is not None:
+        print(
+            f"campaign: serial {serial_s:.1f} s wall, {serial_cpu_s:.1f} s CPU = "
+            f"{per_core:.1f} seeds/min/core (CPU); "
+            f"{workers}-process pool {pool_s:.1f} s = {out['seeds_per_min_pool']} seeds/min; "
+            f"speed-up {serial_s / pool_s:.2f}x"
+        )
+    else:
+        print(
+            f"campaign: {workers}-process pool {pool_s:.1f} s = {out['seeds_per_min_pool']} "
+            f"seeds/min ({per_core:.1f} seeds/min/core)"
+        )
+    out["note"] = (
+        "campaign of seeds 0..N-1, ops=1000, 4 users, default faults; seeds_per_min_per_core "
+        "= seeds per CPU-minute of the serial run (of the pool's workers for --seeds > 100)"
+    )
+    return out
 
 
 def machine() -> dict[str, Any]:
@@ -218,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, whole run < 60 s")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="campaign seeds (default 24; 4 with --quick)"
+    )
     args = parser.parse_args(argv)
     rows = checker_section(args.quick)
     print(
@@ -237,11 +309,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{model} {n} ops: time at concurrency 10 / 2 = {hi['median_s'] / lo['median_s']:.2f}x"
                 )
-    campaign = campaign_section(args.quick)
+    campaign = campaign_section(args.quick, args.seeds)
     if args.json:
         out = {
             "checker": rows,
             "seeds_per_min_per_core": campaign["seeds_per_min_per_core"],
+            "campaign": {k: v for k, v in campaign.items() if k != "note"},
             "notes": {"campaign": campaign["note"], "quick": args.quick},
             "machine": machine(),
         }

@@ -56,7 +56,7 @@ def test_price_conversions_that_are_exact(value: object, ticks: int) -> None:
         ("0.10", InvalidArgument, "band"),
         (1000, InvalidArgument, "band"),
         ("abc", InvalidArgument, "not a number"),
-        ([1], InvalidType, "int, str or Decimal"),
+        ([1], InvalidType, "int, float, str or Decimal"),
     ],
 )
 def test_bad_prices_are_refused_naming_the_argument(value: object, error: type, words: str) -> None:

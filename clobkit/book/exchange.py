@@ -59,16 +59,37 @@ class Exchange:
 
     @property
     def markets(self) -> tuple[str, ...]:
-        """Market symbols, sorted."""
+        """Market symbols, sorted. O(markets log markets).
+
+        >>> Exchange([MarketSpec("BOLT"), MarketSpec("ACME")]).markets
+        ('ACME', 'BOLT')
+        """
         return tuple(sorted(self._books))
 
     @property
     def last_seq(self) -> int:
-        """Sequence number of the last accepted command (0 before any)."""
+        """Sequence number of the last accepted command (0 before any). O(1).
+
+        >>> from clobkit.book.commands import Cancel, Place
+        >>> ex = Exchange([MarketSpec("ACME")])
+        >>> _ = ex.apply(Place("ACME", "alice", "buy", 100, 1), seq=5, ts_us=1)
+        >>> _ = ex.apply(Cancel("ACME", "bob", 42), seq=6, ts_us=2)  # rejected: unknown order
+        >>> ex.last_seq
+        5
+        """
         return self._last_seq
 
     def book(self, symbol: str) -> OrderBook:
-        """The book of ``symbol``. Raises :class:`~clobkit.errors.InvalidArgument` if unknown."""
+        """The book of ``symbol``. O(1).
+
+        >>> from clobkit.book.commands import Place
+        >>> ex = Exchange([MarketSpec("ACME"), MarketSpec("BOLT")])
+        >>> _ = ex.apply(Place("BOLT", "alice", "buy", 100, 3), seq=1, ts_us=1)
+        >>> len(ex.book("BOLT")), len(ex.book("ACME"))
+        (1, 0)
+
+        Raises :class:`~clobkit.errors.InvalidArgument` if ``symbol`` is not a market here.
+        """
         book = self._books.get(symbol)
         if book is None:
             raise InvalidArgument(f"unknown market {symbol!r}; markets are {self.markets}")
@@ -76,6 +97,17 @@ class Exchange:
 
     def apply(self, command: Command, seq: int, ts_us: int) -> ApplyResult:
         """Route ``command`` to its market's book (see ``OrderBook.apply``). O(1) + the book.
+
+        >>> from clobkit.book.commands import Place
+        >>> ex = Exchange([MarketSpec("ACME")])
+        >>> _ = ex.apply(Place("ACME", "alice", "sell", 100, 2), seq=1, ts_us=1)
+        >>> r = ex.apply(Place("ACME", "bob", "buy", 100, 2), seq=2, ts_us=2)
+        >>> r.status, [f.qty for f in r.fills]
+        ('filled', [2])
+        >>> ex.apply(Place("ACME", "bob", "buy", 100, 2), seq=2, ts_us=3)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.InvalidArgument: seq must be an int greater than 2, got 2
 
         Raises :class:`~clobkit.errors.InvalidArgument` for a non-command or a bad ``seq``.
         """
@@ -95,7 +127,13 @@ class Exchange:
         return result
 
     def snapshot(self) -> bytes:
-        """All books' snapshots, by sorted symbol, deterministic. O(state)."""
+        """All books' snapshots, by sorted symbol, deterministic. O(state).
+
+        >>> a = Exchange([MarketSpec("ACME"), MarketSpec("BOLT")])
+        >>> b = Exchange([MarketSpec("BOLT"), MarketSpec("ACME")])
+        >>> a.snapshot() == b.snapshot()
+        True
+        """
         w = Writer()
         w.byte(_VERSION)
         w.uint(self._last_seq)
@@ -106,7 +144,17 @@ class Exchange:
 
     @classmethod
     def restore(cls, data: bytes) -> Exchange:
-        """Rebuild from :meth:`snapshot` bytes. Raises ``InvalidArgument`` if malformed."""
+        """Rebuild from :meth:`snapshot` bytes. O(state).
+
+        >>> from clobkit.book.commands import Place
+        >>> ex = Exchange([MarketSpec("ACME"), MarketSpec("BOLT")])
+        >>> _ = ex.apply(Place("BOLT", "alice", "buy", 100, 1), seq=7, ts_us=1)
+        >>> copy = Exchange.restore(ex.snapshot())
+        >>> copy.markets, copy.last_seq, copy.digest() == ex.digest()
+        (('ACME', 'BOLT'), 7, True)
+
+        Raises ``InvalidArgument`` if ``data`` is malformed.
+        """
         if not isinstance(data, bytes | bytearray) or bytes(data[:4]) != _MAGIC:
             raise InvalidArgument("malformed data: not an exchange snapshot")
         r = Reader(bytes(data[4:]))
@@ -125,7 +173,12 @@ class Exchange:
         return exchange
 
     def digest(self) -> str:
-        """Hex BLAKE2b-128 of :meth:`snapshot`. O(state)."""
+        """Hex BLAKE2b-128 of :meth:`snapshot`. O(state).
+
+        >>> d = Exchange([MarketSpec("ACME")]).digest()
+        >>> len(d), d == Exchange([MarketSpec("ACME")]).digest()
+        (32, True)
+        """
         return hashlib.blake2b(self.snapshot(), digest_size=16).hexdigest()
 
     def __repr__(self) -> str:

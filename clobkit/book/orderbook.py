@@ -1034,11 +1034,27 @@ class OrderBook:
         return len(self._orders)
 
     def best_bid(self) -> int | None:
-        """Best (highest) bid price in ticks, or ``None``. O(1)."""
+        """Best (highest) bid price in ticks, or ``None``. O(1).
+
+        >>> book = OrderBook(MarketSpec("ACME", tick="0.01"))
+        >>> book.best_bid() is None
+        True
+        >>> _ = book.place("a", "buy", price="1.00", qty=1)
+        >>> _ = book.place("b", "buy", price="1.02", qty=1)
+        >>> book.best_bid()
+        102
+        """
         return self._best_bid
 
     def best_ask(self) -> int | None:
-        """Best (lowest) ask price in ticks, or ``None``. O(1)."""
+        """Best (lowest) ask price in ticks, or ``None``. O(1).
+
+        >>> book = OrderBook(MarketSpec("ACME", tick="0.01"))
+        >>> _ = book.place("a", "sell", price="1.05", qty=1)
+        >>> _ = book.place("b", "sell", price="1.03", qty=1)
+        >>> book.best_ask(), book.spec.ticks_to_price(book.best_ask())
+        (103, Decimal('1.03'))
+        """
         return self._best_ask
 
     def spread(self) -> int | None:
@@ -1062,6 +1078,16 @@ class OrderBook:
 
     def order(self, order_id: int) -> Order:
         """The live order ``order_id``. O(1).
+
+        >>> book = OrderBook(MarketSpec("ACME"))
+        >>> oid = book.place("alice", "buy", price="1.00", qty=5).order_id
+        >>> o = book.order(oid)
+        >>> o.user, o.side, o.price, o.qty
+        ('alice', 'buy', 100, 5)
+        >>> book.order(99)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.UnknownOrder: unknown_order: no live order has id 99
 
         Raises :class:`~clobkit.errors.UnknownOrder` if no live order has that id.
         """
@@ -1242,6 +1268,16 @@ class OrderBook:
     def restore(cls, data: bytes) -> OrderBook:
         """Rebuild a book from :meth:`snapshot` bytes. O(state).
 
+        >>> book = OrderBook(MarketSpec("ACME"))
+        >>> _ = book.place("alice", "buy", price=1, qty=2)
+        >>> copy = OrderBook.restore(book.snapshot())
+        >>> copy.digest() == book.digest(), len(copy)
+        (True, 1)
+        >>> OrderBook.restore(b"nope")
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.InvalidArgument: malformed data: not an order book snapshot
+
         Raises :class:`~clobkit.errors.InvalidArgument` for malformed or unsupported bytes.
         """
         if not isinstance(data, bytes | bytearray | memoryview) or bytes(data[:4]) != _MAGIC:
@@ -1373,19 +1409,50 @@ class OrderBook:
         return ladder_html(self)
 
     def fills_df(self, user: str | None = None) -> pd.DataFrame:
-        """Fills as a DataFrame (columns in :func:`clobkit.book.frames.fills_df`)."""
+        """Fills as a DataFrame: one row per fill, oldest first. O(fills).
+
+        Columns (``fill_id``, ``seq``, ``price``, ``qty``, ``taker_user``,
+        ``maker_user``, ``aggressor_side``...) and dtypes are
+        :data:`clobkit.book.frames.FILL_COLUMNS`; ``price``/``qty`` are in
+        units, ``price_ticks``/``qty_lots`` in ticks and lots.
+
+        >>> book = OrderBook(MarketSpec("ACME"))
+        >>> _ = book.place("a", "sell", price="1.50", qty=2)
+        >>> _ = book.place("b", "buy", price="1.50", qty=2)
+        >>> book.fills_df()[["price", "qty", "maker_user", "taker_user"]].values.tolist()
+        [[1.5, 2.0, 'a', 'b']]
+        """
         from clobkit.book.frames import fills_df
 
         return fills_df(self, user)
 
     def live_orders_df(self, user: str | None = None) -> pd.DataFrame:
-        """Live orders as a DataFrame (columns in :func:`clobkit.book.frames.live_orders_df`)."""
+        """Live orders as a DataFrame, in price-time order (bids first). O(orders).
+
+        Columns (``order_id``, ``user``, ``side``, ``price``, ``qty``...) and
+        dtypes are :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`.
+
+        >>> book = OrderBook(MarketSpec("ACME"))
+        >>> _ = book.place("a", "sell", price=2, qty=1); _ = book.place("b", "buy", price=1, qty=3)
+        >>> book.live_orders_df()[["user", "side", "price", "qty"]].values.tolist()
+        [['b', 'buy', 1.0, 3.0], ['a', 'sell', 2.0, 1.0]]
+        """
         from clobkit.book.frames import live_orders_df
 
         return live_orders_df(self, user)
 
     def depth_df(self, levels: int = 10) -> pd.DataFrame:
-        """Depth as a DataFrame (columns in :func:`clobkit.book.frames.depth_df`)."""
+        """Depth as a DataFrame: ``levels`` rows per side, best first. O(levels).
+
+        Columns (``side``, ``level``, ``price``, ``qty``, ``order_count``...)
+        and dtypes are :data:`clobkit.book.frames.DEPTH_COLUMNS`; ``level`` is
+        0 at each side's best price.
+
+        >>> book = OrderBook(MarketSpec("ACME"))
+        >>> _ = book.place("a", "buy", price=1, qty=2); _ = book.place("b", "sell", price=2, qty=3)
+        >>> book.depth_df()[["side", "level", "price", "qty"]].values.tolist()
+        [['buy', 0, 1.0, 2.0], ['sell', 0, 2.0, 3.0]]
+        """
         from clobkit.book.frames import depth_df
 
         return depth_df(self, levels)

@@ -1682,7 +1682,10 @@ class Cluster:
     def committed_log(self) -> list[tuple[int, int, bytes]]:
         """The canonical committed log seen so far: ``(op, view, payload)`` in op order.
 
-        ``payload`` is the encoded client request. O(log).
+        ``payload`` is the encoded client request. "Seen" means committed at
+        some moment: an entry later lost (an unsafe switch) stays listed here,
+        while :meth:`check` compares acknowledged writes with what the
+        replicas hold now. O(log).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "buy", price="99", qty=2)

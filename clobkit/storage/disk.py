@@ -98,12 +98,25 @@ class _CrashCountdown:
 
         ``crash_after(0)`` fails the very next write/create/truncate/fsync/
         rename/fsync_dir/remove; volatile data is then lost as in
-        :meth:`power_loss` and :class:`PowerLoss` is raised.
+        :meth:`power_loss` and :class:`PowerLoss` is raised. O(1).
+
+        >>> disk = MemoryDisk()
+        >>> disk.create("f", b"abc"); disk.fsync("f"); disk.fsync_dir()
+        >>> disk.crash_after(1)
+        >>> disk.write("f", 3, b"d")  # step 1 happens
+        >>> disk.fsync("f")  # the next one loses power instead
+        Traceback (most recent call last):
+        ...
+        clobkit.storage.disk.PowerLoss: simulated power loss (crash_after)
+        >>> disk.read("f")
+        b'abc'
+
+        Raises ``InvalidArgument`` / ``InvalidType`` unless ``steps`` is an int >= 0.
         """
         self._steps_left = _check_int("steps", steps)
 
     def clear_faults(self) -> None:
-        """Cancel a pending ``crash_after``."""
+        """Cancel a pending ``crash_after``. O(1)."""
         self._steps_left = None
 
     def _tick(self) -> None:
@@ -184,7 +197,13 @@ class MemoryDisk(_CrashCountdown):
     # -- faults -----------------------------------------------------------
 
     def flip_bit(self, name: str, byte: int, bit: int) -> None:
-        """Flip one bit (media corruption): in the current and the durable bytes.
+        """Flip one bit (media corruption): in the current and the durable bytes. O(1).
+
+        >>> disk = MemoryDisk()
+        >>> disk.create("f", b"abc"); disk.fsync("f"); disk.fsync_dir()
+        >>> disk.flip_bit("f", 1, 0)
+        >>> disk.read("f"), disk.contents("f", durable=True)
+        (b'acc', b'acc')
 
         Raises ``InvalidArgument`` for a missing file or an offset past its end.
         """
@@ -200,7 +219,17 @@ class MemoryDisk(_CrashCountdown):
             inode.durable[byte] ^= 1 << bit
 
     def flip_random_bit(self, name: str) -> tuple[int, int]:
-        """Flip a bit chosen by the disk's seeded generator; returns ``(byte, bit)``."""
+        """Flip a bit chosen by the disk's seeded generator; returns ``(byte, bit)``. O(1).
+
+        The same ``seed`` flips the same bit:
+
+        >>> disk = MemoryDisk(seed=1)
+        >>> disk.create("f", b"abcd")
+        >>> disk.flip_random_bit("f"), disk.read("f")
+        ((1, 1), b'a`cd')
+
+        Raises ``InvalidArgument`` for a missing or empty file.
+        """
         size = len(self._inode(name).data)
         if size == 0:
             raise InvalidArgument(f"name {name!r}: empty file has no bit to flip")
@@ -209,24 +238,69 @@ class MemoryDisk(_CrashCountdown):
         return byte, bit
 
     def lose_next_sync(self, name: str) -> None:
-        """The next ``fsync(name)`` claims success but drops what was written since the last."""
+        """The next ``fsync(name)`` claims success but drops what was written since the last.
+
+        The dropped bytes vanish from reads at once (the cache is not kept). O(1).
+
+        >>> disk = MemoryDisk()
+        >>> disk.create("f", b"abc"); disk.fsync("f")
+        >>> disk.lose_next_sync("f")
+        >>> disk.write("f", 3, b"def"); disk.fsync("f")  # no error: the fsync "succeeded"
+        >>> disk.read("f"), disk.durable_size("f")
+        (b'abc', 3)
+
+        Raises ``InvalidArgument`` for a missing file.
+        """
         self._inode(name)
         self._lose_next_sync.add(name)
 
     def misdirect_next_write(self, name: str, offset: int) -> None:
-        """The next ``write(name, ...)`` lands at ``offset`` instead of where it was aimed."""
+        """The next ``write(name, ...)`` lands at ``offset`` instead of where it was aimed. O(1).
+
+        >>> disk = MemoryDisk()
+        >>> disk.create("f", b"abcdef")
+        >>> disk.misdirect_next_write("f", 0)
+        >>> disk.write("f", 6, b"XY")  # aimed at the end, lands on the first two bytes
+        >>> disk.read("f")
+        b'XYcdef'
+
+        Raises ``InvalidArgument`` for a missing file or a bad ``offset``.
+        """
         self._inode(name)
         self._misdirect[name] = _check_int("offset", offset)
 
     def fail_reads(self, name: str, start: int, end: int) -> None:
-        """Reads of ``name`` overlapping ``[start, end)`` raise ``DiskFault`` until cleared."""
+        """Reads of ``name`` overlapping ``[start, end)`` raise ``DiskFault`` until cleared. O(1).
+
+        >>> disk = MemoryDisk()
+        >>> disk.create("f", b"abcdef")
+        >>> disk.fail_reads("f", 2, 4)
+        >>> disk.read("f", 0, 2)
+        b'ab'
+        >>> disk.read("f", 3, 1)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.DiskFault: read error on 'f' bytes [2, 4)
+
+        Raises ``InvalidArgument`` unless ``start < end`` (ints >= 0).
+        """
         _check_int("start", start)
         if _check_int("end", end) <= start:
             raise InvalidArgument(f"end must be > start, got start={start}, end={end}")
         self._read_faults.append((name, start, end))
 
     def clear_faults(self) -> None:
-        """Remove every pending fault (read errors, lost/misdirected writes, crash_after)."""
+        """Remove every pending fault (read errors, lost/misdirected writes, crash_after). O(1).
+
+        Bits already flipped stay flipped (that damage is done).
+
+        >>> disk = MemoryDisk()
+        >>> disk.create("f", b"abc")
+        >>> disk.fail_reads("f", 0, 3); disk.crash_after(0)
+        >>> disk.clear_faults()
+        >>> disk.write("f", 3, b"d"); disk.read("f")
+        b'abcd'
+        """
         self._read_faults.clear()
         self._lose_next_sync.clear()
         self._misdirect.clear()

@@ -264,6 +264,16 @@ class LogFile:
         Raises ``InvalidType`` (not a ``LogEntry``, non-int view/op, non-bytes
         payload) or ``InvalidArgument`` (op not ``last_op + 1``, view below the
         last entry's view, payload over ``MAX_PAYLOAD``); the log is unchanged.
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0).wal
+        >>> wal.append(LogEntry(view=1, op=1, payload=b"buy"))
+        >>> wal.last_op, wal.synced_op
+        (1, 0)
+        >>> wal.append(LogEntry(view=1, op=5, payload=b"sell"))
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.InvalidArgument: entry.op must be last_op + 1 = 2, got 5
         """
         self._life.check()
         if not isinstance(entry, LogEntry):
@@ -295,7 +305,15 @@ class LogFile:
         Under ``"never"`` (UNSAFE teaching switch) the returned ``SyncInfo`` has
         ``fsyncs == 0`` and ``durable == False``: the entries read back, but a
         crash loses them although the caller may already have acknowledged
-        them. That is scenario S8, the bug in PySyncObj issue #84.
+        them. That is scenario S8, the bug in PySyncObj issue #84. O(pending bytes).
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0, sync_policy="group").wal
+        >>> for op in (1, 2, 3):
+        ...     wal.append(LogEntry(view=1, op=op, payload=b"x"))
+        >>> info = wal.sync()  # group commit: three records, one fsync
+        >>> info.records, info.fsyncs, info.durable, wal.synced_op
+        (3, 1, True, 3)
         """
         self._life.check()
         durable = self._policy != "never"
@@ -371,6 +389,16 @@ class LogFile:
         Raises ``InvalidArgument`` (op outside ``[first_op, last_op]``),
         ``CorruptEntry`` (its record fails its checksum: see
         :meth:`corrupt_ops`) or ``DiskFault`` (a simulated read error).
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0).wal
+        >>> wal.append(LogEntry(view=1, op=1, payload=b"buy"))
+        >>> wal.get(1).payload  # pending entries read back too
+        b'buy'
+        >>> wal.get(2)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.InvalidArgument: op 2 is outside the log [1, 1]
         """
         self._life.check()
         return self._read(self._check_op(op))
@@ -384,6 +412,13 @@ class LogFile:
         (compacted: use the snapshot). While iterating, raises
         ``CorruptEntry`` on reaching a corrupt op (after yielding every entry
         before it): ask for ranges around :meth:`corrupt_ops`.
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0).wal
+        >>> for op in (1, 2, 3):
+        ...     wal.append(LogEntry(view=1, op=op, payload=b"op%d" % op))
+        >>> [e.payload for e in wal.entries(2)], [e.op for e in wal.entries(1, 99)]
+        ([b'op2', b'op3'], [1, 2, 3])
         """
         self._life.check()
         start = self.first_op if start_op is None else _check_int("start_op", start_op)
@@ -403,7 +438,21 @@ class LogFile:
         return [base + i for i, slot in enumerate(self._slots) if slot is None]
 
     def records(self) -> Iterator[RecordInfo]:
-        """Every op as held, corrupt ones included (for :func:`~clobkit.storage.wal_frame`)."""
+        """Every op as held, corrupt ones included (for :func:`~clobkit.storage.wal_frame`).
+
+        O(log length). A corrupt record shows ``checksum_ok=False`` and no payload:
+
+        >>> from clobkit.storage import MemoryDisk, MemoryStore, LogEntry
+        >>> disk = MemoryDisk()
+        >>> wal = MemoryStore(disk, cluster_id="demo", replica_id=0).wal
+        >>> for op in (1, 2):
+        ...     wal.append(LogEntry(view=1, op=op, payload=b"order-%d" % op))
+        >>> _ = wal.sync()
+        >>> wal.append(LogEntry(view=1, op=3, payload=b"order-3"))  # not synced
+        >>> disk.flip_bit("wal.log", disk.contents("wal.log").find(b"order-2"), 0)
+        >>> [(r.op, r.checksum_ok, r.synced) for r in wal.records()]
+        [(1, True, True), (2, False, True), (3, True, False)]
+        """
         self._life.check()
         for op in range(self.first_op, self.last_op + 1):
             if op > self.synced_op:
@@ -443,7 +492,16 @@ class LogFile:
         Pending entries are simply dropped. If ``op`` falls strictly inside a
         run of unreadable records, the cut happens before that run (those ops
         were not held anyway), so ``last_op`` may end below ``op``. Raises
-        ``InvalidArgument`` for ``op < first_op - 1``.
+        ``InvalidArgument`` for ``op < first_op - 1``. O(log length).
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0).wal
+        >>> for op in (1, 2, 3):
+        ...     wal.append(LogEntry(view=1, op=op, payload=b"x"))
+        >>> _ = wal.sync()
+        >>> wal.truncate_after(1)  # a new primary's log disagrees from op 2 on
+        >>> wal.last_op, wal.synced_op
+        (1, 1)
         """
         self._life.check()
         _check_int("op", op)
@@ -473,6 +531,18 @@ class LogFile:
         snapshot's view) then sets the lower bound for later appends. ``op``
         below ``first_op`` is a no-op. Raises ``InvalidArgument`` for a
         negative ``op``.
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0).wal
+        >>> for op in (1, 2, 3):
+        ...     wal.append(LogEntry(view=1, op=op, payload=b"x"))
+        >>> _ = wal.sync()
+        >>> wal.compact_through(2)
+        >>> wal.first_op, wal.last_op
+        (3, 3)
+        >>> wal.compact_through(10, view=4)  # a snapshot from a peer, past our end
+        >>> wal.first_op, wal.last_op, wal.last_view
+        (11, 10, 4)
         """
         self._life.check()
         _check_int("op", op)
@@ -510,6 +580,23 @@ class LogFile:
         Atomic rewrite, O(file). Raises ``InvalidType`` for a non-entry and
         ``InvalidArgument`` when ``entry.op`` is not corrupt or its view
         contradicts the log (the damaged header's view, or the neighbours').
+
+        >>> from clobkit.storage import MemoryDisk, MemoryStore, LogEntry
+        >>> disk = MemoryDisk()
+        >>> wal = MemoryStore(disk, cluster_id="demo", replica_id=0).wal
+        >>> for op in (1, 2, 3):
+        ...     wal.append(LogEntry(view=1, op=op, payload=b"order-%d" % op))
+        >>> _ = wal.sync()
+        >>> disk.flip_bit("wal.log", disk.contents("wal.log").find(b"order-2"), 0)
+        >>> wal.get(2)
+        Traceback (most recent call last):
+        ...
+        clobkit.errors.CorruptEntry: op 2 is corrupt (...); repair it from a peer
+        >>> wal.corrupt_ops()
+        [2]
+        >>> wal.repair(LogEntry(view=1, op=2, payload=b"order-2"))  # a peer's copy
+        >>> wal.corrupt_ops(), wal.get(2).payload
+        ([], b'order-2')
         """
         self._life.check()
         if not isinstance(entry, LogEntry):

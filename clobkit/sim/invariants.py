@@ -206,12 +206,19 @@ class InvariantMonitor:
         return lost
 
     def check_acked(self) -> None:
-        """Record (or raise, when strict) a violation per acknowledged write not committed."""
+        """Record (or raise, when strict) a violation per acknowledged write not committed.
+
+        Idempotent: a lost write is recorded once, however often this is called.
+        """
+        recorded = {(v.kind, v.detail) for v in self.violations}
         for a in self.lost_acked_writes():
+            detail = f"call {a.call_index} acknowledged at op {a.op} is not in the committed log"
+            if ("acked_write_lost", detail) in recorded:
+                continue
             self._violate(
                 "acked_write_lost",
                 f"client:{a.client_id}",
-                f"call {a.call_index} acknowledged at op {a.op} is not in the committed log",
+                detail,
             )
 
     def _violate(self, kind: str, node: str, detail: str) -> None:

@@ -96,3 +96,15 @@ def test_two_primaries_in_one_view_strict_raises() -> None:
     ok = monitor({"n0": (0, a2), "n1": (0, b2)}, strict=True)
     ok(CLOCK)  # type: ignore[arg-type]
     assert ok.primaries == {0: ["n0"], 1: ["n1"]}
+
+
+def test_checking_twice_records_a_lost_write_once() -> None:
+    """Regression: Cluster.check() appended the same acked_write_lost on every call."""
+    from clobkit.check.scenarios import s8_ack_before_fsync
+
+    run = s8_ack_before_fsync(unsafe=True)
+    cluster = run.cluster
+    first = [v for v in cluster.check() if v.kind == "acked_write_lost"]
+    second = [v for v in cluster.check() if v.kind == "acked_write_lost"]
+    assert first and second == first
+    cluster.close()

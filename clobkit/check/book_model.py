@@ -74,15 +74,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from clobkit.book import (
-    ApplyResult,
     Cancel,
     Command,
-    Fill,
     MarketSpec,
     Modify,
-    Order,
     OrderBook,
     Place,
+)
+from clobkit.book.records import (
+    command_input,
+    depth_output,
+    fill_row,
+    fills_output,
+    order_row,
+    orders_output,
+    write_output,
 )
 from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operation
 from clobkit.errors import ClobError
@@ -110,77 +116,8 @@ _STEP_CACHE_MAX = 100_000  # entries; the cache is cleared when full (memory bou
 # -- building the recorded form ---------------------------------------------
 
 
-def command_input(command: Command) -> tuple[Any, ...]:
-    """The history input for a book command (full form, every field).
-
-    >>> command_input(Cancel("ACME", "bob", 3))
-    ('cancel', 'ACME', 'bob', 3)
-    """
-    if isinstance(command, Place):
-        c = command
-        return (
-            "place", c.market, c.user, c.side, c.price, c.qty, c.order_type, c.tif, c.stp,
-            c.protection_price, c.post_only, c.order_id,
-        )  # fmt: skip
-    if isinstance(command, Cancel):
-        return ("cancel", command.market, command.user, command.order_id)
-    if isinstance(command, Modify):
-        c2 = command
-        return ("modify", c2.market, c2.user, c2.order_id, c2.price, c2.qty)
-    raise MalformedHistory(f"command must be Place, Cancel or Modify, got {command!r}")
-
-
-def fill_row(fill: Fill) -> tuple[Any, ...]:
-    """A fill as the model compares it: no ``fill_id``, ``seq``, ``ts_us`` or market."""
-    return (
-        fill.price, fill.qty, fill.taker_order_id, fill.maker_order_id, fill.taker_user,
-        fill.maker_user, fill.aggressor_side,
-    )  # fmt: skip
-
-
-def order_row(order: Order) -> tuple[Any, ...]:
-    """A live order as the model compares it: no ``seq`` or ``ts_us``."""
-    o = order
-    return (
-        o.order_id,
-        o.user,
-        o.side,
-        o.price,
-        o.qty,
-        o.filled_qty,
-        o.cancelled_qty,
-        o.original_qty,
-    )
-
-
-def write_output(result: ApplyResult) -> tuple[Any, ...]:
-    """The history output of an accepted or rejected write (an ``ApplyResult``).
-
-    >>> from clobkit.book import MarketSpec, OrderBook
-    >>> book = OrderBook(MarketSpec("ACME"))
-    >>> write_output(book.apply(Place("ACME", "a", "buy", 100, 2), seq=1, ts_us=1))
-    (True, None, 1, 'resting', (), 2, 0, ())
-    """
-    r = result
-    return (
-        r.accepted, r.reason, r.order_id, r.status, tuple(fill_row(f) for f in r.fills),
-        r.resting_qty, r.cancelled_qty, tuple(r.stp_cancelled),
-    )  # fmt: skip
-
-
-def fills_output(fills: Iterable[Fill]) -> tuple[tuple[Any, ...], ...]:
-    """The history output of a fills read."""
-    return tuple(fill_row(f) for f in fills)
-
-
-def orders_output(orders: Iterable[Order]) -> tuple[tuple[Any, ...], ...]:
-    """The history output of a live-orders read (in the book's priority order)."""
-    return tuple(order_row(o) for o in orders)
-
-
-def depth_output(depth: dict[str, list[tuple[int, int, int]]]) -> tuple[Any, ...]:
-    """The history output of a depth read: ``(bids, asks)`` from ``OrderBook.depth()``."""
-    return (tuple(map(tuple, depth["bids"])), tuple(map(tuple, depth["asks"])))
+# command_input, fill_row, order_row, write_output, fills_output, orders_output and
+# depth_output live in clobkit.book.records (imported above), shared with the recorder.
 
 
 # -- the model ----------------------------------------------------------------

@@ -53,6 +53,13 @@ from clobkit.book import (
     decode_result,
     encode_command,
 )
+from clobkit.book.records import (
+    command_input,
+    depth_output,
+    fills_output,
+    orders_output,
+    write_output,
+)
 from clobkit.errors import (
     InvalidArgument,
     InvalidType,
@@ -720,10 +727,10 @@ class Cluster:
                 else spec.price_to_ticks(protection, "protection_price"),
                 post_only=args.get("post_only", False),
             )
-            return command, _command_input(command)
+            return command, command_input(command)
         if kind == "cancel":
             cancel = Cancel(symbol, user, args.get("order_id"))  # type: ignore[arg-type]
-            return cancel, _command_input(cancel)
+            return cancel, command_input(cancel)
         if kind == "modify":
             price = args.get("price")
             qty = args.get("qty")
@@ -731,7 +738,7 @@ class Cluster:
             new_lots = None if qty is None else spec.qty_to_lots(qty, "qty")
             order_id: Any = args.get("order_id")
             modify = Modify(symbol, user, order_id, price=new_ticks, qty=new_lots)
-            return modify, _command_input(modify)
+            return modify, command_input(modify)
         raise AssertionError(kind)
 
     def _query(self, kind: str, args: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -855,7 +862,7 @@ class Cluster:
                 except OrderRejected as exc:
                     call.error = exc
             self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
-            self._finish(call, "ok", value, _write_output(result), now)
+            self._finish(call, "ok", value, write_output(result), now)
         else:
             value = outcome.value
             self._finish(call, "ok", value, _read_output(call.kind, value), now)
@@ -1957,44 +1964,10 @@ def _largest_connected(names: list[str], can_reach: Callable[[str, str], bool]) 
     return best
 
 
-def _command_input(command: Place | Cancel | Modify) -> tuple[Any, ...]:
-    """The history input of a write, in the checker's recorded format
-    (:mod:`clobkit.check.book_model`: prices in ticks, quantities in lots)."""
-    if isinstance(command, Place):
-        c = command
-        return (
-            "place", c.market, c.user, c.side, c.price, c.qty, c.order_type, c.tif, c.stp,
-            c.protection_price, c.post_only, c.order_id,
-        )  # fmt: skip
-    if isinstance(command, Cancel):
-        return ("cancel", command.market, command.user, command.order_id)
-    return ("modify", command.market, command.user, command.order_id, command.price, command.qty)
-
-
-def _fill_row(f: Any) -> tuple[Any, ...]:
-    return (
-        f.price, f.qty, f.taker_order_id, f.maker_order_id, f.taker_user, f.maker_user,
-        f.aggressor_side,
-    )  # fmt: skip
-
-
-def _write_output(result: Any) -> tuple[Any, ...]:
-    """The history output of a committed write (the checker's recorded format)."""
-    r = result
-    return (
-        r.accepted, r.reason, r.order_id, r.status, tuple(_fill_row(f) for f in r.fills),
-        r.resting_qty, r.cancelled_qty, tuple(r.stp_cancelled),
-    )  # fmt: skip
-
-
 def _read_output(kind: str, value: Any) -> Any:
-    """The history output of a read (the checker's recorded format)."""
+    """The history output of a read (the recorded form of :mod:`clobkit.book.records`)."""
     if kind == "fills":
-        return tuple(_fill_row(f) for f in value)
+        return fills_output(value)
     if kind == "live_orders":
-        return tuple(
-            (o.order_id, o.user, o.side, o.price, o.qty, o.filled_qty, o.cancelled_qty,
-             o.original_qty)
-            for o in value
-        )  # fmt: skip
-    return (tuple(map(tuple, value["bids"])), tuple(map(tuple, value["asks"])))
+        return orders_output(value)
+    return depth_output(value)

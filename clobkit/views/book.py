@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from clobkit.book.frames import DEPTH_COLUMNS as _BOOK_DEPTH_COLUMNS
 from clobkit.book.frames import FILL_COLUMNS as _BOOK_FILL_COLUMNS
 from clobkit.book.frames import LIVE_ORDER_COLUMNS as _BOOK_LIVE_ORDER_COLUMNS
+from clobkit.book.frames import orders_frame
 from clobkit.errors import InvalidArgument, InvalidType, Unavailable
 from clobkit.views._common import conform, is_book, is_cluster, is_exchange, is_frame, typed_frame
 
@@ -397,25 +398,9 @@ def live_orders(
     if consistent:
         cluster = _require_cluster_for_consistent(source)
         spec = _spec_of(cluster, market)
-        rows = cluster.live_orders(user)
-        ticks = [o.price for o in rows]
-        lots = [o.qty for o in rows]
-        data: dict[str, Any] = {
-            "market": [spec.symbol] * len(rows),
-            "order_id": [o.order_id for o in rows],
-            "user": [o.user for o in rows],
-            "side": [o.side for o in rows],
-            "price": _scale(ticks, spec.tick_fraction),
-            "price_ticks": ticks,
-            "qty": _scale(lots, spec.lot_fraction),
-            "qty_lots": lots,
-            "filled_qty_lots": [o.filled_qty for o in rows],
-            "cancelled_qty_lots": [o.cancelled_qty for o in rows],
-            "original_qty_lots": [o.original_qty for o in rows],
-            "seq": [o.seq for o in rows],
-            "ts_us": [o.ts_us for o in rows],
-        }
-        return typed_frame(data, LIVE_ORDER_COLUMNS)
+        frame = orders_frame(cluster.live_orders(user), spec)
+        frame.insert(0, "market", spec.symbol)
+        return conform(frame, LIVE_ORDER_COLUMNS)
     parts = []
     for book in committed_books(source, market):
         part = live_orders_df(book, user)

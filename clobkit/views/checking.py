@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clobkit.check.history import FRAME_COLUMNS as HISTORY_FRAME_COLUMNS
 from clobkit.errors import InvalidType
 from clobkit.views._common import is_cluster, is_frame, typed_frame
 
@@ -40,15 +41,7 @@ __all__ = ["CAMPAIGN_COLUMNS", "HISTORY_COLUMNS", "as_history", "campaign", "his
 #: culprit               bool   one of the operations the checker could not order
 #: ===================== ====== ================================================================
 HISTORY_COLUMNS: dict[str, str] = {
-    "index": "int64",
-    "client_id": "object",
-    "op": "object",
-    "input": "object",
-    "call_us": "int64",
-    "return_us": "Int64",
-    "latency_us": "Int64",
-    "outcome": "object",
-    "output": "object",
+    **HISTORY_FRAME_COLUMNS,  # the checker's own History.to_frame() columns, then ours
     "check_index": "Int64",
     "partition": "Int64",
     "linearization_position": "Int64",

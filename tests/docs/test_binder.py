@@ -15,6 +15,7 @@ repo2docker missing is a failure, not a skip: jupyter-repo2docker belongs in the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,9 @@ def test_this_repository_passes_the_binder_lint() -> None:
 def test_binder_files_say_what_the_recipe_needs() -> None:
     requirements = (REPO / "binder" / "requirements.txt").read_text(encoding="utf-8")
     lines = [line.strip() for line in requirements.splitlines()]
-    assert "-e ." in lines
+    # The repo itself, editable, optionally with extras ("-e .[parquet]").
+    installs = [line for line in lines if line and not line.startswith("#")]
+    assert len(installs) == 1 and re.fullmatch(r"-e \.(\[[a-z,]+\])?", installs[0]), installs
     assert any(line.startswith("#") for line in lines)
     assert (REPO / "binder" / "runtime.txt").read_text(encoding="utf-8").strip() == "python-3.11"
     assert not (REPO / "binder" / "environment.yml").exists()  # would make pip files ignored

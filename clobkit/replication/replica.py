@@ -1148,27 +1148,27 @@ class Replica:
             return True
         return False
 
-    def _on_StartViewChange(self, m: StartViewChange) -> None:
+    def _in_view_change_for(self, m: StartViewChange | DoViewChange) -> bool:
+        """The first steps both view-change messages share: drop what a deaf primary, fencing
+        or a non-voter must not act on, join ``m.view`` if it is newer, and say whether ``m``
+        belongs to the view change this replica is now running."""
         if self._deaf_primary(m):
-            return
+            return False
         if self._fenced(m) or not self._voter_or_drop(m):
-            return
+            return False
         if m.view > self.view:
             self._enter_view_change(m.view, self._now)
-        if m.view != self.view or self.status != "view_change":
+        return m.view == self.view and self.status == "view_change"
+
+    def _on_StartViewChange(self, m: StartViewChange) -> None:
+        if not self._in_view_change_for(m):
             return
         self._svc_from.add(self._src(m))
         if len(self._svc_from) >= self._quorum and not self._dvc_sent:
             self._send_dvc()
 
     def _on_DoViewChange(self, m: DoViewChange) -> None:
-        if self._deaf_primary(m):
-            return
-        if self._fenced(m) or not self._voter_or_drop(m):
-            return
-        if m.view > self.view:
-            self._enter_view_change(m.view, self._now)
-        if m.view != self.view or self.status != "view_change":
+        if not self._in_view_change_for(m):
             return
         if self.primary_index != self.index:
             self._drop(m, "not_new_primary")

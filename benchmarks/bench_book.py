@@ -239,6 +239,23 @@ class Engine:
         raise NotImplementedError
 
 
+class CallListEngine(Engine):
+    """An adapter whose ``_build`` turns ops into ``(book, [(fn, arg), ...], orders)``:
+    the timed run is just those calls, in order."""
+
+    def _build(self, ops: list[Op]) -> tuple[Any, list[Any], dict[int, Any]]:
+        raise NotImplementedError
+
+    def prepare(self, ops: list[Op]) -> Callable[[], Any]:
+        _, calls, _ = self._build(ops)
+
+        def run() -> None:
+            for fn, arg in calls:
+                fn(arg)
+
+        return run
+
+
 class ClobkitEngine(Engine):
     name = "clobkit"
 
@@ -334,7 +351,7 @@ class LightMatchingAdapter(Engine):
         return self._run(ops, True)
 
 
-class CythonOrderbookAdapter(Engine):
+class CythonOrderbookAdapter(CallListEngine):
     name = "cython-orderbook"
     note = "compiled (Cython); stamps each trade with datetime.now()"
 
@@ -361,15 +378,6 @@ class CythonOrderbookAdapter(Engine):
                 calls.append((add, order))
         return book, calls, orders
 
-    def prepare(self, ops: list[Op]) -> Callable[[], Any]:
-        _, calls, _ = self._build(ops)
-
-        def run() -> None:
-            for fn, arg in calls:
-                fn(arg)
-
-        return run
-
     def fills(self, ops: list[Op]) -> list[Fill4]:
         book, calls, orders = self._build(ops)
         for fn, arg in calls:
@@ -381,7 +389,7 @@ class CythonOrderbookAdapter(Engine):
         ]
 
 
-class PyOrderbookAdapter(Engine):
+class PyOrderbookAdapter(CallListEngine):
     name = "pyorderbook"
     note = "Decimal prices, uuid4 ids"
 
@@ -407,15 +415,6 @@ class PyOrderbookAdapter(Engine):
                 orders[order_id] = order
                 calls.append((book.match, order))
         return book, calls, orders
-
-    def prepare(self, ops: list[Op]) -> Callable[[], Any]:
-        _, calls, _ = self._build(ops)
-
-        def run() -> None:
-            for fn, arg in calls:
-                fn(arg)
-
-        return run
 
     def fills(self, ops: list[Op]) -> list[Fill4]:
         _, calls, orders = self._build(ops)

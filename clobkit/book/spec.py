@@ -180,6 +180,31 @@ class MarketSpec:
             return int(lots)
         return lot * lots
 
+    def format_price(self, ticks: int | None) -> str:
+        """A price in ticks as a person reads it: the market's units, as the tick writes them. O(1).
+
+        This is the one function every display (reprs, tables, errors, explanations, figures)
+        uses, so that people read ``100.50`` where the book holds ``10050`` ticks.
+        ``None`` (a market order has no price) reads ``"market"``.
+
+        >>> spec = MarketSpec("ACME", tick="0.01")
+        >>> spec.format_price(10050), spec.format_price(7), spec.format_price(None)
+        ('100.50', '0.07', 'market')
+        >>> MarketSpec("ACME", tick=1).format_price(99)
+        '99'
+        """
+        if ticks is None:
+            return "market"
+        return str(self.ticks_to_price(ticks))
+
+    def format_qty(self, lots: int) -> str:
+        """A quantity in lots as a person reads it: whole units when the lot is 1. O(1).
+
+        >>> MarketSpec("ACME").format_qty(4), MarketSpec("ACME", lot="0.1").format_qty(25)
+        ('4', '2.5')
+        """
+        return str(self.lots_to_qty(lots))
+
     @property
     def tick_fraction(self) -> Fraction:
         """The tick as an exact ``Fraction`` (for vectorised conversions)."""

@@ -6,9 +6,10 @@ A replica persists three things, and only through this interface:
   :class:`LogEntry` records, each the (view, op number, payload) of one
   sequenced command. The payload is opaque bytes to storage (the book's
   command codec produces it).
-* its **metadata** (:class:`Metadata`): the view it has joined, its vote, its
-  commit number, who it is and which cluster it belongs to. Written
-  atomically: after a crash it is the old value or the new one, never a mix.
+* its **metadata** (:class:`Metadata`): the view it has joined, the last view
+  in which it was in normal status, its commit number, who it is and which
+  cluster it belongs to. Written atomically: after a crash it is the old value
+  or the new one, never a mix.
 * its latest **snapshot** (:class:`Snapshot`): the state machine's bytes as of
   op ``op``; the log prefix up to ``op`` can then be compacted away.
 
@@ -78,8 +79,10 @@ class Metadata:
 
     ``view`` is the highest view the replica has joined (fencing: it rejects
     messages from lower views); ``last_normal_view`` the last view in which it
-    was in normal status; ``vote`` the replica it supports in ``view`` (or
-    ``None``); ``commit_number`` the highest op it knows is committed.
+    was in normal status; ``commit_number`` the highest op it knows is
+    committed. ``vote`` is never set by clobkit's replica (it stays ``None``):
+    VSR has no elections (view ``v``'s primary is replica ``v mod n``), and the
+    field only keeps the on-disk format open to a protocol that votes.
     """
 
     cluster_id: str

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["ClientRecord", "decode_state", "encode_state"]
+__all__ = ["ClientRecord", "RequestKind", "classify_request", "decode_state", "encode_state"]
+
+RequestKind = Literal["new", "retry", "stale"]
 
 _U32 = struct.Struct(">I")
 _REC = struct.Struct(">QQ")
@@ -30,6 +33,24 @@ class ClientRecord:
     request_number: int
     op: int
     reply: bytes
+
+
+def classify_request(record: ClientRecord | None, request_number: int) -> RequestKind:
+    """What a request is, given the client's entry in the client table (``None``: no entry).
+
+    ``"retry"``: the request the table's reply answers (same number), to be answered again
+    from the table and never executed twice; ``"stale"``: older than that, the client has
+    moved on; ``"new"``: not applied yet. The replica calls this module-level function (looked
+    up at each call) when a request arrives at the primary and when a committed entry is
+    applied; :mod:`clobkit.labs` (lab L1) swaps in a student's version. O(1).
+
+    >>> rec = ClientRecord(request_number=4, op=9, reply=b"ok")
+    >>> [classify_request(rec, n) for n in (3, 4, 5)], classify_request(None, 1)
+    (['stale', 'retry', 'new'], 'new')
+    """
+    if record is None or request_number > record.request_number:
+        return "new"
+    return "retry" if request_number == record.request_number else "stale"
 
 
 def encode_state(machine_bytes: bytes, table: dict[str, ClientRecord]) -> bytes:

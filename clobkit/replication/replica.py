@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from clobkit.errors import ClobError, CorruptEntry, InvalidArgument, InvalidType, WrongOwner
+from clobkit.replication import client_table as _client_table
 from clobkit.replication.client_table import ClientRecord, decode_state, encode_state
 from clobkit.replication.config import ClusterConfig
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope, noop_payload
@@ -570,11 +571,8 @@ class Replica:
         if env.noop:
             return
         rec = self.client_table.get(env.client_id)
-        duplicate = (
-            "no_dedup" not in self._unsafe
-            and rec is not None
-            and env.request_number <= rec.request_number
-        )
+        seen = _client_table.classify_request(rec, env.request_number)
+        duplicate = "no_dedup" not in self._unsafe and seen != "new"
         if duplicate:
             assert rec is not None
             self._event(
@@ -585,7 +583,7 @@ class Replica:
                 request_number=env.request_number,
                 duplicate=True,
             )
-            if rec.request_number == env.request_number:
+            if seen == "retry":
                 self._queue_reply(env.client_id, env.request_number, rec.op, rec.reply)
             return
         reply = self.machine.apply(entry.op, env.ts_us, env.payload)
@@ -710,7 +708,8 @@ class Replica:
             return
         if "no_dedup" not in self._unsafe:
             rec = self.client_table.get(m.client_id)
-            if rec is not None and m.request_number < rec.request_number:
+            seen = _client_table.classify_request(rec, m.request_number)
+            if seen == "stale":
                 self._send(
                     Reply(
                         **self._hdr(m.source),
@@ -721,7 +720,8 @@ class Replica:
                     )
                 )
                 return
-            if rec is not None and m.request_number == rec.request_number:
+            if seen == "retry":
+                assert rec is not None
                 self.counters["duplicate_request"] += 1
                 self._pending_replies[rec.op] = Reply(
                     **self._hdr(m.source),

@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass, field
+from typing import Literal
 
 from clobkit.errors import CorruptEntry, NotAWal, StorageError, UnsupportedFormat
 from clobkit.storage.base import LogEntry
@@ -65,6 +66,7 @@ __all__ = [
     "Region",
     "ScanResult",
     "scan",
+    "classify_tail",
     "encode_blob",
     "decode_blob",
 ]
@@ -274,11 +276,31 @@ def scan(data: bytes) -> ScanResult:
     if junk_start is not None:
         junk_end = n if result.torn_start is None else result.torn_start
         junk = data[junk_start:junk_end]
-        if len(junk) < RECORD_HEADER_SIZE or not junk.strip(b"\0"):
+        if classify_tail(junk) == "torn":
             result.torn_start = junk_start  # a partial header, or never-written (zero) space
         else:
             result.corrupt.append(Region(prev_op + 1, prev_op + 1, junk_start, junk_end))
     return result
+
+
+def classify_tail(tail: bytes) -> Literal["torn", "corrupt"]:
+    """Unparseable bytes at the end of a WAL file: a torn write (``"torn"``) or a damaged record.
+
+    ``tail`` runs from the first byte after the last readable record to the end of the file
+    (or to a record that runs past the end). Fewer bytes than a record header, or only zeros
+    (space the file system allocated but never wrote), can only be a write that power loss
+    cut short: it was never synced, so never acknowledged, and recovery truncates it.
+    Anything longer holds a record whose header was damaged after it was written: it may
+    have been acknowledged, so it is reported corrupt (and repaired from a peer), never
+    silently dropped. :func:`scan` calls this module-level function (looked up at each call);
+    :mod:`clobkit.labs` (lab L4) swaps in a student's version. O(len(tail)).
+
+    >>> classify_tail(b"CLOB"), classify_tail(bytes(100)), classify_tail(b"x" * 100)
+    ('torn', 'torn', 'corrupt')
+    """
+    if len(tail) < RECORD_HEADER_SIZE or not tail.strip(b"\0"):
+        return "torn"
+    return "corrupt"
 
 
 def encode_blob(kind: bytes, payload: bytes) -> bytes:

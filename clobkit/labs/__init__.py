@@ -253,9 +253,10 @@ def _campaign(module: Any, seeds: int) -> tuple[Check | None, Any]:
         small = shrink(seed, max_attempts=12, **options)
     except Exception as exc:
         return Check("campaign", name, False, f"seed {seed} failed; shrinking raised {exc}"), None
+    calls = len(small.cluster.history) if small.cluster is not None else 0
     detail = [
-        f"{len(failing)} of {seeds} seeds failed; seed {seed} shrunk to "
-        f"{len(small.cluster.history) if small.cluster else '?'} client calls:",
+        f"{len(failing)} of {seeds} seeds failed; seed {seed} shrunk to {calls} client calls"
+        f" and {len(small.faults)} fault(s):",
         f"verdict {small.verdict}; re-run it with {small.repro}",
     ]
     if small.violations:

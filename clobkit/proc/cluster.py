@@ -197,6 +197,9 @@ class ProcessCluster:
         self.history = ClientHistory()
         self.acks: list[tuple[str, int, bytes, int]] = []  # (client, call index, payload, op)
         self.disk_violations: list[Violation] | None = None
+        self.committed_log: list[tuple[int, int, bytes]] | None = None
+        self._positions: dict[int, int] = {}  # history index -> op (write) / commit (read)
+        self._payloads: dict[int, bytes] = {}  # history index -> command bytes (writes)
         self.events: list[tuple[int, str, str]] = []  # (time_us, action, node)
         self._t0 = time.monotonic_ns() // 1000
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -575,10 +578,13 @@ class ProcessCluster:
                 except OrderRejected as exc:
                     call.error = exc
             self.acks.append((call.client_id, call.history_index, call.payload, op))
+            self._positions[call.history_index] = op
             self._finish(
                 call, "ok", CommandResult(result, op, self.market), write_output(result), now
             )
         else:
+            if outcome.op is not None:
+                self._positions[call.history_index] = int(outcome.op)
             self._finish(call, "ok", outcome.value, _read_output(call.kind, outcome.value), now)
 
     def _finish(self, call: Call, outcome: str, value: Any, output: Any, now: int) -> None:
@@ -630,6 +636,7 @@ class ProcessCluster:
         call = Call(kind, user, hist_input, now, now + self.timeout_us, index, request=dict(args))
         if kind in WRITE_KINDS:
             call.payload = payload
+            self._payloads[index] = payload
             handle, step = session.submit(payload, now)
         else:
             handle, step = session.read(query, now)
@@ -797,12 +804,23 @@ class ProcessCluster:
         return found[-1]
 
     def check(self, *, timeout_s: float = 60.0) -> Any:
-        """Run the linearizability checker over :attr:`history` (wall-clock times)."""
-        from clobkit.check.book_model import book_model
-        from clobkit.check.checker import check_operations
+        """Run the linearizability checker over :attr:`history` (wall-clock times).
 
-        ops = self.history.to_check_history().operations()
-        return check_operations(book_model(self.market), ops, timeout_s=timeout_s)
+        After :meth:`close`, the order the cluster claimed (ops of writes, commit
+        numbers of reads, the committed log on disk) is verified first
+        (:mod:`clobkit.proc.witness`); the full search runs only if that fails.
+        """
+        from clobkit.check.book_model import book_model
+        from clobkit.proc.witness import check_with_witness
+
+        return check_with_witness(
+            book_model(self.market),
+            self.history,
+            self._positions,
+            self.committed_log,
+            self._payloads,
+            timeout_s=timeout_s,
+        )
 
     # -- closing ------------------------------------------------------
 
@@ -823,7 +841,7 @@ class ProcessCluster:
         _LIVE.discard(self)
         try:
             if check:
-                self.disk_violations = check_disks(
+                self.disk_violations, self.committed_log = _check_disks(
                     [self._dirs[n] for n in self.replica_names],
                     self.config,
                     self.acks,
@@ -869,6 +887,16 @@ def check_disks(
     keeps it); else ``acked_write_lost``. A directory that does not hold a
     store yet (a learner that never started) counts as an empty log.
     """
+    return _check_disks(dirs, config, acks, time_us=time_us)[0]
+
+
+def _check_disks(
+    dirs: list[Path],
+    config: ClusterConfig,
+    acks: Iterable[tuple[str, int, bytes, int]],
+    *,
+    time_us: int = 0,
+) -> tuple[list[Violation], list[tuple[int, int, bytes]]]:
     from clobkit.check.invariants import Violation, compare_logs
     from clobkit.replication.envelope import decode_envelope
     from clobkit.storage import FileStore
@@ -912,7 +940,7 @@ def check_disks(
                 (f"client:{client}",),
             )
         )
-    return violations
+    return violations, canonical
 
 
 def _same_write(entry_payload: bytes, client: str, payload: bytes) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from clobkit.errors import Unavailable
 from clobkit.proc import ProcessCluster
 from clobkit.proc.torture import Workload
 from clobkit.proc.wire import HEADER_SIZE, encode_frame
@@ -122,10 +123,15 @@ def test_kill9_of_every_node_at_once_keeps_every_acknowledged_write() -> None:
         work.run(0.2)
         for name in c.replica_names:
             c.restart(name)
-        c.wait_for_primary(15)
         work.drain(15)
-        _assert_all_there(c, work)
-    assert c.disk_violations == []
+        try:
+            live: set[int] | None = {o.order_id for o in c.live_orders()}
+        except Unavailable:
+            live = None  # judged below, after the disks
+    # The disks first: they name the lost write (op, client) if there is one.
+    assert c.disk_violations == [], [str(v) for v in c.disk_violations[:5]]
+    assert live is not None, "no read answered after the restart"
+    assert _acked_order_ids(work) <= live
 
 
 def test_garbage_on_a_node_port_changes_nothing() -> None:

@@ -18,6 +18,27 @@ duties both honour are in :mod:`clobkit.replication.step`):
 
 from __future__ import annotations
 
-from clobkit.proc.cluster import PROTOCOL_DEFAULTS, ProcessCluster, check_disks
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["PROTOCOL_DEFAULTS", "ProcessCluster", "check_disks"]
+__all__ = ["PROTOCOL_DEFAULTS", "ProcessCluster", "check_disks", "torture"]
+
+_LAZY = {
+    "PROTOCOL_DEFAULTS": "clobkit.proc.cluster",
+    "ProcessCluster": "clobkit.proc.cluster",
+    "check_disks": "clobkit.proc.cluster",
+    "torture": "clobkit.proc.torture",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy (PEP 562): ``clobkit torture --help`` and ``import clobkit`` stay light.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clobkit.proc' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from clobkit.proc.cluster import PROTOCOL_DEFAULTS, ProcessCluster, check_disks
+    from clobkit.proc.torture import torture

@@ -287,6 +287,8 @@ class ProcessCluster:
             "learner": learner,
             "seed": self.seed * 1000 + index * 10 + self._lives[name],
             "status_path": str(self.path / f"{name}.status.json"),
+            "trace_path": str(self.path / f"{name}.trace.jsonl"),
+            "t0_us": self._t0,
         }
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.path / f"{name}.status.json")
@@ -769,6 +771,28 @@ class ProcessCluster:
             row.update(status)
             rows.append(row)
         return rows
+
+    def trace_rows(self) -> list[dict[str, Any]]:
+        """What happened, in time order: the nodes' protocol events (starts, recoveries,
+        view changes, new primaries; not the per-command ones) and this cluster's faults
+        (``kill``, ``restart``...), each a dict with ``time_us`` (since the cluster started),
+        ``node``, ``kind`` and the event's fields."""
+        rows: list[dict[str, Any]] = [
+            {"time_us": t, "node": node, "kind": action} for t, action, node in self.events
+        ]
+        for name in self.replica_names:
+            with contextlib.suppress(OSError):
+                for line in (self.path / f"{name}.trace.jsonl").read_text().splitlines():
+                    with contextlib.suppress(ValueError):
+                        rows.append(json.loads(line))
+        rows.sort(key=lambda r: (r.get("time_us", 0), r.get("node", "")))
+        return rows
+
+    def trace_df(self) -> pd.DataFrame:
+        """:meth:`trace_rows` as a DataFrame (columns ``time_us, node, kind``, then fields)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.trace_rows())
 
     def nodes_df(self) -> pd.DataFrame:
         """:meth:`node_rows` as a DataFrame (columns ``node, process, pid, status, view,

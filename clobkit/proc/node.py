@@ -64,6 +64,8 @@ _RECV = 1 << 18
 _MAX_QUEUED = 8 << 20  # bytes queued on one connection before frames are dropped
 _REDIAL_S = 0.05
 _STATUS_EVERY_S = 0.02
+# Trace events too frequent to keep on disk for every command (the status file counts them).
+_HOT_EVENTS = frozenset({"commit", "learn_commit", "sync", "apply", "drop"})
 
 
 def _now_us() -> int:
@@ -135,6 +137,9 @@ class NodeHost:
         self.clients: dict[str, _Conn] = {}
         self.inbox: list[Message] = []
         self.status_path: str | None = config.get("status_path")
+        trace_path = config.get("trace_path")
+        self.trace_file = open(trace_path, "a", buffering=1) if trace_path else None  # noqa: SIM115
+        self.t0_us = int(config.get("t0_us", 0))
         self._status_last = ""
         self._status_at = 0.0
         self._die_in_sync: int | None = None
@@ -192,6 +197,10 @@ class NodeHost:
         for event in step.events:
             if event.kind == "sync":
                 self.syncs += 1
+            elif self.trace_file is not None and event.kind not in _HOT_EVENTS:
+                row = {"time_us": _now_us() - self.t0_us, "node": self.name, "kind": event.kind}
+                row.update(event.fields)
+                self.trace_file.write(json.dumps(row, default=str) + "\n")
         for message in step.messages:
             self._send(message)
         # Duty 3: wake on time (None keeps the timer as it was).

@@ -9,6 +9,9 @@ Measured side by side in one run, through the public API (``ProcessCluster.submi
   on a majority before the primary commits (what a reply promises);
 * ``process_cluster_cmds_per_s_sync_never``: ``sync="never"`` (the WAL is written but never
   fdatasync'ed: survives kill -9, not a power cut): what the disk costs;
+* ``process_cluster_cmds_per_s_primary_reads``: ``read_mode="primary"``, ``sync="group"``: no
+  extra half round (Commit/CommitOk) and no durable commit number per commit, which
+  ``read_mode="quorum"`` pays for its reads (DESIGN.md, Reads);
 * ``commands_per_real_fsync``: commands committed per fdatasync the primary really made
   (group commit at work; counted in the node process around ``os.fdatasync``);
 * ``median_commit_latency_ms``: one client alone, place -> reply (``sync="group"``);
@@ -41,9 +44,11 @@ from clobkit.proc.torture import Workload
 CLIENTS = 32
 
 
-def run_cluster(sync: str, seconds: float, clients: int) -> dict[str, float]:
+def run_cluster(
+    sync: str, seconds: float, clients: int, read_mode: str = "quorum"
+) -> dict[str, float]:
     """Commands/s, commands per primary fdatasync and median latency for one cluster."""
-    with ProcessCluster(3, sync=sync, timeout_ms=20_000) as c:
+    with ProcessCluster(3, sync=sync, read_mode=read_mode, timeout_ms=20_000) as c:
         c.place("warmup", "buy", price="90", qty=1)
         before = {r["node"]: r.get("fsyncs", 0) for r in c.node_rows()}
         acked_before = len(c.acks)
@@ -178,11 +183,13 @@ def main() -> int:
     seconds = args.seconds or (3.0 if args.quick else 10.0)
     group = run_cluster("group", seconds, args.clients)
     never = run_cluster("never", seconds, args.clients)
+    primary_reads = run_cluster("group", seconds, args.clients, read_mode="primary")
     solo = single_client_latency(50 if args.quick else 200)
     psync = run_pysyncobj(seconds)
     figures = {
         "process_cluster_cmds_per_s": round(group["cmds_per_s"], 1),
         "process_cluster_cmds_per_s_sync_never": round(never["cmds_per_s"], 1),
+        "process_cluster_cmds_per_s_primary_reads": round(primary_reads["cmds_per_s"], 1),
         "commands_per_real_fsync": round(group["commands_per_fsync"], 2),
         "median_commit_latency_ms": round(solo, 2),
         "median_commit_latency_ms_loaded": round(group["median_latency_ms"], 2),
@@ -197,6 +204,10 @@ def main() -> int:
     print(
         f"  sync=never  {figures['process_cluster_cmds_per_s_sync_never']:>10} cmds/s "
         f"(fsync costs x{never['cmds_per_s'] / group['cmds_per_s']:.2f})"
+    )
+    print(
+        f"  read_mode=primary, sync=group: {figures['process_cluster_cmds_per_s_primary_reads']} "
+        "cmds/s (no commit-knowledge half round, no metadata write per commit)"
     )
     print(f"  commands per real fdatasync (primary): {figures['commands_per_real_fsync']}")
     print(

@@ -647,14 +647,15 @@ class ProcessCluster:
         self._apply(user, step)
         return call
 
-    def pump(self, seconds: float = 0.0) -> None:
-        """Run the client side for up to ``seconds`` of wall time (one pass if 0)."""
+    def pump(self, seconds: float = 0.0, until: Callable[[], bool] | None = None) -> None:
+        """Run the client side for up to ``seconds`` of wall time (one pass if 0), returning
+        early once ``until()`` holds."""
         end = time.monotonic() + seconds
         while True:
             now = self.now_us
             wakes = [w for w in self._wake.values() if w is not None]
-            until = min(wakes) if wakes else now + 50_000
-            timeout = max(0.0, min((until - now) / 1e6, end - time.monotonic(), 0.05))
+            next_wake = min(wakes) if wakes else now + 50_000
+            timeout = max(0.0, min((next_wake - now) / 1e6, end - time.monotonic(), 0.05))
             for key, events in self._sel.select(timeout) if self._sel.get_map() else []:
                 node: str = key.data
                 link = self._links[node]
@@ -675,7 +676,7 @@ class ProcessCluster:
                 if now >= call.deadline_us:
                     del self._pending[(_user, _handle)]
                     self._give_up(call, "its deadline passed")
-            if time.monotonic() >= end:
+            if time.monotonic() >= end or (until is not None and until()):
                 return
 
     def _read(self, node: str, link: _Link) -> None:
@@ -709,7 +710,7 @@ class ProcessCluster:
     def wait(self, call: Call) -> Any:
         """Pump until ``call`` has an outcome; return its value or raise its error."""
         while call.outcome == "pending":
-            self.pump(0.05)
+            self.pump(0.5, until=lambda: call.outcome != "pending")
         return call.result
 
     def run_until(self, predicate: Callable[[], bool], seconds: float) -> bool:
@@ -718,7 +719,7 @@ class ProcessCluster:
         while not predicate():
             if time.monotonic() >= end:
                 return False
-            self.pump(0.02)
+            self.pump(min(0.02, max(0.0, end - time.monotonic())), until=predicate)
         return True
 
     # -- the calls Cluster has -------------------------------------------------------------------

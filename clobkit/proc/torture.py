@@ -89,6 +89,9 @@ class Workload:
                 if placed and call.value.resting_qty > 0:
                     self.resting[user].append(call.value.order_id)
 
+    def _any_done(self) -> bool:
+        return any(call.done for call in self.inflight.values())
+
     def run(self, seconds: float, *, keep_going: bool = True) -> None:
         """Pump for ``seconds``, starting a new call whenever a client's call ends."""
         end = time.monotonic() + seconds
@@ -98,7 +101,7 @@ class Workload:
                 for user in self.users:
                     if user not in self.inflight:
                         self._start(user)
-            self.cluster.pump(0.005)
+            self.cluster.pump(0.01, until=self._any_done)
         self._collect()
 
     def drain(self, seconds: float) -> None:

@@ -136,8 +136,10 @@ def test_kill9_of_every_node_at_once_keeps_every_acknowledged_write() -> None:
 
 def test_garbage_on_a_node_port_changes_nothing() -> None:
     with ProcessCluster(3, timeout_ms=8_000) as c:
-        c.place("alice", "sell", price="100.50", qty=5)
+        op = c.place("alice", "sell", price="100.50", qty=5).op
         before = c.depth()
+        everyone = c.run_until(lambda: all(_commit_of(c, n) >= op for n in c.replica_names), 10)
+        assert everyone, c.node_rows()
         commits = {n: _commit_of(c, n) for n in c.replica_names}
         good = Commit(cluster_id="clobkit", source="n1", target="n0", view=0, commit=1)
         frame = encode_frame(good)

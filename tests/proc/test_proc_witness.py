@@ -46,7 +46,7 @@ def test_a_true_claim_is_accepted_without_search() -> None:
 
 
 def test_a_claim_against_real_time_goes_to_the_search_which_still_says_ok() -> None:
-    h, positions, log, payloads = _history([(0, 10), (20, 30)])
+    h, _positions, log, payloads = _history([(0, 10), (20, 30)])
     # Claim bob's write (called after alice's returned) came first: not a linearization.
     swapped = {0: 2, 1: 1, 2: 2}
     bad_log = [(1, 0, log[1][2]), (2, 0, log[0][2])]

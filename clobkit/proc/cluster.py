@@ -770,6 +770,9 @@ class ProcessCluster:
             status.pop("pid", None)
             status.pop("counters", None)
             row.update(status)
+            if self._state[name] == "down" and status:
+                # The file holds the node's last words: a dead process is no one's primary.
+                row["status"], row["primary"] = "down", False
             rows.append(row)
         return rows
 

@@ -4,8 +4,10 @@
 ``clients`` sessions busy with orders (places on both sides, cancels, a few
 reads), and every second or two lets a seeded nemesis do one thing through
 the operating system: SIGKILL the primary or a backup, SIGSTOP a node for a
-moment, cut one node off, restart what is down. At most ``f`` replicas are
-faulty at once, so the cluster can keep committing. After ``seconds`` it
+moment, cut one node off, restart what is down, or now and then SIGKILL
+every replica at once and restart them all (only what reached the files
+survives that). Otherwise at most ``f`` replicas are faulty at once, so the
+cluster can keep committing. After ``seconds`` it
 heals everything, lets the calls in flight finish, reads the book once more,
 ends every process, and then judges:
 
@@ -188,7 +190,14 @@ def _nemesis(c: ProcessCluster, rng: random.Random, report: TortureReport) -> No
         return
     primary = c.primary
     healthy = [n for n in names if n not in faulty]
-    if roll < 0.5 and primary in healthy:
+    if roll < 0.32 and not faulty:
+        # Every process at once (a whole-cluster crash): only what reached the files survives.
+        for n in names:
+            c.kill(n)
+        for n in names:
+            c.restart(n)
+        report.faults["kill -9 all + restart"] += 1
+    elif roll < 0.5 and primary in healthy:
         c.kill(primary)
         report.faults["kill -9 primary"] += 1
     elif roll < 0.7:

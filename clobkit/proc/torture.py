@@ -157,6 +157,8 @@ class TortureReport:
             how = " (claimed order verified)" if self.check.states_explored == 0 else " (search)"
         rows.append(("checker verdict", f"{self.verdict}{how} in {self.check_s:.1f} s"))
         rows.append(("invariant violations (on disk)", str(len(self.violations))))
+        for kind, count in sorted(Counter(v.kind for v in self.violations).items()):
+            rows.append((f"  {kind}", str(count)))
         if self.error:
             rows.append(("error", self.error))
         return rows

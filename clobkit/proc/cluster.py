@@ -182,6 +182,8 @@ class ProcessCluster:
             raise InvalidType(f"path must be a str or PathLike, got {path!r}")
         if config is not None and not isinstance(config, dict):
             raise InvalidType(f"config must be a dict of ClusterConfig fields, got {config!r}")
+        if path is not None and os.path.exists(path) and not os.path.isdir(path):
+            raise InvalidArgument(f"path {os.fspath(path)!r} is a file, not a directory")
         protocol = dict(PROTOCOL_DEFAULTS)
         protocol.update(config or {})
         self.config = ClusterConfig(cluster_id, nodes, read_mode=read_mode, **protocol)  # type: ignore[arg-type]
@@ -888,6 +890,21 @@ class ProcessCluster:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self._stop_processes()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = self.node_rows()
+        cols = ("node", "process", "pid", "status", "view", "primary", "op", "commit")
+        head = "".join(f"<th>{c}</th>" for c in cols)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>"
+            for r in rows
+        )
+        return (
+            f"<div><p>{html.escape(repr(self))}</p><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
 
     def __repr__(self) -> str:
         states = " ".join(f"{n}:{s}" for n, s in self._state.items())

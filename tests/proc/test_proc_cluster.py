@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clobkit.errors import Unavailable
+from clobkit.errors import InvalidArgument, InvalidType, Unavailable
 from clobkit.proc import ProcessCluster
 from clobkit.proc.torture import Workload
 from clobkit.proc.wire import HEADER_SIZE, encode_frame
@@ -208,3 +208,48 @@ def test_no_orphan_survives_the_python_session(tmp_path: Path, ending: str) -> N
         time.sleep(0.05)
     assert all(_gone(p) for p in pids), [p for p in pids if not _gone(p)]
     assert (tmp_path / "n0" / "wal.log").exists()  # a given path is kept
+
+
+def test_bad_arguments_start_nothing_and_bad_calls_change_nothing(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for kwargs, error in [
+        ({"nodes": 2}, InvalidArgument),
+        ({"nodes": "3"}, InvalidType),
+        ({"sync": "sometimes"}, InvalidArgument),
+        ({"read_mode": "fastest"}, InvalidArgument),
+        ({"path": a_file}, InvalidArgument),
+        ({"timeout_ms": 0}, InvalidArgument),
+    ]:
+        with pytest.raises(error):
+            ProcessCluster(**kwargs)  # type: ignore[arg-type]
+    assert a_file.read_text() == "x"
+    with ProcessCluster(3, path=tmp_path / "c") as c:
+        c.place("alice", "buy", price="99", qty=1)
+        calls = len(c.history)
+        for bad in [
+            lambda: c.place("alice", "buy", price="99.001", qty=1),
+            lambda: c.place("alice", "sideways", price="99", qty=1),
+            lambda: c.place("", "buy", price="99", qty=1),
+            lambda: c.submit("alice", "explode"),
+            lambda: c.kill("n9"),
+            lambda: c.partition({"n0"}),
+        ]:
+            with pytest.raises((InvalidArgument, InvalidType)):
+                bad()
+        assert len(c.history) == calls
+        assert [o.qty for o in c.live_orders()] == [1]
+
+
+def test_a_partitioned_primary_is_replaced_and_rejoins_after_heal() -> None:
+    with ProcessCluster(3, timeout_ms=8_000) as c:
+        first = c.place("alice", "buy", price="99", qty=1)
+        c.partition({"n0"}, {"n1", "n2"})
+        new = c.wait_for_primary(10, other_than="n0")
+        second = c.place("bob", "buy", price="98", qty=2)
+        c.heal()
+        assert c.run_until(lambda: _commit_of(c, "n0") >= second.op, 10), c.node_rows()
+        views = {r["node"]: r["view"] for r in c.node_rows()}
+        assert views["n0"] == views[new] >= 1, views
+        assert {first.order_id, second.order_id} <= {o.order_id for o in c.live_orders()}
+    assert c.disk_violations == []

@@ -447,8 +447,9 @@ class ProcessCluster:
         self._event("heal", "")
 
     def die_in_sync(self, node: str, after: int = 1) -> None:
-        """Make ``node`` die in the middle of its ``after``-th WAL write from now: half the
-        bytes reach the file, nothing is fsynced or sent, then it SIGKILLs itself."""
+        """Make ``node`` die in the middle of its ``after``-th WAL write from now: all but
+        the last 5 bytes reach the file (its last record is torn), nothing is fsynced or
+        sent, then it SIGKILLs itself."""
         self._check_open()
         name = self._name(node)
         proc = self._procs[name]

@@ -30,8 +30,9 @@ Linux, when its parent dies (``PR_SET_PDEATHSIG``), so no node outlives the
 Python session that started it. It prints ``READY <pid>`` once listening,
 writes its state to ``status_path`` (JSON, replaced atomically) when it
 changes, and reads one JSON command per line on standard input
-(``{"die_in_sync": k}``: on its k-th WAL write from now, write half the
-bytes and SIGKILL itself, to test a crash in the middle of a sync).
+(``{"die_in_sync": k}``: on its k-th WAL write from now, write all but the
+last few bytes, so the last record is torn, and SIGKILL itself: a crash in
+the middle of a sync).
 """
 
 from __future__ import annotations
@@ -175,9 +176,9 @@ class NodeHost:
             if self._die_in_sync is not None and name == "wal.log":
                 self._die_in_sync -= 1
                 if self._die_in_sync <= 0:
-                    # A crash in the middle of the sync: half the bytes reach the file,
-                    # nothing is fsynced, nothing is sent.
-                    write(name, offset, data[: max(1, len(data) // 2)])
+                    # A crash in the middle of the sync: the write stops 5 bytes short (the
+                    # last record is torn, whatever the batch), nothing is fsynced or sent.
+                    write(name, offset, data[: len(data) - 5])
                     os.kill(os.getpid(), signal.SIGKILL)
             write(name, offset, data)
 

@@ -2,7 +2,7 @@
 
 Method: a :class:`~clobkit.proc.ProcessCluster` of three OS processes on 127.0.0.1 with real
 fdatasync takes a stream of writes from several clients; faults go through the operating
-system (SIGKILL, a node that kills itself half-way through a WAL write, raw bytes on a node's
+system (SIGKILL, a node that kills itself part-way through a WAL write, raw bytes on a node's
 port). After each fault every acknowledged write must still be readable through the read path,
 the linearizability checker must accept the wall-clock history, and after ``close()`` the WAL
 files on disk must hold one committed sequence containing every acknowledged write. Each test

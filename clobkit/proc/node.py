@@ -144,6 +144,7 @@ class NodeHost:
         self._status_last = ""
         self._status_at = 0.0
         self._die_in_sync: int | None = None
+        self._stdin = bytearray()
         self.syncs = 0
         self.fsyncs = 0
         self.started_us = _now_us()
@@ -311,13 +312,19 @@ class NodeHost:
             self.sel.register(sock, selectors.EVENT_READ, conn)
 
     def _command(self) -> bool:
-        line = sys.stdin.readline()
-        if not line:
+        # Raw reads (not sys.stdin.readline): a buffered reader could keep a second line
+        # where select() cannot see it.
+        data = os.read(sys.stdin.fileno(), 4096)
+        if not data:
             return False  # the parent is gone
-        with contextlib.suppress(ValueError, TypeError, KeyError):
-            command = json.loads(line)
-            if "die_in_sync" in command:
-                self._die_in_sync = int(command["die_in_sync"])
+        self._stdin += data
+        *lines, rest = self._stdin.split(b"\n")
+        self._stdin = bytearray(rest)
+        for line in lines:
+            with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+                command = json.loads(line)
+                if "die_in_sync" in command:
+                    self._die_in_sync = int(command["die_in_sync"])
         return True
 
     # -- status for the parent ------------------------------------------------------------

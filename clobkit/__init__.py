@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "FileStore": "clobkit.storage",
     "MemoryStore": "clobkit.storage",
     "Cluster": "clobkit.sim",
+    "ProcessCluster": "clobkit.proc",
     "campaign": "clobkit.check",
     "replay": "clobkit.check",
     "check_operations": "clobkit.check",

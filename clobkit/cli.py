@@ -292,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("-o", "--output", default="report.html", help="default report.html")
     _add_run_options(p_report)
     p_report.set_defaults(run=report_command)
+
+    from clobkit.proc.torture import add_parser as add_torture_parser  # real processes
+
+    add_torture_parser(commands)
     return parser
 
 

@@ -14,6 +14,40 @@ call returns a :class:`Step` that says what the participant wants to happen:
 * ``wake_at_us``: when the participant next wants ``tick`` (a timeout or a
   heartbeat), or ``None`` if it needs no timer.
 
+**The host's duties.** Whatever drives a participant (a *host*) must, for
+every Step it gets back, in this order (etcd's ``raft/doc.go`` states the
+same contract for its ``Ready`` struct):
+
+1. **Persist before send.** The participant wrote and synced its WAL and
+   metadata through its store *before* returning, so the bytes are durable
+   (per the store's sync policy) when the Step comes back. The host must not
+   let any of ``messages`` leave before that point, and must not let them
+   overtake the sync they depend on: a ``PrepareOk`` or a ``Reply``
+   promises that the entry survives a crash. A crash (power loss, kill -9)
+   after the sync but before the send is legal; a send before the sync is
+   not. A host asserts it: ``store.wal.synced_op == store.wal.last_op``
+   when it sends.
+2. **Charge the sync.** ``delay_us`` is what the sync cost; a simulated host
+   stays busy that long (messages wait in its outbox, arrivals in its
+   inbox); a real host has already paid it in wall time.
+3. **Deliver.** Hand every message addressed to the participant to
+   ``handle`` (or, for several that queued while it was busy, all at once to
+   ``handle_batch`` so one sync covers them: group commit), each exactly as
+   received, never a malformed one (drop and count it), and send each
+   outgoing message to its ``target`` at most once per Step. Messages may be
+   lost, delayed, duplicated or reordered: the protocol copes; a host may
+   drop what it cannot deliver.
+4. **Wake on time.** ``wake_at_us`` replaces the timer (``None`` keeps it);
+   when the clock reaches it (never earlier), call ``tick(now)``. ``now`` is
+   a non-decreasing integer in microseconds (simulated, or the wall clock).
+5. **Crash means forget.** After a crash the host keeps only what the store
+   made durable: it rebuilds the participant from the store, never from its
+   memory, and drops the outbox, inbox and timer of the old life.
+
+Two hosts implement this: :mod:`clobkit.sim.host` (simulated time and
+network) and :mod:`clobkit.proc.node` (one OS process, TCP on 127.0.0.1,
+real fsync, the wall clock).
+
 Node names are strings: replicas are ``"n0"``, ``"n1"``...; clients are
 ``"client:<id>"``. Every message carries the cluster id, its sender and
 target, and the sender's view, so a receiver can drop foreign, misaddressed

@@ -156,6 +156,13 @@ class TraceRecord:
             separators=(",", ":"),
         )
 
+    def text(self, spec: MarketSpec | None = None) -> str:
+        """One line for people: like ``str(record)``, with the detail in the units of the
+        market ``spec`` (:func:`people_detail`) when given."""
+        if spec is None or not self.detail:
+            return str(self)
+        return str(replace(self, detail=people_detail(self.detail, spec)))
+
     def __str__(self) -> str:
         parts = [f"{self.time_us:>10}us", f"{self.kind:<14}", self.node]
         if self.peer:
@@ -292,12 +299,7 @@ class Trace:
         With the market's ``spec`` (``cluster.market``) details read in market units
         (:func:`people_detail`); without it, as recorded.
         """
-        if spec is None:
-            return "\n".join(str(r) for r in self._records[-n:])
-        return "\n".join(
-            str(replace(r, detail=people_detail(r.detail, spec) if r.detail else r.detail))
-            for r in self._records[-n:]
-        )
+        return "\n".join(r.text(spec) for r in self._records[-n:])
 
     def __repr__(self) -> str:
         extra = f", {self.dropped_records} not kept (limit)" if self.dropped_records else ""

@@ -407,7 +407,7 @@ class Cluster:
                 storage_path.mkdir(parents=True, exist_ok=True)
         self.path: Path | None = storage_path
         self.world = World(seed, network, trace=Trace(enabled=trace))
-        self.history = ClientHistory()
+        self.history = ClientHistory(market)
         self._disks: dict[str, MemoryDisk] = {}
         self._dirs: dict[str, Path] = {}
         self._stores: dict[str, Any] = {}

@@ -495,7 +495,7 @@ class Dashboard:
         return self._figure(
             "depth figure",
             lambda: depth_chart_for(moment, market, levels=self.levels),
-            lambda: depth_figure(moment.depth, market),
+            lambda: depth_figure(moment.depth_ticks, market),
         )
 
     def _figure(self, label: str, draw: Callable[[], Any], fallback: Callable[[], Any]) -> Any:

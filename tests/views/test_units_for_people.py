@@ -98,15 +98,26 @@ def test_checker_explanation_reads_in_market_units() -> None:
     assert not re.search(r"(?<![\d.])10[01]00(?![\d])", words), words
 
 
-def test_figures_cli_and_report_read_in_market_units(cluster: ck.Cluster) -> None:
+def test_figures_read_in_market_units(cluster: ck.Cluster) -> None:
     pytest.importorskip("plotly")
     import clobkit.viz as cz
 
     ladder = cz.price_ladder(cluster)
     assert "123.61" in list(ladder.data[1].y)
-    for fig in (ladder, cz.depth_chart(cluster), cz.fills_chart(cluster), cz.vwap_chart(cluster)):
-        assert not leaks(fig.to_json())
-    assert "123.47" in cz.fills_chart(cluster).to_json()
+    figures = {
+        "ladder": ladder,
+        "depth": cz.depth_chart(cluster),
+        "fills": cz.fills_chart(cluster),
+        "vwap": cz.vwap_chart(cluster),
+        "positions": cz.positions_chart(cluster),
+        "log_grid": cz.log_grid(cluster),
+        "history": cz.history_timeline(cluster),
+        "spacetime": cz.spacetime_diagram(cluster),
+    }
+    for name, fig in figures.items():
+        assert not leaks(fig.to_json()), name
+    for name in ("depth", "fills", "log_grid", "history"):  # hover text carries prices
+        assert re.search(r"12[23]\.\d\d", figures[name].to_json()), name
 
 
 def test_cli_demo_and_report_show_prices_not_ticks() -> None:

@@ -143,7 +143,8 @@ PNL_COLUMNS: dict[str, str] = {
 }
 
 #: :func:`vwap` columns without ``bucket_us``: one row per fill with running totals
-#: (market, fill_id, seq, ts_us, price, qty, cum_qty, cum_notional, vwap; notional = price*qty).
+#: (market, fill_id, seq, ts_us, price, qty, cum_qty, cum_notional, vwap; notional = price*qty;
+#: qty and cum_qty are int64 whole lots, so notional is in price units times lots).
 VWAP_COLUMNS: dict[str, str] = {
     "market": "object",
     "fill_id": "int64",

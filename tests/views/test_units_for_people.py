@@ -196,3 +196,19 @@ def test_book_frames_match_the_cluster_schema() -> None:
     assert book.fills_df()["qty"].tolist() == [4]
     assert str(book.fills_df()["qty"].dtype) == "int64"
     assert dtypes(book.fills_df()) == cv.FILL_COLUMNS
+
+
+def test_a_fractional_lot_reads_in_units_in_results_and_in_whole_lots_in_frames() -> None:
+    # The decided rule for lot != 1: what a call returns and every text say the quantity as
+    # typed (2.5), exactly; frames count whole lots (25), int64, as their schema documents.
+    spec = MarketSpec("ACME", tick="0.01", lot="0.1")
+    c = ck.Cluster(3, seed=3, storage="memory", market=spec)
+    c.place("alice", "sell", price="123.47", qty="2.5")
+    r = c.place("bob", "buy", price="123.47", qty="1.5")
+    assert r.filled_qty == Decimal("1.5") and r.fills[0].qty_lots == 15
+    assert "1.5@123.47" in repr(r)
+    (order,) = c.live_orders()
+    assert (order.qty, order.qty_lots, order.original_qty) == (Decimal("1.0"), 10, Decimal("2.5"))
+    assert "qty=1.0" in repr(order) and not leaks(repr(order))
+    assert "place alice sell 2.5 @ 123.47 gtc" in "\n".join(cv.wal(c)["command"])
+    assert cv.fills(c)["qty"].tolist() == [15] and cv.live_orders(c)["qty"].tolist() == [10]

@@ -31,6 +31,13 @@ def _table(frame: object) -> str:
     return str(to_string(index=False)) if len(frame) else "(none)"  # type: ignore[arg-type]
 
 
+def _people_table(frame: Any, spec: Any, columns: list[str]) -> str:
+    """``columns`` of a fills/orders frame, prices written as the market spec writes them."""
+    shown = frame[columns].copy()
+    shown["price"] = [spec.format_price(int(t)) for t in frame["price_ticks"].tolist()]
+    return _table(shown)
+
+
 def _nodes_table(cluster: Any) -> str:
     frame = cluster.nodes_df()
     keep = [c for c in ("node", "role", "status", "view", "op", "commit") if c in frame.columns]
@@ -62,9 +69,7 @@ def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         for user, side, price, qty, story in steps:
             result = cluster.place(user, side, price=price, qty=qty)
             acked.append(result)
-            fills = ", ".join(
-                f"{f.qty} @ {p}" for f, p in zip(result.fills, result.fill_prices, strict=True)
-            )
+            fills = ", ".join(f"{f.qty} @ {f.price}" for f in result.fills)
             _say(
                 out,
                 f"   op {result.op}: {story} -> {result.status}"
@@ -95,10 +100,12 @@ def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         _say(out, f"   op {result.op}: dave sells 3 @ 100.00 -> {result.status}")
         _say(out)
         _say(out, "Fills (read through a majority quorum; each trade at the resting price):")
-        _say(out, _table(cluster.fills_df()))
+        fill_columns = ["fill_id", "seq", "price", "qty", "taker_user", "maker_user"]
+        _say(out, _people_table(cluster.fills_df(), cluster.market, fill_columns))
         _say(out)
         _say(out, "Live orders (price-time priority, bids first):")
-        _say(out, _table(cluster.live_orders_df()))
+        order_columns = ["order_id", "user", "side", "price", "qty", "original_qty_lots", "seq"]
+        _say(out, _people_table(cluster.live_orders_df(), cluster.market, order_columns))
         _say(out)
         committed_ops = {op for op, _view, _payload in cluster.committed_log()}
         lost = [r.op for r in acked if r.op not in committed_ops]

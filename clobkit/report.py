@@ -126,7 +126,11 @@ def render_report(run: Any, *, title: str | None = None) -> str:
 <h2>Nodes at the end of the run</h2>{_frame_html(cv.nodes(cluster))}
 """
     fills = cv.fills(cluster)
-    tail = f"<h2>Fills ({len(fills)})</h2>{_frame_html(fills)}"
+    # People read prices as the market spec writes them (100.50), not as floats or ticks.
+    shown = fills.drop(columns=["price_ticks", "qty_lots"]).assign(
+        price=[cluster.market.format_price(int(t)) for t in fills["price_ticks"].tolist()]
+    )
+    tail = f"<h2>Fills ({len(fills)})</h2>{_frame_html(shown)}"
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>"

@@ -17,6 +17,8 @@ replicated client table caches replies and ships them in snapshots.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from clobkit.book.commands import (
     ORDER_TYPES,
     SIDES,
@@ -28,6 +30,7 @@ from clobkit.book.commands import (
     Place,
 )
 from clobkit.book.results import STATUSES, ApplyResult, Fill
+from clobkit.book.spec import MarketSpec
 from clobkit.book.wire import Reader, Writer
 from clobkit.errors import InvalidArgument
 
@@ -142,9 +145,14 @@ def decode_command(data: bytes) -> Command:
     return command
 
 
-def describe_command(data_or_command: bytes | Command) -> str:
+def describe_command(data_or_command: bytes | Command, spec: MarketSpec | None = None) -> str:
     """A short human summary of a command (or of its encoded bytes).
 
+    With the market's ``spec``, prices and quantities read as people typed them; without
+    it they are the book's ticks and lots.
+
+    >>> describe_command(Place("ACME", "alice", "buy", 10050, 10), MarketSpec("ACME"))
+    'place alice buy 10 @ 100.50 gtc'
     >>> describe_command(Place("ACME", "alice", "buy", 10050, 10))
     'place alice buy 10 @ 10050 gtc'
     >>> describe_command(encode_command(Cancel("ACME", "alice", 7)))
@@ -156,14 +164,19 @@ def describe_command(data_or_command: bytes | Command) -> str:
         command = decode_command(bytes(data_or_command))
     else:
         command = data_or_command
+    price: Callable[[int], object] = spec.format_price if spec is not None else int
+    qty: Callable[[int], object] = spec.format_qty if spec is not None else int
     if isinstance(command, Place):
         if command.order_type == "market":
-            text = f"place {command.user} {command.side} {command.qty} @ market"
+            text = f"place {command.user} {command.side} {qty(command.qty)} @ market"
             text += " fok" if command.tif == "fok" else " ioc"
             if command.protection_price is not None:
-                text += f" protect {command.protection_price}"
+                text += f" protect {price(command.protection_price)}"
         else:
-            text = f"place {command.user} {command.side} {command.qty} @ {command.price}"
+            assert command.price is not None
+            text = (
+                f"place {command.user} {command.side} {qty(command.qty)} @ {price(command.price)}"
+            )
             text += f" {command.tif}"
         if command.post_only:
             text += " post-only"
@@ -177,9 +190,9 @@ def describe_command(data_or_command: bytes | Command) -> str:
     if isinstance(command, Modify):
         text = f"modify {command.user} #{command.order_id}"
         if command.price is not None:
-            text += f" price={command.price}"
+            text += f" price={price(command.price)}"
         if command.qty is not None:
-            text += f" qty={command.qty}"
+            text += f" qty={qty(command.qty)}"
         return text
     from clobkit.errors import InvalidType
 

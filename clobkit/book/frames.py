@@ -2,9 +2,11 @@
 
 pandas is imported inside each function so ``import clobkit`` stays light. Every frame has
 stable column names and dtypes, also when empty. Prices appear twice: ``price`` in price
-units (``float64``, computed as ``ticks * n / d`` for the exact tick fraction ``n/d``, so it
-is the correctly rounded float of the exact price) and ``price_ticks`` (``int64``, exact);
-quantities likewise as ``qty`` (``float64``) and ``qty_lots`` (``int64``).
+units (``float64`` for analysis and plots, computed as ``ticks * n / d`` for the exact tick
+fraction ``n/d``, so it is the correctly rounded float of the exact price) and
+``price_ticks`` (``int64``, exact: use it to compare, sum or join prices). Quantities are
+whole lots, ``int64`` and exact: ``qty`` (what people read; with the default lot of 1 a lot is
+one unit) and ``qty_lots`` (the same count, under the name that says it is lots).
 
 Fills are built from the book's column arrays with numpy, so a million fills take
 milliseconds, not a Python loop.
@@ -50,7 +52,7 @@ FILL_COLUMNS: dict[str, str] = {
     "market": "object",
     "price": "float64",
     "price_ticks": "int64",
-    "qty": "float64",
+    "qty": "int64",
     "qty_lots": "int64",
     "taker_order_id": "int64",
     "maker_order_id": "int64",
@@ -66,7 +68,7 @@ LIVE_ORDER_COLUMNS: dict[str, str] = {
     "side": "object",
     "price": "float64",
     "price_ticks": "int64",
-    "qty": "float64",
+    "qty": "int64",
     "qty_lots": "int64",
     "filled_qty_lots": "int64",
     "cancelled_qty_lots": "int64",
@@ -81,7 +83,7 @@ DEPTH_COLUMNS: dict[str, str] = {
     "level": "int64",
     "price": "float64",
     "price_ticks": "int64",
-    "qty": "float64",
+    "qty": "int64",
     "qty_lots": "int64",
     "order_count": "int64",
 }
@@ -144,7 +146,7 @@ def fills_df(book: OrderBook, user: str | None = None) -> pd.DataFrame:
         "market": _repeat(book.spec.symbol, len(rows)),
         "price": _scale(cols["price_ticks"], book.spec.tick_fraction),
         "price_ticks": cols["price_ticks"].astype(np.int64),
-        "qty": _scale(cols["qty_lots"], book.spec.lot_fraction),
+        "qty": cols["qty_lots"].astype(np.int64),
         "qty_lots": cols["qty_lots"].astype(np.int64),
         "taker_order_id": cols["taker_order_id"].astype(np.int64),
         "maker_order_id": cols["maker_order_id"].astype(np.int64),
@@ -187,7 +189,7 @@ def orders_frame(orders: Sequence[Order], spec: MarketSpec) -> pd.DataFrame:
         "side": [o.side for o in orders],
         "price": _scale(ticks, spec.tick_fraction),
         "price_ticks": ticks,
-        "qty": _scale(lots, spec.lot_fraction),
+        "qty": lots,
         "qty_lots": lots,
         "filled_qty_lots": [o.filled_qty for o in orders],
         "cancelled_qty_lots": [o.cancelled_qty for o in orders],
@@ -222,7 +224,7 @@ def depth_df(book: OrderBook, levels: int = 10) -> pd.DataFrame:
         "level": [r[1] for r in rows],
         "price": _scale(ticks, book.spec.tick_fraction),
         "price_ticks": ticks,
-        "qty": _scale(lots, book.spec.lot_fraction),
+        "qty": lots,
         "qty_lots": lots,
         "order_count": [r[4] for r in rows],
     }

@@ -1420,7 +1420,7 @@ class OrderBook:
         >>> _ = book.place("a", "sell", price="1.50", qty=2)
         >>> _ = book.place("b", "buy", price="1.50", qty=2)
         >>> book.fills_df()[["price", "qty", "maker_user", "taker_user"]].values.tolist()
-        [[1.5, 2.0, 'a', 'b']]
+        [[1.5, 2, 'a', 'b']]
         """
         from clobkit.book.frames import fills_df
 
@@ -1435,7 +1435,7 @@ class OrderBook:
         >>> book = OrderBook(MarketSpec("ACME"))
         >>> _ = book.place("a", "sell", price=2, qty=1); _ = book.place("b", "buy", price=1, qty=3)
         >>> book.live_orders_df()[["user", "side", "price", "qty"]].values.tolist()
-        [['b', 'buy', 1.0, 3.0], ['a', 'sell', 2.0, 1.0]]
+        [['b', 'buy', 1.0, 3], ['a', 'sell', 2.0, 1]]
         """
         from clobkit.book.frames import live_orders_df
 
@@ -1451,7 +1451,7 @@ class OrderBook:
         >>> book = OrderBook(MarketSpec("ACME"))
         >>> _ = book.place("a", "buy", price=1, qty=2); _ = book.place("b", "sell", price=2, qty=3)
         >>> book.depth_df()[["side", "level", "price", "qty"]].values.tolist()
-        [['buy', 0, 1.0, 2.0], ['sell', 0, 2.0, 3.0]]
+        [['buy', 0, 1.0, 2], ['sell', 0, 2.0, 3]]
         """
         from clobkit.book.frames import depth_df
 

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from clobkit.book import (
@@ -90,6 +90,7 @@ from clobkit.book.records import (
     orders_output,
     write_output,
 )
+from clobkit.check.describe import describe_book, describe_input, describe_output
 from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operation
 from clobkit.errors import ClobError
 
@@ -273,7 +274,7 @@ def book_model(
         step=step,
         partition=_by_market,
         key=lambda state: None if state is None else state[0],
-        describe_operation=_describe,
+        describe_operation=lambda op: _describe(op, specs),
         describe_state=lambda state: _describe_state(state),
         name="book",
         read_only=lambda inp: isinstance(inp, tuple) and bool(inp) and inp[0] in READ_KINDS,
@@ -289,41 +290,16 @@ def _by_market(ops: list[Operation]) -> list[list[Operation]]:
     return list(parts.values())
 
 
-def _describe(op: Operation) -> str:
+def _describe(op: Operation, specs: Mapping[str, MarketSpec]) -> str:
+    # Explanations are for people: prices and quantities in market units (check.describe).
     inp = op.input
-    kind = inp[0] if isinstance(inp, tuple) and inp else inp
-    who = f"client {op.client_id}"
-    if kind == "place":
-        what = f"place {inp[3]} {inp[5]} @ {inp[4]} by {inp[2]} ({who})"
-    elif kind == "cancel":
-        what = f"cancel {inp[3]} by {inp[2]} ({who})"
-    elif kind == "modify":
-        what = f"modify {inp[3]} to price={inp[4]} qty={inp[5]} by {inp[2]} ({who})"
-    elif kind in READ_KINDS:
-        what = f"read {kind}({inp[2]!r}) of {inp[1]} by {who}"
-    else:
-        what = f"{inp!r} by {who}"
+    what = f"{describe_input(inp, specs)} (client {op.client_id})"
     if op.unknown:
         return what + " (outcome unknown)"
-    out = op.output
-    if kind in WRITE_KINDS and isinstance(out, tuple) and len(out) == 8:
-        told = (
-            f"accepted as {out[2]} ({out[3]}, {len(out[4])} fills)"
-            if out[0]
-            else f"rejected ({out[1]})"
-        )
-        return f"{what} returned {told}"
-    if kind in ("fills", "orders") and isinstance(out, tuple):
-        return f"{what} returned {len(out)} rows {out!r}"[:200]
-    return f"{what} returned {out!r}"[:200]
+    return f"{what} returned {describe_output(inp, op.output, specs)}"
 
 
 def _describe_state(state: Any) -> str:
     if state is None:
         return "the empty book"
-    book = OrderBook.restore(state[1])
-    bid, ask = book.best_bid(), book.best_ask()
-    return (
-        f"the book with {len(book)} live orders, {book.fill_count()} fills, "
-        f"best bid {bid}, best ask {ask}"
-    )
+    return describe_book(OrderBook.restore(state[1]))

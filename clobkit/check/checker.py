@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,8 @@ class CheckResult:
     states_explored: int = 0
     elapsed_s: float = 0.0
     _ops: list[Operation] = field(default_factory=list, repr=False, compare=False)
+    # The model's words for an operation (book prices in market units), for _repr_html_.
+    _describe: Callable[[Operation], str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -116,6 +118,11 @@ class CheckResult:
             out["elapsed_s"] = self.elapsed_s
         return out
 
+    def _op_text(self, i: int) -> str:
+        if not self._ops:
+            return str(i)
+        return _op_line(self._ops[i], self._describe)
+
     def _repr_html_(self) -> str:
         colour = {"ok": "#1a7f37", "illegal": "#cf222e"}.get(self.verdict, "#9a6700")
         rows = [
@@ -131,8 +138,7 @@ class CheckResult:
             rows.append(("explanation", html.escape(self.explanation)))
         if self.culprits:
             items = "".join(
-                f"<li>#{i}: {html.escape(_op_line(self._ops[i]) if self._ops else str(i))}</li>"
-                for i in self.culprits
+                f"<li>#{i}: {html.escape(self._op_text(i))}</li>" for i in self.culprits
             )
             rows.append(("cannot be ordered", f"<ul style='margin:0'>{items}</ul>"))
         if self.prefix is not None:
@@ -144,7 +150,10 @@ class CheckResult:
         return f"<table>{body}</table>"
 
 
-def _op_line(op: Operation) -> str:
+def _op_line(op: Operation, describe: Callable[[Operation], str] | None = None) -> str:
+    if describe is not None:
+        ret = "?" if op.return_ is None else str(op.return_)
+        return f"{describe(op)} at [{op.call}, {ret}] µs"
     ret = "?" if op.return_ is None else str(op.return_)
     out = "unknown" if op.unknown else repr(op.output)
     return f"client {op.client_id}: {op.input!r} -> {out} at [{op.call}, {ret}] µs"
@@ -489,6 +498,7 @@ def check_operations(
     parts = _partition(model, ops)
     result = CheckResult(verdict="ok", model=model.name, operations=len(ops), partitions=len(parts))
     result._ops = ops
+    result._describe = model.describe_operation
     witness: list[list[int]] = []
     unknown_reason: str | None = None
     for p_index, part in enumerate(parts):

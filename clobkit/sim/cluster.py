@@ -77,7 +77,7 @@ from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor
 from clobkit.sim.network import Latency, Network, Rule, matching
 from clobkit.sim.nodes import NODE_COLUMNS, NodeHandle, node_table_html
-from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
+from clobkit.sim.results import Call, CommandResult, fills_frame, for_people, orders_frame
 from clobkit.sim.rng import check_seed
 from clobkit.sim.trace import Trace, TraceRecord
 from clobkit.sim.world import World
@@ -407,7 +407,7 @@ class Cluster:
                 storage_path.mkdir(parents=True, exist_ok=True)
         self.path: Path | None = storage_path
         self.world = World(seed, network, trace=Trace(enabled=trace))
-        self.history = ClientHistory()
+        self.history = ClientHistory(market)
         self._disks: dict[str, MemoryDisk] = {}
         self._dirs: dict[str, Path] = {}
         self._stores: dict[str, Any] = {}
@@ -864,8 +864,8 @@ class Cluster:
             self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
             self._finish(call, "ok", value, write_output(result), now)
         else:
-            value = outcome.value
-            self._finish(call, "ok", value, _read_output(call.kind, value), now)
+            value = for_people(call.kind, outcome.value, self.market)
+            self._finish(call, "ok", value, _read_output(call.kind, outcome.value), now)
 
     def _finish(self, call: Call, outcome: str, value: Any, output: Any, now: int) -> None:
         assert call.outcome == "pending"
@@ -1017,7 +1017,7 @@ class Cluster:
         >>> r.status, r.order_id, r.resting_qty
         ('modified', 1, 4)
         >>> [(o.price, o.qty) for o in c.live_orders()]
-        [(10050, 4)]
+        [(Decimal('100.50'), 4)]
 
         Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` as for
         :meth:`cancel`.
@@ -1028,14 +1028,17 @@ class Cluster:
     def fills(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Fill]:
         """Every fill (or ``user``'s), read through the read path (``read_mode``).
 
-        Fills carry book units: ``price`` in ticks, ``qty`` in lots. Cost: one
-        read round plus O(fills).
+        Each row is a :class:`~clobkit.sim.results.FillReport` in market units:
+        ``price`` the exact ``Decimal``, ``qty`` in units; ``price_ticks`` and
+        ``qty_lots`` hold the book's values. Cost: one read round plus O(fills).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "sell", price="100.50", qty=10)
         >>> _ = c.place("bob", "buy", price="101", qty=4)
-        >>> [(f.maker_user, f.taker_user, f.price, f.qty) for f in c.fills()]
-        [('alice', 'bob', 10050, 4)]
+        >>> c.fills()
+        [FillReport(fill_id=0, seq=2, price=100.50, qty=4, maker=alice, taker=bob, aggressor=buy)]
+        >>> [(f.maker_user, f.taker_user, f.price, f.price_ticks, f.qty) for f in c.fills()]
+        [('alice', 'bob', Decimal('100.50'), 10050, 4)]
         >>> c.fills("carol")
         []
 
@@ -1046,13 +1049,16 @@ class Cluster:
     def live_orders(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Order]:
         """Live orders (or ``user``'s) in price-time order, read through the read path.
 
-        Bids (best first), then asks. Cost: one read round plus O(orders).
+        Bids (best first), then asks; each row a
+        :class:`~clobkit.sim.results.LiveOrder` in market units (``price`` an exact
+        ``Decimal``; ``price_ticks``, ``qty_lots`` hold the book's values). Cost: one read
+        round plus O(orders).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "sell", price="101", qty=3)
         >>> _ = c.place("bob", "buy", price="99", qty=2)
-        >>> [(o.user, o.side, o.price, o.qty) for o in c.live_orders()]
-        [('bob', 'buy', 9900, 2), ('alice', 'sell', 10100, 3)]
+        >>> [(o.user, o.side, str(o.price), o.qty) for o in c.live_orders()]
+        [('bob', 'buy', '99.00', 2), ('alice', 'sell', '101.00', 3)]
 
         Raises ``Unavailable`` when no answer comes in time (no majority).
         """
@@ -1061,16 +1067,22 @@ class Cluster:
     def depth(self, levels: int = 10, *, client: str = _READ_CLIENT) -> Any:
         """Book depth (``levels`` per side), read through the read path.
 
-        ``{"bids": [...], "asks": [...]}``, best first, each row
-        ``(price_ticks, qty_lots, order_count)``. Cost: one read round plus
-        O(levels).
+        ``{"bids": [...], "asks": [...]}``, best first, each row a
+        :class:`~clobkit.sim.results.PriceLevel` ``(price, qty, order_count,
+        price_ticks, qty_lots)`` with the exact ``Decimal`` price. Cost: one read
+        round plus O(levels).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "sell", price="101", qty=3)
         >>> _ = c.place("bob", "buy", price="99", qty=2)
         >>> _ = c.place("carol", "buy", price="99", qty=5)
-        >>> c.depth()
-        {'bids': [(9900, 7, 2)], 'asks': [(10100, 3, 1)]}
+        >>> book = c.depth()
+        >>> book["bids"]
+        [PriceLevel(price=99.00, qty=7, order_count=2)]
+        >>> book["asks"]
+        [PriceLevel(price=101.00, qty=3, order_count=1)]
+        >>> c.depth()["bids"][0].price_ticks
+        9900
 
         Raises ``InvalidArgument`` unless ``levels`` is an int >= 1,
         ``Unavailable`` when no answer comes in time.
@@ -1081,13 +1093,14 @@ class Cluster:
         """:meth:`fills` as a DataFrame, in price and quantity units.
 
         Columns and dtypes: :data:`clobkit.book.frames.FILL_COLUMNS`
-        (``price``/``qty`` in units, ``price_ticks``/``qty_lots`` as stored).
+        (``price`` float64 in price units beside the exact ``price_ticks``; ``qty``
+        whole lots, int64).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "sell", price="100.50", qty=10)
         >>> _ = c.place("bob", "buy", price="101", qty=4)
-        >>> c.fills_df()[["price", "qty", "maker_user", "taker_user"]].values.tolist()
-        [[100.5, 4.0, 'alice', 'bob']]
+        >>> c.fills_df()[["price", "price_ticks", "qty", "maker_user"]].values.tolist()
+        [[100.5, 10050, 4, 'alice']]
 
         Raises as :meth:`fills` does.
         """
@@ -1097,12 +1110,13 @@ class Cluster:
         """:meth:`live_orders` as a DataFrame, in price-time order (bids first).
 
         Columns and dtypes: :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`
-        (``price``/``qty`` in units, ``price_ticks``/``qty_lots`` as stored).
+        (``price`` float64 in price units beside the exact ``price_ticks``; ``qty``
+        whole lots, int64).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "sell", price="101", qty=3)
         >>> c.live_orders_df()[["user", "side", "price", "qty"]].values.tolist()
-        [['alice', 'sell', 101.0, 3.0]]
+        [['alice', 'sell', 101.0, 3]]
 
         Raises as :meth:`live_orders` does.
         """

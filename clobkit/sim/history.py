@@ -24,6 +24,8 @@ from clobkit.sim.trace import jsonable
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from clobkit.book import MarketSpec
+
 __all__ = ["ClientHistory", "HistoryRecord", "as_tuples"]
 
 
@@ -70,8 +72,10 @@ class ClientHistory:
     '{"index":0,"client_id":"alice","input":["read","fills","alice"],"call_us":10,"outcome":"ok","output":[],"return_us":250}\\n'
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spec: MarketSpec | None = None) -> None:
         self._records: list[HistoryRecord] = []
+        #: the market whose units :meth:`_repr_html_` writes prices in (ticks when ``None``)
+        self.spec = spec
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
@@ -168,14 +172,18 @@ class ClientHistory:
         return f"<ClientHistory {len(self)} calls{': ' + parts if parts else ''}>"
 
     def _repr_html_(self) -> str:
+        from clobkit.check.describe import describe_input  # prices as people typed them
+
         cells = ("index", "client_id", "input", "call_us", "return_us", "outcome")
+
+        def cell(r: HistoryRecord, c: str) -> str:
+            value = getattr(r, c)
+            if c == "input":
+                return describe_input(value, self.spec)
+            return "" if value is None else str(value)
+
         rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape('' if getattr(r, c) is None else str(getattr(r, c)))}</td>"
-                for c in cells
-            )
-            + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(cell(r, c))}</td>" for c in cells) + "</tr>"
             for r in self._records[-10:]
         )
         head = "".join(f"<th>{c}</th>" for c in cells)

@@ -29,17 +29,20 @@ detail   str       remaining facts as compact JSON with sorted keys
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["TraceRecord", "Trace", "jsonable", "TRACE_COLUMNS"]
+    from clobkit.book import MarketSpec
+
+__all__ = ["TraceRecord", "Trace", "jsonable", "people_detail", "TRACE_COLUMNS"]
 
 TRACE_COLUMNS = ("time_us", "kind", "node", "peer", "message", "view", "op", "msg_id", "detail")
 
@@ -61,6 +64,56 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return str(value)
+
+
+def people_detail(detail: Mapping[str, Any] | None, spec: MarketSpec | None) -> dict[str, Any]:
+    """A record's ``detail`` for people: book values in the market's units. O(size of detail).
+
+    The trace keeps what the protocol saw (encoded commands and results, read values in ticks
+    and lots) so that digests compare runs exactly. Views and :meth:`Trace.tail` show this
+    instead: a client's encoded command gains ``command`` (``"place alice sell 10 @ 100.50
+    gtc"``), an encoded result gains ``result``, and a read's ``value`` is written in market
+    units (``price=100.50``). Without a ``spec`` the detail is returned unchanged.
+
+    >>> from clobkit.book import MarketSpec, Order
+    >>> d = {"kind": "read", "value": [Order(1, "al", "buy", 9999, 3, 0, 0, 3, 1, 1)]}
+    >>> people_detail(d, MarketSpec("ACME"))["value"]
+    ["LiveOrder(order_id=1, user='al', side='buy', price=99.99, qty=3, ...)"]
+    """
+    out = dict(detail or {})
+    if spec is None:
+        return out
+    from clobkit.book import ApplyResult, Fill, Order
+    from clobkit.book.codec import decode_result, describe_command
+    from clobkit.errors import ClobError
+    from clobkit.sim.results import for_people
+
+    payload, value = out.get("payload"), out.get("value")
+    if isinstance(payload, bytes | bytearray) and payload:
+        with contextlib.suppress(ClobError, ValueError):  # not a command: leave it as recorded
+            out["command"] = describe_command(bytes(payload), spec)
+    if isinstance(value, bytes | bytearray) and value:
+        try:
+            result: ApplyResult = decode_result(bytes(value))
+        except (ClobError, ValueError):
+            pass
+        else:
+            fills = ", ".join(
+                f"{spec.format_qty(f.qty)} @ {spec.format_price(f.price)}" for f in result.fills
+            )
+            out["result"] = (
+                f"{result.status} #{result.order_id}" + (f", fills {fills}" if fills else "")
+                if result.accepted
+                else f"rejected ({result.reason})"
+            )
+    elif isinstance(value, list) and value and isinstance(value[0], Fill):
+        out["value"] = [repr(row) for row in for_people("fills", value, spec)]
+    elif isinstance(value, list) and value and isinstance(value[0], Order):
+        out["value"] = [repr(row) for row in for_people("live_orders", value, spec)]
+    elif isinstance(value, Mapping) and set(value) == {"bids", "asks"}:
+        levels = for_people("depth", value, spec)
+        out["value"] = {side: [repr(level) for level in rows] for side, rows in levels.items()}
+    return out
 
 
 def _sorted_keys(value: Any) -> Any:
@@ -102,6 +155,13 @@ class TraceRecord:
             },
             separators=(",", ":"),
         )
+
+    def text(self, spec: MarketSpec | None = None) -> str:
+        """One line for people: like ``str(record)``, with the detail in the units of the
+        market ``spec`` (:func:`people_detail`) when given."""
+        if spec is None or not self.detail:
+            return str(self)
+        return str(replace(self, detail=people_detail(self.detail, spec)))
 
     def __str__(self) -> str:
         parts = [f"{self.time_us:>10}us", f"{self.kind:<14}", self.node]
@@ -233,9 +293,13 @@ class Trace:
         )
         return frame
 
-    def tail(self, n: int = 20) -> str:
-        """The last ``n`` records, one per line, for quick reading."""
-        return "\n".join(str(r) for r in self._records[-n:])
+    def tail(self, n: int = 20, spec: MarketSpec | None = None) -> str:
+        """The last ``n`` records, one per line, for quick reading.
+
+        With the market's ``spec`` (``cluster.market``) details read in market units
+        (:func:`people_detail`); without it, as recorded.
+        """
+        return "\n".join(r.text(spec) for r in self._records[-n:])
 
     def __repr__(self) -> str:
         extra = f", {self.dropped_records} not kept (limit)" if self.dropped_records else ""

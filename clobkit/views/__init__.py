@@ -5,6 +5,13 @@ Each function returns a DataFrame whose column names and dtypes are a module con
 rely on them; empty inputs give empty frames with the same columns. pandas is imported inside
 the functions, so ``import clobkit.views`` stays light.
 
+Units, the same in every view: quantities are ``int64`` whole lots (``qty``, ``qty_lots``,
+``cum_qty``, ``position``); a ``price`` column is ``float64`` in price units, for plots and
+analysis, and wherever it comes straight from a book an exact ``int64`` ``price_ticks`` sits
+beside it (compare, sum and join on that). Text columns people read (node logs, WAL commands,
+history ``input_text``/``output_text``, trace details from a cluster) write prices as the market
+spec does, ``100.50``.
+
 >>> import clobkit.views as cv
 >>> from clobkit.book import MarketSpec, OrderBook
 >>> list(cv.fills(OrderBook(MarketSpec("ACME"))).columns) == list(cv.FILL_COLUMNS)

@@ -30,6 +30,7 @@ from clobkit.book.frames import FILL_COLUMNS as _BOOK_FILL_COLUMNS
 from clobkit.book.frames import LIVE_ORDER_COLUMNS as _BOOK_LIVE_ORDER_COLUMNS
 from clobkit.book.frames import orders_frame
 from clobkit.errors import InvalidArgument, InvalidType, Unavailable
+from clobkit.sim.results import book_values
 from clobkit.views._common import conform, is_book, is_cluster, is_exchange, is_frame, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,10 +63,10 @@ __all__ = [
 #: seq            int64   log op / sequence number of the taker's command
 #: ts_us          int64   the command's timestamp (simulated µs)
 #: market         object  market symbol
-#: price          float64 trade price in price units (the maker's price)
-#: price_ticks    int64   trade price in ticks (exact)
-#: qty            float64 traded quantity in quantity units
-#: qty_lots       int64   traded quantity in lots (exact)
+#: price          float64 trade price in price units (the maker's price), for analysis
+#: price_ticks    int64   trade price in ticks (exact: compare, sum and join on this)
+#: qty            int64   traded quantity in whole lots (exact)
+#: qty_lots       int64   the same count, under the name that says it is lots
 #: taker_order_id int64   the incoming order
 #: maker_order_id int64   the resting order
 #: taker_user     object  taker's user
@@ -81,11 +82,11 @@ LIVE_ORDER_COLUMNS: dict[str, str] = {"market": "object", **_BOOK_LIVE_ORDER_COL
 
 #: :func:`depth` columns: ``market`` (object), the book's depth columns (side, level,
 #: price, price_ticks, qty, qty_lots, order_count) and the cumulative quantity from the best
-#: price outwards, ``cum_qty`` (float64) and ``cum_qty_lots`` (int64).
+#: price outwards, ``cum_qty`` and ``cum_qty_lots`` (both int64 whole lots, equal).
 DEPTH_COLUMNS: dict[str, str] = {
     "market": "object",
     **_BOOK_DEPTH_COLUMNS,
-    "cum_qty": "float64",
+    "cum_qty": "int64",
     "cum_qty_lots": "int64",
 }
 
@@ -102,8 +103,9 @@ DEPTH_COLUMNS: dict[str, str] = {
 #: price         float64 trade price (price units)
 #: qty_lots      int64   traded lots
 #: position_lots int64   the user's position after this fill (lots, long > 0)
-#: position      float64 the same in quantity units
-#: cash          float64 cash after this fill (sells add price*qty, buys subtract)
+#: position      int64   the same (whole lots)
+#: cash          float64 cash after this fill (sells add price*qty, buys subtract; price
+#:                       units times lots, which is money when the lot is 1, the default)
 #: mark_price    float64 last trade price in this market at this fill
 #: pnl           float64 cash + position * mark_price (mark-to-last)
 #: ============= ======= ==========================================================
@@ -118,7 +120,7 @@ POSITION_COLUMNS: dict[str, str] = {
     "price": "float64",
     "qty_lots": "int64",
     "position_lots": "int64",
-    "position": "float64",
+    "position": "int64",
     "cash": "float64",
     "mark_price": "float64",
     "pnl": "float64",
@@ -134,22 +136,23 @@ PNL_COLUMNS: dict[str, str] = {
     "ts_us": "int64",
     "user": "object",
     "position_lots": "int64",
-    "position": "float64",
+    "position": "int64",
     "cash": "float64",
     "mark_price": "float64",
     "pnl": "float64",
 }
 
 #: :func:`vwap` columns without ``bucket_us``: one row per fill with running totals
-#: (market, fill_id, seq, ts_us, price, qty, cum_qty, cum_notional, vwap; notional = price*qty).
+#: (market, fill_id, seq, ts_us, price, qty, cum_qty, cum_notional, vwap; notional = price*qty;
+#: qty and cum_qty are int64 whole lots, so notional is in price units times lots).
 VWAP_COLUMNS: dict[str, str] = {
     "market": "object",
     "fill_id": "int64",
     "seq": "int64",
     "ts_us": "int64",
     "price": "float64",
-    "qty": "float64",
-    "cum_qty": "float64",
+    "qty": "int64",
+    "cum_qty": "int64",
     "cum_notional": "float64",
     "vwap": "float64",
 }
@@ -164,7 +167,7 @@ VWAP_BUCKET_COLUMNS: dict[str, str] = {
     "high": "float64",
     "low": "float64",
     "close": "float64",
-    "qty": "float64",
+    "qty": "int64",
     "notional": "float64",
     "vwap": "float64",
     "trades": "int64",
@@ -265,7 +268,7 @@ def fills(
     if consistent:
         cluster = _require_cluster_for_consistent(source)
         spec = _spec_of(cluster, market)
-        return _fills_from_tuples(cluster.fills(user), spec)
+        return _fills_from_tuples(book_values(cluster.fills(user)), spec)
     books = committed_books(source, market)
     if len(books) == 1:
         return _fills_from_columns(books[0], user)
@@ -324,7 +327,7 @@ def _fills_from_columns(book: OrderBook, user: str | None) -> pd.DataFrame:
         "market": _object_column(_filled(n, spec.symbol)),
         "price": pd.Series(_scale(cols["price_ticks"], spec.tick_fraction), copy=False),
         "price_ticks": int64("price_ticks"),
-        "qty": pd.Series(_scale(cols["qty_lots"], spec.lot_fraction), copy=False),
+        "qty": int64("qty_lots"),
         "qty_lots": int64("qty_lots"),
         "taker_order_id": int64("taker_order_id"),
         "maker_order_id": int64("maker_order_id"),
@@ -352,7 +355,7 @@ def _fills_from_tuples(rows: Sequence[Any], spec: MarketSpec) -> pd.DataFrame:
     data["price_ticks"] = ticks
     data["qty_lots"] = lots
     data["price"] = _scale(ticks, spec.tick_fraction)
-    data["qty"] = _scale(lots, spec.lot_fraction)
+    data["qty"] = lots
     return typed_frame(data, FILL_COLUMNS)
 
 
@@ -398,7 +401,7 @@ def live_orders(
     if consistent:
         cluster = _require_cluster_for_consistent(source)
         spec = _spec_of(cluster, market)
-        frame = orders_frame(cluster.live_orders(user), spec)
+        frame = orders_frame(book_values(cluster.live_orders(user)), spec)
         frame.insert(0, "market", spec.symbol)
         return conform(frame, LIVE_ORDER_COLUMNS)
     parts = []
@@ -434,7 +437,12 @@ def depth(
     if consistent:
         cluster = _require_cluster_for_consistent(source)
         spec = _spec_of(cluster, market)
-        return _depth_rows([(spec, cluster.depth(levels))])
+        levels_read = cluster.depth(levels)  # PriceLevel rows: keep the book's ticks and lots
+        raw = {
+            k: [(p.price_ticks, p.qty_lots, p.order_count) for p in levels_read[k]]
+            for k in levels_read
+        }
+        return _depth_rows([(spec, raw)])
     return _depth_rows([(b.spec, b.depth(levels)) for b in committed_books(source, market)])
 
 
@@ -450,10 +458,10 @@ def _depth_rows(per_market: list[tuple[MarketSpec, Any]]) -> pd.DataFrame:
                 cols["level"].append(level)
                 cols["price"].append(float(spec.ticks_to_price(price)))
                 cols["price_ticks"].append(price)
-                cols["qty"].append(float(spec.lots_to_qty(qty)))
+                cols["qty"].append(qty)
                 cols["qty_lots"].append(qty)
                 cols["order_count"].append(count)
-                cols["cum_qty"].append(float(spec.lots_to_qty(running)))
+                cols["cum_qty"].append(running)
                 cols["cum_qty_lots"].append(running)
     return typed_frame(cols, DEPTH_COLUMNS)
 

@@ -27,18 +27,20 @@ __all__ = ["CAMPAIGN_COLUMNS", "HISTORY_COLUMNS", "as_history", "campaign", "his
 #: index                 int64  record index (invocation order)
 #: client_id             object client
 #: op                    object operation name ("place", "fills", ...)
-#: input                 object the operation's input tuple
+#: input                 object the operation's input tuple (recorded form: ticks and lots)
 #: call_us               int64  invocation time
 #: return_us             Int64  response time (NA while pending or unknown)
 #: latency_us            Int64  return_us - call_us
 #: outcome               object "ok", "fail", "unknown" or "pending"
-#: output                object what the client saw
+#: output                object what the client saw (recorded form: ticks and lots)
 #: check_index           Int64  index among the checked operations (NA for "fail" calls)
 #: partition             Int64  the checker part (market) the op was placed in (NA: not placed)
 #: linearization_position Int64 position in the witness (ok) or in the longest linearizable
 #:                              prefix (illegal), within its part; NA when not placed
 #: in_prefix             bool   placed in the witness/prefix
 #: culprit               bool   one of the operations the checker could not order
+#: input_text            object ``input`` as people read it: "place sell 10 @ 100.50 by alice"
+#: output_text           object ``output`` likewise: "accepted as #2 (filled, fills 4 @ 100.50)"
 #: ===================== ====== ================================================================
 HISTORY_COLUMNS: dict[str, str] = {
     **HISTORY_FRAME_COLUMNS,  # the checker's own History.to_frame() columns, then ours
@@ -47,6 +49,8 @@ HISTORY_COLUMNS: dict[str, str] = {
     "linearization_position": "Int64",
     "in_prefix": "bool",
     "culprit": "bool",
+    "input_text": "object",
+    "output_text": "object",
 }
 
 #: :func:`campaign` columns: the same as the campaign module's ``CAMPAIGN_COLUMNS`` (a test
@@ -88,12 +92,15 @@ def as_history(source: Any) -> Any:
     )
 
 
-def history(source: Any, result: Any = None) -> pd.DataFrame:
+def history(source: Any, result: Any = None, *, spec: Any = None) -> pd.DataFrame:
     """Client calls with the checker's verdict attached. O(calls).
 
     ``source`` is a cluster, its ``history`` or a :class:`clobkit.check.History`; ``result``
     a :class:`~clobkit.check.CheckResult` for ``History.operations()`` of that history (or
     ``None``: the verdict columns stay NA/False). Columns and dtypes: :data:`HISTORY_COLUMNS`.
+    ``input_text``/``output_text`` write book operations in the market's units: a cluster
+    knows its :class:`~clobkit.book.MarketSpec`; for a bare history pass ``spec`` (else
+    prices read as marked ticks, ``10050t``).
 
     >>> from clobkit.check import History, check_operations, register_model
     >>> h = History()
@@ -135,6 +142,16 @@ def history(source: Any, result: Any = None) -> pd.DataFrame:
     data["linearization_position"] = placed_at
     data["in_prefix"] = [p is not None for p in placed_at]
     data["culprit"] = culprit
+    from clobkit.check.describe import describe_input, describe_output
+
+    if spec is None and is_cluster(source):
+        spec = source.market
+    inputs, outputs, outcomes = frame["input"].tolist(), frame["output"].tolist(), frame["outcome"]
+    data["input_text"] = [describe_input(inp, spec) for inp in inputs]
+    data["output_text"] = [
+        describe_output(inp, out, spec) if outcome == "ok" else ""
+        for inp, out, outcome in zip(inputs, outputs, outcomes.tolist(), strict=True)
+    ]
     return typed_frame(data, HISTORY_COLUMNS)
 
 

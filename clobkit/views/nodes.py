@@ -6,7 +6,8 @@ it would be lost by a crash). A crashed replica has no log in memory: :func:`nod
 it, while :func:`wal` still reads its disk (a copy of it: see :func:`_open_wal`). WAL payloads
 are replication envelopes
 (:func:`clobkit.replication.envelope.decode_envelope`) around an encoded book command, described
-with :func:`clobkit.book.codec.describe_command`.
+with :func:`clobkit.book.codec.describe_command` in the market's units (``@ 100.50``, as the
+market spec writes prices), never in the book's ticks.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from clobkit.views._common import check_node, is_cluster, require_cluster, typed
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from clobkit.book import MarketSpec
 
 __all__ = [
     "NODE_COLUMNS",
@@ -68,7 +71,7 @@ NODE_COLUMNS: dict[str, str] = {
 #: committed      bool   op <= the node's commit number
 #: synced         bool   durable in the node's WAL (op <= WAL synced_op)
 #: noop           bool   a new primary's no-op entry
-#: command        object short description ("place alice buy 10 @ 10050 gtc", "no-op")
+#: command        object short description ("place alice buy 10 @ 100.50 gtc", "no-op")
 #: client_id      object client that sent it ("" for a no-op)
 #: request_number int64  the client's request number (0 for a no-op)
 #: ts_us          int64  the primary's timestamp for the entry
@@ -111,15 +114,22 @@ RECOVERY_COLUMNS: dict[str, str] = {
 }
 
 
-def describe_payload(payload: bytes) -> str:
+def describe_payload(payload: bytes, spec: MarketSpec | None = None) -> str:
     """A WAL payload (a replication envelope around a book command) in a few words.
 
+    With the market's ``spec`` prices and quantities read in market units; without it, in
+    the book's ticks and lots.
+
+    >>> from clobkit.book import MarketSpec
     >>> from clobkit.book.codec import encode_command
-    >>> from clobkit.book.commands import Cancel
+    >>> from clobkit.book.commands import Cancel, Place
     >>> from clobkit.replication.envelope import Envelope, encode_envelope, noop_payload
     >>> command = encode_command(Cancel("A", "alice", 7))
     >>> describe_payload(encode_envelope(Envelope("alice", 2, 5, command)))
     'cancel alice #7'
+    >>> place = encode_command(Place("A", "bob", "sell", 10050, 3))
+    >>> describe_payload(encode_envelope(Envelope("bob", 1, 4, place)), MarketSpec("A"))
+    'place bob sell 3 @ 100.50 gtc'
     >>> describe_payload(noop_payload(5))
     'no-op'
     """
@@ -131,17 +141,17 @@ def describe_payload(payload: bytes) -> str:
         return "(not an envelope) " + bytes(payload[:16]).hex(" ")
     if envelope.noop:
         return "no-op"
-    return _describe_command(envelope.payload)
+    return _describe_command(envelope.payload, spec)
 
 
-def _describe_command(payload: bytes) -> str:
+def _describe_command(payload: bytes, spec: MarketSpec | None) -> str:
     from clobkit.book.codec import describe_command
     from clobkit.errors import ClobError
 
     if not payload:
         return ""
     try:
-        return describe_command(payload)
+        return describe_command(payload, spec)
     except (ClobError, ValueError):
         return "(undecodable) " + bytes(payload[:16]).hex(" ")
 
@@ -182,9 +192,10 @@ def node_log(cluster: Any, node: str | None = None) -> pd.DataFrame:
     >>> c = ck.Cluster(nodes=3, seed=1, storage="memory")
     >>> _ = c.place("alice", "buy", price=1, qty=1)
     >>> node_log(c, "n0")[["op", "committed", "command"]].to_dict("records")
-    [{'op': 1, 'committed': True, 'command': 'place alice buy 1 @ 100 gtc'}]
+    [{'op': 1, 'committed': True, 'command': 'place alice buy 1 @ 1.00 gtc'}]
     """
     require_cluster(cluster)
+    spec = cluster.market
     cols: dict[str, list[Any]] = {name: [] for name in NODE_LOG_COLUMNS}
     for name in check_node(cluster, node):
         replica = cluster.nodes[name].replica
@@ -198,7 +209,7 @@ def node_log(cluster: Any, node: str | None = None) -> pd.DataFrame:
             cols["committed"].append(bool(row.committed))
             cols["synced"].append(row.op <= synced_op)
             cols["noop"].append(bool(row.noop))
-            cols["command"].append("no-op" if row.noop else _describe_command(row.payload))
+            cols["command"].append("no-op" if row.noop else _describe_command(row.payload, spec))
             cols["client_id"].append(row.client_id)
             cols["request_number"].append(row.request_number)
             cols["ts_us"].append(row.ts_us)
@@ -251,27 +262,34 @@ def _open_wal(store_or_wal: Any) -> Iterator[Any]:
             reopened.close()
 
 
-def wal(source: Any, node: str | None = None) -> pd.DataFrame:
+def wal(source: Any, node: str | None = None, *, spec: MarketSpec | None = None) -> pd.DataFrame:
     """The write-ahead log on disk, one row per record, corrupt ones included. O(records).
 
     ``source`` is a cluster (every node's WAL, or ``node``'s, crashed nodes too), a store or
     a :class:`~clobkit.storage.base.Wal` (``node`` then only labels the rows). Columns and
-    dtypes: :data:`WAL_COLUMNS`; ``command`` describes the envelope's book command.
+    dtypes: :data:`WAL_COLUMNS`; ``command`` describes the envelope's book command in the
+    market's units: a cluster knows its market; for a store or a WAL pass ``spec`` (without
+    it prices are the book's ticks).
 
     >>> import clobkit as ck
     >>> c = ck.Cluster(nodes=3, seed=1, storage="memory")
     >>> _ = c.place("alice", "buy", price=1, qty=1)
     >>> wal(c, "n1")[["node", "op", "synced", "command"]].to_dict("records")
-    [{'node': 'n1', 'op': 1, 'synced': True, 'command': 'place alice buy 1 @ 100 gtc'}]
+    [{'node': 'n1', 'op': 1, 'synced': True, 'command': 'place alice buy 1 @ 1.00 gtc'}]
     """
+    import functools
+
     import pandas as pd
 
     from clobkit.storage import wal_frame
 
+    if spec is None and is_cluster(source):
+        spec = source.market
+    describe = functools.partial(describe_payload, spec=spec)
     parts = []
     for name, store in _wals(source, node):
         with _open_wal(store) as log:
-            part = wal_frame(log, describe=describe_payload)
+            part = wal_frame(log, describe=describe)
         part.insert(0, "node", name)
         parts.append(part)
     if not parts:

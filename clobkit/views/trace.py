@@ -89,7 +89,8 @@ MESSAGE_COLUMNS: dict[str, str] = {
 
 #: :func:`events` columns: non-message records (commit, apply, crash, view_change_start,
 #: client_invoke, ...): time_us int64, kind object, node object, peer object, view Int64,
-#: op Int64, detail object (a dict of plain JSON values, bytes as hex).
+#: op Int64, detail object (a dict of plain JSON values, bytes as hex; from a cluster, book
+#: values in market units: see :func:`clobkit.sim.trace.people_detail`).
 EVENT_COLUMNS: dict[str, str] = {
     "time_us": "int64",
     "kind": "object",
@@ -184,6 +185,10 @@ def _window(start_us: int | None, end_us: int | None) -> tuple[int | None, int |
 def trace(source: Any) -> pd.DataFrame:
     """The whole trace as a DataFrame (:data:`TRACE_COLUMNS`; ``time_ms`` added). O(n).
 
+    From a cluster, ``detail`` shows book values in the market's units
+    (:func:`clobkit.sim.trace.people_detail`); ``cluster.trace.to_jsonl()`` keeps them as
+    recorded.
+
     >>> import clobkit as ck
     >>> c = ck.Cluster(nodes=3, seed=1, storage="memory"); _ = c.place("a", "buy", price=1, qty=1)
     >>> f = trace(c); list(f.columns) == list(TRACE_COLUMNS), bool((f.kind == "commit").any())
@@ -194,11 +199,21 @@ def trace(source: Any) -> pd.DataFrame:
     elif is_frame(source):
         return source.astype(TRACE_COLUMNS)[list(TRACE_COLUMNS)]
     else:
+        spec = None
         if is_cluster(source):
-            source = source.trace
+            spec, source = source.market, source.trace
         if not callable(getattr(source, "to_frame", None)):
             raise InvalidType(f"source must be a Cluster or a Trace, got {type(source).__name__}")
         frame = source.to_frame()
+        if spec is not None:  # details for people: book values in the market's units
+            import json
+
+            from clobkit.sim.trace import jsonable, people_detail
+
+            frame["detail"] = [
+                json.dumps(jsonable(people_detail(r.detail, spec)), sort_keys=True, default=str)
+                for r in source.records
+            ]
     frame["time_ms"] = frame["time_us"].astype("float64") / 1000.0
     return frame.astype(TRACE_COLUMNS)[list(TRACE_COLUMNS)]
 
@@ -294,8 +309,9 @@ def events(source: Any, kinds: Iterable[str] | None = None) -> pd.DataFrame:
     >>> events(c, ["apply"])[["node", "op"]].drop_duplicates().shape[0]
     3
     """
-    from clobkit.sim.trace import jsonable
+    from clobkit.sim.trace import jsonable, people_detail
 
+    spec = source.market if is_cluster(source) else None
     wanted = None if kinds is None else set(_kinds(kinds))
     cols: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
     for rec in records(source):
@@ -307,7 +323,7 @@ def events(source: Any, kinds: Iterable[str] | None = None) -> pd.DataFrame:
         cols["peer"].append(rec.peer)
         cols["view"].append(rec.view)
         cols["op"].append(rec.op)
-        cols["detail"].append(jsonable(dict(rec.detail or {})))
+        cols["detail"].append(jsonable(people_detail(rec.detail, spec)))
     return typed_frame(cols, EVENT_COLUMNS)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clobkit.viz.style import SIDE_COLORS, check_height, finish
+from clobkit.viz.style import SIDE_COLORS, check_height, finish, price_texts
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -45,7 +45,7 @@ def depth_chart(
     >>> book = OrderBook(MarketSpec("ACME"))
     >>> for p, q in ((1, 2), (2, 3)): _ = book.place("a", "buy", price=p, qty=q)
     >>> list(depth_chart(book).data[0].y)
-    [3.0, 5.0]
+    [3, 5]
 
     Raises :class:`~clobkit.errors.InvalidArgument` for bad ``levels``/``height``.
     """
@@ -53,6 +53,7 @@ def depth_chart(
 
     check_height(height)
     frame = _depth_frame(source, levels, market)
+    frame = frame.assign(price_text=price_texts(frame, source))
     fig = go.Figure()
     # "hv": from a level's price the curve holds that level's cumulative quantity out to the
     # next level's price (lower for bids, higher for asks) and only then steps up.
@@ -67,10 +68,15 @@ def depth_chart(
                 line={"shape": "hv", "color": SIDE_COLORS[side]},
                 fill="tozeroy",
                 customdata=list(
-                    zip(part["qty"].tolist(), part["order_count"].tolist(), strict=True)
+                    zip(
+                        part["qty"].tolist(),
+                        part["order_count"].tolist(),
+                        part["price_text"].tolist(),
+                        strict=True,
+                    )
                 ),
                 hovertemplate=(
-                    f"{name}: price %{{x}}<br>cumulative %{{y}}<br>"
+                    f"{name}: price %{{customdata[2]}}<br>cumulative %{{y}}<br>"
                     "at this level %{customdata[0]} (%{customdata[1]} orders)<extra></extra>"
                 ),
             )
@@ -96,13 +102,13 @@ def price_ladder(
     >>> from clobkit.book import MarketSpec, OrderBook
     >>> book = OrderBook(MarketSpec("ACME")); _ = book.place("a", "sell", price=2, qty=4)
     >>> fig = price_ladder(book); list(fig.data[1].x), list(fig.data[1].y)
-    ([4.0], ['2'])
+    ([4], ['2.00'])
     """
     import plotly.graph_objects as go
 
     check_height(height)
     frame = _depth_frame(source, levels, market)
-    labels = {t: _price_text(p) for t, p in zip(frame["price_ticks"], frame["price"], strict=True)}
+    labels = dict(zip(frame["price_ticks"].tolist(), price_texts(frame, source), strict=True))
     order = [labels[t] for t in sorted(labels)]
     fig = go.Figure()
     for side, name, sign in (("buy", "bids", -1), ("sell", "asks", 1)):
@@ -121,7 +127,7 @@ def price_ladder(
                     f"{name} at %{{y}}: %{{customdata[0]}} (%{{customdata[1]}} orders)"
                     "<extra></extra>"
                 ),
-                text=[f"{q:g}" for q in part["qty"].tolist()],
+                text=[str(q) for q in part["qty"].tolist()],
                 textposition="inside",
             )
         )
@@ -131,7 +137,3 @@ def price_ladder(
     )
     fig.update_xaxes(title_text="quantity (bids left, asks right)", zeroline=True)
     return finish(fig, title=title, height=height, default_height=max(250, 28 * len(order) + 80))
-
-
-def _price_text(price: float) -> str:
-    return f"{price:.10g}"

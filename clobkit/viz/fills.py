@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
-from clobkit.viz.style import SIDE_COLORS, check_height, finish, user_color
+from clobkit.viz.style import SIDE_COLORS, check_height, finish, price_texts, user_color
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -48,6 +48,7 @@ def fills_chart(
 
     check_height(height)
     f = _fills(source, market)
+    f = f.assign(price_text=price_texts(f, source))
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05
     )
@@ -71,12 +72,14 @@ def fills_chart(
                         part["taker_user"].tolist(),
                         part["maker_user"].tolist(),
                         part["seq"].tolist(),
+                        part["price_text"].tolist(),
                         strict=True,
                     )
                 ),
                 hovertemplate=(
-                    "price %{y}<br>qty %{customdata[0]}<br>taker %{customdata[1]}, maker "
-                    "%{customdata[2]}<br>seq %{customdata[3]}, t=%{x:.3f} ms<extra></extra>"
+                    "price %{customdata[4]}<br>qty %{customdata[0]}<br>"
+                    "taker %{customdata[1]}, maker %{customdata[2]}<br>"
+                    "seq %{customdata[3]}, t=%{x:.3f} ms<extra></extra>"
                 ),
             ),
             row=1,
@@ -134,7 +137,8 @@ def vwap_chart(
             y=f["price"].tolist(),
             mode="markers",
             marker={"color": "#9e9e9e", "size": 6, "opacity": 0.6},
-            hovertemplate="trade %{y} at t=%{x:.3f} ms<extra></extra>",
+            customdata=price_texts(f, source),
+            hovertemplate="trade %{customdata} at t=%{x:.3f} ms<extra></extra>",
         )
     )
     time_col = "ts_us" if bucket_us is None else "bucket_us"

@@ -23,6 +23,9 @@ _OUTCOMES = ("ok", "fail", "unknown", "pending")
 
 
 def _label(row: Any) -> str:
+    text = getattr(row, "input_text", None)
+    if isinstance(text, str) and text:
+        return text  # from views.history: prices in market units
     inp = row.input
     if isinstance(inp, tuple) and inp:
         parts = [str(v) for v in inp[:6] if v is not None]
@@ -83,7 +86,7 @@ def history_timeline(
             detail = "" if not has_pos else f"<br>checker position #{pos}"
             detail += "<br><b>culprit</b>" if bool(row.culprit) else ""
             out["hover"].append(
-                f"{row.client_id}: {_label(row)}<br>{row.outcome}: {_short(row.output)}<br>"
+                f"{row.client_id}: {_label(row)}<br>{row.outcome}: {_answer(row)}<br>"
                 f"called {row.call_us / 1000.0:.3f} ms, {ret}{detail}"
             )
         return out
@@ -148,6 +151,15 @@ def history_timeline(
     return finish(fig, title=title, height=height, default_height=max(250, 45 * len(clients) + 120))
 
 
+def _answer(row: Any) -> str:
+    text = getattr(row, "output_text", None)
+    if isinstance(text, str) and text:
+        return _short(text)  # from views.history: prices in market units
+    return _short(row.output)
+
+
 def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 1] + "…"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

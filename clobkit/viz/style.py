@@ -24,6 +24,7 @@ __all__ = [
     "finish",
     "is_na",
     "node_color",
+    "price_texts",
     "user_color",
 ]
 
@@ -141,3 +142,49 @@ def is_na(value: Any) -> bool:
         return bool(value != value)
     except TypeError:  # pandas.NA refuses to be a bool
         return True
+
+
+def _specs_of(source: Any) -> dict[str, Any]:
+    """Market symbol -> MarketSpec for a book, exchange or cluster; empty for a frame."""
+    from clobkit.views._common import is_book, is_cluster, is_exchange
+
+    if is_cluster(source):
+        return {source.market.symbol: source.market}
+    if is_book(source):
+        return {source.spec.symbol: source.spec}
+    if is_exchange(source):
+        return {m: source.book(m).spec for m in source.markets}
+    return {}
+
+
+def price_texts(frame: Any, source: Any = None) -> list[str]:
+    """Each row's price as the market spec writes it (``"100.50"``), from ``price_ticks``. O(rows).
+
+    Figures draw the float ``price`` column on their axes, but labels and hover text must read
+    as people typed the price: through the market's
+    :meth:`~clobkit.book.MarketSpec.format_price` when ``source`` (a book, exchange or
+    cluster) gives the spec, else with the tick the frame implies (``price / price_ticks``).
+
+    >>> import pandas as pd
+    >>> price_texts(pd.DataFrame({"market": ["A"], "price": [100.5], "price_ticks": [10050]}))
+    ['100.50']
+    """
+    from decimal import Decimal
+
+    specs = _specs_of(source)
+    markets = frame["market"].tolist() if "market" in frame else [None] * len(frame)
+    out = []
+    implied: dict[Any, Decimal] = {}
+    for market, price, ticks in zip(
+        markets, frame["price"].tolist(), frame["price_ticks"].tolist(), strict=True
+    ):
+        spec = specs.get(market) if market is not None else next(iter(specs.values()), None)
+        if spec is not None:
+            out.append(spec.format_price(int(ticks)))
+            continue
+        if market not in implied and ticks:
+            # The shortest decimal of price/ticks is the tick (prices are correctly rounded).
+            implied[market] = Decimal(repr(price / ticks)).normalize()
+        tick = implied.get(market, Decimal(1))
+        out.append(str(tick * int(ticks)))
+    return out

@@ -495,7 +495,7 @@ class Dashboard:
         return self._figure(
             "depth figure",
             lambda: depth_chart_for(moment, market, levels=self.levels),
-            lambda: depth_figure(moment.depth, market),
+            lambda: depth_figure(moment.depth_ticks, market),
         )
 
     def _figure(self, label: str, draw: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
@@ -542,7 +542,7 @@ class Dashboard:
         tail = moment.records[-self.log_lines :]
         self.log.value = (
             "<pre style='font-size:11px;line-height:1.2;max-height:260px;overflow:auto'>"
-            + html.escape("\n".join(str(r) for r in tail))
+            + html.escape("\n".join(r.text(self.cluster.market) for r in tail))
             + "</pre>"
         )
         self._render_status(moment)

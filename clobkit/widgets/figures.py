@@ -200,8 +200,9 @@ def depth_figure(
     levels = sorted({p for side in ("bids", "asks") for p, _q, _n in (depth or {}).get(side, [])})
     for side, color in (("bids", _BID), ("asks", _ASK)):
         rows = (depth or {}).get(side, [])
-        prices = [str(market.ticks_to_price(p)) for p, _q, _n in rows]
-        qtys = [float(market.lots_to_qty(q)) for _p, q, _n in rows]
+        prices = [market.format_price(p) for p, _q, _n in rows]
+        # Whole lots stay ints (hover reads "4", not "4.0"); a fractional lot plots as float.
+        qtys = [q if market.lot == 1 else float(market.lots_to_qty(q)) for _p, q, _n in rows]
         counts = [n for _p, _q, n in rows]
         fig.add_trace(
             go.Bar(
@@ -221,7 +222,7 @@ def depth_figure(
             "title": "price",
             "type": "category",
             "categoryorder": "array",
-            "categoryarray": [str(market.ticks_to_price(p)) for p in levels],
+            "categoryarray": [market.format_price(p) for p in levels],
         },
         height=height,
         margin={"l": 70, "r": 10, "t": 40, "b": 40},

@@ -17,7 +17,7 @@ which would send messages and change the trace.
 >>> c = ck.Cluster(3, seed=1, storage="memory")
 >>> _ = c.place("alice", "sell", price="100.50", qty=5)
 >>> m = moment_of(c)
->>> m.primary, m.view, m.depth["asks"]
+>>> m.primary, m.view, m.depth_ticks["asks"]  # the book's ticks and lots
 ('n0', 0, [(10050, 5, 1)])
 """
 
@@ -41,7 +41,8 @@ class Moment:
     time_us: int
     rows: list[dict[str, Any]]
     primary: str | None
-    depth: dict[str, list[tuple[int, int, int]]] | None
+    #: the committed book's depth in its own units, (price_ticks, qty_lots, order_count) rows
+    depth_ticks: dict[str, list[tuple[int, int, int]]] | None
     records: list[TraceRecord] = field(repr=False)
     live: bool = True
     #: the committed book the depth came from (``None`` when no replica is up)
@@ -85,7 +86,7 @@ def moment_of(cluster: Cluster, *, levels: int = 10, live: bool = True) -> Momen
         time_us=cluster.now_us,
         rows=cluster.node_rows(),
         primary=cluster.primary,
-        depth=None if book is None else book.depth(levels),
+        depth_ticks=None if book is None else book.depth(levels),
         records=cluster.trace.records,
         live=live,
         book=book,

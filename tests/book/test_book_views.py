@@ -46,7 +46,7 @@ def test_fills_frame_values() -> None:
     assert dtypes(frame) == FILL_COLUMNS
     assert frame["price"].tolist() == [10.05, 10.1]
     assert frame["price_ticks"].tolist() == [201, 202]
-    assert frame["qty"].tolist() == [1.5, 0.5]
+    assert frame["qty"].tolist() == [15, 5]  # whole lots (the lot is 0.1)
     assert frame["qty_lots"].tolist() == [15, 5]
     assert frame["maker_user"].tolist() == ["ann", "bob"]
     assert frame["aggressor_side"].tolist() == ["buy", "buy"]
@@ -62,7 +62,7 @@ def test_live_orders_and_depth_frames() -> None:
     assert dtypes(live) == LIVE_ORDER_COLUMNS
     assert live["user"].tolist() == [o.user for o in book.live_orders()] == ["dan", "bob"]
     assert live["price"].tolist() == [9.95, 10.1]
-    assert live["qty"].tolist() == [0.3, 1.5]
+    assert live["qty"].tolist() == [3, 15]  # whole lots
     assert live["filled_qty_lots"].tolist() == [0, 5]
     depth = book.depth_df(levels=5)
     assert dtypes(depth) == DEPTH_COLUMNS

@@ -265,7 +265,7 @@ def test_unsafe_ack_before_fsync_power_loss_is_recorded_not_raised() -> None:
             c.restart(name)
         c.run(ms=300)
         assert c.check() == []
-        assert [o.price for o in c.live_orders()] == [1200, 1100, 1000]
+        assert [o.price_ticks for o in c.live_orders()] == [1200, 1100, 1000]
 
 
 def test_drop_next_rule_stages_a_lagging_backup() -> None:

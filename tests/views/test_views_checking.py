@@ -73,7 +73,7 @@ def test_cluster_history_checked_against_the_book() -> None:
     # one client at a time: the witness follows invocation order
     assert f["linearization_position"].tolist() == [0, 1, 2, 3]
     assert (
-        cv.history(c.history)
+        cv.history(c.history, spec=c.market)  # a bare history needs the market
         .drop(columns=["output", "input"])
         .equals(cv.history(c).drop(columns=["output", "input"]))
     )

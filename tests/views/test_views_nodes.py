@@ -37,7 +37,7 @@ def test_node_log_rows() -> None:
     assert log.groupby("node")["op"].apply(list).to_dict() == {n: [1, 2, 3, 4] for n in c.nodes}
     assert log["committed"].all() and log["synced"].all() and not log["noop"].any()
     first = log[(log.node == "n1") & (log.op == 1)].iloc[0]
-    assert first.command == "place alice sell 10 @ 10050 gtc"
+    assert first.command == "place alice sell 10 @ 100.50 gtc"
     assert (first.client_id, first.request_number, first.view) == ("alice", 1, 0)
     c.crash("n1")
     assert "n1" not in set(cv.node_log(c).node)
@@ -54,7 +54,7 @@ def test_wal_matches_log_and_survives_crash() -> None:
     assert w["command"].tolist() == log["command"].tolist()
     assert w["checksum_ok"].all()
     assert set(cv.wal(c).node) == {"n0", "n1", "n2"}
-    store_rows = cv.wal(c.nodes["n0"].store, "n0")
+    store_rows = cv.wal(c.nodes["n0"].store, "n0", spec=c.market)  # a store has no market
     assert store_rows.equals(cv.wal(c, "n0"))
 
 

@@ -51,8 +51,8 @@ def test_price_ladder_puts_bids_left() -> None:
     fig = cz.price_ladder(small_book())
     assert list(_trace(fig, "bids").x) == [-1.0, -7.0]
     assert list(_trace(fig, "asks").x) == [6.0, 5.0]
-    assert list(_trace(fig, "asks").y) == ["100.5", "101.5"]
-    assert list(fig.layout.yaxis.categoryarray) == ["98.5", "99", "100.5", "101.5"]
+    assert list(_trace(fig, "asks").y) == ["100.50", "101.50"]  # as the spec writes prices
+    assert list(fig.layout.yaxis.categoryarray) == ["98.50", "99.00", "100.50", "101.50"]
 
 
 def test_book_figures_on_a_cluster_and_empty_book() -> None:

@@ -401,8 +401,8 @@ def picture_figure_dict(
         "margin": {"l": 10, "r": 10, "t": 100, "b": 10},
         "hoverlabel": {"align": "left"},
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 10}},
-        "xaxis": {"domain": [0, 0.56], "range": [-2.2, 2.2], "visible": False},
-        "yaxis": {"range": [-2.0, 2.0], "visible": False, "scaleanchor": "x"},
+        "xaxis": {"domain": [0, 0.56], "range": [-2.4, 2.4], "visible": False},
+        "yaxis": {"range": [-2.25, 2.25], "visible": False, "scaleanchor": "x"},
         "xaxis2": {
             "domain": [0.6, 1],
             "anchor": "y2",

@@ -736,7 +736,7 @@ def _ring_positions(names: list[str], clients: list[str]) -> dict[str, tuple[flo
     m = max(len(clients), 1)
     for j, name in enumerate(clients):
         angle = math.pi / 2 - 2 * math.pi * (j + 0.5) / m - math.pi / n
-        pos[name] = (round(1.75 * math.cos(angle), 4), round(1.75 * math.sin(angle), 4))
+        pos[name] = (round(2.0 * math.cos(angle), 4), round(2.0 * math.sin(angle), 4))
     return pos
 
 

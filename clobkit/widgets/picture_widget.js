@@ -9,10 +9,10 @@
 // the dashboard's own button callback for it.
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 880;
-const H = 420;
-const RING = { cx: 200, cy: 205, r: 112 }; // ring radius in px for unit coordinates
-const LOG = { x: 440, y: 28, box: 22, gap: 3, slots: 16 };
+const W = 960;
+const H = 540;
+const RING = { cx: 250, cy: 272, r: 122 }; // ring radius in px for unit coordinates
+const LOG = { x: 540, y: 40, box: 22, gap: 3, slots: 16 };
 
 function el(tag, attrs, parent) {
   const e = document.createElementNS(NS, tag);
@@ -167,10 +167,13 @@ function render({ model, el: host }) {
       el("circle", { r: 24, fill: "white", stroke: "#999", "stroke-dasharray": n.role === "down" ? "3 3" : "" }, g);
       el("path", { d: shape(ROLE_SHAPE[n.role], n.role === "primary" ? 22 : 17), fill: n.role === "down" ? "none" : role.color, stroke: n.role === "down" ? role.color : "#333", "stroke-width": n.role === "down" ? 4 : 1.5 }, g);
       if (n.role === "learner") el("circle", { r: 5, fill: "#333" }, g);
-      const below = n.y < 0;
-      const t1 = el("text", { y: below ? 40 : -44, "text-anchor": "middle", "font-size": 12, "font-weight": 600 }, g);
+      // the label sits outside the ring, along the node's own direction
+      const lx = n.x * 30;
+      const ly = -n.y * 34 + (n.y < -0.2 ? 12 : n.y > 0.2 ? -14 : 0);
+      const anchor = n.x > 0.3 ? "start" : n.x < -0.3 ? "end" : "middle";
+      const t1 = el("text", { x: lx, y: ly, "text-anchor": anchor, "font-size": 12, "font-weight": 600 }, g);
       t1.textContent = `${n.name} ${role.label}`;
-      const t2 = el("text", { y: below ? 54 : -30, "text-anchor": "middle", "font-size": 10, fill: "#444" }, g);
+      const t2 = el("text", { x: lx, y: ly + 13, "text-anchor": anchor, "font-size": 10, fill: "#444" }, g);
       t2.textContent = n.role === "down" ? "" : `v${n.view} op ${n.op} c${n.commit}` + (n.status !== "normal" && n.status !== "learner" ? ` · ${n.status.replace("_", " ")}` : "");
       if (n.syncing) {
         const f = el("text", { x: 20, y: 22, "font-size": 10, fill: "#8c564b", class: "ck-fsync" }, g);

@@ -385,7 +385,6 @@ def picture_figure_dict(
             {
                 "type": "scatter",
                 "name": f"{spec['label'].lower()}",
-                "legendgroup": "roles",
                 "x": [None],
                 "y": [None],
                 "mode": "markers",
@@ -394,13 +393,26 @@ def picture_figure_dict(
         )
     n_rows = len(names)
     layout = {
-        "title": {"text": _title(state), "x": 0.01, "y": 0.985, "font": {"size": 14}},
+        "title": {
+            "text": _title(state),
+            "x": 0.01,
+            "y": 0.99,
+            "yanchor": "top",
+            "yref": "container",
+            "font": {"size": 14},
+        },
         "height": height or 560,
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "margin": {"l": 10, "r": 10, "t": 100, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
         "hoverlabel": {"align": "left"},
-        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 10}},
+        "legend": {
+            "orientation": "h",
+            "y": 1.01,
+            "yanchor": "bottom",
+            "x": 0,
+            "font": {"size": 10},
+        },
         "xaxis": {"domain": [0, 0.56], "range": [-2.4, 2.4], "visible": False},
         "yaxis": {"range": [-2.25, 2.25], "visible": False, "scaleanchor": "x"},
         "xaxis2": {
@@ -428,7 +440,7 @@ def picture_figure_dict(
         "yaxis3": {
             "domain": [0, 0.33],
             "anchor": "x3",
-            "range": [0.3, _BOOK_ROWS * 2 + 0.7],
+            "range": [0.3, _BOOK_ROWS * 2 + 1.6],
             "visible": False,
         },
         "annotations": [
@@ -437,7 +449,7 @@ def picture_figure_dict(
                 "xref": "x3",
                 "yref": "y3",
                 "x": 0,
-                "y": _BOOK_ROWS * 2 + 0.6,
+                "y": _BOOK_ROWS * 2 + 1.3,
                 "showarrow": False,
                 "xanchor": "left",
             }

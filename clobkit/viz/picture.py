@@ -6,7 +6,7 @@ on its link at the position its send and delivery times give, coloured and shape
 op); a dropped message fades out where it was lost (✕); a cut link is a red dashed line
 marked ✂ (one-way blocks say which way). A node's colour, symbol and label all give its
 role (★ PRIMARY, ● backup, ◉ learner, ⬢ recovering, ✕ DOWN), so the picture reads without
-colour; ``fsync`` next to a node means its disk is syncing.
+colour; ``⌛ fsync`` in a node's label means its disk is syncing.
 
 Right, each node's log as a strip of boxes (newest right), coloured by the view that wrote
 the entry, with the op number inside; uncommitted entries are hatched (``/``), corrupt ones
@@ -22,7 +22,7 @@ dashboard's SVG panel draws.
 >>> _ = c.place("alice", "buy", price="99.50", qty=2)
 >>> fig = cluster_picture(c)
 >>> [t.name for t in fig.data][:4]
-['links', 'cut links', 'nodes', 'fsync']
+['links', 'cut links', 'nodes', 'clients']
 """
 
 from __future__ import annotations
@@ -49,10 +49,12 @@ _LOG_SLOTS = 16
 _BOOK_ROWS = 5
 
 # Trace order is fixed: frames replace the dynamic traces by index.
-_T_LINKS, _T_CUTS, _T_NODES, _T_SYNC, _T_CLIENTS, _T_MESSAGES = 0, 1, 2, 3, 4, 5
-_T_LOG, _T_LOG_TEXT, _T_COMMIT, _T_BOOK, _T_FILLS = 6, 7, 8, 9, 10
-_DYNAMIC: tuple[int, ...] = (_T_CUTS, _T_NODES, _T_SYNC, _T_MESSAGES, _T_LOG, _T_LOG_TEXT)
-_DYNAMIC += (_T_COMMIT, _T_BOOK, _T_FILLS)
+# Each frame re-validates its traces in plotly, so a moment is six traces, no more: the fsync
+# marker is in the node labels, op numbers are the log markers' text, fills share the book's.
+_T_LINKS, _T_CUTS, _T_NODES, _T_CLIENTS, _T_MESSAGES, _T_LOG, _T_COMMIT, _T_BOOK = range(8)
+_DYNAMIC: tuple[int, ...] = (_T_CUTS, _T_NODES, _T_MESSAGES, _T_LOG, _T_COMMIT, _T_BOOK)
+#: The names of the traces a frame replaces, in frame order.
+FRAME_TRACES = ("cut links", "nodes", "messages", "logs", "commit point", "book")
 
 
 def _view_color(view: int) -> str:
@@ -65,8 +67,10 @@ def _label(node: dict[str, Any]) -> str:
         return f"<b>{node['name']}</b> {role}"
     status = node["status"]
     extra = "" if status in ("normal", "learner") else " · " + status.replace("_", " ")
+    sync = " · ⌛ fsync" if node["syncing"] else ""
     return (
-        f"<b>{node['name']}</b> {role}<br>v{node['view']} op {node['op']} c{node['commit']}{extra}"
+        f"<b>{node['name']}</b> {role}{sync}<br>"
+        f"v{node['view']} op {node['op']} c{node['commit']}{extra}"
     )
 
 
@@ -104,12 +108,6 @@ def _traces(state: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
             "line": {"width": 2, "color": "#333"},
         },
         "customdata": [n["name"] for n in nodes],
-    }
-    syncing = [n for n in nodes if n["syncing"]]
-    sync = {
-        "x": [n["x"] + 0.22 for n in syncing],
-        "y": [n["y"] - 0.2 for n in syncing],
-        "text": ["fsync" for _ in syncing],
     }
     msgs = state["messages"]
     messages = {
@@ -204,24 +202,22 @@ def _traces(state: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
         )
     fills = book["fills"][-_BOOK_ROWS:]
     lines = ["<b>latest fills</b>", *(fills or ["none yet"])]
-    fill_trace = {
-        "x": [1.0] * len(lines),
-        "y": [_BOOK_ROWS * 2 - i for i in range(len(lines))],
-        "text": lines,
-    }
+    bx += [1.0] * len(lines)
+    by += [_BOOK_ROWS * 2 - i for i in range(len(lines))]
+    btext += lines
+    bcolor += ["#333"] * len(lines)
+    log["text"] = ttext or [""]
     out: list[dict[str, Any]] = [
         cuts,
         node_trace,
-        sync,
         messages,
         log,
-        {"x": tx, "y": ty, "text": ttext},
         {"x": kx, "y": ky},
-        {"x": bx, "y": by, "text": btext, "textfont": {"color": bcolor, "size": 12}},
-        fill_trace,
+        {"x": bx, "y": by, "text": btext, "textfont": {"color": bcolor, "size": 11}},
     ]
-    for trace in out:
+    for name, trace in zip(FRAME_TRACES, out, strict=True):
         trace["type"] = "scatter"
+        trace["name"] = name
     return out
 
 
@@ -246,6 +242,7 @@ def picture_figure_dict(
             lx += [positions[a][0], positions[b][0], None]
             ly += [positions[a][1], positions[b][1], None]
     clients = state["clients"]
+    cuts, node_trace, messages, log, commit, book = dynamic
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -258,31 +255,17 @@ def picture_figure_dict(
             "showlegend": False,
         },
         {
-            "type": "scatter",
-            "name": "cut links",
-            **dynamic[0],
+            **cuts,
             "line": {"color": "#d62728", "width": 3, "dash": "dash"},
             "marker": {"symbol": "x-thin", "size": 14, "line": {"width": 3, "color": "#d62728"}},
             "hovertemplate": "%{text}<extra></extra>",
         },
         {
-            "type": "scatter",
-            "name": "nodes",
-            **dynamic[1],
+            **node_trace,
             "mode": "markers+text",
             "textfont": {"size": 11},
             "hovertemplate": "%{text}<extra></extra>",
             "showlegend": False,
-        },
-        {
-            "type": "scatter",
-            "name": "fsync",
-            **dynamic[2],
-            "mode": "markers+text",
-            "marker": {"symbol": "hourglass", "size": 12, "color": "#8c564b"},
-            "textposition": "middle right",
-            "textfont": {"size": 10, "color": "#8c564b"},
-            "hovertemplate": "syncing its WAL to disk<extra></extra>",
         },
         {
             "type": "scatter",
@@ -297,37 +280,23 @@ def picture_figure_dict(
             "hovertemplate": "client %{text}<extra></extra>",
         },
         {
-            "type": "scatter",
-            "name": "messages",
-            **dynamic[3],
+            **messages,
             "mode": "markers",
             "hovertemplate": "%{text}<extra></extra>",
             "showlegend": False,
         },
         {
-            "name": "logs",
-            **dynamic[4],
+            **log,
             "xaxis": "x2",
             "yaxis": "y2",
-            "mode": "markers",
+            "mode": "markers+text",
+            "textposition": "middle center",
+            "textfont": {"size": 9, "color": "#111"},
             "hovertemplate": "%{hovertext}<extra></extra>",
             "showlegend": False,
         },
         {
-            "type": "scatter",
-            "name": "log ops",
-            **dynamic[5],
-            "xaxis": "x2",
-            "yaxis": "y2",
-            "mode": "text",
-            "textfont": {"size": 9, "color": "#111"},
-            "hoverinfo": "skip",
-            "showlegend": False,
-        },
-        {
-            "type": "scatter",
-            "name": "commit point",
-            **dynamic[6],
+            **commit,
             "xaxis": "x2",
             "yaxis": "y2",
             "mode": "lines",
@@ -335,25 +304,11 @@ def picture_figure_dict(
             "hoverinfo": "skip",
         },
         {
-            "type": "scatter",
-            "name": "book",
-            **dynamic[7],
+            **book,
             "xaxis": "x3",
             "yaxis": "y3",
             "mode": "text",
             "textposition": "middle right",
-            "hoverinfo": "skip",
-            "showlegend": False,
-        },
-        {
-            "type": "scatter",
-            "name": "fills",
-            **dynamic[8],
-            "xaxis": "x3",
-            "yaxis": "y3",
-            "mode": "text",
-            "textposition": "middle right",
-            "textfont": {"size": 11, "color": "#333"},
             "hoverinfo": "skip",
             "showlegend": False,
         },

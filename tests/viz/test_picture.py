@@ -136,10 +136,15 @@ def test_every_staged_scenario_draws_its_anomaly_messages(name: str) -> None:
     # the animation over the anomaly's window builds, and some frame carries each kind
     lo, hi = max(0, min(shown_times) - 1_000), max(shown_times) + 1_000
     anim = cz.cluster_animation(c, lo / 1000, hi / 1000, frame_ms=0.25)
-    texts = [t for f in anim.frames for t in (f.data[3].text or ()) if t]
+    texts = [t for f in anim.frames for t in (_in_frame(f, "messages").text or ()) if t]
     for kind, _fate in ANOMALY[name]:
         assert any(t.startswith(kind + " ") for t in texts), kind
     assert len(cz.cluster_picture(c).data) > 10
+
+
+def _in_frame(frame, name: str):  # type: ignore[no-untyped-def]
+    [trace] = [t for t in frame.data if t.name == name]
+    return trace
 
 
 def _expected_dots(msgs, at_us: int, now_us: int) -> int:  # type: ignore[no-untyped-def]
@@ -166,7 +171,7 @@ def test_animation_frames_match_the_trace(eventful: ck.Cluster) -> None:
     msgs = msgs[msgs.source.isin(clients_and_nodes) & msgs.target.isin(clients_and_nodes)]
     total = 0
     for frame, at_us in zip(anim.frames, times, strict=True):
-        dots = [x for x in frame.data[3].x if x is not None]
+        dots = [x for x in _in_frame(frame, "messages").x if x is not None]
         assert len(dots) == _expected_dots(msgs, at_us, c.now_us), at_us
         total += len(dots)
         assert f"t = {at_us / 1000:.3f} ms" in frame.layout.title.text
@@ -179,7 +184,7 @@ def test_animation_frames_match_the_trace(eventful: ck.Cluster) -> None:
             rows = _rows_like_picture(fork)
         finally:
             fork.close()
-        nodes = anim.frames[k].data[1]
+        nodes = _in_frame(anim.frames[k], "nodes")
         assert list(nodes.marker.symbol) == [ROLES[rows[n][0]]["symbol"] for n in c.replica_names]
 
 
@@ -202,7 +207,8 @@ def test_picture_shows_cuts_sync_logs_and_book_in_market_units() -> None:
     syncs = [r for r in c.trace if r.kind == "sync" and r.node == "n0"]
     at = syncs[0].time_us + 1
     assert cz.picture_state(c, at / 1000)["nodes"][0]["syncing"] is True
-    assert cz.cluster_picture(c, at / 1000).data[3].text == ("fsync",)
+    [nodes] = [t for t in cz.cluster_picture(c, at / 1000).data if t.name == "nodes"]
+    assert ["fsync" in label for label in nodes.text] == [True, False, False]
 
 
 def test_uncommitted_and_corrupt_entries_are_marked_without_colour() -> None:
@@ -264,3 +270,21 @@ def test_animation_is_offline_html_with_play_and_slider(tmp_path) -> None:  # ty
     assert '<script src="http' not in text and "plotly.js v" in text
     assert fig.layout.updatemenus[0].buttons[0].label == "▶ play"
     assert len(fig.layout.sliders[0].steps) == 10
+
+
+def test_the_docs_page_runs_as_printed(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).parents[2] / "docs" / "howto" / "cluster-picture.md"
+    text = page.read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)  # the page writes view_change.html
+    namespace: dict[str, object] = {}
+    for code in blocks:
+        exec(compile(code, str(page), "exec"), namespace)
+    printed = re.search(r"# (t = [\d.]+ ms · .*)$", blocks[0], re.MULTILINE)
+    assert printed and namespace["fig"].layout.title.text == printed.group(1)  # type: ignore[attr-defined]
+    assert (tmp_path / "view_change.html").stat().st_size > 1_000_000  # plotly.js inlined
+    assert "../assets/cluster_picture_view_change.png" in text

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import clobkit as ck
 import clobkit.viz as cz
 from clobkit.viz.picture import frame_times
-from clobkit.viz.picture_state import PictureTimeline
+from clobkit.viz.picture_data import PictureTimeline
 
 
 def build_run(nodes: int = 3, seed: int = 1) -> ck.Cluster:

@@ -24,7 +24,7 @@ from clobkit.viz.history import history_timeline
 from clobkit.viz.lag import LAG_METRICS, add_fault_bands, lag_chart
 from clobkit.viz.log_grid import log_grid
 from clobkit.viz.picture import cluster_animation, cluster_picture
-from clobkit.viz.picture_state import picture_state
+from clobkit.viz.picture_data import picture_state
 from clobkit.viz.spacetime import spacetime_diagram
 from clobkit.viz.style import (
     CLIENT_COLOR,

@@ -14,7 +14,7 @@ cross-hatched with a red edge and ``!``; the bar after the last committed box is
 point. Below, the committed book (asks above bids, prices in market units) and the latest
 fills.
 
-Both functions draw :func:`clobkit.viz.picture_state.picture_state` dicts, the same data the
+Both functions draw :func:`clobkit.viz.picture_state` dicts, the same data the
 dashboard's SVG panel draws.
 
 >>> import clobkit as ck
@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
-from clobkit.viz.picture_state import (
+from clobkit.viz.picture_data import (
     FAMILIES,
     ROLES,
     PictureTimeline,

@@ -575,7 +575,7 @@ class Dashboard:
 
     def _render_picture(self, moment: Moment) -> None:
         """Give the picture panel the state of the moment shown (live or replayed)."""
-        from clobkit.viz.picture_state import picture_state
+        from clobkit.viz.picture_data import picture_state
 
         try:
             if moment.source is not None:

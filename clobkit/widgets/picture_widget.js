@@ -1,5 +1,5 @@
 // The cluster picture as plain SVG, for the dashboard (an anywidget ES module; no build step,
-// no network). It draws the dict of clobkit.viz.picture_state.picture_state (the `state`
+// no network). It draws the dict of clobkit.viz.picture_state (the `state`
 // trait) and nothing else: nodes on a ring (shape + label + colour give the role), messages
 // as dots on their links (shape + colour give the family), dropped ones fading as crosses,
 // cut links dashed, each node's log as a strip of boxes (hatched = uncommitted, crossed =

@@ -1,6 +1,6 @@
 """The dashboard's live cluster picture: a small anywidget drawing plain SVG.
 
-:class:`PictureWidget` holds one :func:`clobkit.viz.picture_state.picture_state` dict in its
+:class:`PictureWidget` holds one :func:`clobkit.viz.picture_state` dict in its
 ``state`` trait; its ES module (``picture_widget.js`` beside this file, no build step, no
 network) redraws the SVG whenever the trait changes, so the dashboard updates the picture on
 every step and slider move by assigning a new dict, without rebuilding the page. Between two

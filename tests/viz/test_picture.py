@@ -19,7 +19,7 @@ import clobkit.viz as cz
 from clobkit.check import scenarios
 from clobkit.errors import InvalidArgument, InvalidType
 from clobkit.viz.picture import frame_times
-from clobkit.viz.picture_state import DROP_FADE_US, ROLES, PictureTimeline
+from clobkit.viz.picture_data import DROP_FADE_US, ROLES, PictureTimeline
 
 # The messages each staged scenario's story turns on: (message kind, fate) pairs, where the
 # fate is "sent" (any copy that was sent) or a drop reason prefix.

@@ -151,16 +151,22 @@ def _traces(state: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
         for slot, e in enumerate(n["log"][-_LOG_SLOTS:]):
             lx.append(slot)
             ly.append(row)
-            lpattern.append(
-                "square-x-open" if e["corrupt"] else ("square" if e["committed"] else "square-open")
-            )
-            lline.append("#d62728" if e["corrupt"] else _view_color(e["view"]))
-            what = "CORRUPT" if e["corrupt"] else ("committed" if e["committed"] else "uncommitted")
+            leaving = e.get("leaving", False)
+            if leaving:
+                symbol, color, what, text = "square-open", "#b0b0b0", "truncated", f"{e['op']}↗"
+            elif e["corrupt"]:
+                symbol, color, what, text = "square-x-open", "#d62728", "CORRUPT", f"{e['op']}!"
+            elif e["committed"]:
+                symbol, color, what, text = "square", _view_color(e["view"]), "committed", ""
+            else:
+                symbol, color, what, text = "square-open", _view_color(e["view"]), "uncommitted", ""
+            lpattern.append(symbol)
+            lline.append(color)
             lhover.append(f"{n['name']} op {e['op']} · view {e['view']} · {what}")
             tx.append(slot)
             ty.append(row)
-            ttext.append(f"{e['op']}!" if e["corrupt"] else str(e["op"]))
-            if e["committed"]:
+            ttext.append(text or str(e["op"]))
+            if e["committed"] and not leaving:
                 last_committed = slot
         if last_committed >= 0:
             kx += [last_committed + 0.5, last_committed + 0.5, None]

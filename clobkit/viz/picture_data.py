@@ -16,7 +16,8 @@ commit numbers from ``commit`` records, a backup's op number from the op of the 
 ``PrepareOk`` it sent. The log of a node in the *past* is rebuilt from what the trace shows
 (``Prepare`` sent and acknowledged, the view it was created in, ``start_view`` and
 ``state_transfer`` copying the primary's log, ``recover`` cutting a torn tail, ``corrupt``,
-``repair`` and ``repair_truncate``). At the present moment (``at_ms=None`` or the cluster's
+``repair`` and ``repair_truncate``); entries a node loses that way stay drawn as *leaving* for
+:data:`LEAVE_US`. At the present moment (``at_ms=None`` or the cluster's
 current time) the nodes, their logs, the cut links and the book are read from the live
 cluster instead, exactly; the tests check that the trace-rebuilt state agrees with the live
 one at the end of every staged scenario.
@@ -55,6 +56,7 @@ from clobkit.errors import InvalidArgument, InvalidType
 __all__ = [
     "DROP_FADE_US",
     "FAMILIES",
+    "LEAVE_US",
     "FAMILY_OF",
     "ROLES",
     "TK",
@@ -151,6 +153,14 @@ ROLES: dict[str, dict[str, str]] = {
 #: How long (µs) a dropped message stays drawn, fading, where it was lost.
 DROP_FADE_US = 2_000
 
+#: How long (µs) log entries a node truncated (or overwrote) stay drawn, leaving its log.
+LEAVE_US = 5_000
+
+# Records after which a node's log may have lost entries (compared before and after).
+_SHRINKING = frozenset(
+    {"recover", "primary", "start_view", "state_transfer", "repair_truncate", "learner_caught_up"}
+)
+
 _RECOVERING_STATUSES = ("recovering", "view_change")
 
 
@@ -195,6 +205,7 @@ class _Node:
     log: dict[int, int] = field(default_factory=dict)  # op -> view
     corrupt: set[int] = field(default_factory=set)
     sync_until_us: int = -1
+    leaving: dict[int, tuple[int, int]] = field(default_factory=dict)  # op -> (view, when)
 
     def truncate(self, last_op: int) -> None:
         for op in [o for o in self.log if o > last_op]:
@@ -222,6 +233,8 @@ class PictureTimeline:
         self.spans: list[MessageSpan] = _pair_messages(self.records, _pending_arrivals(cluster))
         self.spans.sort(key=lambda s: (s.send_us, s.msg_id))
         self._send_times = [s.send_us for s in self.spans]
+        # messages the network refused when sent: still a sign the sender had the entry
+        self._refused = {s.msg_id for s in self.spans if s.refused}
         # the longest lifetime bounds which spans can still be visible at a time
         self._longest_us = max(
             [(s.end_us if s.end_us is not None else self.now_us) - s.send_us for s in self.spans]
@@ -268,12 +281,24 @@ class PictureTimeline:
                 return node
         return None
 
-    def _apply(self, r: Any) -> None:  # one table of record kinds, read in order
+    def _apply(self, r: Any) -> None:
+        node = self._nodes.get(r.node)
+        if r.kind not in _SHRINKING or node is None:
+            self._apply_record(r)
+            return
+        before = dict(node.log)
+        self._apply_record(r)
+        node = self._nodes[r.node]
+        for op, view in before.items():
+            if node.log.get(op) != view:
+                node.leaving[op] = (view, r.time_us)
+
+    def _apply_record(self, r: Any) -> None:  # one table of record kinds, read in order
         kind = r.kind
         nodes = self._nodes
         node = nodes.get(r.node)
         detail = r.detail or {}
-        if kind == TK.SEND:
+        if kind == TK.SEND or (kind == TK.DROP and r.msg_id in self._refused):
             if node is None or r.op is None:
                 return
             if r.message == "Prepare" and node.role == "primary":
@@ -414,13 +439,18 @@ class PictureTimeline:
         node.corrupt = set()
 
     def _adopt_best_log(self, name: str, view: int | None, op: int | None) -> None:
-        """A new primary's log: the latest-view entry any node holds at each op up to ``op``."""
+        """A new primary's log: at each op up to ``op``, the latest-view entry held by a node
+        that took part in the view change (the trace does not say whose log won)."""
         node = self._nodes[name]
         if op is None:
             return
         adopted: dict[int, int] = {}
         for o in range(1, op + 1):
-            candidates = [n.log[o] for n in self._nodes.values() if o in n.log and n.up]
+            candidates = [
+                n.log[o]
+                for n in self._nodes.values()
+                if o in n.log and n.up and (view is None or n.view >= view)  # joined the change
+            ]
             if candidates:
                 adopted[o] = max(candidates)
             elif o == op and view is not None:
@@ -537,6 +567,15 @@ class PictureTimeline:
             "log": log,
         }
 
+    def _leaving(self, name: str, at: int) -> list[dict[str, Any]]:
+        """Entries ``name`` lost less than :data:`LEAVE_US` before ``at``, drawn leaving."""
+        gone = self._nodes[name].leaving
+        return [
+            {"op": op, "view": view, "committed": False, "corrupt": False, "leaving": True}
+            for op, (view, when) in sorted(gone.items())
+            if 0 <= at - when < LEAVE_US
+        ]
+
     def _trace_nodes(self, at: int, log_boxes: int) -> list[dict[str, Any]]:
         out = []
         for name in self.names:
@@ -548,9 +587,11 @@ class PictureTimeline:
                     "view": n.log[op],
                     "committed": op <= n.commit,
                     "corrupt": op in n.corrupt,
+                    "leaving": False,
                 }
                 for op in sorted(n.log)[-log_boxes:]
             ]
+            entries += self._leaving(name, at)
             out.append(
                 self._node_dict(
                     name,
@@ -587,6 +628,7 @@ class PictureTimeline:
                         "view": row.view,
                         "committed": bool(row.committed),
                         "corrupt": False,
+                        "leaving": False,
                     }
                     for row in replica.log
                 }
@@ -596,6 +638,7 @@ class PictureTimeline:
                         "view": traced.get(op, -1),
                         "committed": op <= (row["commit"] or 0),
                         "corrupt": True,
+                        "leaving": False,
                     }
                 entries = [held[op] for op in sorted(held)[-log_boxes:]]
             else:  # down: what its disk holds, as the trace last saw it
@@ -606,9 +649,11 @@ class PictureTimeline:
                         "view": disk.log[op],
                         "committed": False,
                         "corrupt": op in disk.corrupt,
+                        "leaving": False,
                     }
                     for op in sorted(disk.log)[-log_boxes:]
                 ]
+            entries += self._leaving(name, now)
             host = handle.host
             out.append(
                 self._node_dict(

@@ -188,7 +188,7 @@ function render({ model, el: host }) {
     // logs
     const names = s.nodes.map((n) => n.name);
     const head = el("text", { x: LOG.x, y: LOG.y - 8, "font-size": 11, fill: "#333" }, gLogs);
-    head.textContent = "logs (solid: committed · hatched: not yet · ✕ corrupt · bar: commit point)";
+    head.textContent = "logs (solid: committed · hatched: not yet · ✕ corrupt · ↗ truncated · bar: commit)";
     names.forEach((name, row) => {
       const n = s.nodes[row];
       const y = LOG.y + row * (LOG.box + 6);
@@ -199,6 +199,16 @@ function render({ model, el: host }) {
         const x = LOG.x + slot * (LOG.box + LOG.gap);
         const g = el("g", { class: "ck-entry", "data-op": e.op, "data-committed": e.committed, "data-corrupt": e.corrupt }, gLogs);
         const color = e.view < 0 ? "#bdbdbd" : VIEW_PALETTE[e.view % VIEW_PALETTE.length];
+        if (e.leaving) {
+          // truncated: a dashed ghost lifting out of the row
+          g.setAttribute("class", "ck-entry ck-leaving");
+          g.setAttribute("opacity", 0.45);
+          el("rect", { x, y: y - 4, width: LOG.box, height: LOG.box, fill: "none", stroke: "#777", "stroke-dasharray": "3 2" }, g);
+          const t = el("text", { x: x + LOG.box / 2, y: y + 11, "text-anchor": "middle", "font-size": 10, fill: "#555" }, g);
+          t.textContent = `${e.op}↗`;
+          el("title", {}, g).textContent = `${name} op ${e.op}, view ${e.view}: truncated, leaving the log`;
+          return;
+        }
         el("rect", { x, y, width: LOG.box, height: LOG.box, fill: color, stroke: e.corrupt ? "#d62728" : "#333", "stroke-width": e.corrupt ? 2.5 : 1 }, g);
         if (!e.committed) el("rect", { x, y, width: LOG.box, height: LOG.box, fill: "url(#ck-hatch)" }, g);
         const t = el("text", { x: x + LOG.box / 2, y: y + 15, "text-anchor": "middle", "font-size": 10, fill: e.corrupt ? "#d62728" : "#111" }, g);

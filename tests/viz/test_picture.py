@@ -19,7 +19,7 @@ import clobkit.viz as cz
 from clobkit.check import scenarios
 from clobkit.errors import InvalidArgument, InvalidType
 from clobkit.viz.picture import frame_times
-from clobkit.viz.picture_data import DROP_FADE_US, ROLES, PictureTimeline
+from clobkit.viz.picture_data import DROP_FADE_US, LEAVE_US, ROLES, PictureTimeline
 
 # The messages each staged scenario's story turns on: (message kind, fate) pairs, where the
 # fate is "sent" (any copy that was sent) or a drop reason prefix.
@@ -288,3 +288,23 @@ def test_the_docs_page_runs_as_printed(tmp_path, monkeypatch) -> None:  # type: 
     assert printed and namespace["fig"].layout.title.text == printed.group(1)  # type: ignore[attr-defined]
     assert (tmp_path / "view_change.html").stat().st_size > 1_000_000  # plotly.js inlined
     assert "../assets/cluster_picture_view_change.png" in text
+
+
+def test_a_truncated_suffix_is_drawn_leaving() -> None:
+    c = ck.Cluster(nodes=3, seed=1, storage="memory")
+    c.place("alice", "buy", price="99", qty=1)
+    c.drop_next("Prepare", source="n0", count=100)  # n0 appends op 2 that nobody else gets
+    c.submit("w", "place", side="sell", price="101", qty=1)
+    c.run(ms=3)
+    c.isolate("n0")
+    c.run(ms=300)  # n1 and n2 move to view 1 without it
+    c.heal()
+    c.run(ms=100)  # n0 learns view 1 and replaces its op 2
+    transfer_us = next(r.time_us for r in c.trace if r.node == "n0" and r.kind == "state_transfer")
+    during = cz.picture_state(c, at_ms=transfer_us / 1000 + 1)["nodes"][0]["log"]
+    assert [(e["op"], e["view"]) for e in during if e["leaving"]] == [(2, 0)]
+    assert [(e["op"], e["view"]) for e in during if not e["leaving"]] == [(1, 0), (2, 1), (3, 1)]
+    after = cz.picture_state(c, at_ms=(transfer_us + LEAVE_US) / 1000)["nodes"][0]["log"]
+    assert not any(e["leaving"] for e in after)
+    [logs] = [t for t in cz.cluster_picture(c, transfer_us / 1000 + 1).data if t.name == "logs"]
+    assert "2↗" in logs.text

@@ -94,15 +94,15 @@ def test_end_of_every_staged_scenario_rebuilt_from_the_trace_matches_the_replica
     live = timeline.state(None)
     assert not past["live"] and live["live"]
     assert _state_rows(past) == _state_rows(live)
-    if unsafe:
-        return  # an unsafe switch may overwrite entries in ways the trace does not show
-    for a, b in zip(past["nodes"], live["nodes"], strict=True):
-        if b["role"] != "down":
-            assert a["log"] == b["log"], a["name"]
     assert (past["book"]["bids"], past["book"]["asks"]) == (
         live["book"]["bids"],
         live["book"]["asks"],
     )
+    if (name, unsafe) == ("s6_own_wal_failover", True):
+        return  # the new primary keeps its own WAL, which no trace record says: not rebuilt
+    for a, b in zip(past["nodes"], live["nodes"], strict=True):
+        if b["role"] != "down":
+            assert a["log"] == b["log"], a["name"]
 
 
 def _first_span(timeline: PictureTimeline, kind: str, fate: str):  # type: ignore[no-untyped-def]

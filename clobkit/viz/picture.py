@@ -6,7 +6,7 @@ on its link at the position its send and delivery times give, coloured and shape
 op); a dropped message fades out where it was lost (✕); a cut link is a red dashed line
 marked ✂ (one-way blocks say which way). A node's colour, symbol and label all give its
 role (★ PRIMARY, ● backup, ◉ learner, ⬢ recovering, ✕ DOWN), so the picture reads without
-colour; ``⌛ fsync`` in a node's label means its disk is syncing.
+colour; ``fsync…`` in a node's label means its disk is syncing.
 
 Right, each node's log as a strip of boxes (newest right), coloured by the view that wrote
 the entry, with the op number inside; uncommitted entries are hatched (``/``), corrupt ones
@@ -67,7 +67,7 @@ def _label(node: dict[str, Any]) -> str:
         return f"<b>{node['name']}</b> {role}"
     status = node["status"]
     extra = "" if status in ("normal", "learner") else " · " + status.replace("_", " ")
-    sync = " · ⌛ fsync" if node["syncing"] else ""
+    sync = " · fsync…" if node["syncing"] else ""
     return (
         f"<b>{node['name']}</b> {role}{sync}<br>"
         f"v{node['view']} op {node['op']} c{node['commit']}{extra}"

@@ -177,7 +177,7 @@ function render({ model, el: host }) {
       t2.textContent = n.role === "down" ? "" : `v${n.view} op ${n.op} c${n.commit}` + (n.status !== "normal" && n.status !== "learner" ? ` · ${n.status.replace("_", " ")}` : "");
       if (n.syncing) {
         const f = el("text", { x: 20, y: 22, "font-size": 10, fill: "#8c564b", class: "ck-fsync" }, g);
-        f.textContent = "⏳fsync";
+        f.textContent = "fsync…";
       }
       el("title", {}, g).textContent = `${n.name}: ${n.role}, ${n.status} — click for actions`;
       g.addEventListener("click", (ev) => {
@@ -188,7 +188,7 @@ function render({ model, el: host }) {
     // logs
     const names = s.nodes.map((n) => n.name);
     const head = el("text", { x: LOG.x, y: LOG.y - 8, "font-size": 11, fill: "#333" }, gLogs);
-    head.textContent = "logs (solid: committed · hatched: not yet · ✕ corrupt · ↗ truncated · bar: commit)";
+    head.textContent = "logs: solid committed · hatched not yet · ✕ corrupt · ↗ truncated · bar commit";
     names.forEach((name, row) => {
       const n = s.nodes[row];
       const y = LOG.y + row * (LOG.box + 6);

@@ -246,7 +246,9 @@ class PictureTimeline:
         )
         self.clients: list[str] = clients
         self._positions = _ring_positions(self.names, clients)
-        self._commands = _committed_commands(cluster)
+        # the committed log is read (and decoded) only when a past moment's book is asked for
+        self._commands: list[Any] | None = None
+        self._commands_read = False
         self._dedup = "no_dedup" not in tuple(cluster._options.get("unsafe", ()))
         self._reset()
 
@@ -741,6 +743,9 @@ class PictureTimeline:
     def _book_at(self, commit: int) -> dict[str, Any]:
         from clobkit.replication.machine import BookMachine
 
+        if not self._commands_read:
+            self._commands = _committed_commands(self.cluster)
+            self._commands_read = True
         if self._commands is None:
             return {"bids": [], "asks": [], "fills": [], "commit": commit, "note": "log compacted"}
         if self._book_machine is None or commit < self._book_op:

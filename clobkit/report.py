@@ -18,7 +18,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["FAULT_KINDS", "first_fault_us", "render_report", "write_report"]
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto;
@@ -92,12 +92,14 @@ def render_report(run: Any, *, title: str | None = None) -> str:
             cz.history_timeline(cluster, run.check),
         ),
     ]
+    # The report opens with the cluster picture around the run's first fault; plotly.js goes
+    # inline once, there, and every figure after it reuses it.
+    picture = _picture_section(cluster)
     parts: list[str] = []
-    for index, (section, caption, fig) in enumerate(figures):
-        # plotly.js goes inline once, in the first figure; the others reuse it.
+    for section, caption, fig in figures:
         body = fig.to_html(
             full_html=False,
-            include_plotlyjs=(index == 0),
+            include_plotlyjs=False,
             config={"displaylogo": False},
             default_width="100%",
         )
@@ -122,6 +124,7 @@ def render_report(run: Any, *, title: str | None = None) -> str:
 &nbsp; invariant violations: <b>{len(violations)}</b>
 &nbsp; simulated time: <b>{cluster.now_us / 1000:.1f} ms</b></p>
 {explanation}
+{picture}
 <h2>Invariants</h2>{violation_html}
 <h2>Nodes at the end of the run</h2>{_frame_html(cv.nodes(cluster))}
 """
@@ -135,6 +138,72 @@ def render_report(run: Any, *, title: str | None = None) -> str:
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>"
         f"{header}{''.join(parts)}{tail}</body></html>\n"
+    )
+
+
+#: Trace kinds that count as a fault for :func:`first_fault_us` (in the order they can happen).
+FAULT_KINDS = (
+    "crash",
+    "pause",
+    "partition",
+    "isolate",
+    "block",
+    "replace",
+    "disk_fault",
+    "set_loss",
+)
+
+
+def first_fault_us(cluster: Any) -> int | None:
+    """When the run's first fault happened (crash, partition, ..., or a rule's first drop).
+
+    A drop by a network rule (``drop_next``) counts, a drop at a dead target does not (the
+    crash came first). ``None`` for a run without faults.
+
+    >>> import clobkit as ck
+    >>> c = ck.Cluster(3, seed=1, storage="memory"); _ = c.run(ms=5); c.crash("n1")
+    >>> first_fault_us(c)
+    5000
+    """
+    for record in cluster.trace:
+        if record.kind in FAULT_KINDS:
+            return int(record.time_us)
+        reason = str((record.detail or {}).get("reason", ""))
+        if record.kind == "drop" and reason.startswith(("rule:", "loss")):
+            return int(record.time_us)
+    return None
+
+
+def _picture_section(cluster: Any) -> str:
+    """The report's opening: the animated cluster picture around the first fault."""
+    import clobkit.viz as cz
+
+    fault_us = first_fault_us(cluster)
+    if fault_us is None:
+        start_us, end_us = 0, min(int(cluster.now_us), 60_000)
+        what = "The run had no fault: its first moments"
+    else:
+        start_us = max(0, fault_us - 5_000)
+        end_us = min(int(cluster.now_us), fault_us + 60_000)
+        after_ms = (end_us - fault_us) / 1000
+        what = f"The first fault, at {fault_us / 1000:.3f} ms, and the {after_ms:g} ms after it"
+    fig = cz.cluster_animation(cluster, start_us / 1000, end_us / 1000, frames=120)
+    body = fig.to_html(
+        full_html=False,
+        include_plotlyjs=True,
+        auto_play=False,
+        config={"displaylogo": False},
+        default_width="100%",
+    )
+    caption = (
+        f"{what}. Press ▶ play or drag the slider: replicas on a ring (★ primary, ● backup, "
+        "⬢ recovering, ✕ down), messages as dots on their links (● normal case, ◆ view change, "
+        "■ state transfer, ▲ reads; ✕ dropped), cut links dashed; right, each node's log "
+        "(hollow = not yet committed, bar = commit point) and the committed book."
+    )
+    return (
+        f"<h2>The cluster around the first fault</h2><p class='meta'>{html.escape(caption)}</p>"
+        f"{body}"
     )
 
 

@@ -23,6 +23,8 @@ from clobkit.viz.fills import fills_chart, positions_chart, vwap_chart
 from clobkit.viz.history import history_timeline
 from clobkit.viz.lag import LAG_METRICS, add_fault_bands, lag_chart
 from clobkit.viz.log_grid import log_grid
+from clobkit.viz.picture import cluster_animation, cluster_picture
+from clobkit.viz.picture_data import picture_state
 from clobkit.viz.spacetime import spacetime_diagram
 from clobkit.viz.style import (
     CLIENT_COLOR,
@@ -42,6 +44,8 @@ __all__ = [
     "OUTCOME_COLORS",
     "SIDE_COLORS",
     "add_fault_bands",
+    "cluster_animation",
+    "cluster_picture",
     "depth_chart",
     "fills_chart",
     "history_timeline",
@@ -49,6 +53,7 @@ __all__ = [
     "log_grid",
     "node_color",
     "positions_chart",
+    "picture_state",
     "price_ladder",
     "spacetime_diagram",
     "user_color",

@@ -27,6 +27,11 @@ layout). From top to bottom:
   record) and draws that. ``fork from here`` then makes that replay the
   dashboard's live cluster, so you can try a different action at that
   moment; the previous run stays in :attr:`Dashboard.parent`;
+* the **cluster picture** (:attr:`Dashboard.picture`, an SVG anywidget, see
+  :mod:`clobkit.widgets.picture_widget`): nodes on a ring, messages in flight,
+  cut links, each node's log and the committed book, redrawn on every step and
+  slider move; clicking a node offers its actions, which press that node's
+  button;
 * live **depth** and **lag** figures (:attr:`Dashboard.depth_fig`,
   :attr:`Dashboard.lag_fig`, plotly ``FigureWidget``) updated in place;
 * the **message log**: the last trace records up to the shown time;
@@ -301,6 +306,14 @@ class Dashboard:
         self.log = w.HTML()
         self.log.add_class("clobkit-log")
 
+        # -- the cluster picture (an SVG anywidget drawn from viz.picture_state) ----------------
+        from clobkit.widgets.picture_widget import PictureWidget
+
+        self.picture = PictureWidget(
+            on_action=self._guard("picture", self._picture_action), actions=NODE_ACTIONS
+        )
+        self.picture.add_class("clobkit-picture-panel")
+
         self.widget = w.VBox(
             [
                 self.status,
@@ -308,6 +321,7 @@ class Dashboard:
                 network,
                 orders,
                 time_box,
+                self.picture,
                 w.HBox([self.lag_fig, self.depth_fig]),
                 w.HTML("<b>message log</b> (latest last)"),
                 self.log,
@@ -546,6 +560,35 @@ class Dashboard:
             + "</pre>"
         )
         self._render_status(moment)
+        self._render_picture(moment)
+
+    # -- the cluster picture ---------------------------------------------------------------
+
+    def _picture_action(self, node: str, action: str) -> None:
+        """A node action chosen in the picture: press that node's button (same code path)."""
+        button = self.node_buttons[node][action]
+        if button.disabled:
+            from clobkit.errors import InvalidArgument
+
+            raise InvalidArgument(f"{action} {node} is not available now")
+        button.click()
+
+    def _render_picture(self, moment: Moment) -> None:
+        """Give the picture panel the state of the moment shown (live or replayed)."""
+        from clobkit.viz.picture_data import picture_state
+
+        try:
+            if moment.source is not None:
+                state = picture_state(moment.source)
+            else:  # a past the cluster cannot replay: rebuilt from the live trace
+                state = picture_state(self.cluster, at_ms=moment.time_us / 1000)
+        except Exception as exc:
+            if "picture" not in self._figure_failures:
+                self._figure_failures.add("picture")
+                self._report("cluster picture", exc)
+            return
+        state["live"] = moment.live
+        self.picture.state = state
 
     def _render_status(self, moment: Moment) -> None:
         where = "live" if moment.live else "REPLAY (buttons act on the live cluster)"

@@ -118,7 +118,7 @@ def test_report_writes_standalone_html(tmp_path: Path) -> None:
     result = run("report", "3", "--ops", "40", "-o", str(target))
     assert result.returncode == 0, result.stderr
     text = target.read_text()
-    assert text.count('class="plotly-graph-div"') == 4
+    assert text.count('class="plotly-graph-div"') == 5  # the cluster picture + 4 figures
     assert "<title>clobkit run, seed 3</title>" in text
     # plotly.js is inlined exactly once, and nothing is fetched from the network.
     assert text.count("plotly.js v") <= 2

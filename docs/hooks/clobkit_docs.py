@@ -3,9 +3,9 @@
 Two small jobs, both on purpose in one place so the site's build behaviour is easy to audit:
 
 * ``{{ binder_url }}`` and ``{{ binder_badge }}`` in a page's Markdown become the Binder launch
-  link built from ``extra.repo_url_binder`` in ``mkdocs.yml``. While that setting is still the
-  ``CHANGE-ME`` placeholder (the repository URL is not known yet), the badge becomes a note that
-  says so instead of a link that goes nowhere.
+  link built from ``extra.repo_url_binder`` in ``mkdocs.yml``, the one place it is configured.
+  While that setting is empty (the public repository URL is not known yet), there is no button:
+  the page says in one sentence that Binder is not set up for this copy.
 * ``docs/notebooks`` is a symlink to the course in ``notebooks/``. Only the notebooks that
   ``nav`` names are published (and so executed at build time); everything else under
   ``notebooks/`` (work in progress, build scripts, checkpoints) is left out of the site, so
@@ -28,7 +28,6 @@ from typing import Any
 
 log = logging.getLogger("mkdocs.hooks.clobkit_docs")
 
-PLACEHOLDER = "CHANGE-ME"
 TOUR = "?labpath=notebooks%2F00_tour.ipynb"
 
 # A <script> element whose src is absolute (http:, https: or protocol-relative //).
@@ -94,9 +93,9 @@ def _notebook_href(match: re.Match[str], own: str) -> str:
 
 
 def binder_url(config: Any) -> str | None:
-    """The Binder link that opens the tour, or ``None`` while the placeholder is set."""
-    base = str(config["extra"].get("repo_url_binder", ""))
-    if not base or PLACEHOLDER in base:
+    """The Binder link that opens the tour, or ``None`` while none is configured."""
+    base = str(config["extra"].get("repo_url_binder") or "").strip()
+    if not base:
         return None
     return base.rstrip("/") + TOUR
 
@@ -106,11 +105,8 @@ def binder_badge(config: Any) -> str:
     url = binder_url(config)
     if url is None:
         return (
-            '!!! note "Binder link not configured yet"\n'
-            "    The public repository URL is not known yet, so there is no Binder button. "
-            "Once it is, `extra.repo_url_binder` in `mkdocs.yml` is set to "
-            "`https://mybinder.org/v2/gh/<owner>/<repo>/HEAD` and this note becomes a "
-            '"launch binder" button that opens `notebooks/00_tour.ipynb` in JupyterLab.\n'
+            "*This copy of the site has no public Binder link (`extra.repo_url_binder` in "
+            "`mkdocs.yml` is empty); use `make lab` instead.*\n"
         )
     return f"[![launch binder](assets/binder-badge.svg)]({url})\n"
 

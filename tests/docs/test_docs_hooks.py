@@ -45,16 +45,21 @@ def _config(url: str) -> dict[str, Any]:
     return {"extra": {"repo_url_binder": url}}
 
 
-def test_binder_placeholder_becomes_a_note_not_a_dead_link() -> None:
+@pytest.mark.parametrize("unset", ["", "  ", None])
+def test_unset_binder_url_shows_no_badge(unset: str | None) -> None:
     hooks = _load("clobkit_docs")
     md = hooks.on_page_markdown(
-        "x\n\n{{ binder_badge }}\n",
-        _Page("a.md"),
-        _config("https://mybinder.org/v2/gh/CHANGE-ME-OWNER/CHANGE-ME-REPO/HEAD"),
-        None,
+        "x\n\n{{ binder_badge }}\n", _Page("a.md"), {"extra": {"repo_url_binder": unset}}, None
     )
-    assert "Binder link not configured yet" in md
-    assert "mybinder.org/v2/gh/CHANGE-ME" not in md
+    assert "binder-badge.svg" not in md and "mybinder.org/v2" not in md
+    assert "no public Binder link" in md
+
+
+def test_no_placeholder_binder_url_is_configured() -> None:
+    """The one setting is either empty or a real launch URL, never a CHANGE-ME stand-in."""
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "CHANGE-ME" not in text
+    assert re.search(r'^  repo_url_binder: "(|https://mybinder\.org/v2/\S+)"$', text, re.M)
 
 
 def test_configured_binder_url_opens_the_tour() -> None:

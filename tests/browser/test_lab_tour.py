@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +55,8 @@ def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = _free_port()
     log_path = home / "lab.log"
+    checkpoints = ROOT / "notebooks" / ".ipynb_checkpoints"
+    had_checkpoints = checkpoints.exists()  # JupyterLab writes one when it opens the tour
     command = [
         "bash",
         str(ROOT / "scripts" / "lab.sh"),
@@ -110,6 +113,8 @@ def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
+            if not had_checkpoints:
+                shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 @pytest.fixture

@@ -255,3 +255,35 @@ def test_hook_module_doctests_pass() -> None:
 
     result = doctest.testmod(_load("griffe_docstrings"))
     assert result.attempted >= 2 and result.failed == 0
+
+
+class _NotebookPage:
+    def __init__(self, src_uri: str, abs_src_path: str, url: str) -> None:
+        self.file = _File(src_uri)
+        self.file.abs_src_path = abs_src_path  # type: ignore[attr-defined]
+        self.url = url
+
+
+def test_notebook_page_loads_the_site_plotly_instead_of_its_own_copy() -> None:
+    hooks = _load("clobkit_docs")
+    page = _NotebookPage("notebooks/a.ipynb", "", "notebooks/a/")
+    html = (
+        '<html><head></head><body><script type="text/javascript">/**\n* plotly.js v3.1.0\n'
+        "*/ var Plotly = {newPlot: 1};</script><div><script>Plotly.newPlot('x', [])</script>"
+        "</div></body></html>"
+    )
+    out = hooks.on_post_page(html, page, _config(""))
+    assert "plotly.js v3" not in out
+    assert '<head><script src="../../assets/javascripts/plotly.min.js"></script>' in out
+    assert out.count("Plotly.newPlot") == 1
+    assert "md-sidebar--secondary{display:none}" in out
+
+
+def test_a_notebook_page_that_lost_its_figures_warns(tmp_path: Path, caplog: Any) -> None:
+    hooks = _load("clobkit_docs")
+    source = tmp_path / "a.ipynb"
+    source.write_text('{"cells": [{"source": ["import clobkit.viz as cz"]}]}', encoding="utf-8")
+    page = _NotebookPage("notebooks/a.ipynb", str(source), "notebooks/a/")
+    with caplog.at_level("WARNING", logger="mkdocs.hooks.clobkit_docs"):
+        hooks.on_post_page("<html><head></head><body>no figure</body></html>", page, _config(""))
+    assert "draws figures but its page shows none" in caplog.text  # a strict build fails on it

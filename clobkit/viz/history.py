@@ -185,12 +185,11 @@ def history_timeline(
             updatemenus=[
                 {
                     "type": "buttons",
-                    "direction": "left",
-                    "x": 0,
-                    "y": 1.0,
+                    "direction": "down",
+                    "x": 1.01,
+                    "y": 0,
                     "xanchor": "left",
                     "yanchor": "bottom",
-                    "pad": {"b": 4},
                     "showactive": False,
                     "font": {"size": 10},
                     "buttons": [
@@ -215,8 +214,12 @@ def history_timeline(
             legend_text += " (the longest explainable prefix); red outline: a culprit"
         fig.update_layout(title={"subtitle": {"text": legend_text, "font": {"size": 11}}})
         fig.update_layout(margin={"t": 75 if title else 45})
+    # The legend right of the plot (above the buttons), clear of the title and subtitle.
+    fig.update_layout(
+        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top"}
+    )
     if focus is not None:
-        fig.update_layout(margin={"t": (fig.layout.margin.t or 20) + 24})
+        fig.update_layout(margin={"r": 150})  # room for the two buttons, right of the plot
     return fig
 
 

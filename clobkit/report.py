@@ -84,7 +84,7 @@ def episodes(cluster: Any) -> list[dict[str, Any]]:
     >>> import clobkit as ck
     >>> c = ck.Cluster(nodes=3, seed=1, storage="memory")
     >>> c.crash("n0"); _ = c.run(ms=400)
-    >>> print(episodes(c)[0]["label"].replace("; ", "\n"))
+    >>> for event in episodes(c)[0]["label"].split("; "): print(event)
     crash n0
     n2 starts a view change
     n1 starts a view change

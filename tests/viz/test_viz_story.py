@@ -86,3 +86,16 @@ def test_report_tells_the_story_in_episodes() -> None:
     assert "<h2>What happened</h2>" in text and text.count("<h2>Episode ") == 3
     assert "Fills: 69 (the first 10)" in text
     assert "showing the first" not in text.split("Episode 2")[1].split("Episode 3")[0]
+
+
+def test_history_timeline_window_is_checked_and_honoured() -> None:
+    import pytest
+
+    from clobkit.errors import InvalidArgument
+
+    run = scenarios.s10_duplicate_retry(True)
+    fig = cz.history_timeline(run.history, run.check, window=(1.0, 9.0))
+    assert tuple(fig.layout.xaxis.range) == (1.0, 9.0)
+    for bad in ("zoom", (5.0, 1.0), (1, "x"), (True, 3)):
+        with pytest.raises(InvalidArgument, match="window must be"):
+            cz.history_timeline(run.history, run.check, window=bad)  # type: ignore[arg-type]

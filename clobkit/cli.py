@@ -2,7 +2,10 @@
 
 Each command is a small function that takes parsed arguments and returns an
 exit code; :func:`main` parses ``argv`` with :mod:`argparse`, so bad
-arguments get a usage message and exit code 2.
+arguments get a usage message and exit code 2. Arguments argparse cannot judge
+alone (a negative seed, a report path in a missing directory or over an
+existing file) are checked by :func:`argument_errors` before anything runs:
+one ``clobkit <command>: error: ...`` line per problem, exit code 2.
 
 >>> main(["--version"])  # doctest: +ELLIPSIS
 clobkit ...
@@ -18,7 +21,7 @@ from typing import Any, TextIO
 
 from clobkit._version import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "argument_errors"]
 
 
 def _say(out: TextIO, text: str = "") -> None:
@@ -46,8 +49,6 @@ def _nodes_table(cluster: Any) -> str:
 
 def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """A short narrated scenario: trade, crash the primary, view change, nothing lost."""
-    from clobkit.check.book_model import book_model
-    from clobkit.check.checker import check_operations
     from clobkit.sim import Cluster
 
     seed = int(args.seed)
@@ -109,9 +110,7 @@ def demo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         _say(out)
         committed_ops = {op for op, _view, _payload in cluster.committed_log()}
         lost = [r.op for r in acked if r.op not in committed_ops]
-        verdict = check_operations(
-            book_model(cluster.market), cluster.history.to_check_history().operations()
-        ).verdict
+        verdict = cluster.history.check().verdict
         _say(out, f"Acknowledged orders: {len(acked)}; missing from the committed log: {len(lost)}")
         _say(out, f"Linearizability checker on what the clients saw: {verdict}")
         return 0 if not lost and verdict == "ok" else 1
@@ -207,6 +206,38 @@ def replay_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0 if run.ok else 1
 
 
+def argument_errors(args: argparse.Namespace) -> list[str]:
+    """What is wrong with parsed arguments, one message per problem (empty: all good).
+
+    Checked before a command runs, so a bad path is reported at once, not after a whole
+    simulation.
+
+    >>> parser = build_parser()
+    >>> argument_errors(parser.parse_args(["replay", "-5"]))
+    ['seed must be a non-negative integer, got -5']
+    >>> argument_errors(parser.parse_args(["report", "3", "-o", "no_such_dir/x.html"]))
+    ["-o no_such_dir/x.html: the directory 'no_such_dir' does not exist"]
+    """
+    from pathlib import Path
+
+    errors = []
+    for name, flag in (("seed", "seed"), ("first_seed", "--first-seed")):
+        value = getattr(args, name, None)
+        if value is not None and value < 0:
+            label = "--seed" if args.command == "demo" else flag
+            errors.append(f"{label} must be a non-negative integer, got {value}")
+    if args.command == "report":
+        target = Path(args.output)
+        parent = target.parent
+        if target.is_dir():
+            errors.append(f"-o {args.output}: is a directory; give a file name such as run.html")
+        elif not parent.is_dir():
+            errors.append(f"-o {args.output}: the directory '{parent}' does not exist")
+        elif target.exists() and not args.force:
+            errors.append(f"-o {args.output}: the file exists; add --force to overwrite it")
+    return errors
+
+
 def report_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Write the standalone HTML report of one seed."""
     from clobkit.report import write_report
@@ -297,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_report.add_argument("seed", type=int, help="the seed to run")
     p_report.add_argument("-o", "--output", default="report.html", help="default report.html")
+    p_report.add_argument("--force", action="store_true", help="overwrite an existing file")
     _add_run_options(p_report)
     p_report.set_defaults(run=report_command)
 
@@ -313,4 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits for --help, --version and usage errors
         return int(exc.code or 0)
+    errors = argument_errors(args)
+    for message in errors:
+        print(f"clobkit {args.command}: error: {message}", file=sys.stderr)
+    if errors:
+        return 2
     return int(args.run(args))

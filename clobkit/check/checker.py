@@ -268,7 +268,14 @@ def _search(model: Model, ops: list[Operation], budget: _Budget) -> _PartOutcome
             return _PartOutcome("ok", order=[ent_op[e] for e in stack_entry])
         if ent_is_call[entry]:
             i = ent_op[entry]
-            legal, new_state = step(state, inputs[i], outputs[i])
+            result = step(state, inputs[i], outputs[i])
+            try:
+                legal, new_state = result
+            except (TypeError, ValueError):
+                raise MalformedHistory(
+                    "model.step(state, input, output) must return a pair (legal, new_state), "
+                    f"got {result!r} for input {inputs[i]!r}"
+                ) from None
             if legal:
                 new_window = window | (1 << (rank[i] - base))
                 new_base = base
@@ -488,6 +495,11 @@ def check_operations(
         raise MalformedHistory("timeout_s must be finite: the checker never runs unbounded")
     if isinstance(max_states, bool) or not isinstance(max_states, int) or max_states < 1:
         raise MalformedHistory(f"max_states must be a positive int, got {max_states!r}")
+    if isinstance(operations, str | bytes) or not hasattr(operations, "__iter__"):
+        raise MalformedHistory(
+            f"operations must be an iterable of Operation (a list, History.operations()...), "
+            f"got {operations!r}"
+        )
     ops = list(operations)
     for k, op in enumerate(ops):
         if not isinstance(op, Operation):

@@ -183,7 +183,10 @@ class Model:
 
 
 def _register_step(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
-    kind = inp[0]
+    try:
+        kind = inp[0]
+    except (TypeError, IndexError, KeyError):
+        kind = None  # not a tuple (None, a number...): rejected below, naming the input
     if kind == "w":
         return True, inp[1]
     if kind == "r":
@@ -229,7 +232,7 @@ def register_model(initial: Any = 0) -> Model:
         describe_operation=_register_describe,
         describe_state=lambda s: f"the register at {s!r}",
         name="register",
-        read_only=lambda inp: inp[0] == "r",
+        read_only=lambda inp: isinstance(inp, tuple | list) and len(inp) > 0 and inp[0] == "r",
     )
 
 

@@ -17,12 +17,25 @@ both side by side:
 >>> bad.verdict, good.verdict
 ('illegal', 'ok')
 
+The two building blocks are public, so a notebook can write a scenario's steps out where the
+student reads them: :func:`stage` builds the quiet cluster (with one switch on, or none) and
+:func:`judge` lets every call finish and judges it exactly like a campaign run.
+
+>>> c = scenarios.stage("no_dedup", seed=1)
+>>> _ = c.place("alice", "sell", price="101", qty=5)
+>>> _ = c.drop_next("Reply", source="n0", target="client:w")
+>>> _ = c.place("w", "buy", price="100", qty=10)  # the reply is lost: w retries
+>>> _ = c.live_orders()
+>>> scenarios.judge(c).verdict
+'illegal'
+
 :data:`ALL` maps each scenario name to its function; :data:`SWITCH` maps it to the switch
 (or read mode) it demonstrates.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ALL",
     "SWITCH",
+    "stage",
+    "judge",
     "s1_split_brain",
     "s3_dirty_read",
     "s6_own_wal_failover",
@@ -44,6 +59,84 @@ __all__ = [
     "s10_duplicate_retry",
     "s11_trade_before_commit",
 ]
+
+
+# A staged cluster -> (its live invariant monitor, its RunOptions), for judge().
+_STAGED: weakref.WeakKeyDictionary[Any, tuple[LiveInvariants, RunOptions]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def stage(
+    switch: str | None = None,
+    *,
+    seed: int = 1,
+    read_mode: str = "quorum",
+    nodes: int = 3,
+    label: str | None = None,
+) -> Cluster:
+    """A quiet cluster for a staged scenario (three nodes unless ``nodes`` says otherwise),
+    with at most one unsafe ``switch`` on.
+
+    ``n0`` is the first primary, storage is in memory, invariant violations are recorded
+    rather than raised, and a live invariant monitor is attached: do the scenario's steps on
+    the returned cluster, then call :func:`judge`. ``switch`` is a name from
+    ``clobkit.replication.UNSAFE_SWITCHES`` (``None``: the standard, safe protocol);
+    ``read_mode`` is any read mode, including the unsafe ``"quorum-highest-seq"``.
+
+    >>> c = stage("no_fencing", seed=3)
+    >>> c.primary, sorted(c.config.unsafe)
+    ('n0', ['no_fencing'])
+
+    Raises ``InvalidArgument`` for an unknown switch or read mode (from ``Cluster``).
+    """
+    from clobkit.sim.cluster import Cluster
+
+    switches = () if switch is None else (switch,)
+    c = Cluster(nodes, seed=seed, storage="memory", read_mode=read_mode, unsafe=switches)
+    c.monitor.strict = False  # record violations instead of stopping at the first one
+    live = LiveInvariants.attach(c)
+    options = RunOptions(
+        nodes=nodes,
+        ops=0,
+        faults=(),
+        unsafe=switches,
+        read_mode=read_mode,
+        schedule=(),
+        scenario=label or f"scenarios.stage({switch!r}, seed={seed}, read_mode={read_mode!r})",
+    )
+    _STAGED[c] = (live, options)
+    return c
+
+
+def judge(c: Cluster, steps: Callable[[Cluster], None] | None = None) -> RunResult:
+    """Let every call on a :func:`stage` cluster finish, then judge it like a campaign run.
+
+    Runs ``steps(c)`` first when given (an exception there becomes the verdict
+    ``"error"``, as in a campaign). Returns a :class:`~clobkit.check.campaigns.RunResult`:
+    ``verdict`` is ``"violation"`` when a cluster invariant broke, otherwise the
+    linearizability checker's verdict on the client history.
+
+    >>> c = stage(seed=1)
+    >>> _ = c.place("alice", "sell", price="101", qty=5)
+    >>> judge(c).verdict
+    'ok'
+
+    Raises ``InvalidArgument`` for a cluster :func:`stage` did not build.
+    """
+    entry = _STAGED.get(c)
+    if entry is None:
+        from clobkit.errors import InvalidArgument
+
+        raise InvalidArgument(f"c must be a cluster built by scenarios.stage(), got {c!r}")
+    live, options = entry
+
+    def run(cluster: Cluster) -> None:
+        if steps is not None:
+            steps(cluster)
+        cluster.run()  # every call resolves (each has a deadline)
+
+    return _judge(c.seed, options, run, built=(c, live, []))
 
 
 def _staged(
@@ -56,33 +149,19 @@ def _staged(
     read_mode: str = "quorum",
     safe_read_mode: str | None = None,
 ) -> RunResult:
-    """Build a quiet three-node cluster, run ``steps`` on it, judge it like a campaign run."""
-    from clobkit.sim.cluster import Cluster
-
+    """Stage a cluster for scenario ``name``, run ``steps`` on it, judge it."""
     if not isinstance(unsafe, bool):
         from clobkit.errors import InvalidType
 
         raise InvalidType(f"unsafe must be a bool, got {unsafe!r}")
     mode = read_mode if unsafe or safe_read_mode is None else safe_read_mode
-    switches = (switch,) if unsafe and switch is not None else ()
-    c = Cluster(3, seed=seed, storage="memory", read_mode=mode, unsafe=switches)
-    c.monitor.strict = False
-    live = LiveInvariants.attach(c)
-    options = RunOptions(
-        nodes=3,
-        ops=0,
-        faults=(),
-        unsafe=switches,
+    c = stage(
+        switch if unsafe else None,
+        seed=seed,
         read_mode=mode,
-        schedule=(),
-        scenario=f"scenarios.{name}(unsafe={unsafe}, seed={seed})",
+        label=f"scenarios.{name}(unsafe={unsafe}, seed={seed})",
     )
-
-    def run(cluster: Cluster) -> None:
-        steps(cluster)
-        cluster.run()  # every call resolves (each has a deadline)
-
-    return _judge(seed, options, run, built=(c, live, []))
+    return judge(c, steps)
 
 
 def _try(call: Callable[[], Any]) -> Any:
@@ -140,8 +219,10 @@ def s3_dirty_read(unsafe: bool = True, seed: int = 1) -> RunResult:
 
     1. alice's resting sell commits at op 1. Every ``Prepare`` from ``n0`` is dropped from now.
     2. ``w`` places "buy 50 @ 100.00": ``n0`` appends it at op 2, but nobody else gets it.
-    3. ``r1`` reads the live orders from a majority. Unsafe (highest op number wins): ``n0``'s
-       answer includes the uncommitted op 2, so ``r1`` sees ``w``'s bid as order 2.
+    3. ``r1`` reads the live orders from a majority; ``r1`` cannot reach ``n2``, so its
+       majority is ``{n0, n1}`` whatever the network delays (otherwise ``{n1, n2}`` may answer
+       first and hide the anomaly). Unsafe (highest op number wins): ``n0``'s answer includes
+       the uncommitted op 2, so ``r1`` sees ``w``'s bid as order 2.
        Fix (highest *commit* number, with write-back): ``r1`` sees only alice's sell.
     4. ``n0`` crashes; ``n1`` becomes primary of view 1 without op 2. ``w``'s session retries
        and the bid commits later as order 3.
@@ -154,6 +235,7 @@ def s3_dirty_read(unsafe: bool = True, seed: int = 1) -> RunResult:
         c.drop_next("Prepare", source="n0", count=1_000)
         c.submit("w", "place", side="buy", price="100", qty=50)
         c.run(ms=3)
+        c.block("client:r1", "n2")  # r1's majority must include n0
         _wait(c, c.submit("r1", "live_orders"))
         c.crash("n0")
         c.run(ms=400)

@@ -132,6 +132,20 @@ def _message_kinds() -> frozenset[str]:
     return frozenset(name for name in messages.__all__ if isinstance(getattr(messages, name), type))
 
 
+def _check_config_keys(config: dict[str, Any]) -> None:
+    """``config=`` may set only ClusterConfig's protocol fields (the rest have arguments)."""
+    import dataclasses
+
+    own = {"cluster_id", "replica_count", "read_mode", "unsafe"}
+    allowed = sorted(f.name for f in dataclasses.fields(ClusterConfig) if f.name not in own)
+    unknown = sorted(str(k) for k in config if k not in allowed)
+    if unknown:
+        raise InvalidArgument(
+            f"config has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(allowed)}"
+        )
+
+
 def _check_rule_args(kind: object, count: object, op: object) -> None:
     kinds = _message_kinds()
     if kind is not None and kind not in kinds:
@@ -377,6 +391,7 @@ class Cluster:
         _check_name("cluster_id", cluster_id)
         if config is not None and not isinstance(config, dict):
             raise InvalidType(f"config must be a dict of ClusterConfig fields, got {config!r}")
+        _check_config_keys(config or {})
         protocol = dict(_PROTOCOL_DEFAULTS)
         protocol.update(config or {})
         cfg = ClusterConfig(
@@ -407,7 +422,7 @@ class Cluster:
                 storage_path.mkdir(parents=True, exist_ok=True)
         self.path: Path | None = storage_path
         self.world = World(seed, network, trace=Trace(enabled=trace))
-        self.history = ClientHistory(market)
+        self.history = ClientHistory(market=market)
         self._disks: dict[str, MemoryDisk] = {}
         self._dirs: dict[str, Path] = {}
         self._stores: dict[str, Any] = {}
@@ -644,6 +659,35 @@ class Cluster:
             return world.run(end, until=stop, max_events=max_events)
         finally:
             self._sim_depth -= 1
+
+    def at(self, ms: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` when simulated time reaches ``ms`` milliseconds.
+
+        The public way to script events inside a run (a trader that acts every few
+        milliseconds, a crash at a chosen moment): ``fn`` runs between simulation events,
+        may call any cluster method that does not itself advance time (``submit``,
+        ``crash``, ``partition``...) and may schedule again with ``at``. It runs during a
+        later :meth:`run`; a :meth:`fork` does not carry it over. O(log n).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> seen = []
+        >>> c.at(5, lambda who: seen.append((who, c.now_ms)), "alice")
+        >>> _ = c.run(ms=10)
+        >>> seen
+        [('alice', 5.0)]
+
+        Raises ``InvalidArgument`` for a time in the past and ``InvalidType`` for an ``fn``
+        that is not callable; nothing is scheduled then.
+        """
+        self._check_open()
+        at_us = _check_ms("ms", ms)
+        if at_us < self.world.now_us:
+            raise InvalidArgument(
+                f"ms must not be in the past: it is {ms!r}, simulated time is {self.now_ms} ms"
+            )
+        if not callable(fn):
+            raise InvalidType(f"fn must be callable, got {fn!r}")
+        self.world.schedule(at_us, lambda arguments: fn(*arguments), args)
 
     def _pending_calls(self) -> bool:
         return self._pending > 0
@@ -1728,7 +1772,12 @@ class Cluster:
         >>> c.settle(ms=500)
         >>> [r["host"] for r in c.node_rows()], c.place("alice", "buy", price="99", qty=1).op
         (['up', 'up', 'up'], 1)
+
+        Raises ``InvalidArgument`` / ``InvalidType`` for a bad ``ms`` before it changes
+        anything (the network stays cut, crashed nodes stay down).
         """
+        self._check_open()
+        _check_ms("ms", ms)
         self.heal()
         self._calm_network()
         for name in self.replica_names:

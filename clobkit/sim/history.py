@@ -72,10 +72,11 @@ class ClientHistory:
     '{"index":0,"client_id":"alice","input":["read","fills","alice"],"call_us":10,"outcome":"ok","output":[],"return_us":250}\\n'
     """
 
-    def __init__(self, spec: MarketSpec | None = None) -> None:
+    def __init__(self, market: MarketSpec | None = None) -> None:
         self._records: list[HistoryRecord] = []
-        #: the market whose units :meth:`_repr_html_` writes prices in (ticks when ``None``)
-        self.spec = spec
+        #: the MarketSpec the calls trade in: the default model's, and the units
+        #: :meth:`_repr_html_` writes prices in (ticks when ``None``)
+        self.market = market
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
@@ -141,6 +142,35 @@ class ClientHistory:
 
         return History.from_jsonl(self.to_jsonl())
 
+    def check(self, model: Any = None) -> Any:
+        """Run the linearizability checker on this history; returns its ``CheckResult``.
+
+        One name for ``check_operations(model, self.to_check_history().operations())``;
+        ``model`` defaults to the order book model of :attr:`market` (a cluster's history
+        knows its market).
+
+        >>> from clobkit.sim import Cluster
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "sell", price="100.50", qty=5)
+        >>> c.history.check().verdict
+        'ok'
+
+        Raises ``InvalidArgument`` when there is no model and no market to build one from.
+        """
+        from clobkit.check.checker import check_operations
+
+        if model is None:
+            if self.market is None:
+                from clobkit.errors import InvalidArgument
+
+                raise InvalidArgument(
+                    "model is required: this history has no market to build a book model from"
+                )
+            from clobkit.check.book_model import book_model
+
+            model = book_model(self.market)
+        return check_operations(model, self.to_check_history().operations())
+
     def to_frame(self) -> pd.DataFrame:
         """One row per call: ``index, client_id, op, input, call_us, return_us, latency_us,
         outcome, output`` (``op`` is the input's first element)."""
@@ -179,7 +209,7 @@ class ClientHistory:
         def cell(r: HistoryRecord, c: str) -> str:
             value = getattr(r, c)
             if c == "input":
-                return describe_input(value, self.spec)
+                return describe_input(value, self.market)
             return "" if value is None else str(value)
 
         rows = "".join(

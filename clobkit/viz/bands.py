@@ -3,8 +3,11 @@
 A chaotic run can hold dozens of view changes a few milliseconds apart; one band and one label
 each would pile up into an unreadable smear. So before drawing, intervals of the same kind
 on the same node that overlap or touch are merged into one band labelled with a count
-("view changes ×9"), bands are clipped to the figure's time window, and a band narrower than
-:data:`MIN_LABEL_FRACTION` of the window gets no printed label. Every band, labelled or not,
+("view changes ×9"), bands are clipped to the figure's time window, and labels are laid out in
+a few rows so that they never run into each other (:func:`label_rows`, which knows the plot's
+width in pixels). A band too narrow to see (a crash followed at once by a replacement, a 6 ms
+view change in a two-second run) is drawn at least :data:`MIN_BAND_FRACTION` of the window
+wide and still gets its printed label when a row has room. Every band, labelled or not,
 keeps its full description as the hover text of an annotation at its top (its label, or a
 small ``▾`` tick when it has none), since plotly shapes themselves have no hover; no trace is
 added, so a figure's ``data`` stays one trace per node.
@@ -16,13 +19,26 @@ from dataclasses import dataclass
 
 from clobkit.viz.style import FAULT_COLORS
 
-__all__ = ["BAND_TICK", "MIN_LABEL_FRACTION", "Band", "label_rows", "merge_bands", "show_label"]
+__all__ = [
+    "BAND_TICK",
+    "MIN_BAND_FRACTION",
+    "MIN_LABEL_FRACTION",
+    "Band",
+    "drawn_span",
+    "label_rows",
+    "merge_bands",
+    "show_label",
+]
 
 #: The mark drawn (with the band's hover text) for a band that gets no printed label.
 BAND_TICK = "▾"
 
-#: Bands narrower than this fraction of the x range are drawn without a printed label.
-MIN_LABEL_FRACTION = 0.04
+#: Bands narrower than this fraction of the x range are drawn without a printed label
+#: (0: every band is labelled when a label row has room).
+MIN_LABEL_FRACTION = 0.0
+
+#: The narrowest a band is drawn, as a fraction of the x range (its hover keeps the real span).
+MIN_BAND_FRACTION = 0.008
 
 _PLURAL = {"crash": "crashes", "pause": "pauses", "partition": "partitions"}
 
@@ -101,20 +117,38 @@ def merge_bands(
 #: as a fraction of the x range (about 6 px of a 900 px plot).
 LABEL_ROWS = 4
 CHAR_FRACTION = 0.0068
+CHAR_PX = 6.2  # one character of a 10 px label
 
 
-def label_rows(bands: list[Band], start_us: int, end_us: int) -> list[int | None]:
+def drawn_span(band: Band, start_us: int, end_us: int) -> tuple[int, int]:
+    """``band``'s span as drawn: at least :data:`MIN_BAND_FRACTION` of the window wide.
+
+    >>> drawn_span(Band("crash", "n0", 500, 500, ["crash n0"]), 0, 10_000)
+    (460, 540)
+    """
+    width = max(end_us - start_us, 1)
+    least = int(width * MIN_BAND_FRACTION)
+    if band.end_us - band.start_us >= least:
+        return band.start_us, band.end_us
+    middle = (band.start_us + band.end_us) // 2
+    return middle - least // 2, middle + least // 2
+
+
+def label_rows(
+    bands: list[Band], start_us: int, end_us: int, *, plot_px: int | None = None
+) -> list[int | None]:
     """For each band, the label row (0 = top) its label goes in, or None for no label.
 
     Greedy in start order: a label takes the first row whose previous label has ended (by
-    an estimate of its printed width); a band too narrow for a label (see
-    :data:`MIN_LABEL_FRACTION`) or finding no free row gets none (its hover keeps it).
+    an estimate of its printed width: ``plot_px`` is the plot area's width in pixels, default
+    about 900); a band finding no free row gets none (its hover keeps it).
 
     >>> wide = [Band("crash", "n0", 0, 50, ["crash n0"]), Band("crash", "n1", 1, 50, ["crash n1"])]
     >>> label_rows(wide, 0, 100)
     [0, 1]
     """
     width = max(end_us - start_us, 1)
+    char = CHAR_FRACTION if plot_px is None else CHAR_PX / max(plot_px, 100)
     row_end = [start_us - width] * LABEL_ROWS
     rows: list[int | None] = []
     for band in bands:
@@ -123,7 +157,7 @@ def label_rows(bands: list[Band], start_us: int, end_us: int) -> list[int | None
             for r in range(LABEL_ROWS):
                 if band.start_us >= row_end[r]:
                     row = r
-                    row_end[r] = band.start_us + int(len(band.label) * CHAR_FRACTION * width)
+                    row_end[r] = band.start_us + int((len(band.label) + 1) * char * width)
                     break
         rows.append(row)
     return rows

@@ -83,6 +83,11 @@ def depth_chart(
         )
     fig.update_xaxes(title_text="price")
     fig.update_yaxes(title_text="cumulative quantity", rangemode="tozero")
+    prices = [float(p) for p in frame["price"].tolist()]
+    if prices:  # pad the x range so the outermost levels' markers are not cut in half
+        lo, hi = min(prices), max(prices)
+        pad = (hi - lo) * 0.06 or max(abs(hi) * 0.002, 1e-6)
+        fig.update_xaxes(range=[lo - pad, hi + pad])
     return finish(fig, title=title, height=height, default_height=350)
 
 

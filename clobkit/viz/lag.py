@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
-from clobkit.viz.bands import BAND_TICK, label_rows, merge_bands
+from clobkit.viz.bands import BAND_TICK, drawn_span, label_rows, merge_bands
 from clobkit.viz.style import check_height, finish, is_na, node_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,11 +53,13 @@ def _bands(
     end_us: int,
     *,
     label: bool,
+    plot_px: int | None = None,
 ) -> int:
     bands = merge_bands(rows, start_us, end_us)
-    rows_of_labels = label_rows(bands, start_us, end_us)
+    rows_of_labels = label_rows(bands, start_us, end_us, plot_px=plot_px)
     for band, row in zip(bands, rows_of_labels, strict=True):
-        x0, x1 = band.start_us / 1000.0, band.end_us / 1000.0
+        lo, hi = drawn_span(band, start_us, end_us)
+        x0, x1 = lo / 1000.0, hi / 1000.0
         fig.add_vrect(
             x0=x0, x1=x1, fillcolor=band.color, line_width=0, layer="below", name=band.label
         )
@@ -87,13 +89,16 @@ def lag_chart(
     nodes: Any = None,
     height: int | None = None,
     title: str | None = None,
+    width: int | None = None,
 ) -> go.Figure:
     """Per-node lag behind the primary over simulated time (ms), faults shaded. O(trace).
 
     ``source`` is a cluster, its trace or a trace frame; ``metric`` one of
     :data:`LAG_METRICS` (``"ops"``: primary's op number minus the node's; ``"us"``: age of the
     oldest op the node lacks, in ms; or the raw ``op_number``/``commit_number``/``applied_op``).
-    One trace per node, named by the node; hover shows the node's status.
+    One trace per node, named by the node; hover shows the node's status. ``width`` (pixels)
+    fixes the figure's width, and lays the band labels out for it; the ``"ops"`` axis shows
+    whole numbers only.
 
     >>> import clobkit as ck
     >>> c = ck.Cluster(nodes=3, seed=1, storage="memory"); _ = c.place("a", "buy", price=1, qty=1)
@@ -151,10 +156,18 @@ def lag_chart(
         )
     start_us = recs[0].time_us if recs else 0
     faults = [(r[0], r[1], r[2], r[3], r[4]) for r in _intervals(recs)]
-    _bands(fig, faults, start_us, end_us, label=True)
+    _bands(fig, faults, start_us, end_us, label=True, plot_px=None if width is None else width - 90)
     fig.update_xaxes(title_text="simulated time (ms)")
     fig.update_yaxes(title_text=axis_title, rangemode="tozero")
-    return finish(fig, title=title, height=height, default_height=380)
+    if metric != "us":  # ops are whole numbers: no 0.5 ticks
+        fig.update_yaxes(tickformat="d", rangemode="tozero")
+        top = max((y for t in fig.data for y in t.y if y is not None), default=0)
+        if top < 5:
+            fig.update_yaxes(dtick=1, range=[0, max(top, 1) + 0.3])
+    fig = finish(fig, title=title, height=height, default_height=380)
+    if width is not None:
+        fig.update_layout(width=width)
+    return fig
 
 
 def _series(

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
-from clobkit.viz.bands import BAND_TICK, label_rows, merge_bands, show_label
+from clobkit.viz.bands import BAND_TICK, drawn_span, label_rows, merge_bands, show_label
 from clobkit.viz.style import CLIENT_COLOR, check_height, finish, is_na, node_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,8 +43,8 @@ def _lanes(source: Any, msgs: Any, recs: list[Any], include_clients: bool) -> li
         replicas = node_order(n for n in names if n and not n.startswith("client"))
     lanes = list(replicas)
     if include_clients:
+        # only clients that sent or received a message drawn here: no empty lanes
         clients = {n for n in set(msgs["source"]).union(msgs["target"]) if n.startswith("client")}
-        clients |= {r.node for r in recs if r.node.startswith("client")}
         lanes += sorted(clients)
     return lanes
 
@@ -55,6 +55,7 @@ def spacetime_diagram(
     end_us: int | None = None,
     *,
     max_messages: int = 400,
+    max_labels: int = 150,
     kinds: Iterable[str] | None = None,
     include_clients: bool = True,
     height: int | None = None,
@@ -65,7 +66,9 @@ def spacetime_diagram(
     ``source`` is a cluster, its trace or a trace frame; ``kinds`` keeps only those message
     kinds (e.g. ``["Request", "Prepare", "PrepareOk", "Reply"]`` to hide heartbeats);
     ``include_clients=False`` drops client lanes and their messages. Time axis in ms. See the
-    module doc for the trace names.
+    module doc for the trace names. Each arrow carries its message's name (``Prepare 2``,
+    ``Reply``...) at its middle (trace ``"message names"``) when at most ``max_labels``
+    messages are drawn; with more, the names are in the hover only (narrow the window).
 
     >>> import clobkit as ck
     >>> c = ck.Cluster(nodes=3, seed=1, storage="memory"); _ = c.place("a", "buy", price=1, qty=1)
@@ -106,6 +109,9 @@ def spacetime_diagram(
         g["text"] += [text, text, None]
         g["size"] += [0, 9, 0]
 
+    names_x: list[float] = []
+    names_y: list[float] = []
+    names_text: list[str] = []
     drops_x: list[float] = []
     drops_y: list[float] = []
     drops_text: list[str] = []
@@ -116,6 +122,9 @@ def spacetime_diagram(
         what = m.message + ("" if is_na(m.op) else f" op {m.op}")
         what += "" if is_na(m.view) else f" view {m.view}"
         route = f"{m.source} → {m.target}"
+        names_x.append(x0)
+        names_y.append(y0)
+        names_text.append(m.message + ("" if is_na(m.op) else f" {m.op}"))
         if m.outcome == "delivered":
             x1 = m.end_us / 1000.0
             text = f"{what}<br>{route}<br>sent {x0:.3f} ms, delivered {x1:.3f} ms"
@@ -134,6 +143,9 @@ def spacetime_diagram(
             x1 = t_end / 1000.0
             y_mid = y0 + (y1 - y0) * 0.5
             add("messages: in flight", x0, y0, x1, y_mid, f"{what}<br>{route}<br>in flight")
+            y1 = y_mid
+        names_x[-1] = (x0 + x1) / 2
+        names_y[-1] = (y0 + y1) / 2
 
     fig = go.Figure()
     order = sorted(groups, key=lambda g: (g.startswith("messages"), lane_y.get(g[5:], 0), g))
@@ -173,6 +185,22 @@ def spacetime_diagram(
             hovertemplate="✕ %{text}<extra></extra>",
         )
     )
+    if 0 < len(names_text) <= max_labels:
+        names_x, names_y, names_text = _uncrowded(
+            names_x, names_y, names_text, max((t_end - t_start) / 1000.0 / 20, 1e-6)
+        )
+        fig.add_trace(
+            go.Scatter(
+                name="message names",
+                x=names_x,
+                y=names_y,
+                mode="text",
+                text=names_text,
+                textfont={"size": 9, "color": "#333"},
+                textposition="middle center",
+                hoverinfo="skip",
+            )
+        )
     _add_commits(fig, recs, lane_y, start_us, end_us)
     _shade(fig, fault_intervals(source), lane_y, t_start, t_end, len(lanes))
     if total > len(msgs):
@@ -195,7 +223,24 @@ def spacetime_diagram(
     fig.update_xaxes(title_text="simulated time (ms)")
     if start_us is not None or end_us is not None:
         fig.update_xaxes(range=[t_start / 1000.0, t_end / 1000.0])
-    return finish(fig, title=title, height=height, default_height=max(300, 60 * len(lanes) + 120))
+    fig = finish(fig, title=title, height=height, default_height=max(300, 60 * len(lanes) + 120))
+    # The legend goes right of the plot, never over the title (there are many groups).
+    fig.update_layout(
+        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top"}
+    )
+    return fig
+
+
+def _uncrowded(
+    xs: list[float], ys: list[float], texts: list[str], dx: float
+) -> tuple[list[float], list[float], list[str]]:
+    """Keep a label only if no kept label sits within ``dx`` ms and a third of a lane of it."""
+    kept: list[tuple[float, float, str]] = []
+    for x, y, text in sorted(zip(xs, ys, texts, strict=True)):
+        if any(abs(x - kx) < dx and abs(y - ky) < 0.34 for kx, ky, _ in kept[-12:]):
+            continue
+        kept.append((x, y, text))
+    return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
 
 
 def _add_commits(
@@ -248,7 +293,8 @@ def _shade(
     partition_rows = label_rows([b for b in bands if b.kind == "partition"], t_start, t_end)
     row_of = dict(zip([id(b) for b in bands if b.kind == "partition"], partition_rows, strict=True))
     for band in bands:
-        x0, x1 = band.start_us / 1000.0, band.end_us / 1000.0
+        lo, hi = drawn_span(band, t_start, t_end)
+        x0, x1 = lo / 1000.0, hi / 1000.0
         if band.kind == "partition":
             row = row_of.get(id(band))
             fig.add_vrect(x0=x0, x1=x1, fillcolor=band.color, line_width=0, layer="below")

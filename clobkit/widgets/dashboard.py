@@ -229,7 +229,11 @@ class Dashboard:
         self.order_button = w.Button(description="place", button_style="primary")
         self.order_button.add_class("clobkit-place")
         self.order_button.on_click(self._guard("place", self._place))
-        self.order_result = w.HTML()
+        # one fixed-height line, so a result never pushes the panels below it down
+        self.order_result = w.HTML(
+            value=_PLACE_HINT, layout=w.Layout(height="24px", overflow="hidden")
+        )
+        self.order_result.add_class("clobkit-order-result")
         orders = w.VBox(
             [
                 w.HBox(
@@ -402,9 +406,9 @@ class Dashboard:
         options = dict(ORDER_TYPES[self.order_type.value])
         price = None if options.get("order_type") == "market" else self.order_price.value.strip()
         user, side, qty = self.order_user.value.strip(), self.order_side.value, self.order_qty.value
-        self.order_result.value = ""
+        self.order_result.value = _PLACE_HINT
         result = self._act(lambda: self.cluster.place(user, side, price=price, qty=qty, **options))
-        self.order_result.value = f"<code>{html.escape(repr(result))}</code>"
+        self.order_result.value = _placed_line(user, side, qty, price, result)
 
     # -- time travel -----------------------------------------------------------------------
 
@@ -538,17 +542,27 @@ class Dashboard:
         finally:
             self._syncing = False
         rows = {row["node"]: row for row in moment.rows}
+        # Buttons act on the live cluster even while a replay is shown, so they are enabled
+        # by the live state (a node down *now* cannot be crashed), not by the replayed one.
+        live_down = {
+            name: self.cluster.world.hosts[name].status == "crashed" for name in self.node_labels
+        }
         for name, label in self.node_labels.items():
             row = rows.get(name)
             label.value = _node_html(name, row)
             buttons = self.node_buttons[name]
-            down = row is not None and row["role"] == "down"
-            buttons["crash"].disabled = down or not moment.live
-            buttons["restart"].disabled = not down or not moment.live
-            buttons["replace"].disabled = not moment.live
-            buttons["isolate"].disabled = down or not moment.live
+            down = live_down[name]
+            buttons["crash"].disabled = down
+            buttons["restart"].disabled = not down
+            buttons["isolate"].disabled = down
+            for action, button in buttons.items():
+                button.tooltip = f"{action} {name}" + ("" if moment.live else " (live cluster)")
         self.fork_button.disabled = moment.live
         self.live_button.disabled = moment.live
+        if moment.live:
+            self.widget.remove_class("clobkit-replaying")
+        else:
+            self.widget.add_class("clobkit-replaying")
         update_in_place(self.lag_fig, self._lag(moment))
         update_in_place(self.depth_fig, self._depth(moment))
         self.depth_fig.layout.width = 420
@@ -591,7 +605,12 @@ class Dashboard:
         self.picture.state = state
 
     def _render_status(self, moment: Moment) -> None:
-        where = "live" if moment.live else "REPLAY (buttons act on the live cluster)"
+        where = (
+            "live"
+            if moment.live
+            else f"REPLAY of the past: the buttons act on the live cluster "
+            f"(now {self.cluster.now_ms:.1f} ms) and return to it"
+        )
         primary = moment.primary
         view = moment.view
         head = (
@@ -605,8 +624,33 @@ class Dashboard:
         self.status.value = (
             f"<div class='clobkit-status-line' data-time-us='{moment.time_us}' "
             f"data-primary='{primary or ''}' data-view='{'' if view is None else view}' "
-            f"data-live='{str(moment.live).lower()}'><b>{html.escape(head)}</b>{error}</div>"
+            f"data-live='{str(moment.live).lower()}'"
+            + ("" if moment.live else " style='background:#fff3c4;padding:2px 6px'")
+            + f"><b>{html.escape(head)}</b>{error}</div>"
         )
+
+
+_PLACE_HINT = "<span style='color:#888'>place an order: its result shows here</span>"
+
+
+def _placed_line(user: str, side: str, qty: int, price: Any, result: Any) -> str:
+    """A placed order's result as one readable line (prices as people read them)."""
+    spec = result.spec
+    asked = "at market" if price is None else f"@ {html.escape(str(price))}"
+    head = f"op {result.op}: {html.escape(user)} {side}s {qty} {asked} → "
+    if not result.accepted:
+        return (
+            f"<span style='color:#cf222e'>{head}rejected ({html.escape(str(result.reason))})</span>"
+        )
+    fills = ", ".join(
+        f"{spec.format_qty(f.qty)} @ {spec.format_price(f.price)}" for f in result.fills
+    )
+    text = f"{head}{result.status.replace('_', ' ')}, order {result.order_id}"
+    if fills:
+        text += f", traded {fills}"
+    if result.resting_qty and result.status != "resting":
+        text += f", {spec.format_qty(result.resting_qty)} resting"
+    return f"<span>{html.escape(text, quote=False)}</span>"
 
 
 def _node_html(name: str, row: dict[str, Any] | None) -> str:

@@ -67,7 +67,7 @@ def lag_chart_for(moment: Moment) -> go.Figure:
         source = Trace()
         for record in moment.records:
             source.add(record)
-    fig = lag_chart(source, height=LAG_HEIGHT, title="Lag behind the primary (ops)")
+    fig = lag_chart(source, height=LAG_HEIGHT, title="Lag behind the primary (ops)", width=560)
     fig.update_xaxes(range=[0, max(moment.time_us / 1000, 1.0)])
     return fig
 

@@ -3,7 +3,8 @@ notebooks/00_tour.ipynb, Debian's Chromium (driven by Playwright, no `playwright
 it, runs all cells from the Run menu, clicks "crash" on the primary's row and then "run 500 ms",
 and the page itself must show the node down, a new primary in a higher view, and a changed lag
 figure (its SVG line paths moved, a labelled crash band appeared). A screenshot is saved in the
-test's tmp dir.
+test's tmp dir; with CLOBKIT_SCREENSHOTS=1 the dashboard's goes to docs/assets/dashboard.png, the
+picture README.md and the docs home page show (regenerate it that way after a dashboard change).
 
 The test starts its own JupyterLab on 127.0.0.1 (free port, token, temp root/config/runtime/
 settings/workspaces dirs, --allow-root as root) and stops it with POST /api/shutdown, then kills
@@ -262,6 +263,8 @@ def test_crash_the_primary_from_the_dashboard(
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=False)
     dashboard.screenshot(path=str(shot.with_name(shot.stem + "_dashboard.png")))
+    if os.environ.get("CLOBKIT_SCREENSHOTS"):
+        dashboard.screenshot(path=str(ROOT / "docs" / "assets" / "dashboard.png"))
     _log(f"screenshots: {shot}", t0)
     assert not dashboard.locator(".clobkit-output").inner_text().strip(), "a button failed"
     assert not page_errors, page_errors

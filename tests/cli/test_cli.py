@@ -118,7 +118,10 @@ def test_report_writes_standalone_html(tmp_path: Path) -> None:
     result = run("report", "3", "--ops", "40", "-o", str(target))
     assert result.returncode == 0, result.stderr
     text = target.read_text()
-    assert text.count('class="plotly-graph-div"') == 5  # the cluster picture + 4 figures
+    # the cluster picture, the lag chart, a message diagram per episode (up to 3),
+    # the history and the depth chart
+    assert 4 <= text.count('class="plotly-graph-div"') <= 7
+    assert "<h2>What happened</h2>" in text and "Client history" in text
     assert "<title>clobkit run, seed 3</title>" in text
     # plotly.js is inlined exactly once, and nothing is fetched from the network.
     assert text.count("plotly.js v") <= 2
@@ -127,3 +130,51 @@ def test_report_writes_standalone_html(tmp_path: Path) -> None:
 
 def test_parser_is_argparse() -> None:
     assert isinstance(cli.build_parser(), argparse.ArgumentParser)
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["replay", "-5"], "clobkit replay: error: seed must be a non-negative integer, got -5"),
+        (["report", "-1"], "clobkit report: error: seed must be a non-negative integer, got -1"),
+        (["demo", "--seed", "-1"], "clobkit demo: error: --seed must be a non-negative integer"),
+        (
+            ["campaign", "--first-seed", "-5"],
+            "clobkit campaign: error: --first-seed must be a non-negative integer, got -5",
+        ),
+        (
+            ["report", "17", "-o", "missing_dir/x.html"],
+            "clobkit report: error: -o missing_dir/x.html: the directory 'missing_dir' does not "
+            "exist",
+        ),
+    ],
+)
+def test_bad_values_are_one_line_each_and_exit_2_before_running(
+    args: list[str], complaint: str, tmp_path: Path
+) -> None:
+    """Checked before any simulation runs: one line, no traceback, nothing written."""
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == complaint.strip() or result.stderr.startswith(complaint)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and not result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_bad_value_gets_its_own_line(tmp_path: Path) -> None:
+    result = run("report", "-3", "-o", "nowhere/x.html", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and "seed" in lines[0] and "nowhere" in lines[1], lines
+
+
+def test_report_does_not_overwrite_a_file_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "run.html"
+    target.write_text("mine")
+    result = run("report", "3", "--ops", "20", "-o", str(target))
+    assert result.returncode == 2
+    assert "the file exists; add --force to overwrite it" in result.stderr
+    assert target.read_text() == "mine"
+    result = run("report", "3", "--ops", "20", "-o", str(target), "--force")
+    assert result.returncode == 0, result.stderr
+    assert target.read_text().startswith("<!DOCTYPE html>") or "<html" in target.read_text()

@@ -1,12 +1,14 @@
 """The docs site builds with ``mkdocs build --strict``, offline, with every page it promises.
 
-Method: run the real build (``python -m mkdocs build --strict``) in a subprocess, exactly as a
-maintainer would, into a temporary directory, with ``PLOTLY_RENDERER=notebook`` so that notebook
-figures are embedded rather than dropped. Then read the HTML it wrote: every page in ``nav``
-exists and carries its title, the reference pages document the package's public names, and no
-page loads a script, stylesheet, font or image from the network. A second, tiny site built with
-the same mkdocs-jupyter settings proves the notebook rules before the course notebooks exist: a
-failing cell fails the build, and a plotly figure renders with no CDN script left on the page.
+Method: run the real build (``python -m mkdocs build --strict``) in a subprocess, exactly as
+README.md prints it (no ``PLOTLY_RENDERER`` in the environment), into a temporary directory. Every
+notebook page must keep at least the figures it has today (``Plotly.newPlot`` counted per page),
+load plotly.js once for the site instead of embedding it, and use the full width. Then read the
+HTML it wrote: every page in ``nav`` exists and carries its title, the reference pages document the
+package's public names, and no page loads a script, stylesheet, font or image from the network. A
+second, tiny site built with the same mkdocs-jupyter settings proves the notebook rules before the
+course notebooks exist: a failing cell fails the build, and a plotly figure renders with no CDN
+script left on the page.
 
 mkdocs missing is a failure, not a skip: the docs extra belongs in the test environment.
 """
@@ -50,8 +52,9 @@ def _require_docs_tools() -> None:
 
 
 def _build_env() -> dict[str, str]:
-    env = dict(os.environ, PLOTLY_RENDERER="notebook", NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     env.pop("CLOBKIT_DOCS_CACHE", None)  # never let a cached notebook page hide a failure
+    env.pop("PLOTLY_RENDERER", None)  # the documented command, as printed, must give figures
     return env
 
 
@@ -210,7 +213,8 @@ def test_key_page_has_its_heading_and_content(site: Path, page: str) -> None:
 def test_reference_pages_document_every_public_name(site: Path) -> None:
     config = _load_config(MKDOCS_YML)
     ref_pages = [p for p in _nav_pages(config["nav"]) if re.fullmatch(r"reference/\w+\.md", p)]
-    packages = [p.split("/")[1][:-3] for p in ref_pages if p != "reference/index.md"]
+    guides = {"reference/index.md", "reference/essentials.md"}  # pages about no one package
+    packages = [p.split("/")[1][:-3] for p in ref_pages if p not in guides]
     assert "errors" in packages
     for package in packages:
         module = importlib.import_module(f"clobkit.{package}")
@@ -260,11 +264,76 @@ def test_binder_button_follows_the_configured_url(site: Path) -> None:
     config = _load_config(MKDOCS_YML)
     url = config["extra"]["repo_url_binder"]
     text = _html_path(site, "getting-started.md").read_text(encoding="utf-8")
-    if "CHANGE-ME" in url:
-        assert "Binder link not configured yet" in text
-        assert "mybinder.org/v2/gh/CHANGE-ME" not in text
+    if not url:
+        assert "no public Binder link" in text
+        assert "binder-badge.svg" not in text and "mybinder.org/v2" not in text
     else:
         assert url.rstrip("/") + "?labpath=notebooks%2F00_tour.ipynb" in text
+
+
+# Figures each notebook page draws today (at least): a page that loses one fails the suite.
+FIGURES = {
+    "00_tour": 0,  # its figures live in the Dashboard widget, which needs a live kernel
+    "01_order_book": 2,
+    "02_sequencing_and_wal": 1,
+    "03_replication_and_reads": 3,
+    "04_failures_and_recovery": 2,
+    "05_what_goes_wrong": 10,
+    "06_linearizability": 2,
+    "07_fill_analysis": 4,
+    "08_scaling_out": 1,
+}
+
+
+def _notebook_pages(site: Path) -> dict[str, Path]:
+    config = _load_config(MKDOCS_YML)
+    return {
+        page.split("/")[1][: -len(".ipynb")]: _html_path(site, page)
+        for page in _nav_pages(config["nav"])
+        if page.endswith(".ipynb")
+    }
+
+
+def test_every_notebook_page_keeps_its_figures(site: Path) -> None:
+    pages = _notebook_pages(site)
+    assert set(pages) == set(FIGURES), "a notebook was added or removed: update FIGURES"
+    counts = {
+        name: path.read_text(encoding="utf-8").count("Plotly.newPlot")
+        for name, path in pages.items()
+    }
+    lost = {name: (counts[name], want) for name, want in FIGURES.items() if counts[name] < want}
+    assert not lost, f"notebook pages with fewer figures than expected (got, want): {lost}"
+    assert sum(counts.values()) >= 25
+
+
+def test_plotly_js_is_loaded_once_for_the_site(site: Path) -> None:
+    asset = site / "assets" / "javascripts" / "plotly.min.js"
+    assert asset.stat().st_size > 1_000_000  # the real library
+    for name, path in _notebook_pages(site).items():
+        text = path.read_text(encoding="utf-8")
+        assert "* plotly.js v" not in text, f"{name} embeds its own plotly.js"
+        assert path.stat().st_size < 2_000_000 or name == "07_fill_analysis", (
+            name,
+            path.stat().st_size,
+        )
+        if "Plotly.newPlot" in text:
+            assert 'src="../../assets/javascripts/plotly.min.js"' in text, name
+        assert "md-sidebar--secondary{display:none}" in text  # full width for code and tables
+
+
+def test_home_page_shows_the_dashboard(site: Path) -> None:
+    html = _html_path(site, "index.md")
+    assert any(url.endswith("assets/dashboard.png") for what, url in _parse(html).fetched)
+    assert (site / "assets" / "dashboard.png").is_file()
+
+
+def test_reference_leads_with_what_users_call(site: Path) -> None:
+    text = _html_path(site, "reference/essentials.md").read_text(encoding="utf-8")
+    for name in ("Cluster", "OrderBook", "MarketSpec", "Dashboard", "campaign", "check_operations"):
+        assert f"ck.{name}" in text, name
+    sim = _html_path(site, "reference/sim.md").read_text(encoding="utf-8")
+    first = sim.find('id="clobkit.sim.cluster.Cluster"')
+    assert 0 < first < sim.find('id="clobkit.sim.Host"'), "Cluster must come before the internals"
 
 
 def test_search_index_covers_the_concepts(site: Path) -> None:
@@ -359,7 +428,9 @@ def test_a_notebook_figure_renders_offline(tmp_path: Path) -> None:
     assert not (site / "notebooks" / "draft").exists()
     page = site / "notebooks" / "probe" / "index.html"
     text = page.read_text(encoding="utf-8")
-    assert "plotly-graph-div" in text and "probe-trace" in text  # the figure, with plotly.js inline
+    assert "plotly-graph-div" in text and "probe-trace" in text  # the figure...
+    assert "* plotly.js v" not in text  # ... without its own copy of plotly.js ...
+    assert (site / "assets" / "javascripts" / "plotly.min.js").is_file()  # ... the site's one
     assert "clobkit-widget-note" in text  # the widget says it needs a live kernel
     remote = [(what, url) for what, url in _parse(page).fetched if _is_remote(url)]
     assert not remote

@@ -45,16 +45,21 @@ def _config(url: str) -> dict[str, Any]:
     return {"extra": {"repo_url_binder": url}}
 
 
-def test_binder_placeholder_becomes_a_note_not_a_dead_link() -> None:
+@pytest.mark.parametrize("unset", ["", "  ", None])
+def test_unset_binder_url_shows_no_badge(unset: str | None) -> None:
     hooks = _load("clobkit_docs")
     md = hooks.on_page_markdown(
-        "x\n\n{{ binder_badge }}\n",
-        _Page("a.md"),
-        _config("https://mybinder.org/v2/gh/CHANGE-ME-OWNER/CHANGE-ME-REPO/HEAD"),
-        None,
+        "x\n\n{{ binder_badge }}\n", _Page("a.md"), {"extra": {"repo_url_binder": unset}}, None
     )
-    assert "Binder link not configured yet" in md
-    assert "mybinder.org/v2/gh/CHANGE-ME" not in md
+    assert "binder-badge.svg" not in md and "mybinder.org/v2" not in md
+    assert "no public Binder link" in md
+
+
+def test_no_placeholder_binder_url_is_configured() -> None:
+    """The one setting is either empty or a real launch URL, never a CHANGE-ME stand-in."""
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "CHANGE-ME" not in text
+    assert re.search(r'^  repo_url_binder: "(|https://mybinder\.org/v2/\S+)"$', text, re.M)
 
 
 def test_configured_binder_url_opens_the_tour() -> None:
@@ -250,3 +255,35 @@ def test_hook_module_doctests_pass() -> None:
 
     result = doctest.testmod(_load("griffe_docstrings"))
     assert result.attempted >= 2 and result.failed == 0
+
+
+class _NotebookPage:
+    def __init__(self, src_uri: str, abs_src_path: str, url: str) -> None:
+        self.file = _File(src_uri)
+        self.file.abs_src_path = abs_src_path  # type: ignore[attr-defined]
+        self.url = url
+
+
+def test_notebook_page_loads_the_site_plotly_instead_of_its_own_copy() -> None:
+    hooks = _load("clobkit_docs")
+    page = _NotebookPage("notebooks/a.ipynb", "", "notebooks/a/")
+    html = (
+        '<html><head></head><body><script type="text/javascript">/**\n* plotly.js v3.1.0\n'
+        "*/ var Plotly = {newPlot: 1};</script><div><script>Plotly.newPlot('x', [])</script>"
+        "</div></body></html>"
+    )
+    out = hooks.on_post_page(html, page, _config(""))
+    assert "plotly.js v3" not in out
+    assert '<head><script src="../../assets/javascripts/plotly.min.js"></script>' in out
+    assert out.count("Plotly.newPlot") == 1
+    assert "md-sidebar--secondary{display:none}" in out
+
+
+def test_a_notebook_page_that_lost_its_figures_warns(tmp_path: Path, caplog: Any) -> None:
+    hooks = _load("clobkit_docs")
+    source = tmp_path / "a.ipynb"
+    source.write_text('{"cells": [{"source": ["import clobkit.viz as cz"]}]}', encoding="utf-8")
+    page = _NotebookPage("notebooks/a.ipynb", str(source), "notebooks/a/")
+    with caplog.at_level("WARNING", logger="mkdocs.hooks.clobkit_docs"):
+        hooks.on_post_page("<html><head></head><body>no figure</body></html>", page, _config(""))
+    assert "draws figures but its page shows none" in caplog.text  # a strict build fails on it

@@ -147,7 +147,13 @@ def test_time_slider_shows_the_exact_earlier_state_and_returns_to_now() -> None:
     assert all(x <= t_before_crash - 1 for t in dash.lag_fig.data for x in t.x)
     assert not any(name.startswith("crash") for name in bands(dash))
     assert not dash.fork_button.disabled
-    assert all(b.disabled for b in dash.node_buttons["n1"].values())
+    # in a replay the buttons still act on the live cluster, so they follow the LIVE state:
+    # n0 is down now (restart enabled, crash not), n1 is up now (crash enabled)
+    assert not dash.node_buttons["n1"]["crash"].disabled
+    assert dash.node_buttons["n0"]["crash"].disabled
+    assert not dash.node_buttons["n0"]["restart"].disabled
+    assert "buttons act on the live cluster" in dash.status.value
+    assert "(live cluster)" in dash.node_buttons["n1"]["crash"].tooltip
     # the replayed state equals a fresh fork's (exact, not estimated)
     f = c.fork(round((t_before_crash - 1) * 1000))
     assert f"data-commit='{f.nodes['n1'].commit_number}'" in dash.node_labels["n1"].value
@@ -276,3 +282,29 @@ def test_show_time_checks_its_argument_and_close_releases_everything() -> None:
     assert dash.widget.comm is None and dash.lag_fig.comm is None
     assert dash.node_buttons["n0"]["crash"].comm is None
     assert c.nodes["n0"].status == "normal"  # the cluster stays usable
+
+
+def test_a_replay_button_acts_on_the_live_cluster_and_returns_to_it() -> None:
+    c, dash = make()
+    dash.run_buttons[50].click()
+    dash.time_slider.value = 10.0
+    assert "data-live='false'" in dash.status.value
+    dash.node_buttons["n2"]["crash"].click()
+    assert "data-live='true'" in dash.status.value
+    assert c.world.hosts["n2"].status == "crashed"
+
+
+def test_a_placed_order_is_one_readable_line_of_fixed_height() -> None:
+    _c, dash = make()
+    height = dash.order_result.layout.height
+    assert height and "place an order" in dash.order_result.value
+    dash.order_user.value, dash.order_side.value = "alice", "sell"
+    dash.order_price.value, dash.order_qty.value = "100.50", 5
+    dash.order_button.click()
+    line = dash.order_result.value
+    assert "CommandResult" not in line and "<code>" not in line
+    assert "alice sells 5 @ 100.50" in line and "resting" in line
+    dash.order_user.value, dash.order_side.value, dash.order_qty.value = "bob", "buy", 2
+    dash.order_button.click()
+    assert "traded 2 @ 100.50" in dash.order_result.value
+    assert dash.order_result.layout.height == height

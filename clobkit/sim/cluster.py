@@ -1080,7 +1080,7 @@ class Cluster:
     def fills_df(self, user: str | None = None) -> pd.DataFrame:
         """:meth:`fills` as a DataFrame, in price and quantity units.
 
-        Columns and dtypes: :data:`clobkit.book.frames.FILL_COLUMNS`
+        Columns and dtypes: :data:`clobkit.views.book_frames.FILL_COLUMNS`
         (``price``/``qty`` in units, ``price_ticks``/``qty_lots`` as stored).
 
         >>> c = Cluster(3, seed=1, storage="memory")
@@ -1096,7 +1096,7 @@ class Cluster:
     def live_orders_df(self, user: str | None = None) -> pd.DataFrame:
         """:meth:`live_orders` as a DataFrame, in price-time order (bids first).
 
-        Columns and dtypes: :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`
+        Columns and dtypes: :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS`
         (``price``/``qty`` in units, ``price_ticks``/``qty_lots`` as stored).
 
         >>> c = Cluster(3, seed=1, storage="memory")

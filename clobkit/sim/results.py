@@ -176,10 +176,11 @@ class Call:
 
 
 def fills_frame(fills: Any, spec: MarketSpec) -> pd.DataFrame:
-    """Fills as a DataFrame (columns and dtypes of :data:`clobkit.book.frames.FILL_COLUMNS`)."""
+    """Fills as a DataFrame (columns and dtypes of
+    :data:`clobkit.views.book_frames.FILL_COLUMNS`)."""
     import pandas as pd
 
-    from clobkit.book.frames import FILL_COLUMNS
+    from clobkit.views.book_frames import FILL_COLUMNS
 
     rows = list(fills)
     tick = float(spec.ticks_to_price(1))
@@ -204,7 +205,8 @@ def fills_frame(fills: Any, spec: MarketSpec) -> pd.DataFrame:
 
 def orders_frame(orders: Any, spec: MarketSpec) -> pd.DataFrame:
     """Live orders as a DataFrame (columns and dtypes of
-    :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`, the same as ``OrderBook.live_orders_df``)."""
-    from clobkit.book.frames import orders_frame as book_orders_frame
+    :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS`, the same as
+    ``OrderBook.live_orders_df``)."""
+    from clobkit.views.book_frames import orders_frame as book_orders_frame
 
     return book_orders_frame(list(orders), spec)

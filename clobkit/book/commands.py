@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from clobkit.book.names import check_user
 from clobkit.book.spec import MAX_UNITS
 from clobkit.errors import InvalidArgument, InvalidType
 
@@ -108,12 +109,14 @@ class Place:
 
     def __post_init__(self) -> None:
         _check_str(self.market, "market")
-        _check_str(self.user, "user")
+        check_user(self.user)
         _check_choice(self.side, "side", SIDES)
         _check_choice(self.order_type, "order_type", ORDER_TYPES)
         _check_choice(self.tif, "tif", TIFS)
         _check_units(self.qty, "qty")
         if self.order_type == "limit":
+            if self.price is None:
+                raise InvalidArgument("a limit order needs a price (or pass order_type='market')")
             _check_units(self.price, "price")
             if self.protection_price is not None:
                 raise InvalidArgument(
@@ -153,7 +156,7 @@ class Cancel:
 
     def __post_init__(self) -> None:
         _check_str(self.market, "market")
-        _check_str(self.user, "user")
+        check_user(self.user)
         _check_order_id(self.order_id)
 
 
@@ -179,7 +182,7 @@ class Modify:
 
     def __post_init__(self) -> None:
         _check_str(self.market, "market")
-        _check_str(self.user, "user")
+        check_user(self.user)
         _check_order_id(self.order_id)
         if self.price is None and self.qty is None:
             raise InvalidArgument("modify needs a new price or a new qty (both are None)")

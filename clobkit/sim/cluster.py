@@ -53,6 +53,7 @@ from clobkit.book import (
     decode_result,
     encode_command,
 )
+from clobkit.book.names import check_user
 from clobkit.book.records import (
     command_input,
     depth_output,
@@ -747,7 +748,7 @@ class Cluster:
         if kind in ("fills", "live_orders"):
             user = args.get("user")
             if user is not None:
-                _check_name("user", user)
+                check_user(user)
             recorded = "fills" if kind == "fills" else "orders"
             return (kind, symbol, user), (recorded, symbol, user)
         if kind == "depth":
@@ -788,7 +789,7 @@ class Cluster:
         is sent or recorded).
         """
         self._check_open()
-        _check_name("user", user)
+        check_user(user)
         if kind not in WRITE_KINDS and kind not in READ_KINDS:
             raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
         timeout_us = self.timeout_us if timeout_ms is None else _check_ms("timeout_ms", timeout_ms)

@@ -38,7 +38,10 @@ from clobkit.errors import InvalidArgument
 SPEC = MarketSpec("ACME", tick="0.01", lot=1)
 ACME = st.just("ACME")
 USERS = st.sampled_from(["ann", "bob", "cat", "dée"])
-NAMES = st.text(min_size=1, max_size=6)
+# Valid user names (clobkit.book.names): printable, no space at either end.
+NAMES = st.text(st.characters(exclude_categories=("C", "Z")), min_size=1, max_size=6) | st.just(
+    "a b"
+)
 UNITS = st.integers(min_value=1, max_value=2**62)
 IDS = st.integers(min_value=1, max_value=2**63 - 1)
 

@@ -12,7 +12,8 @@ Prices and quantities inside commands are already integers: ticks and lots (see
 
 >>> Place("ACME", "alice", "buy", 10050, 10)
 Place(market='ACME', user='alice', side='buy', price=10050, qty=10, order_type='limit', \
-tif='gtc', order_id=None, stp=None, protection_price=None, post_only=False)
+tif='gtc', order_id=None, stp=None, protection_price=None, post_only=False, \
+client_order_id=None)
 """
 
 from __future__ import annotations
@@ -70,6 +71,30 @@ def _check_order_id(value: object, name: str = "order_id") -> None:
         raise InvalidArgument(f"{name} must be in 1..2**63-1, got {value!r}")
 
 
+def check_client_order_id(value: object, name: str = "client_order_id") -> str:
+    """A client order id follows the user-name rule (:mod:`clobkit.book.names`). O(1).
+
+    >>> check_client_order_id("hedge-1")
+    'hedge-1'
+    """
+    return check_user(value, name)
+
+
+def _check_target(order_id: object, client_order_id: object) -> None:
+    """Cancel/modify name their order by exactly one of the two ids."""
+    if client_order_id is None:
+        if order_id is None:
+            raise InvalidArgument("name the order: give order_id or client_order_id")
+        _check_order_id(order_id)
+    else:
+        if order_id is not None:
+            raise InvalidArgument(
+                "give order_id or client_order_id, not both "
+                f"(got {order_id!r} and {client_order_id!r})"
+            )
+        check_client_order_id(client_order_id)
+
+
 def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> None:
     if value not in choices or not isinstance(value, str):
         raise InvalidArgument(f"{name} must be one of {', '.join(choices)}; got {value!r}")
@@ -78,6 +103,13 @@ def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> None:
 @dataclass(frozen=True, slots=True)
 class Place:
     """Place an order; ``price``/``protection_price`` in ticks, ``qty`` in lots.
+
+    Two ids, two owners. ``order_id`` is the *exchange's* id: leave it ``None`` and the book
+    assigns one (the sequence number); an explicit one is for replaying a recorded run (the
+    checker does) and must be above the book's ``last_seq`` and never used before.
+    ``client_order_id`` is the *client's* own id (FIX ClOrdID), any short printable
+    ``str``, unique among that user's live orders; cancel and modify accept it instead of
+    the order id.
 
     A limit order has a ``price``; a market order has ``price=None`` and may carry a
     ``protection_price`` beyond which it does not trade. Market orders never rest: ``tif``
@@ -106,6 +138,7 @@ class Place:
     stp: str | None = None
     protection_price: int | None = None
     post_only: bool = False
+    client_order_id: str | None = None
 
     def __post_init__(self) -> None:
         _check_str(self.market, "market")
@@ -129,6 +162,8 @@ class Place:
                 _check_units(self.protection_price, "protection_price")
         if self.order_id is not None:
             _check_order_id(self.order_id)
+        if self.client_order_id is not None:
+            check_client_order_id(self.client_order_id)
         if self.stp is not None:
             _check_choice(self.stp, "stp", STP_MODES)
         if type(self.post_only) is not bool:
@@ -142,22 +177,26 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Cancel:
-    """Cancel the live order ``order_id`` owned by ``user``.
+    """Cancel ``user``'s live order, named by its ``order_id`` or its ``client_order_id``.
 
     >>> Cancel("ACME", "alice", 7)
-    Cancel(market='ACME', user='alice', order_id=7)
+    Cancel(market='ACME', user='alice', order_id=7, client_order_id=None)
+    >>> Cancel("ACME", "alice", client_order_id="hedge-1").client_order_id
+    'hedge-1'
 
-    Raises :class:`~clobkit.errors.InvalidType` / :class:`~clobkit.errors.InvalidArgument`.
+    Raises :class:`~clobkit.errors.InvalidType` / :class:`~clobkit.errors.InvalidArgument`
+    for a bad field, or unless exactly one of the two ids is given.
     """
 
     market: str
     user: str
-    order_id: int
+    order_id: int | None = None
+    client_order_id: str | None = None
 
     def __post_init__(self) -> None:
         _check_str(self.market, "market")
         check_user(self.user)
-        _check_order_id(self.order_id)
+        _check_target(self.order_id, self.client_order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,23 +206,26 @@ class Modify:
     ``qty`` is the new *remaining* quantity. Reducing it keeps time priority; a price change
     or an increase is a cancel-replace that loses priority (see ``OrderBook.apply``).
 
+    The order is named by its ``order_id`` or its ``client_order_id`` (exactly one).
+
     >>> Modify("ACME", "alice", 7, qty=3)
-    Modify(market='ACME', user='alice', order_id=7, price=None, qty=3)
+    Modify(market='ACME', user='alice', order_id=7, price=None, qty=3, client_order_id=None)
 
     Raises :class:`~clobkit.errors.InvalidArgument` when neither ``price`` nor ``qty`` is
-    given, or a field is bad.
+    given, when not exactly one id is given, or a field is bad.
     """
 
     market: str
     user: str
-    order_id: int
+    order_id: int | None = None
     price: int | None = None
     qty: int | None = None
+    client_order_id: str | None = None
 
     def __post_init__(self) -> None:
         _check_str(self.market, "market")
         check_user(self.user)
-        _check_order_id(self.order_id)
+        _check_target(self.order_id, self.client_order_id)
         if self.price is None and self.qty is None:
             raise InvalidArgument("modify needs a new price or a new qty (both are None)")
         if self.price is not None:

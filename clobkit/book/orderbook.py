@@ -31,13 +31,19 @@ How it is laid out:
   goes through the general methods. Both routes give the same results, fills and state
   (``tests/book/test_book_fast_paths.py``); ``benchmarks/bench_book.py`` measures them.
 
-Order ids are never reused, so a fill always names exactly one order. Auto ids (no
-``Place.order_id``) equal the sequence number at which the order was placed. An explicit id
-must be greater than the book's ``last_seq`` (every smaller number may already be an auto id)
-and not reserved by an earlier explicit id; the book *reserves* explicit ids above
-``last_seq``, and an auto place whose sequence number was reserved takes the next free id
-instead. Nothing else needs remembering: reserved ids at or below ``last_seq`` can never be
-asked for again, so the reservation set stays empty unless explicit ids run ahead.
+Two kinds of ids. The *order id* is the exchange's: the book assigns it, it is never reused,
+so a fill always names exactly one order. Auto ids (no ``Place.order_id``) equal the
+sequence number at which the order was placed. An explicit id (for replaying a recorded
+run) must be greater than the book's ``last_seq`` (``order_id_too_low``: every smaller
+number is the book's to assign) and not reserved by an earlier explicit id
+(``order_id_used``); the book *reserves* explicit ids above ``last_seq``, and an auto place
+whose sequence number was reserved takes the next free id instead. Nothing else needs
+remembering: reserved ids at or below ``last_seq`` can never be asked for again, so the
+reservation set stays empty unless explicit ids run ahead. The *client order id* is the
+client's (FIX ClOrdID): a short ``str`` unique among that user's live orders
+(``duplicate_client_order_id``), kept in two dicts beside the orders (``(user, client id)
+-> order id`` and back) that hold only live orders that have one; cancel and modify may name
+an order by it (``unknown_client_order_id`` when that user has no such live order).
 
 >>> from clobkit.book.spec import MarketSpec
 >>> book = OrderBook(MarketSpec("ACME", tick="0.01", lot=1))
@@ -59,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 from sortedcontainers import SortedList
 
-from clobkit.book.commands import STP_MODES, Cancel, Command, Modify, Place
+from clobkit.book.commands import STP_MODES, Cancel, Command, Modify, Place, check_client_order_id
 from clobkit.book.results import ApplyResult, Fill, Order
 from clobkit.book.spec import MAX_UNITS, MarketSpec
 from clobkit.book.wire import Reader, Writer
@@ -71,7 +77,10 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 #: Version byte of :meth:`OrderBook.snapshot` (after the 4-byte magic ``b"CKOB"``).
-SNAPSHOT_VERSION = 2  # 2: reserved order ids and a BLAKE2b-64 checksum trailer
+SNAPSHOT_VERSION = 3  # 3: client order ids; 2: reserved order ids, BLAKE2b-64 trailer
+# A book with no client order ids writes version 2 (its bytes, and so every digest, are what
+# they were before client ids existed); one with client ids writes version 3.
+_SNAPSHOT_V2 = 2
 _SNAPSHOT_CHECKSUM = 8
 _MAGIC = b"CKOB"
 
@@ -127,7 +136,7 @@ class _Resting:
         """``"buy"`` or ``"sell"`` (its level's side)."""
         return "buy" if self.level.is_buy else "sell"
 
-    def public(self) -> Order:
+    def public(self, client_order_id: str | None = None) -> Order:
         return Order(
             self.order_id,
             self.user,
@@ -139,6 +148,7 @@ class _Resting:
             self.original,
             self.seq,
             self.ts_us,
+            client_order_id,
         )
 
 
@@ -208,6 +218,10 @@ class OrderBook:
         self._best_bid: int | None = None
         self._best_ask: int | None = None
         self._orders: dict[int, _Resting] = {}
+        # Client order ids of live orders that have one: (user, client id) -> order id, and
+        # order id -> client id. Empty unless clients use them (the hot paths test that).
+        self._cid_orders: dict[tuple[str, str], int] = {}
+        self._order_cids: dict[int, str] = {}
         self._last_seq = 0
         self._users: list[str] = []
         self._user_ids: dict[str, int] = {}
@@ -246,16 +260,18 @@ class OrderBook:
         :attr:`last_seq`. Rules, checked in this order:
 
         * every command: ``market_mismatch`` if ``command.market`` is not this market.
-        * place: ``duplicate_order_id`` if an explicit ``order_id`` may already have been
-          used (it is not above ``last_seq``, or an earlier explicit id reserved it; ids are
-          never reused); ``price_out_of_range`` if the limit or protection price is
+        * place: ``order_id_too_low`` if an explicit ``order_id`` is not above
+          ``last_seq``; ``order_id_used`` if an earlier order used it (ids are never
+          reused); ``duplicate_client_order_id`` if the user already has a live order with
+          this ``client_order_id``; ``price_out_of_range`` if the limit or protection price is
           outside the spec's band; ``no_liquidity`` for a market order when the opposite
           side is empty; ``would_take`` for a post-only order that crosses the best
           opposite price; ``fok_unfillable`` when a FOK order cannot fill in full (counting
           what self-trade prevention would let it trade).
-        * cancel/modify: ``unknown_order`` if no live order has the id, ``not_owner`` if it
-          belongs to another user; modify: ``price_out_of_range`` for a new price outside
-          the band.
+        * cancel/modify by ``order_id``: ``unknown_order`` if no live order has the id,
+          ``not_owner`` if it belongs to another user; by ``client_order_id``:
+          ``unknown_client_order_id`` if the user has no live order with it; modify:
+          ``price_out_of_range`` for a new price outside the band.
 
         Matching takes the best opposite level first and the oldest order in it, trading at
         the resting order's price. Self-trade prevention (the command's ``stp`` or the
@@ -293,7 +309,12 @@ class OrderBook:
         # ``type(command) is X`` narrows the type for mypy without a run-time isinstance call.
         if type(command) is Place:
             price = command.price
-            if price is not None and command.tif == "gtc" and command.market == self._symbol:
+            if (
+                price is not None
+                and command.tif == "gtc"
+                and command.market == self._symbol
+                and command.client_order_id is None
+            ):
                 order_id = command.order_id
                 reserved = self._reserved
                 if order_id is None:
@@ -344,12 +365,16 @@ class OrderBook:
             return self._place(command, seq, ts_us)
         if type(command) is Cancel:
             order_id = command.order_id
+            if order_id is None:  # named by its client id: the general path
+                return self._cancel(command, seq, ts_us)
             orders = self._orders
             resting = orders.pop(order_id, None)  # one hash lookup for the find and the delete
             if resting is None or resting.user != command.user or command.market != self._symbol:
                 if resting is not None:
                     orders[order_id] = resting  # put it back (the index's order is not state)
-                return self._cancel(command, seq, ts_us)  # a rejection: let it say which
+                return self._cancel(command, seq, ts_us)  # by client id, or a rejection
+            if self._order_cids:
+                self._forget_cid(resting)
             self._last_seq = seq
             qty = resting.qty
             # _unlink inlined (lazy deletion; see the module docstring).
@@ -395,8 +420,14 @@ class OrderBook:
             order_id = cmd.order_id
         if cmd.market != self._symbol:
             return _reject("market_mismatch", seq, ts_us, order_id)
-        if cmd.order_id is not None and (order_id <= self._last_seq or order_id in reserved):
-            return _reject("duplicate_order_id", seq, ts_us, order_id)
+        if cmd.order_id is not None:
+            if order_id <= self._last_seq:
+                return _reject("order_id_too_low", seq, ts_us, order_id)
+            if order_id in reserved:
+                return _reject("order_id_used", seq, ts_us, order_id)
+        cid = cmd.client_order_id
+        if cid is not None and (cmd.user, cid) in self._cid_orders:
+            return _reject("duplicate_client_order_id", seq, ts_us, order_id)
         price = cmd.price
         spec = self._spec
         is_buy = cmd.side == "buy"
@@ -443,6 +474,8 @@ class OrderBook:
         filled = cmd.qty - remaining
         if remaining and price is not None and cmd.tif == "gtc" and not taker_stopped:
             self._rest(order_id, cmd.user, is_buy, price, remaining, filled, cmd.qty, seq, ts_us)
+            if cmd.client_order_id is not None:
+                self._remember_cid(cmd.user, cmd.client_order_id, order_id)
             status = "partially_filled" if filled else "resting"
             return _new(
                 ApplyResult,
@@ -454,15 +487,31 @@ class OrderBook:
             (True, None, seq, ts_us, order_id, status, fills, 0, remaining, stp_cancelled),
         )
 
-    def _cancel(self, cmd: Cancel, seq: int, ts_us: int) -> ApplyResult:
+    def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> _Resting | ApplyResult:
+        """The live order a cancel/modify names (by order id or client id), or its rejection."""
         order_id = cmd.order_id
         if cmd.market != self._symbol:
             return _reject("market_mismatch", seq, ts_us, order_id)
+        cid = cmd.client_order_id
+        if cid is not None:
+            found = self._cid_orders.get((cmd.user, cid))
+            if found is None:
+                return _reject("unknown_client_order_id", seq, ts_us, None)
+            return self._orders[found]
+        assert order_id is not None, "a command names its order by one of the two ids"
         order = self._orders.get(order_id)
         if order is None:
             return _reject("unknown_order", seq, ts_us, order_id)
         if order.user != cmd.user:
             return _reject("not_owner", seq, ts_us, order_id)
+        return order
+
+    def _cancel(self, cmd: Cancel, seq: int, ts_us: int) -> ApplyResult:
+        order = self._target(cmd, seq, ts_us)
+        if type(order) is not _Resting:
+            assert isinstance(order, ApplyResult)
+            return order
+        order_id = order.order_id
         self._last_seq = seq
         qty = order.qty
         self._unlink(order)
@@ -471,14 +520,11 @@ class OrderBook:
         )
 
     def _modify(self, cmd: Modify, seq: int, ts_us: int) -> ApplyResult:
-        order_id = cmd.order_id
-        if cmd.market != self._symbol:
-            return _reject("market_mismatch", seq, ts_us, order_id)
-        order = self._orders.get(order_id)
-        if order is None:
-            return _reject("unknown_order", seq, ts_us, order_id)
-        if order.user != cmd.user:
-            return _reject("not_owner", seq, ts_us, order_id)
+        order = self._target(cmd, seq, ts_us)
+        if type(order) is not _Resting:
+            assert isinstance(order, ApplyResult)
+            return order
+        order_id = order.order_id
         price = order.price if cmd.price is None else cmd.price
         if not self._spec.min_ticks <= price <= self._spec.max_ticks:
             return _reject("price_out_of_range", seq, ts_us, order_id)
@@ -498,6 +544,7 @@ class OrderBook:
         original = order.original + max(0, qty - order.qty)
         filled_before = order.filled
         user, is_buy = order.user, order.level.is_buy
+        cid = self._order_cids.get(order_id)  # the replacement keeps the client id
         self._unlink(order)
         remaining, fills, taker_stopped, stp_cancelled = self._match(
             is_buy, price, qty, order_id, user, self._stp_default, seq, ts_us
@@ -506,6 +553,8 @@ class OrderBook:
         resting = 0
         if remaining and not taker_stopped:
             self._rest(order_id, user, is_buy, price, remaining, filled, original, seq, ts_us)
+            if cid is not None:
+                self._remember_cid(user, cid, order_id)
             resting = remaining
         cancelled = reduced + (remaining - resting)
         return _new(
@@ -555,6 +604,17 @@ class OrderBook:
         level.qty += qty
         self._orders[order_id] = order
 
+    def _remember_cid(self, user: str, cid: str, order_id: int) -> None:
+        """Index a resting order's client id (checked free by the caller). O(1)."""
+        self._cid_orders[(user, cid)] = order_id
+        self._order_cids[order_id] = cid
+
+    def _forget_cid(self, order: _Resting) -> None:
+        """Drop the client id of an order leaving the book, if it has one. O(1)."""
+        cid = self._order_cids.pop(order.order_id, None)
+        if cid is not None:
+            del self._cid_orders[(order.user, cid)]
+
     def _new_level(self, is_buy: bool, price: int) -> _Level:
         """Create an empty level at ``price``. O(log L)."""
         level = _Level()
@@ -584,6 +644,8 @@ class OrderBook:
         level.dead += 1
         order.qty = 0
         del self._orders[order.order_id]
+        if self._order_cids:
+            self._forget_cid(order)
         size = len(level.orders)
         if size == level.dead or 2 * level.dead > size + 8:
             self._tidy_level(level)
@@ -651,6 +713,7 @@ class OrderBook:
             best = self._best_bid
         # Locals for the loop: each saves an attribute lookup per fill.
         index = self._orders
+        cids = self._order_cids  # empty unless clients use client order ids
         market = self._symbol
         fills: list[Fill] = []
         add_fill = fills.append
@@ -735,6 +798,8 @@ class OrderBook:
                 fill_id += 1
                 remaining -= maker_qty
                 del index[maker_id]
+                if cids:
+                    self._forget_cid(maker)
                 if not remaining:
                     break
             level.qty -= before - remaining
@@ -757,6 +822,8 @@ class OrderBook:
             self._flush_fills()
         if remaining:
             self._rest(order_id, user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us)
+            if cmd.client_order_id is not None:
+                self._remember_cid(user, cmd.client_order_id, order_id)
             return _new(
                 ApplyResult,
                 (
@@ -800,6 +867,7 @@ class OrderBook:
         taker_stopped = False
         remaining = qty
         index = self._orders
+        cids = self._order_cids
         fill_id = self._fill_total
         pending = self._pending_fills
         market = self._symbol
@@ -828,6 +896,8 @@ class OrderBook:
                         level.qty -= maker_qty
                         maker.qty = 0
                         del index[maker.order_id]
+                        if cids:
+                            self._forget_cid(maker)
                     if stp != "cancel-maker":  # cancel-taker / cancel-both
                         taker_stopped = True
                         break
@@ -871,6 +941,8 @@ class OrderBook:
                 if not maker_qty:
                     orders.popleft()
                     del index[maker.order_id]
+                    if cids:
+                        self._forget_cid(maker)
             if len(orders) == level.dead:  # only dead entries (or none) left
                 # Inline _drop_level for the best level: pop the end of the sorted prices.
                 del levels[price]
@@ -947,6 +1019,7 @@ class OrderBook:
         order_id: int | None = None,
         stp: str | None = None,
         protection_price: object = None,
+        client_order_id: str | None = None,
         ts_us: int | None = None,
     ) -> ApplyResult:
         """Place an order in price units (``str``/``int``/``Decimal``) at the next seq.
@@ -959,9 +1032,15 @@ class OrderBook:
         >>> book.place("bob", "sell", qty=1, order_type="market").fills[0].price
         9999
 
+        ``client_order_id`` is the caller's own id for the order (unique among the user's
+        live orders); :meth:`cancel` and :meth:`modify` accept it. ``order_id`` sets the
+        exchange id instead of letting the book assign it (for replays; see :meth:`apply`).
+
         Raises :class:`~clobkit.errors.InvalidArgument` / ``InvalidType`` for bad input,
-        and on rejection ``DuplicateOrderId``, ``NoLiquidity`` or ``OrderRejected`` (with
-        ``.reason`` ``would_take``, ``fok_unfillable``, ...), leaving the book unchanged.
+        and on rejection ``DuplicateOrderId`` (``order_id_used``,
+        ``duplicate_client_order_id``), ``NoLiquidity`` or ``OrderRejected`` (with
+        ``.reason`` ``order_id_too_low``, ``would_take``, ``fok_unfillable``, ...),
+        leaving the book unchanged.
         """
         if qty is None:
             raise InvalidArgument("qty is required")
@@ -985,29 +1064,42 @@ class OrderBook:
             stp=stp,
             protection_price=protect,
             post_only=post_only,
+            client_order_id=client_order_id,
         )
         return self.apply(command, *self._next(ts_us)).raise_for_reason()
 
-    def cancel(self, user: str, order_id: int, *, ts_us: int | None = None) -> ApplyResult:
-        """Cancel ``user``'s live order ``order_id`` at the next seq. O(1) amortised.
+    def cancel(
+        self,
+        user: str,
+        order_id: int | None = None,
+        *,
+        client_order_id: str | None = None,
+        ts_us: int | None = None,
+    ) -> ApplyResult:
+        """Cancel ``user``'s live order, named by ``order_id`` or ``client_order_id``, at the
+        next seq. O(1) amortised.
 
         >>> book = OrderBook(MarketSpec("ACME"))
         >>> oid = book.place("alice", "buy", price=1, qty=2).order_id
         >>> book.cancel("alice", oid).cancelled_qty
         2
+        >>> _ = book.place("alice", "buy", price=1, qty=3, client_order_id="bid-1")
+        >>> book.cancel("alice", client_order_id="bid-1").cancelled_qty
+        3
 
         Raises ``UnknownOrder`` or ``NotOwner`` (book unchanged), ``InvalidArgument``.
         """
-        command = Cancel(self._symbol, user, order_id)
+        command = Cancel(self._symbol, user, order_id, client_order_id)
         return self.apply(command, *self._next(ts_us)).raise_for_reason()
 
     def modify(
         self,
         user: str,
-        order_id: int,
+        order_id: int | None = None,
         *,
         price: object = None,
         qty: object = None,
+        client_order_id: str | None = None,
         ts_us: int | None = None,
     ) -> ApplyResult:
         """Change an order's price and/or open quantity (price units) at the next seq.
@@ -1024,7 +1116,9 @@ class OrderBook:
         spec = self._spec
         ticks = None if price is None else spec.price_to_ticks(price, "price")
         lots = None if qty is None else spec.qty_to_lots(qty, "qty")
-        command = Modify(self._symbol, user, order_id, price=ticks, qty=lots)
+        command = Modify(
+            self._symbol, user, order_id, price=ticks, qty=lots, client_order_id=client_order_id
+        )
         return self.apply(command, *self._next(ts_us)).raise_for_reason()
 
     # -- queries ---------------------------------------------------------------------------
@@ -1094,7 +1188,7 @@ class OrderBook:
         order = self._orders.get(order_id)
         if order is None:
             raise UnknownOrder(f"unknown_order: no live order has id {order_id!r}", "unknown_order")
-        return order.public()
+        return order.public(self._order_cids.get(order_id))
 
     def live_orders(self, user: str | None = None) -> list[Order]:
         """Live orders in price-time order, bids (best first) then asks. O(orders).
@@ -1109,7 +1203,7 @@ class OrderBook:
             for level in self._levels(side):
                 for order in level.live():
                     if user is None or order.user == user:
-                        result.append(order.public())
+                        result.append(order.public(self._order_cids.get(order.order_id)))
         return result
 
     def depth(self, levels: int = 10) -> dict[str, list[tuple[int, int, int]]]:
@@ -1217,14 +1311,15 @@ class OrderBook:
         """
         self._flush_fills()
         w = Writer()
-        w.byte(SNAPSHOT_VERSION)
+        w.byte(SNAPSHOT_VERSION if self._order_cids else _SNAPSHOT_V2)
         _write_spec(w, self._spec)
         w.text(self._stp_default)
         w.uint(self._last_seq)
         # Only reservations above last_seq can matter again (see "Order ids"), so only they
-        # are state: equal books give equal bytes however many explicit ids they saw.
-        self._reserved = {i for i in self._reserved if i > self._last_seq}
-        w.column(array("q", sorted(self._reserved)))
+        # are state: equal books give equal bytes however many explicit ids they saw. (The
+        # set itself is left alone: a snapshot reads the book, it never changes it.)
+        last_seq = self._last_seq
+        w.column(array("q", sorted(i for i in self._reserved if i > last_seq)))
         # Users who only have resting orders get table entries after the fill users.
         users = list(self._users)
         user_ids = dict(self._user_ids)
@@ -1260,6 +1355,11 @@ class OrderBook:
             w.column(columns[key])
         for key in _FILL_COLUMNS:
             w.column(self._fills[key])
+        if self._order_cids:  # version 3: (order id, client id) of live orders, by order id
+            w.uint(len(self._order_cids))
+            for order_id in sorted(self._order_cids):
+                w.uint(order_id)
+                w.text(self._order_cids[order_id])
         body = _MAGIC + w.getvalue()
         # A checksum over everything: a snapshot travels in state transfer and sits on disk.
         return body + hashlib.blake2b(body, digest_size=_SNAPSHOT_CHECKSUM).digest()
@@ -1288,14 +1388,14 @@ class OrderBook:
             raise InvalidArgument("malformed data: snapshot checksum mismatch (corrupt bytes)")
         r = Reader(body[4:])
         version = r.byte()
-        if version != SNAPSHOT_VERSION:
+        if version not in (_SNAPSHOT_V2, SNAPSHOT_VERSION):
             raise InvalidArgument(f"malformed data: unsupported snapshot version {version}")
-        book = cls._read(r)
+        book = cls._read(r, version)
         r.done()
         return book
 
     @classmethod
-    def _read(cls, r: Reader) -> OrderBook:
+    def _read(cls, r: Reader, version: int) -> OrderBook:
         spec = _read_spec(r)
         book = cls(spec, stp_default=r.text())
         book._last_seq = r.uint()
@@ -1331,6 +1431,20 @@ class OrderBook:
                 raise InvalidArgument("malformed data: bad fill user")
         book._fills = fills
         book._fill_total = len(fills["seq"])
+        if version >= 3:
+            count = r.uint()
+            if count == 0:
+                raise InvalidArgument("malformed data: version 3 snapshot without client ids")
+            for _ in range(count):
+                order_id, cid = r.uint(), r.text()
+                resting = book._orders.get(order_id)
+                if resting is None or (resting.user, cid) in book._cid_orders:
+                    raise InvalidArgument("malformed data: bad client order id")
+                try:
+                    check_client_order_id(cid)
+                except InvalidArgument:
+                    raise InvalidArgument("malformed data: bad client order id") from None
+                book._remember_cid(resting.user, cid, order_id)
         bid, ask = book._best_bid, book._best_ask
         if bid is not None and ask is not None and bid >= ask:
             raise InvalidArgument("malformed data: crossed book")
@@ -1382,6 +1496,10 @@ class OrderBook:
                         "an order id above last_seq is reserved, so it is never handed out again"
                     )
         assert seen == set(self._orders), "index holds exactly the live orders"
+        assert len(self._cid_orders) == len(self._order_cids)
+        for (user, cid), order_id in self._cid_orders.items():
+            assert self._orders[order_id].user == user, "a client id maps to its user's order"
+            assert self._order_cids[order_id] == cid, "the two client id maps agree"
         assert self._best_bid == (self._bid_prices[-1] if self._bid_prices else None)
         assert self._best_ask == (self._ask_prices[0] if self._ask_prices else None)
         if self._best_bid is not None and self._best_ask is not None:

@@ -13,7 +13,7 @@ of :data:`REJECT_REASONS`; :meth:`ApplyResult.raise_for_reason` turns it into th
 >>> r.raise_for_reason()
 Traceback (most recent call last):
 ...
-clobkit.errors.UnknownOrder: unknown_order: no live order has this id (order_id=9, seq=3)
+clobkit.errors.UnknownOrder: unknown_order: no live order has this order id (order_id=9, seq=3)
 """
 
 from __future__ import annotations
@@ -30,8 +30,14 @@ __all__ = ["REJECT_REASONS", "STATUSES", "ApplyResult", "Fill", "Order"]
 REJECT_REASONS: dict[str, str] = {
     "market_mismatch": "the command names another market than this book",
     "unknown_market": "no book for the command's market (Exchange only)",
-    "duplicate_order_id": "a live order already has this id",
-    "unknown_order": "no live order has this id",
+    "order_id_used": "an earlier order already used this order id (order ids are never reused)",
+    "order_id_too_low": (
+        "an explicit order id must be greater than the book's last sequence number "
+        "(the book assigns the ids up to it)"
+    ),
+    "duplicate_client_order_id": "this user already has a live order with this client order id",
+    "unknown_order": "no live order has this order id",
+    "unknown_client_order_id": "this user has no live order with this client order id",
     "not_owner": "the order belongs to another user",
     "price_out_of_range": "a price is outside the market's [min_price, max_price] band",
     "no_liquidity": "a market order arrived while the opposite side was empty",
@@ -43,8 +49,10 @@ REJECT_REASONS: dict[str, str] = {
 STATUSES = ("resting", "filled", "partially_filled", "cancelled", "modified", "rejected")
 
 _ERRORS: dict[str, type[OrderRejected]] = {
-    "duplicate_order_id": DuplicateOrderId,
+    "order_id_used": DuplicateOrderId,
+    "duplicate_client_order_id": DuplicateOrderId,
     "unknown_order": UnknownOrder,
+    "unknown_client_order_id": UnknownOrder,
     "not_owner": NotOwner,
     "no_liquidity": NoLiquidity,
 }
@@ -102,9 +110,10 @@ class ApplyResult(NamedTuple):
     def raise_for_reason(self) -> ApplyResult:
         """Return ``self`` if accepted, else raise the matching :mod:`clobkit.errors` error.
 
-        ``duplicate_order_id`` -> ``DuplicateOrderId``, ``unknown_order`` -> ``UnknownOrder``,
-        ``not_owner`` -> ``NotOwner``, ``no_liquidity`` -> ``NoLiquidity``; every other code
-        -> ``OrderRejected`` with ``.reason`` set.
+        ``order_id_used`` and ``duplicate_client_order_id`` -> ``DuplicateOrderId``,
+        ``unknown_order`` and ``unknown_client_order_id`` -> ``UnknownOrder``, ``not_owner``
+        -> ``NotOwner``, ``no_liquidity`` -> ``NoLiquidity``; every other code ->
+        ``OrderRejected`` with ``.reason`` set.
 
         >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0).raise_for_reason().status
         'resting'
@@ -112,10 +121,10 @@ class ApplyResult(NamedTuple):
         if self.accepted:
             return self
         reason = self.reason or "rejected"
-        message = (
-            f"{reason}: {REJECT_REASONS.get(reason, 'rejected')} "
-            f"(order_id={self.order_id}, seq={self.seq})"
-        )
+        where = f"seq={self.seq}"
+        if self.order_id is not None:
+            where = f"order_id={self.order_id}, {where}"
+        message = f"{reason}: {REJECT_REASONS.get(reason, 'rejected')} ({where})"
         raise _ERRORS.get(reason, OrderRejected)(message, reason)
 
 
@@ -125,7 +134,8 @@ class Order:
 
     ``qty`` is the open (resting) quantity; ``original_qty = filled_qty + qty +
     cancelled_qty`` always holds. ``seq``/``ts_us`` are when the order got its current time
-    priority (its placement, or its last priority-losing modify).
+    priority (its placement, or its last priority-losing modify). ``client_order_id`` is
+    the client's own id for the order, if it gave one.
 
     >>> Order(1, "alice", "buy", 10050, 10, 0, 0, 10, 1, 1).side
     'buy'
@@ -141,3 +151,4 @@ class Order:
     original_qty: int
     seq: int
     ts_us: int
+    client_order_id: str | None = None

@@ -117,6 +117,14 @@ def _check_name(name: str, value: object) -> str:
     return value
 
 
+def _order_ids(order_id: int | None, client_order_id: str | None) -> dict[str, Any]:
+    """The id arguments of a cancel/modify call, leaving out a client id not given (so the
+    journal reads as it did before client ids existed)."""
+    if client_order_id is None:
+        return {"order_id": order_id}
+    return {"order_id": order_id, "client_order_id": client_order_id}
+
+
 def _check_ms(name: str, value: object) -> int:
     """Milliseconds (int or float) -> whole microseconds."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -727,10 +735,11 @@ class Cluster:
                 if protection is None
                 else spec.price_to_ticks(protection, "protection_price"),
                 post_only=args.get("post_only", False),
+                client_order_id=args.get("client_order_id"),
             )
             return command, command_input(command)
         if kind == "cancel":
-            cancel = Cancel(symbol, user, args.get("order_id"))  # type: ignore[arg-type]
+            cancel = Cancel(symbol, user, args.get("order_id"), args.get("client_order_id"))
             return cancel, command_input(cancel)
         if kind == "modify":
             price = args.get("price")
@@ -738,7 +747,14 @@ class Cluster:
             new_ticks = None if price is None else spec.price_to_ticks(price, "price")
             new_lots = None if qty is None else spec.qty_to_lots(qty, "qty")
             order_id: Any = args.get("order_id")
-            modify = Modify(symbol, user, order_id, price=new_ticks, qty=new_lots)
+            modify = Modify(
+                symbol,
+                user,
+                order_id,
+                price=new_ticks,
+                qty=new_lots,
+                client_order_id=args.get("client_order_id"),
+            )
             return modify, command_input(modify)
         raise AssertionError(kind)
 
@@ -804,9 +820,10 @@ class Cluster:
                 "stp",
                 "protection_price",
                 "post_only",
+                "client_order_id",
             },
-            "cancel": {"order_id"},
-            "modify": {"order_id", "price", "qty"},
+            "cancel": {"order_id", "client_order_id"},
+            "modify": {"order_id", "price", "qty", "client_order_id"},
             "fills": {"user"},
             "live_orders": {"user"},
             "depth": {"levels"},
@@ -964,7 +981,8 @@ class Cluster:
         """Place an order (price units, e.g. ``price="100.50"``) and wait until it is committed.
 
         Options as for :meth:`clobkit.book.OrderBook.place` (``order_type``,
-        ``tif``, ``post_only``, ``order_id``, ``stp``, ``protection_price``).
+        ``tif``, ``post_only``, ``client_order_id``, ``order_id``, ``stp``,
+        ``protection_price``).
         Returns a :class:`~clobkit.sim.results.CommandResult` (fills, status,
         order id, the log op). Raises ``InvalidArgument`` for bad input
         (nothing sent), the book's rejection error (``OrderRejected`` and
@@ -990,8 +1008,11 @@ class Cluster:
         call = self.submit(user, "place", side=side, price=price, qty=qty, **options)
         return self._wait(call)  # type: ignore[no-any-return]
 
-    def cancel(self, user: str, order_id: int) -> CommandResult:
-        """Cancel ``user``'s order ``order_id`` and wait until committed (see :meth:`place`).
+    def cancel(
+        self, user: str, order_id: int | None = None, *, client_order_id: str | None = None
+    ) -> CommandResult:
+        """Cancel ``user``'s order (by ``order_id`` or ``client_order_id``) and wait until
+        committed (see :meth:`place`).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> oid = c.place("alice", "buy", price="99", qty=3).order_id
@@ -1000,15 +1021,22 @@ class Cluster:
         >>> c.cancel("alice", oid)
         Traceback (most recent call last):
         ...
-        clobkit.errors.UnknownOrder: unknown_order: no live order has this id ...
+        clobkit.errors.UnknownOrder: unknown_order: no live order has this order id ...
 
         Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` for an
         order that is gone or someone else's (the rejection still uses an op).
         """
-        return self._wait(self.submit(user, "cancel", order_id=order_id))  # type: ignore[no-any-return]
+        ids = _order_ids(order_id, client_order_id)
+        return self._wait(self.submit(user, "cancel", **ids))  # type: ignore[no-any-return]
 
     def modify(
-        self, user: str, order_id: int, *, price: object = None, qty: object = None
+        self,
+        user: str,
+        order_id: int | None = None,
+        *,
+        price: object = None,
+        qty: object = None,
+        client_order_id: str | None = None,
     ) -> CommandResult:
         """Change an order's price and/or open quantity and wait until committed.
 
@@ -1023,7 +1051,8 @@ class Cluster:
         Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` as for
         :meth:`cancel`.
         """
-        call = self.submit(user, "modify", order_id=order_id, price=price, qty=qty)
+        ids = _order_ids(order_id, client_order_id)
+        call = self.submit(user, "modify", **ids, price=price, qty=qty)
         return self._wait(call)  # type: ignore[no-any-return]
 
     def fills(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Fill]:

@@ -143,7 +143,7 @@ def test_command_constructors_validate(make: Any, error: type) -> None:
 def book() -> OrderBook:
     book = OrderBook(SPEC)
     book.place("ann", "sell", price="100.50", qty=10)
-    book.place("bob", "buy", price="100.00", qty=5, order_id=1000)
+    book.place("bob", "buy", price="100.00", qty=5, order_id=1000, client_order_id="b-1")
     book.place("cat", "buy", price="100.50", qty=4)  # trades with ann
     return book
 
@@ -158,12 +158,23 @@ def state(book: OrderBook) -> tuple[object, ...]:
         (
             lambda b: b.place("ann", "buy", price="99", qty=1, order_id=1000),
             DuplicateOrderId,
-            "duplicate_order_id",
+            "order_id_used",
         ),
         (
             lambda b: b.place("ann", "buy", price="99", qty=1, order_id=1),
+            OrderRejected,
+            "order_id_too_low",
+        ),
+        (
+            lambda b: b.place("bob", "buy", price="99", qty=1, client_order_id="b-1"),
             DuplicateOrderId,
-            "duplicate_order_id",
+            "duplicate_client_order_id",
+        ),
+        (lambda b: b.cancel("ann", client_order_id="b-1"), UnknownOrder, "unknown_client_order_id"),
+        (
+            lambda b: b.modify("cat", client_order_id="nope", qty=1),
+            UnknownOrder,
+            "unknown_client_order_id",
         ),
         (lambda b: b.cancel("ann", 424242), UnknownOrder, "unknown_order"),
         (lambda b: b.cancel("ann", 1000), NotOwner, "not_owner"),

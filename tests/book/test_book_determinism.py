@@ -157,12 +157,16 @@ def test_digest_is_stable_across_processes() -> None:
 @st.composite
 def any_commands(draw: st.DrawFn) -> object:
     kind = draw(st.sampled_from(["place", "cancel", "modify"]))
+    cid = draw(st.one_of(st.none(), NAMES))
     if kind == "cancel":
+        if cid is not None:
+            return Cancel(draw(NAMES), draw(NAMES), client_order_id=cid)
         return Cancel(draw(NAMES), draw(NAMES), draw(IDS))
     if kind == "modify":
         price = draw(st.one_of(st.none(), UNITS))
         qty = draw(UNITS) if price is None else draw(st.one_of(st.none(), UNITS))
-        return Modify(draw(NAMES), draw(NAMES), draw(IDS), price=price, qty=qty)
+        oid = None if cid is not None else draw(IDS)
+        return Modify(draw(NAMES), draw(NAMES), oid, price=price, qty=qty, client_order_id=cid)
     order_type = draw(st.sampled_from(["limit", "market"]))
     tif = draw(st.sampled_from(["gtc", "ioc", "fok"]))
     limit = order_type == "limit"
@@ -178,6 +182,7 @@ def any_commands(draw: st.DrawFn) -> object:
         stp=draw(st.sampled_from([None, "none", "cancel-taker", "cancel-maker", "cancel-both"])),
         protection_price=None if limit else draw(st.one_of(st.none(), UNITS)),
         post_only=limit and tif == "gtc" and draw(st.booleans()),
+        client_order_id=cid,
     )
 
 
@@ -187,7 +192,8 @@ def test_command_codec_round_trips(cmd: object) -> None:
     data = encode_command(cmd)  # type: ignore[arg-type]
     assert decode_command(data) == cmd
     assert encode_command(decode_command(data)) == data
-    assert data[0] == 1  # version byte
+    # Version byte: 1 unless the command carries a client order id (version 2).
+    assert data[0] == (1 if cmd.client_order_id is None else 2)  # type: ignore[attr-defined]
     assert describe_command(data) == describe_command(cmd)  # type: ignore[arg-type]
 
 
@@ -214,7 +220,7 @@ def test_garbage_is_rejected_or_canonical(data: bytes) -> None:
 
 def test_codec_rejects_other_versions_and_non_bytes() -> None:
     data = bytearray(encode_command(Cancel("ACME", "ann", 3)))
-    data[0] = 2
+    data[0] = 3
     with pytest.raises(InvalidArgument, match="version"):
         decode_command(bytes(data))
     with pytest.raises(InvalidArgument):

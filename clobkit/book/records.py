@@ -80,11 +80,12 @@ def fill_row(fill: Fill) -> tuple[Any, ...]:
 
 
 def order_row(order: Order) -> tuple[Any, ...]:
-    """A live order as a history records it: no ``seq`` or ``ts_us``."""
+    """A live order as a history records it: no ``seq`` or ``ts_us``; its client order id
+    last, only when it has one (a later cancel or modify may name the order by it)."""
     o = order
     return (
         o.order_id, o.user, o.side, o.price, o.qty, o.filled_qty, o.cancelled_qty,
-        o.original_qty,
+        o.original_qty, *_cid(o.client_order_id),
     )  # fmt: skip
 
 

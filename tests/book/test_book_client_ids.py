@@ -12,6 +12,8 @@ the book untouched); the command codec; and the same calls through ``Exchange`` 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from clobkit.book import (
@@ -169,3 +171,37 @@ def test_exchange_and_cluster_route_client_ids() -> None:
         c.cancel("bob", client_order_id="ask-1")
     assert c.cancel("ann", client_order_id="ask-1").status == "cancelled"
     assert c.live_orders() == []
+
+
+def _checked(c: Cluster) -> str:
+    from clobkit.check import book_model, check_operations
+
+    ops = c.history.to_check_history().operations()
+    return check_operations(book_model(c.market), ops, timeout_s=30).verdict
+
+
+def test_the_checker_model_follows_the_same_id_rules() -> None:
+    # A correct run that uses client ids (and a refused duplicate) is judged ok; the same
+    # history with one reply altered (a cancel by an unknown client id claimed accepted) is
+    # judged illegal, so the model really replays the id rules rather than waving them on.
+    c = Cluster(3, seed=2, storage="memory")
+    c.place("ann", "sell", price="100.50", qty=4, client_order_id="a1")
+    with pytest.raises(DuplicateOrderId):
+        c.place("ann", "sell", price="101", qty=1, client_order_id="a1")
+    c.modify("ann", client_order_id="a1", price="100.40")
+    c.place("bob", "buy", price="100.40", qty=1, client_order_id="a1")
+    c.live_orders()
+    c.cancel("ann", client_order_id="a1")
+    with pytest.raises(UnknownOrder):
+        c.cancel("ann", client_order_id="a1")
+    c.live_orders()
+    assert _checked(c) == "ok"
+    from clobkit.check import book_model, check_operations
+
+    ops = c.history.to_check_history().operations()
+    forged = []
+    for op in ops:
+        if op.input[0] == "cancel" and op.output[0] is False:
+            op = dataclasses.replace(op, output=(True, None, 1, "cancelled", (), 0, 3, ()))
+        forged.append(op)
+    assert check_operations(book_model(c.market), forged, timeout_s=30).verdict == "illegal"

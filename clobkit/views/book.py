@@ -76,7 +76,8 @@ FILL_COLUMNS: dict[str, str] = dict(_BOOK_FILL_COLUMNS)
 
 #: :func:`live_orders` columns: ``market`` (object) then the book's
 #: :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS` (order_id, user, side, price, price_ticks,
-#: qty, qty_lots, filled_qty_lots, cancelled_qty_lots, original_qty_lots, seq, ts_us).
+#: qty, qty_lots, filled_qty_lots, cancelled_qty_lots, original_qty_lots, seq, ts_us,
+#: client_order_id).
 LIVE_ORDER_COLUMNS: dict[str, str] = {"market": "object", **_BOOK_LIVE_ORDER_COLUMNS}
 
 #: :func:`depth` columns: ``market`` (object), the book's depth columns (side, level,

@@ -73,6 +73,7 @@ LIVE_ORDER_COLUMNS: dict[str, str] = {
     "original_qty_lots": "int64",
     "seq": "int64",
     "ts_us": "int64",
+    "client_order_id": "object",  # the client's own id, None when it gave none
 }
 
 #: ``depth_df`` columns and dtypes; ``level`` is 0 for the best price of each side.
@@ -194,6 +195,7 @@ def orders_frame(orders: Sequence[Order], spec: MarketSpec) -> pd.DataFrame:
         "original_qty_lots": [o.original_qty for o in orders],
         "seq": [o.seq for o in orders],
         "ts_us": [o.ts_us for o in orders],
+        "client_order_id": [o.client_order_id for o in orders],
     }
     return _frame(data, LIVE_ORDER_COLUMNS)
 

@@ -152,3 +152,68 @@ class Order:
     seq: int
     ts_us: int
     client_order_id: str | None = None
+
+
+# -- named builders: the one way the book makes a result ---------------------------------------
+# ``tuple.__new__`` skips NamedTuple's keyword handling (these run on every command).
+_new = tuple.__new__
+_NO_FILLS: tuple[Fill, ...] = ()
+
+
+def rejected(reason: str, seq: int, ts_us: int, order_id: int | None) -> ApplyResult:
+    """A refused command: nothing changed. ``reason`` is a key of :data:`REJECT_REASONS`.
+
+    >>> rejected("unknown_order", 3, 30, 9).status
+    'rejected'
+    """
+    return _new(ApplyResult, (False, reason, seq, ts_us, order_id, "rejected", _NO_FILLS, 0, 0, ()))
+
+
+def rested(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
+    """A place that traded nothing and rests whole (``qty`` lots).
+
+    >>> rested(1, 10, 1, 5).resting_qty
+    5
+    """
+    return _new(ApplyResult, (True, None, seq, ts_us, order_id, "resting", _NO_FILLS, qty, 0, ()))
+
+
+def cancelled(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
+    """A cancel that took ``qty`` open lots off the book.
+
+    >>> cancelled(2, 20, 1, 5).cancelled_qty
+    5
+    """
+    return _new(ApplyResult, (True, None, seq, ts_us, order_id, "cancelled", _NO_FILLS, 0, qty, ()))
+
+
+def executed(
+    seq: int,
+    ts_us: int,
+    order_id: int,
+    status: str,
+    fills: tuple[Fill, ...],
+    resting_qty: int,
+    cancelled_qty: int,
+    stp_cancelled: tuple[int, ...] = (),
+) -> ApplyResult:
+    """An accepted place or modify that may have traded (``status`` from :data:`STATUSES`).
+
+    >>> executed(3, 30, 3, "filled", (), 0, 0).accepted
+    True
+    """
+    return _new(
+        ApplyResult,
+        (
+            True,
+            None,
+            seq,
+            ts_us,
+            order_id,
+            status,
+            fills,
+            resting_qty,
+            cancelled_qty,
+            stp_cancelled,
+        ),
+    )

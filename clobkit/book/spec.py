@@ -316,10 +316,12 @@ with at most one point, like '100.50'; no spaces, '_', exponents or other digits
         ('100.50', '0.07', 'market')
         >>> MarketSpec("ACME", tick=1).format_price(99)
         '99'
+        >>> MarketSpec("ACME", tick="0.00000001").format_price(5)  # never "5E-8"
+        '0.00000005'
         """
         if ticks is None:
             return "market"
-        return str(self.ticks_to_price(ticks))
+        return format(self.ticks_to_price(ticks), "f")  # plain digits, never "1E-8"
 
     def format_qty(self, lots: int) -> str:
         """A quantity in lots as a person reads it: whole units when the lot is 1. O(1).
@@ -327,7 +329,8 @@ with at most one point, like '100.50'; no spaces, '_', exponents or other digits
         >>> MarketSpec("ACME").format_qty(4), MarketSpec("ACME", lot="0.1").format_qty(25)
         ('4', '2.5')
         """
-        return str(self.lots_to_qty(lots))
+        qty = self.lots_to_qty(lots)
+        return str(qty) if isinstance(qty, int) else format(qty, "f")
 
     @property
     def tick_fraction(self) -> Fraction:

@@ -1,14 +1,15 @@
 """The book's fast paths and batched fill log are invisible: same results, fills and bytes.
 
 ``OrderBook.apply`` runs a passive GTC limit order and a good cancel inline and sends a
-crossing GTC limit order without self-trade prevention to ``_cross``; fills wait in a pending
-list before they reach the columns. We replay seeded random streams (every command type,
-good and bad, several users appearing mid-stream) through the real book and through
-``GeneralBook``, a subclass whose ``apply`` routes every command through the general
-methods (``_place`` -> ``_execute`` -> ``_match``, ``_cancel``, ``_modify``), and assert
-equal results after every command and byte-identical snapshots. A second comparison flushes
-one book's fills after every command and leaves the other's pending until the end (past the
-batch size), and asserts identical fill columns, user table and snapshot bytes.
+crossing GTC limit order without self-trade prevention to ``_cross`` (``matching.cross``);
+fills wait in a pending list before they reach the columns. We replay seeded random
+streams (every command type, good and bad, client order ids among them, several users
+appearing mid-stream) through the real book and through ``GeneralBook``, a subclass whose
+``apply`` routes every command through the general methods (``_place`` -> ``_execute`` ->
+``matching.match``, ``_cancel``, ``_modify``), and assert equal results after every command
+and byte-identical snapshots. A second comparison flushes one book's fills after every
+command and leaves the other's pending until the end (past the batch size), and asserts
+identical fill columns, user table and snapshot bytes.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def stream(rng: random.Random, n: int) -> Iterator[Command]:
                     [None] * 8 + ["none", "cancel-taker", "cancel-maker", "cancel-both"]
                 ),
                 post_only=tif == "gtc" and rng.random() < 0.05,
+                client_order_id=rng.choice([None] * 6 + ["c1", "c2"]),
             )
         elif r < 0.6:
             yield Place(
@@ -74,8 +76,10 @@ def stream(rng: random.Random, n: int) -> Iterator[Command]:
                 order_type="market",
                 protection_price=rng.choice([None, rng.randint(88, 112)]),
             )
-        elif r < 0.9:
+        elif r < 0.85:
             yield Cancel(SYMBOL, user, rng.randint(1, max(2, i)))
+        elif r < 0.9:
+            yield Cancel(SYMBOL, user, client_order_id=rng.choice(["c1", "c2"]))
         else:
             price = rng.choice([None, rng.randint(88, 112)])
             qty = rng.randint(1, 12) if price is None else rng.choice([None, rng.randint(1, 12)])

@@ -222,17 +222,23 @@ class OrderBook:
                     opposite = self._asks if is_buy else self._bids
                     best = opposite.best
                     if best is None or (price < best if is_buy else price > best):
-                        # Passive: it rests whole (_rest inlined).
+                        # Passive: it rests whole (_rest and BookSide.rest inlined).
+                        own = self._bids if is_buy else self._asks
+                        level = own.levels.get(price)
+                        if level is None:
+                            level = own.new_level(price)
                         qty = command.qty
                         order = Resting()
                         order.order_id = order_id
                         order.user = command.user
+                        order.level = level
                         order.qty = qty
                         order.filled = 0
                         order.original = qty
                         order.seq = seq
                         order.ts_us = ts_us
-                        (self._bids if is_buy else self._asks).rest(order, price)
+                        level.orders.append(order)
+                        level.qty += qty
                         self._orders[order_id] = order
                         if order_id != seq:
                             reserved.add(order_id)
@@ -261,7 +267,15 @@ class OrderBook:
                 self._client_ids.forget(order_id, resting.user)
             self._last_seq = seq
             qty = resting.qty
-            (self._bids if resting.level.is_buy else self._asks).unlink(resting)
+            # BookSide.unlink inlined (lazy deletion; see clobkit.book.side).
+            level = resting.level
+            level.qty -= qty
+            dead = level.dead + 1
+            level.dead = dead
+            resting.qty = 0
+            size = len(level.orders)
+            if size == dead or 2 * dead > size + 8:
+                (self._bids if level.is_buy else self._asks).tidy(level)
             return cancelled(seq, ts_us, order_id, qty)
         if type(command) is Modify:
             return self._modify(command, seq, ts_us)
@@ -575,20 +589,12 @@ class OrderBook:
             else spec.price_to_ticks(protection_price, "protection_price")
         )
         command = Place(
-            self._symbol,
-            user,
-            side,
-            ticks,
-            lots,
-            order_type=order_type,
-            tif=tif,
-            order_id=order_id,
-            stp=stp,
-            protection_price=protect,
-            post_only=post_only,
-            client_order_id=client_order_id,
-        )
-        return self.apply(command, *self._next(ts_us)).raise_for_reason()
+            self._symbol, user, side, ticks, lots, order_type, tif, order_id, stp, protect,
+            post_only, client_order_id,
+        )  # fmt: skip
+        seq = self._last_seq + 1
+        result = self.apply(command, seq, seq if ts_us is None else ts_us)
+        return result if result.accepted else result.raise_for_reason()
 
     def cancel(
         self,
@@ -612,7 +618,9 @@ class OrderBook:
         Raises ``UnknownOrder`` or ``NotOwner`` (book unchanged), ``InvalidArgument``.
         """
         command = Cancel(self._symbol, user, order_id, client_order_id)
-        return self.apply(command, *self._next(ts_us)).raise_for_reason()
+        seq = self._last_seq + 1
+        result = self.apply(command, seq, seq if ts_us is None else ts_us)
+        return result if result.accepted else result.raise_for_reason()
 
     def modify(
         self,

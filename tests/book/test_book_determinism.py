@@ -68,10 +68,13 @@ def places(draw: st.DrawFn, market: st.SearchStrategy[str] = ACME) -> Place:
 
 def commands(market: st.SearchStrategy[str] = ACME) -> st.SearchStrategy[object]:
     ids = st.integers(1, 60)
+    # Commands are named tuples: st.builds would fill every field it is not given (a client
+    # order id too), so the optional ones are pinned.
+    none = st.none()
     return st.one_of(
         places(market),
         places(market),
-        st.builds(Cancel, market, USERS, ids),
+        st.builds(Cancel, market, USERS, ids, client_order_id=none),
         st.builds(
             Modify,
             market,
@@ -79,8 +82,11 @@ def commands(market: st.SearchStrategy[str] = ACME) -> st.SearchStrategy[object]
             ids,
             price=st.integers(95, 105),
             qty=st.one_of(st.none(), st.integers(1, 12)),
+            client_order_id=none,
         ),
-        st.builds(Modify, market, USERS, ids, qty=st.integers(1, 12)),
+        st.builds(
+            Modify, market, USERS, ids, price=none, qty=st.integers(1, 12), client_order_id=none
+        ),
     )
 
 

@@ -71,7 +71,6 @@ from clobkit.book.results import (
     cancelled,
     executed,
     rejected,
-    rested,
 )
 from clobkit.book.side import BookSide, Resting
 from clobkit.book.spec import MAX_UNITS, MarketSpec
@@ -81,6 +80,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
+
+_new = tuple.__new__  # builds an ApplyResult without NamedTuple's keyword handling
 
 #: Version byte of :meth:`OrderBook.snapshot` (see :mod:`clobkit.book.snapshot`).
 SNAPSHOT_VERSION = snapshot.SNAPSHOT_VERSION
@@ -243,7 +244,11 @@ class OrderBook:
                         if order_id != seq:
                             reserved.add(order_id)
                         self._last_seq = seq
-                        return rested(seq, ts_us, order_id, qty)
+                        # results.executed(..., "resting", ...) inlined: a tuple build, no call.
+                        return _new(
+                            ApplyResult,
+                            (True, None, seq, ts_us, order_id, "resting", (), qty, 0, ()),
+                        )
                     if not command.post_only:
                         # It crosses, and every rejection rule is checked: go match.
                         if order_id != seq:
@@ -276,7 +281,10 @@ class OrderBook:
             size = len(level.orders)
             if size == dead or 2 * dead > size + 8:
                 (self._bids if level.is_buy else self._asks).tidy(level)
-            return cancelled(seq, ts_us, order_id, qty)
+            # results.cancelled inlined, as above.
+            return _new(
+                ApplyResult, (True, None, seq, ts_us, order_id, "cancelled", (), 0, qty, ())
+            )
         if type(command) is Modify:
             return self._modify(command, seq, ts_us)
         raise InvalidType(
@@ -459,7 +467,7 @@ class OrderBook:
         original = order.original + max(0, qty - order.qty)
         filled_before = order.filled
         user, is_buy = order.user, order.level.is_buy
-        cid = self._client_ids.of(order_id)  # the replacement keeps the client id
+        cid = self._client_ids.get(order_id)  # the replacement keeps the client id
         self._unlink(order)
         remaining, fills, taker_stopped, stp_cancelled = matching.match(
             self._asks if is_buy else self._bids,
@@ -533,7 +541,7 @@ class OrderBook:
             order.original,
             order.seq,
             order.ts_us,
-            self._client_ids.of(order.order_id),
+            self._client_ids.get(order.order_id),
         )
 
     # -- convenience (price units in, exceptions out) --------------------------------------

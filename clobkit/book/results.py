@@ -169,15 +169,6 @@ def rejected(reason: str, seq: int, ts_us: int, order_id: int | None) -> ApplyRe
     return _new(ApplyResult, (False, reason, seq, ts_us, order_id, "rejected", _NO_FILLS, 0, 0, ()))
 
 
-def rested(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
-    """A place that traded nothing and rests whole (``qty`` lots).
-
-    >>> rested(1, 10, 1, 5).resting_qty
-    5
-    """
-    return _new(ApplyResult, (True, None, seq, ts_us, order_id, "resting", _NO_FILLS, qty, 0, ()))
-
-
 def cancelled(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
     """A cancel that took ``qty`` open lots off the book.
 

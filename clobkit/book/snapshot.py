@@ -96,7 +96,7 @@ def encode(book: OrderBook) -> bytes:
     for key in FILL_COLUMNS:
         w.column(fill_columns[key])
     if client_ids:  # version 3: (order id, client id) of live orders, by order id
-        pairs = client_ids.items()
+        pairs = sorted(client_ids.items())
         w.uint(len(pairs))
         for order_id, cid in pairs:
             w.uint(order_id)

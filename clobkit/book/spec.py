@@ -26,7 +26,9 @@ and exponents are bounded before any arithmetic), so ``"1e999999999"`` is refuse
 Ints on an integer grid and plain decimal strings take a fast path (integer arithmetic,
 no ``Decimal``); it returns a value only where the general path returns the same value,
 and otherwise hands over to the general path for the error
-(``tests/book/test_book_parsing.py`` proves the two agree).
+(``tests/book/test_book_parsing.py`` proves the two agree). A spec remembers the last few
+thousand price strings it converted (a dict lookup instead of parsing the same ``"100.50"``
+again); the memo holds only exact fast-path answers.
 
 >>> spec = MarketSpec("ACME", tick="0.01", lot=1)
 >>> spec.price_to_ticks("100.50"), spec.ticks_to_price(10050)
@@ -58,6 +60,9 @@ MAX_NUMBER_CHARS = 40
 
 # The grammar of a number string (module docstring). ``[0-9]`` is ASCII only.
 _NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+
+# How many converted price strings a spec remembers (then it starts afresh).
+_MEMO_SIZE = 4096
 
 # 10**k for every scale a plain decimal string can have (the fast path looks them up).
 _POW10: tuple[int, ...] = tuple(10**k for k in range(MAX_NUMBER_CHARS + 1))
@@ -154,6 +159,8 @@ class MarketSpec:
     _tick_den: int = field(init=False, repr=False, compare=False)
     _lot_num: int = field(init=False, repr=False, compare=False)
     _lot_den: int = field(init=False, repr=False, compare=False)
+    # Price strings already converted by the fast path -> ticks (bounded; see price_to_ticks).
+    _price_memo: dict[str, int] = field(init=False, repr=False, compare=False)
     min_ticks: int = field(init=False, repr=False, compare=False)
     max_ticks: int = field(init=False, repr=False, compare=False)
 
@@ -175,6 +182,7 @@ class MarketSpec:
         setattr_(self, "_tick_den", self._tick.denominator)
         setattr_(self, "_lot_num", self._lot.numerator)
         setattr_(self, "_lot_den", self._lot.denominator)
+        setattr_(self, "_price_memo", {})
         setattr_(self, "min_ticks", 1)
         setattr_(self, "max_ticks", MAX_UNITS)
         low = 1 if self.min_price is None else self.price_to_ticks(self.min_price, "min_price")
@@ -217,14 +225,25 @@ with at most one point, like '100.50'; no spaces, '_', exponents or other digits
             ticks = scaled // self._tick_num
             if ticks * self._tick_num == scaled and self.min_ticks <= ticks <= self.max_ticks:
                 return ticks
-        elif type(value) is str and len(value) <= MAX_NUMBER_CHARS and value.isascii():
-            whole, _, frac = value.partition(".")
-            if (whole.isdigit() or not whole) and (frac.isdigit() or not frac) and whole + frac:
-                scaled = int(whole + frac) * self._tick_den
-                unit = self._tick_num * _POW10[len(frac)]
-                ticks = scaled // unit
-                if ticks * unit == scaled and self.min_ticks <= ticks <= self.max_ticks:
-                    return ticks
+        elif type(value) is str:
+            # People type the same few prices again and again: a string the fast path has
+            # converted is remembered (at most _MEMO_SIZE of them; exact, so it cannot drift).
+            memo = self._price_memo
+            known = memo.get(value)
+            if known is not None:
+                return known
+            if len(value) <= MAX_NUMBER_CHARS and value.isascii():
+                whole, _, frac = value.partition(".")
+                digits = whole + frac
+                if (whole.isdigit() or not whole) and (frac.isdigit() or not frac) and digits:
+                    scaled = int(digits) * self._tick_den
+                    unit = self._tick_num * _POW10[len(frac)]
+                    ticks = scaled // unit
+                    if ticks * unit == scaled and self.min_ticks <= ticks <= self.max_ticks:
+                        if len(memo) >= _MEMO_SIZE:
+                            memo.clear()
+                        memo[value] = ticks
+                        return ticks
         return self._price_general(value, name)
 
     def _price_general(self, value: object, name: str) -> int:

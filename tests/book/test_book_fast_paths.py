@@ -156,3 +156,49 @@ def test_fast_paths_match_general_path_hypothesis(seed: int, n: int) -> None:
         assert fast.apply(command, seq, seq) == general.apply(command, seq, seq)
     fast._check()
     assert fast.snapshot() == general.snapshot()
+
+
+# Each field's values: valid ones, and each kind of invalid one the checks name.
+PLACE_FIELDS = {
+    "market": ["ACME", "", 7],
+    "user": ["ann", "", " ann", "a\n", 5, "x" * 65, "dée"],
+    "side": ["buy", "sell", "hold", None],
+    "price": [100, 0, -1, 2**62, 2**62 + 1, None, True, 1.0],
+    "qty": [1, 0, 2**62 + 1, True, None],
+    "order_type": ["limit", "market", "stop", None],
+    "tif": ["gtc", "ioc", "fok", "day"],
+    "order_id": [None, 1, 0, "1"],
+    "stp": [None, "none", "cancel-maker", "x"],
+    "protection_price": [None, 5, 0],
+    "post_only": [False, True, 0, None],
+    "client_order_id": [None, "c", "", 3],
+}
+
+
+@st.composite
+def place_fields(draw: st.DrawFn) -> dict[str, object]:
+    """A valid plain limit order with up to three fields changed to any listed value."""
+    fields = {k: v[0] for k, v in PLACE_FIELDS.items()}
+    for name in draw(st.lists(st.sampled_from(sorted(PLACE_FIELDS)), max_size=3)):
+        fields[name] = draw(st.sampled_from(PLACE_FIELDS[name]))
+    return fields
+
+
+@settings(max_examples=3000, deadline=None)
+@given(place_fields())
+def test_the_place_constructors_quick_check_admits_only_valid_orders(
+    fields: dict[str, object],
+) -> None:
+    """``Place`` admits the common order in one expression and sends everything else to
+    ``_check_place``: both must accept and refuse exactly the same field values."""
+    from clobkit.book.commands import _check_place
+    from clobkit.errors import InvalidArgument
+
+    def outcome(build: object) -> object:
+        try:
+            build(*fields.values())  # type: ignore[operator]
+        except InvalidArgument as exc:
+            return (type(exc), str(exc))
+        return "ok"
+
+    assert outcome(Place) == outcome(_check_place)

@@ -5,10 +5,10 @@ Method: tables of inputs a person might type (fullwidth and Arabic-Indic digits,
 padded text, exponents, NaN, floats, absurd lengths and exponents) are refused with an error
 that quotes the input; absurd exponents are shown refused *before* any arithmetic by the
 error that names them. A Hypothesis property compares ``price_to_ticks``/``qty_to_lots``
-(fast paths for ints and plain decimal strings) with ``_price_general``/``_qty_general``
-(``Fraction`` arithmetic) across grids and bands: same value, or the same error type and
-message. User names are checked against ``OrderBook`` and ``Cluster`` alike, with the book's
-state compared before and after.
+(fast paths for ints and plain decimal strings, and the memo of converted price strings)
+with ``_price_general``/``_qty_general`` (``Fraction`` arithmetic) across grids and bands:
+same value, or the same error type and message. User names are checked against
+``OrderBook`` and ``Cluster`` alike, with the book's state compared before and after.
 """
 
 from __future__ import annotations
@@ -155,8 +155,21 @@ def outcome(convert: Any, value: object) -> tuple[str, object]:
 @example(spec=SPECS[0], value="4611686018427387904")
 @example(spec=SPECS[1], value=2**62 + 1)
 def test_fast_paths_agree_with_the_general_path(spec: MarketSpec, value: object) -> None:
-    assert outcome(spec.price_to_ticks, value) == outcome(spec._price_general, value)
+    want = outcome(spec._price_general, value)
+    assert outcome(spec.price_to_ticks, value) == want
+    assert outcome(spec.price_to_ticks, value) == want, "a remembered price is the same price"
     assert outcome(spec.qty_to_lots, value) == outcome(spec._qty_general, value)
+
+
+def test_the_price_memo_is_bounded_and_exact() -> None:
+    spec = MarketSpec("A", tick="0.01")
+    for cents in range(1, 10_001):
+        text = f"{cents // 100}.{cents % 100:02d}"
+        assert spec.price_to_ticks(text) == cents == spec.price_to_ticks(text)
+        assert len(spec._price_memo) <= 4096
+    with pytest.raises(InvalidArgument):
+        spec.price_to_ticks("0.001")  # refused, so never remembered
+    assert "0.001" not in spec._price_memo
 
 
 # -- user names: one rule for the book and the cluster ----------------------------------------

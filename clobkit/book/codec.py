@@ -31,6 +31,7 @@ from clobkit.book.commands import (
     Place,
 )
 from clobkit.book.results import STATUSES, ApplyResult, Fill
+from clobkit.book.spec import MarketSpec
 from clobkit.book.wire import Reader, Writer
 from clobkit.errors import InvalidArgument
 
@@ -175,9 +176,16 @@ def decode_command(data: bytes) -> Command:
     return command
 
 
-def describe_command(data_or_command: bytes | Command) -> str:
+def describe_command(data_or_command: bytes | Command, spec: MarketSpec | None = None) -> str:
     """A short human summary of a command (or of its encoded bytes).
 
+    With the market's ``spec`` prices read as people write them; without one they are the
+    raw ticks (the form existing logs and transcripts were written in). Quantities are
+    whole lots.
+
+    >>> from clobkit.book.spec import MarketSpec
+    >>> describe_command(Place("ACME", "alice", "buy", 10050, 10), MarketSpec("ACME"))
+    'place alice buy 10 @ 100.50 gtc'
     >>> describe_command(Place("ACME", "alice", "buy", 10050, 10))
     'place alice buy 10 @ 10050 gtc'
     >>> describe_command(encode_command(Cancel("ACME", "alice", 7)))
@@ -189,14 +197,19 @@ def describe_command(data_or_command: bytes | Command) -> str:
         command = decode_command(bytes(data_or_command))
     else:
         command = data_or_command
+
+    def price(ticks: int) -> str:
+        return spec.format_price(ticks) if spec is not None else str(ticks)
+
     if isinstance(command, Place):
         if command.order_type == "market":
             text = f"place {command.user} {command.side} {command.qty} @ market"
             text += " fok" if command.tif == "fok" else " ioc"
             if command.protection_price is not None:
-                text += f" protect {command.protection_price}"
+                text += f" protect {price(command.protection_price)}"
         else:
-            text = f"place {command.user} {command.side} {command.qty} @ {command.price}"
+            assert command.price is not None
+            text = f"place {command.user} {command.side} {command.qty} @ {price(command.price)}"
             text += f" {command.tif}"
         if command.post_only:
             text += " post-only"
@@ -212,7 +225,7 @@ def describe_command(data_or_command: bytes | Command) -> str:
     if isinstance(command, Modify):
         text = f"modify {command.user} {_target(command.order_id, command.client_order_id)}"
         if command.price is not None:
-            text += f" price={command.price}"
+            text += f" price={price(command.price)}"
         if command.qty is not None:
             text += f" qty={command.qty}"
         return text

@@ -70,6 +70,7 @@ from clobkit.book.results import (
     Order,
     cancelled,
     executed,
+    register_spec,
     rejected,
 )
 from clobkit.book.side import BookSide, Resting
@@ -109,6 +110,7 @@ class OrderBook:
                 f"stp_default must be one of {', '.join(STP_MODES)}; got {stp_default!r}"
             )
         self._spec = spec
+        register_spec(spec)  # reprs of this market's fills write prices in its units
         self._stp_default = stp_default
         # Explicit (or displaced auto) order ids above last_seq: see "Two kinds of ids" above.
         self._reserved: set[int] = set()
@@ -542,6 +544,7 @@ class OrderBook:
             order.seq,
             order.ts_us,
             self._client_ids.get(order.order_id),
+            self._spec,
         )
 
     # -- convenience (price units in, exceptions out) --------------------------------------
@@ -874,9 +877,12 @@ class OrderBook:
     # -- display and pandas views ----------------------------------------------------------
 
     def __repr__(self) -> str:
+        fmt = self._spec.format_price
+        bid, ask = self._bids.best, self._asks.best
         return (
             f"OrderBook({self._symbol!r}, last_seq={self._last_seq}, orders={len(self._orders)}, "
-            f"bid={self._bids.best}, ask={self._asks.best}, fills={self.fill_count()})"
+            f"bid={None if bid is None else fmt(bid)}, ask={None if ask is None else fmt(ask)}, "
+            f"fills={self.fill_count()})"
         )
 
     def _repr_html_(self) -> str:

@@ -244,13 +244,13 @@ def ladder_html(book: OrderBook, levels: int = 5) -> str:
     rows = []
     for price, qty, count in reversed(depth["asks"]):
         rows.append(
-            f"<tr><td></td><td>{esc(str(spec.ticks_to_price(price)))}</td>"
+            f"<tr><td></td><td>{esc(spec.format_price(price))}</td>"
             f"<td>{esc(str(spec.lots_to_qty(qty)))} ({count})</td></tr>"
         )
     for price, qty, count in depth["bids"]:
         rows.append(
             f"<tr><td>{esc(str(spec.lots_to_qty(qty)))} ({count})</td>"
-            f"<td>{esc(str(spec.ticks_to_price(price)))}</td><td></td></tr>"
+            f"<td>{esc(spec.format_price(price))}</td><td></td></tr>"
         )
     if not rows:
         rows.append('<tr><td colspan="3"><i>empty book</i></td></tr>')

@@ -17,16 +17,17 @@ Three functions, one job each:
 * :func:`fillable` is the read-only pass a fill-or-kill order needs first.
 
 Every fill is made by :meth:`FillLog.record <clobkit.book.fill_log.FillLog.record>`. A maker
-that leaves the book is removed from the id ``index`` and from the client-id index.
+that leaves the book is removed from the id ``index``, the client-id index and ``extras``
+(the book's record of its priority seq and cancelled lots, when it has one).
 
 >>> from clobkit.book.client_ids import ClientIds
 >>> from clobkit.book.fill_log import FillLog
 >>> from clobkit.book.side import BookSide, Resting
 >>> asks, log, index = BookSide(is_buy=False), FillLog("ACME"), {}
 >>> maker = Resting(); maker.order_id, maker.user, maker.qty = 1, "alice", 5
->>> maker.filled, maker.original, maker.seq, maker.ts_us = 0, 5, 1, 1
+>>> maker.original, maker.ts_us = 5, 1
 >>> asks.rest(maker, 100); index[1] = maker
->>> remaining, fills = cross(asks, log, index, ClientIds(), True, 100, 3, 2, "bob", 2, 2)
+>>> remaining, fills = cross(asks, log, index, ClientIds(), {}, True, 100, 3, 2, "bob", 2, 2)
 >>> remaining, [(f.price, f.qty, f.maker_user) for f in fills], maker.qty
 (0, [(100, 3, 'alice')], 2)
 """
@@ -46,6 +47,7 @@ def cross(
     log: FillLog,
     index: dict[int, Resting],
     client_ids: ClientIds,
+    extras: dict[int, tuple[int, int]],
     is_buy: bool,
     limit: int,
     qty: int,
@@ -87,8 +89,7 @@ def cross(
                         side_code,
                     )
                 )
-                maker.qty = maker_qty - remaining
-                maker.filled += remaining
+                maker.qty = maker_qty - remaining  # filled = original - qty - cancelled
                 orders.appendleft(maker)
                 remaining = 0
                 break
@@ -110,6 +111,8 @@ def cross(
             del index[maker_id]
             if client_ids:
                 client_ids.forget(maker_id, maker.user)
+            if extras:
+                extras.pop(maker_id, None)
             if not remaining:
                 break
         level.qty -= before - remaining
@@ -125,6 +128,7 @@ def match(
     log: FillLog,
     index: dict[int, Resting],
     client_ids: ClientIds,
+    extras: dict[int, tuple[int, int]],
     is_buy: bool,
     limit: int | None,
     qty: int,
@@ -168,7 +172,7 @@ def match(
                     orders.popleft()
                     level.qty -= maker_qty
                     maker.qty = 0
-                    _leave(index, client_ids, maker)
+                    _leave(index, client_ids, extras, maker)
                 if stp != "cancel-maker":  # cancel-taker / cancel-both
                     taker_stopped = True
                     break
@@ -189,12 +193,11 @@ def match(
             )
             remaining -= trade
             level.qty -= trade
-            maker.filled += trade
             maker_qty -= trade
             maker.qty = maker_qty
             if not maker_qty:
                 orders.popleft()
-                _leave(index, client_ids, maker)
+                _leave(index, client_ids, extras, maker)
         if len(orders) == level.dead:  # only dead entries (or none) left
             opposite.drop_best()
         if taker_stopped:
@@ -202,11 +205,17 @@ def match(
     return remaining, tuple(fills), taker_stopped, tuple(stp_cancelled)
 
 
-def _leave(index: dict[int, Resting], client_ids: ClientIds, maker: Resting) -> None:
-    """A maker leaves the book: out of the id index and the client-id index."""
+def _leave(
+    index: dict[int, Resting],
+    client_ids: ClientIds,
+    extras: dict[int, tuple[int, int]],
+    maker: Resting,
+) -> None:
+    """A maker leaves the book: out of the id index, the client-id index and extras."""
     del index[maker.order_id]
     if client_ids:
         client_ids.forget(maker.order_id, maker.user)
+    extras.pop(maker.order_id, None)
 
 
 def fillable(

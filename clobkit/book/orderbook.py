@@ -124,6 +124,9 @@ class OrderBook:
         self._asks = BookSide(is_buy=False)
         self._orders: dict[int, Resting] = {}
         self._client_ids = ClientIds()
+        # order id -> (priority seq, cancelled lots) for the few live orders whose priority
+        # seq is not their order id or that had lots cancelled by a modify (see side.Resting).
+        self._extras: dict[int, tuple[int, int]] = {}
         self._last_seq = 0
         self._log = FillLog(spec.symbol)
         self._digest_cache: tuple[int, str] | None = None
@@ -236,15 +239,14 @@ class OrderBook:
                         order.user = command.user
                         order.level = level
                         order.qty = qty
-                        order.filled = 0
                         order.original = qty
-                        order.seq = seq
                         order.ts_us = ts_us
                         level.orders.append(order)
                         level.qty += qty
                         self._orders[order_id] = order
                         if order_id != seq:
                             reserved.add(order_id)
+                            self._extras[order_id] = (seq, 0)
                         self._last_seq = seq
                         # results.executed(..., "resting", ...) inlined: a tuple build, no call.
                         return _new(
@@ -272,6 +274,8 @@ class OrderBook:
                 return self._cancel(command, seq, ts_us)  # a rejection: let it say which
             if self._client_ids:
                 self._client_ids.forget(order_id, resting.user)
+            if self._extras:
+                self._extras.pop(order_id, None)
             self._last_seq = seq
             qty = resting.qty
             # BookSide.unlink inlined (lazy deletion; see clobkit.book.side).
@@ -370,6 +374,7 @@ class OrderBook:
             self._log,
             self._orders,
             self._client_ids,
+            self._extras,
             is_buy,
             limit,
             cmd.qty,
@@ -402,6 +407,7 @@ class OrderBook:
             self._log,
             self._orders,
             self._client_ids,
+            self._extras,
             is_buy,
             limit,
             qty,
@@ -463,11 +469,14 @@ class OrderBook:
             reduced = order.qty - qty
             order.qty = qty
             order.level.qty -= reduced
+            if reduced:
+                seq_before, cancelled_before = self._extras.get(order_id, (order_id, 0))
+                self._extras[order_id] = (seq_before, cancelled_before + reduced)
             return executed(seq, ts_us, order_id, "modified", (), qty, reduced)
         # Cancel-replace: same id, new priority; the replacement may trade first.
         reduced = max(0, order.qty - qty)
         original = order.original + max(0, qty - order.qty)
-        filled_before = order.filled
+        filled_before = self._filled(order)
         user, is_buy = order.user, order.level.is_buy
         cid = self._client_ids.get(order_id)  # the replacement keeps the client id
         self._unlink(order)
@@ -476,6 +485,7 @@ class OrderBook:
             self._log,
             self._orders,
             self._client_ids,
+            self._extras,
             is_buy,
             price,
             qty,
@@ -516,32 +526,45 @@ class OrderBook:
         order.order_id = order_id
         order.user = user
         order.qty = qty
-        order.filled = filled
         order.original = original
-        order.seq = seq
         order.ts_us = ts_us
         (self._bids if is_buy else self._asks).rest(order, price)
         self._orders[order_id] = order
+        cancelled_qty = original - filled - qty
+        if seq != order_id or cancelled_qty:
+            self._extras[order_id] = (seq, cancelled_qty)
 
     def _unlink(self, order: Resting) -> None:
         """Remove a live order from its level, the id index and the client-id index."""
         del self._orders[order.order_id]
         if self._client_ids:
             self._client_ids.forget(order.order_id, order.user)
+        self._extras.pop(order.order_id, None)
         (self._bids if order.level.is_buy else self._asks).unlink(order)
+
+    def _seq(self, order: Resting) -> int:
+        """The sequence number that gave ``order`` its time priority. O(1)."""
+        extra = self._extras.get(order.order_id)
+        return order.order_id if extra is None else extra[0]
+
+    def _filled(self, order: Resting) -> int:
+        """Lots of ``order`` filled so far (original - open - cancelled). O(1)."""
+        extra = self._extras.get(order.order_id)
+        return order.original - order.qty - (0 if extra is None else extra[1])
 
     def _public(self, order: Resting) -> Order:
         """The immutable :class:`~clobkit.book.results.Order` snapshot of a live order."""
+        filled = self._filled(order)
         return Order(
             order.order_id,
             order.user,
             "buy" if order.level.is_buy else "sell",
             order.level.price,
             order.qty,
-            order.filled,
-            order.original - order.filled - order.qty,
+            filled,
+            order.original - filled - order.qty,
             order.original,
-            order.seq,
+            self._seq(order),
             order.ts_us,
             self._client_ids.get(order.order_id),
             self._spec,
@@ -857,17 +880,23 @@ class OrderBook:
         for side in (self._bids, self._asks):
             side._check()
             for level in side.levels.values():
+                seqs = [self._seq(o) for o in level.live()]
+                assert seqs == sorted(seqs), f"FIFO by arrival broken at {level.price}"
                 for o in level.live():
                     assert self._orders.get(o.order_id) is o, "index matches levels"
                     assert o.order_id not in owners
                     owners[o.order_id] = o.user
-                    assert o.qty > 0 and o.filled >= 0
-                    assert o.filled + o.qty <= o.original, "quantity conserved"
-                    assert o.seq <= self._last_seq
+                    filled = self._filled(o)
+                    assert o.qty > 0 and filled >= 0
+                    assert filled + o.qty <= o.original, "quantity conserved"
+                    assert self._seq(o) <= self._last_seq
                     assert o.order_id <= self._last_seq or o.order_id in self._reserved, (
                         "an order id above last_seq is reserved, so it is never handed out again"
                     )
         assert set(owners) == set(self._orders), "index holds exactly the live orders"
+        assert self._extras.keys() <= owners.keys(), "extras only for live orders"
+        for order_id, (seq, cancelled_qty) in self._extras.items():
+            assert seq != order_id or cancelled_qty > 0, "extras only where they differ"
         self._client_ids._check(owners)
         bid, ask = self._bids.best, self._asks.best
         if bid is not None and ask is not None:

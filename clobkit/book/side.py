@@ -32,14 +32,19 @@ __all__ = ["BookSide", "Level", "Resting"]
 
 
 class Resting:
-    """One live (or lazily deleted, ``qty == 0``) resting order; 8 slots, 96 bytes.
+    """One live (or lazily deleted, ``qty == 0``) resting order; 6 slots, 80 bytes.
 
     There is no price or side slot: the order points to its :class:`Level`, which holds
-    both (so a cancel finds its level without a lookup). A maker that trades in full is
-    dropped from the book at once and its slots are not updated any more.
+    both (so a cancel finds its level without a lookup). There is no filled slot either:
+    filled = original - qty - cancelled, and nearly every order has nothing cancelled
+    (only a modify cancels part of an order), so a partial fill updates ``qty`` alone. The
+    sequence number that gave the order its time priority is its ``order_id`` for nearly
+    every order; the book keeps the rare exceptions (explicit ids, modified orders) and
+    the cancelled quantities beside the orders (``OrderBook._extras``). A maker that trades
+    in full is dropped from the book at once and its slots are not updated any more.
     """
 
-    __slots__ = ("filled", "level", "order_id", "original", "qty", "seq", "ts_us", "user")
+    __slots__ = ("level", "order_id", "original", "qty", "ts_us", "user")
 
     # No __init__: the book sets the slots right after ``Resting()``, which is ~50 ns
     # cheaper than a call through ``__init__`` or ``object.__new__`` (posts make many).
@@ -47,10 +52,8 @@ class Resting:
     user: str
     level: Level
     qty: int  # open quantity in lots; 0 marks a dead entry left in a deque
-    filled: int
     original: int  # filled + qty + cancelled == original
-    seq: int  # when the order got its time priority
-    ts_us: int
+    ts_us: int  # when the order got its time priority
 
     @property
     def price(self) -> int:
@@ -186,8 +189,6 @@ class BookSide:
             assert live, f"empty level {price} left in the book"
             assert level.count == len(live)
             assert level.qty == sum(o.qty for o in live)
-            seqs = [o.seq for o in live]
-            assert seqs == sorted(seqs), f"FIFO by arrival broken at {price}"
             assert 2 * level.dead <= len(level.orders) + 8, "compaction keeps dead bounded"
             for o in live:
                 assert o.level is level, "order points to its level"

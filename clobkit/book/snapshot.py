@@ -82,8 +82,8 @@ def encode(book: OrderBook) -> bytes:
                     uid = user_ids[o.user] = len(users)
                     users.append(o.user)
                 row = (
-                    o.order_id, uid, side_code, level.price, o.qty, o.filled, o.original, o.seq,
-                    o.ts_us,
+                    o.order_id, uid, side_code, level.price, o.qty, book._filled(o), o.original,
+                    book._seq(o), o.ts_us,
                 )  # fmt: skip
                 for append, value in zip(appends, row, strict=True):
                     append(value)

@@ -33,7 +33,14 @@ peers R. ops/s are medians of each engine's own runs. Runs are timed in process 
 the process sat descheduled behind other jobs, which swung paired ratios by 2x here;
 ``--clock wall`` uses ``time.perf_counter`` instead.
 
-Memory: tracemalloc over 100,000 resting orders (commands built before tracing starts).
+Memory: tracemalloc over 100,000 resting orders, every input (commands, and the sequence
+numbers that become clobkit's order ids, like the reference's prebuilt id ints) built before
+tracing starts; ``bytes_per_resting_order_seq_ints_traced`` repeats the old measurement,
+which made clobkit's sequence-number ints while tracing.
+
+JSON keys (besides rates and peers): ``ratio_to_reference`` (prebuilt commands),
+``ratio_apply_built``, ``ratio_public_api`` (string prices), ``ratio_public_api_int``,
+``bytes_per_resting_order``.
 
 Usage: ``python benchmarks/bench_book.py [--quick] [--json PATH] [--ops N] [--repeats R]
 [--clock cpu|wall]``

@@ -202,3 +202,35 @@ def test_the_place_constructors_quick_check_admits_only_valid_orders(
         return "ok"
 
     assert outcome(Place) == outcome(_check_place)
+
+
+CANCEL_FIELDS = {
+    "market": ["ACME", "", 7],
+    "user": ["ann", "", " ann", "a\n", 5, "x" * 65],
+    "order_id": [3, None, 0, 2**63, True, "3"],
+    "client_order_id": [None, "c", "", 3],
+}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in CANCEL_FIELDS.items()}))
+def test_the_cancel_constructors_quick_check_admits_only_valid_cancels(
+    fields: dict[str, object],
+) -> None:
+    """``Cancel`` admits the common cancel in one expression; the full checks must agree."""
+    from clobkit.book.commands import _check_str, _check_target, check_user
+    from clobkit.errors import InvalidArgument
+
+    def full_checks(market: object, user: object, order_id: object, cid: object) -> None:
+        _check_str(market, "market")
+        check_user(user)
+        _check_target(order_id, cid)
+
+    def outcome(build: object) -> object:
+        try:
+            build(*fields.values())  # type: ignore[operator]
+        except InvalidArgument as exc:
+            return (type(exc), str(exc))
+        return "ok"
+
+    assert outcome(Cancel) == outcome(full_checks)

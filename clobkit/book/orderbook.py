@@ -209,14 +209,9 @@ class OrderBook:
         # which check the rules in the documented order. ``type(command) is X`` narrows the
         # type for mypy without a run-time isinstance call.
         if type(command) is Place:
-            price = command.price
-            if (
-                price is not None
-                and command.tif == "gtc"
-                and command.market == self._symbol
-                and command.client_order_id is None
-            ):
-                order_id = command.order_id
+            # Commands are tuples: one unpack reads every field (cheaper than ten lookups).
+            market, user, side, price, qty, _, tif, order_id, stp, _, post_only, cid = command
+            if price is not None and tif == "gtc" and market == self._symbol and cid is None:
                 reserved = self._reserved
                 if order_id is None:
                     fresh_id = seq not in reserved
@@ -224,7 +219,7 @@ class OrderBook:
                 else:
                     fresh_id = order_id > self._last_seq and order_id not in reserved
                 if fresh_id and (self._unbanded or self._min_ticks <= price <= self._max_ticks):
-                    is_buy = command.side == "buy"
+                    is_buy = side == "buy"
                     opposite = self._asks if is_buy else self._bids
                     best = opposite.best
                     if best is None or (price < best if is_buy else price > best):
@@ -233,10 +228,9 @@ class OrderBook:
                         level = own.levels.get(price)
                         if level is None:
                             level = own.new_level(price)
-                        qty = command.qty
                         order = Resting()
                         order.order_id = order_id
-                        order.user = command.user
+                        order.user = user
                         order.level = level
                         order.qty = qty
                         order.original = qty
@@ -253,22 +247,23 @@ class OrderBook:
                             ApplyResult,
                             (True, None, seq, ts_us, order_id, "resting", (), qty, 0, ()),
                         )
-                    if not command.post_only:
+                    if not post_only:
                         # It crosses, and every rejection rule is checked: go match.
                         if order_id != seq:
                             reserved.add(order_id)
-                        stp = self._stp_default if command.stp is None else command.stp
+                        if stp is None:
+                            stp = self._stp_default
                         if stp == "none":
-                            return self._cross(command, order_id, is_buy, price, seq, ts_us)
+                            return self._cross(user, qty, order_id, is_buy, price, seq, ts_us)
                         return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
             return self._place(command, seq, ts_us)
         if type(command) is Cancel:
-            order_id = command.order_id
+            market, user, order_id, _ = command
             if order_id is None:  # named by its client id: the general path
                 return self._cancel(command, seq, ts_us)
             orders = self._orders
             resting = orders.pop(order_id, None)  # one hash lookup for the find and the delete
-            if resting is None or resting.user != command.user or command.market != self._symbol:
+            if resting is None or resting.user != user or market != self._symbol:
                 if resting is not None:
                     orders[order_id] = resting  # put it back (the index's order is not state)
                 return self._cancel(command, seq, ts_us)  # a rejection: let it say which
@@ -396,12 +391,11 @@ class OrderBook:
         return executed(seq, ts_us, order_id, status, fills, 0, remaining, stp_cancelled)
 
     def _cross(
-        self, cmd: Place, order_id: int, is_buy: bool, limit: int, seq: int, ts_us: int
+        self, user: str, qty: int, order_id: int, is_buy: bool, limit: int, seq: int, ts_us: int
     ) -> ApplyResult:
         """Execute an accepted GTC limit order that crosses, without self-trade prevention
         (``apply``'s fast path for takers: :func:`~clobkit.book.matching.cross`)."""
         self._last_seq = seq
-        qty = cmd.qty
         remaining, fills = matching.cross(
             self._asks if is_buy else self._bids,
             self._log,
@@ -412,15 +406,13 @@ class OrderBook:
             limit,
             qty,
             order_id,
-            cmd.user,
+            user,
             seq,
             ts_us,
         )
         assert fills, "a crossing order trades at least once without self-trade prevention"
         if remaining:
-            self._rest(
-                order_id, cmd.user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us
-            )
+            self._rest(order_id, user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us)
             return executed(seq, ts_us, order_id, "partially_filled", fills, remaining, 0)
         return executed(seq, ts_us, order_id, "filled", fills, 0, 0)
 

@@ -13,6 +13,13 @@ Engines, in one process:
 
 * ``clobkit``: ``OrderBook.apply(command, seq, ts_us)`` with prebuilt commands (the
   replica's hot path: validation, results, column-wise fill log included).
+* ``clobkit-apply-built``: the same, but each ``Place``/``Cancel`` is built (and so
+  validated) inside the timed loop, as a replica decoding its log or a script does.
+* ``clobkit-public``: what a user calls: ``book.place(user, side, price="1000.50",
+  qty=5)`` and ``book.cancel(user, order_id)`` on a market with tick ``0.01``, prices as
+  the strings a person types (parsing, validation, the result's ``raise_for_reason``).
+* ``clobkit-public-int``: the same calls with ``int`` prices on a market whose tick is 1
+  (``price=100050``), the other type a person types.
 * ``reference``: the minimal engine below (sorted price list, dict price -> deque, dict
   id -> order; no validation, fills kept as 4-tuples).
 * PyPI peers, each behind a small adapter, skipped with a reason if unavailable:
@@ -26,7 +33,14 @@ peers R. ops/s are medians of each engine's own runs. Runs are timed in process 
 the process sat descheduled behind other jobs, which swung paired ratios by 2x here;
 ``--clock wall`` uses ``time.perf_counter`` instead.
 
-Memory: tracemalloc over 100,000 resting orders (commands built before tracing starts).
+Memory: tracemalloc over 100,000 resting orders, every input (commands, and the sequence
+numbers that become clobkit's order ids, like the reference's prebuilt id ints) built before
+tracing starts; ``bytes_per_resting_order_seq_ints_traced`` repeats the old measurement,
+which made clobkit's sequence-number ints while tracing.
+
+JSON keys (besides rates and peers): ``ratio_to_reference`` (prebuilt commands),
+``ratio_apply_built``, ``ratio_public_api`` (string prices), ``ratio_public_api_int``,
+``bytes_per_resting_order``.
 
 Usage: ``python benchmarks/bench_book.py [--quick] [--json PATH] [--ops N] [--repeats R]
 [--clock cpu|wall]``
@@ -294,6 +308,100 @@ class ClobkitEngine(Engine):
         return [(f.taker_order_id, f.maker_order_id, f.price, f.qty) for f in book.fills()]
 
 
+def _owners(ops: list[Op]) -> dict[int, str]:
+    return {op[1]: op[2] for op in ops if op[0] != "cancel"}  # a cancel names the owner
+
+
+class ClobkitApplyBuiltEngine(ClobkitEngine):
+    """``apply`` with each command built in the timed loop (plain data prepared before)."""
+
+    name = "clobkit-apply-built"
+    note = "Place/Cancel built and validated per op"
+
+    def prepare(self, ops: list[Op]) -> Callable[[], Any]:
+        book = OrderBook(MarketSpec(SYMBOL, tick="0.01"))
+        owner = _owners(ops)
+        rows = [
+            (0, owner[op[1]], "", op[1], 0, seq)
+            if op[0] == "cancel"
+            else (1, op[2], "buy" if op[3] else "sell", op[4], op[5], seq)
+            for seq, op in enumerate(ops, 1)
+        ]
+        apply = book.apply
+
+        def run() -> None:
+            for kind, user, side, a, b, seq in rows:
+                if kind:
+                    apply(Place(SYMBOL, user, side, a, b), seq, seq)
+                else:
+                    apply(Cancel(SYMBOL, user, a), seq, seq)
+
+        return run
+
+    def fills(self, ops: list[Op]) -> list[Fill4]:
+        return ClobkitEngine.fills(self, ops)
+
+
+class ClobkitPublicEngine(Engine):
+    """``book.place``/``book.cancel`` with prices as a person types them."""
+
+    name = "clobkit-public"
+    note = 'book.place(user, side, price="1000.50", qty=5), book.cancel(user, id)'
+    tick = "0.01"
+
+    @staticmethod
+    def price(ticks: int) -> Any:
+        return f"{ticks // 100}.{ticks % 100:02d}"  # tick 0.01: "1000.50"
+
+    def _calls(self, ops: list[Op]) -> tuple[OrderBook, list[tuple[Any, ...]]]:
+        book = OrderBook(MarketSpec(SYMBOL, tick=self.tick))
+        owner = _owners(ops)
+        price = self.price
+        calls = [
+            (0, owner[op[1]], op[1], None, None)
+            if op[0] == "cancel"
+            else (1, op[2], "buy" if op[3] else "sell", price(op[4]), op[5])
+            for op in ops
+        ]
+        return book, calls
+
+    def prepare(self, ops: list[Op]) -> Callable[[], Any]:
+        book, calls = self._calls(ops)
+        place, cancel = book.place, book.cancel
+
+        def run() -> None:
+            for kind, user, a, b, c in calls:
+                if kind:
+                    place(user, a, price=b, qty=c)
+                else:
+                    cancel(user, a)
+
+        return run
+
+    def fills(self, ops: list[Op]) -> list[Fill4]:
+        book, calls = self._calls(ops)
+        for kind, user, a, b, c in calls:
+            if kind:
+                book.place(user, a, price=b, qty=c)
+            else:
+                book.cancel(user, a)
+        book._check()
+        return [(f.taker_order_id, f.maker_order_id, f.price, f.qty) for f in book.fills()]
+
+
+class ClobkitPublicIntEngine(ClobkitPublicEngine):
+    name = "clobkit-public-int"
+    note = "book.place(user, side, price=100050, qty=5) on a tick-1 market"
+    tick = "1"
+
+    @staticmethod
+    def price(ticks: int) -> Any:
+        return ticks
+
+
+CLOBKIT_PATHS = ("clobkit", "clobkit-apply-built", "clobkit-public", "clobkit-public-int")
+
+
 class ReferenceAdapter(Engine):
     name = "reference"
 
@@ -503,8 +611,15 @@ def aggregate(fills: list[Fill4]) -> dict[int, dict[int, int]]:
 # -- measurements ----------------------------------------------------------------------------
 
 
-def bytes_per_resting_order(n: int, engine: str) -> float:
-    """tracemalloc growth while ``n`` non-crossing orders rest (commands built beforehand)."""
+def bytes_per_resting_order(n: int, engine: str, seqs_traced: bool = False) -> float:
+    """tracemalloc growth while ``n`` non-crossing orders rest (commands built beforehand).
+
+    Every input is made before tracing starts, for both engines: the reference's order ids
+    are ints in its prebuilt argument tuples, and clobkit's order ids are the sequence
+    numbers it is given, so those ints are prebuilt too. ``seqs_traced=True`` is the old
+    measurement, which made clobkit's sequence numbers (28-byte ints above 256) while
+    tracing and so charged them to clobkit alone.
+    """
     rng = random.Random(7)
     specs = []
     for i in range(1, n + 1):
@@ -521,12 +636,13 @@ def bytes_per_resting_order(n: int, engine: str) -> float:
         )
     if engine == "clobkit":
         cmds = [Place(SYMBOL, u, "buy" if b else "sell", p, q) for _, u, b, p, q in specs]
+        items = None if seqs_traced else list(zip(cmds, range(1, n + 1), strict=True))
         book = OrderBook(MarketSpec(SYMBOL, tick="0.01"))
         gc.collect()
         tracemalloc.start()
         start = tracemalloc.get_traced_memory()[0]
         apply = book.apply
-        for seq, cmd in enumerate(cmds, 1):
+        for seq, cmd in enumerate(cmds, 1) if items is None else ((s, c) for c, s in items):
             apply(cmd, seq, seq)
         used = tracemalloc.get_traced_memory()[0] - start
         tracemalloc.stop()
@@ -575,7 +691,13 @@ def main() -> None:
         + f"; resting orders median {statistics.median(steady):.0f} (min {min(steady)}, max {max(steady)}); fills {len(ref_fills)}"
     )
 
-    engines: list[Engine] = [ClobkitEngine(), ReferenceAdapter()]
+    engines: list[Engine] = [
+        ClobkitEngine(),
+        ClobkitApplyBuiltEngine(),
+        ClobkitPublicEngine(),
+        ClobkitPublicIntEngine(),
+        ReferenceAdapter(),
+    ]
     skipped: dict[str, str] = {}
     peer_classes: list[type[Engine]] = [
         FastlobAdapter,
@@ -623,8 +745,8 @@ def main() -> None:
 
     for r in range(2 * repeats + 1):
         for i, engine in enumerate(e for e in engines if e is not reference):
-            if engine.name != "clobkit" and r >= repeats:
-                continue  # the headline pair gets more repeats than the peers
+            if engine.name not in CLOBKIT_PATHS and r >= repeats:
+                continue  # clobkit's paths get more repeats than the peers
             if (r + i) % 2:
                 t_engine, t_ref = timed(engine), timed(reference)
             else:
@@ -649,24 +771,39 @@ def main() -> None:
 
     n_mem = 20_000 if args.quick else 100_000
     mem_book = bytes_per_resting_order(n_mem, "clobkit")
+    mem_book_old = bytes_per_resting_order(n_mem, "clobkit", seqs_traced=True)
     mem_ref = bytes_per_resting_order(n_mem, "reference")
     print(
-        f"\nbytes per resting order ({n_mem:,} resting, tracemalloc): clobkit {mem_book:.0f}, reference {mem_ref:.0f}"
+        f"\nbytes per resting order ({n_mem:,} resting, tracemalloc, inputs prebuilt): "
+        f"clobkit {mem_book:.0f}, reference {mem_ref:.0f} "
+        f"(clobkit with its seq ints made while tracing: {mem_book_old:.0f})"
     )
+    peer_names = [e.name for e in engines if e.name not in (*CLOBKIT_PATHS, "reference")]
+    for path in CLOBKIT_PATHS:
+        if path in ratios:
+            behind = [p for p in peer_names if ratios[p] >= ratios[path]]
+            print(
+                f"{path}: x reference {ratios[path]:.2f}; "
+                + (f"NOT ahead of {', '.join(behind)}" if behind else "ahead of every peer run")
+            )
 
     figures = {
         "book_ops_per_s": results["clobkit"],
         "reference_ops_per_s": ref_rate,
         "ratio_to_reference": ratios["clobkit"],
         "ratio_to_reference_paired_all": paired["clobkit"],
+        "ratio_apply_built": ratios.get("clobkit-apply-built"),
+        "ratio_public_api": ratios.get("clobkit-public"),
+        "ratio_public_api_int": ratios.get("clobkit-public-int"),
+        "paths_ops_per_s": {k: v for k, v in results.items() if k in CLOBKIT_PATHS},
+        "paths_ratio_paired_all": {k: paired[k] for k in CLOBKIT_PATHS if k in paired},
         "bytes_per_resting_order": mem_book,
+        "bytes_per_resting_order_seq_ints_traced": mem_book_old,
         "reference_bytes_per_resting_order": mem_ref,
-        "fills_agree": bool(agree.get("clobkit")),
-        "peer_fills_agree": {k: v for k, v in agree.items() if k not in ("clobkit", "reference")},
-        "peers_ops_per_s": {k: v for k, v in results.items() if k not in ("clobkit", "reference")},
-        "peers_ratio_to_reference": {
-            k: v for k, v in ratios.items() if k not in ("clobkit", "reference")
-        },
+        "fills_agree": all(bool(agree.get(k)) for k in CLOBKIT_PATHS),
+        "peer_fills_agree": {k: v for k, v in agree.items() if k in peer_names},
+        "peers_ops_per_s": {k: v for k, v in results.items() if k in peer_names},
+        "peers_ratio_to_reference": {k: v for k, v in ratios.items() if k in peer_names},
         "skipped": skipped,
         "ops": len(ops),
         "repeats": repeats,

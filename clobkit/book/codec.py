@@ -1,8 +1,11 @@
 """Bytes for commands and results: what the write-ahead log stores and replicas ship.
 
-Every encoding starts with a version byte (:data:`CODEC_VERSION`) so a newer clobkit can read
-old logs, then a kind byte, then fields in a fixed order using the varint/UTF-8 primitives of
-:mod:`clobkit.book.wire`. The same command always encodes to the same bytes (no dict order,
+Every encoding starts with a version byte so a newer clobkit can read old logs, then a kind
+byte, then fields in a fixed order using the varint/UTF-8 primitives of
+:mod:`clobkit.book.wire`. Version 1 is every command without a client order id (and every
+result); version 2 (:data:`CODEC_VERSION`) adds the client order id and is written only for
+commands that carry one, so logs written before client ids existed keep their bytes. The
+decoder reads both. The same command always encodes to the same bytes (no dict order,
 no floats, no pickle), which is what lets replicas compare logs byte for byte. Decoding checks
 every byte and rebuilds the command through its validating constructor, so garbage raises
 :class:`~clobkit.errors.InvalidArgument` and never yields a malformed command.
@@ -11,8 +14,8 @@ Results (:class:`~clobkit.book.results.ApplyResult`) have their own encoding bec
 replicated client table caches replies and ships them in snapshots.
 
 >>> data = encode_command(Cancel("ACME", "alice", 7))
->>> decode_command(data), data[0] == CODEC_VERSION
-(Cancel(market='ACME', user='alice', order_id=7), True)
+>>> decode_command(data), data[0]
+(Cancel(market='ACME', user='alice', order_id=7, client_order_id=None), 1)
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ __all__ = [
     "encode_result",
 ]
 
-#: Version byte that opens every encoded command and result.
-CODEC_VERSION = 1
+#: Newest version byte: commands with a client order id. Version 1 is everything else.
+CODEC_VERSION = 2
+_V1 = 1
 
 _PLACE, _CANCEL, _MODIFY, _RESULT = 1, 2, 3, 4
 _STP_CODES: tuple[str | None, ...] = (None, *STP_MODES)
@@ -55,11 +59,14 @@ def encode_command(command: Command) -> bytes:
 
     >>> encode_command(Place("ACME", "al", "buy", 5, 1)).hex()
     '01010441434d4502616c0006010000'
+    >>> encode_command(Cancel("ACME", "al", client_order_id="c1")).hex()
+    '02020441434d4502616c026331'
 
     Raises :class:`~clobkit.errors.InvalidType` for anything that is not a command.
     """
     w = Writer()
-    w.byte(CODEC_VERSION)
+    cid = getattr(command, "client_order_id", None)
+    w.byte(_V1 if cid is None else CODEC_VERSION)
     if isinstance(command, Place):
         w.byte(_PLACE)
         w.text(command.market)
@@ -76,16 +83,18 @@ def encode_command(command: Command) -> bytes:
         w.uint(command.qty)
         w.opt_uint(command.order_id)
         w.opt_uint(command.protection_price)
+        if cid is not None:
+            w.text(cid)
     elif isinstance(command, Cancel):
         w.byte(_CANCEL)
         w.text(command.market)
         w.text(command.user)
-        w.uint(command.order_id)
+        _write_target(w, command.order_id, cid)
     elif isinstance(command, Modify):
         w.byte(_MODIFY)
         w.text(command.market)
         w.text(command.user)
-        w.uint(command.order_id)
+        _write_target(w, command.order_id, cid)
         w.opt_uint(command.price)
         w.opt_uint(command.qty)
     else:
@@ -95,25 +104,36 @@ def encode_command(command: Command) -> bytes:
     return w.getvalue()
 
 
-def _check_version(r: Reader) -> None:
+def _write_target(w: Writer, order_id: int | None, cid: str | None) -> None:
+    """Version 1 names the order by its id; version 2 by its client order id."""
+    if cid is None:
+        assert order_id is not None
+        w.uint(order_id)
+    else:
+        w.text(cid)
+
+
+def _check_version(r: Reader, newest: int = CODEC_VERSION) -> int:
     version = r.byte()
-    if version != CODEC_VERSION:
+    if not _V1 <= version <= newest:
         raise InvalidArgument(f"malformed data: unsupported codec version {version}")
+    return version
 
 
 def decode_command(data: bytes) -> Command:
     """Decode bytes made by :func:`encode_command`. O(len(data)).
 
     >>> decode_command(encode_command(Modify("ACME", "al", 3, qty=2)))
-    Modify(market='ACME', user='al', order_id=3, price=None, qty=2)
+    Modify(market='ACME', user='al', order_id=3, price=None, qty=2, client_order_id=None)
 
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes (wrong version,
     truncation, trailing bytes, bad flags, fields the constructor refuses).
     """
     r = Reader(data)
-    _check_version(r)
+    version = _check_version(r)
     kind = r.byte()
     command: Command
+    cid: str | None = None
     if kind == _PLACE:
         market, user = r.text(), r.text()
         flags = r.byte()
@@ -121,6 +141,8 @@ def decode_command(data: bytes) -> Command:
         if tif_code >= len(TIFS) or stp_code >= len(_STP_CODES):
             raise InvalidArgument(f"malformed data: bad place flags {flags:#x}")
         price, qty, order_id, protection = r.opt_uint(), r.uint(), r.opt_uint(), r.opt_uint()
+        if version != _V1:
+            cid = r.text()
         command = Place(
             market,
             user,
@@ -133,12 +155,23 @@ def decode_command(data: bytes) -> Command:
             stp=_STP_CODES[stp_code],
             protection_price=protection,
             post_only=bool(flags >> 4 & 1),
+            client_order_id=cid,
         )
     elif kind == _CANCEL:
-        command = Cancel(r.text(), r.text(), r.uint())
+        market, user = r.text(), r.text()
+        if version == _V1:
+            command = Cancel(market, user, r.uint())
+        else:
+            command = Cancel(market, user, client_order_id=r.text())
     elif kind == _MODIFY:
-        market, user, order_id = r.text(), r.text(), r.uint()
-        command = Modify(market, user, order_id, price=r.opt_uint(), qty=r.opt_uint())
+        market, user = r.text(), r.text()
+        oid: int | None = None
+        if version == _V1:
+            oid = r.uint()
+        else:
+            cid = r.text()
+        new_price, new_qty = r.opt_uint(), r.opt_uint()
+        command = Modify(market, user, oid, price=new_price, qty=new_qty, client_order_id=cid)
     else:
         raise InvalidArgument(f"malformed data: unknown command kind {kind}")
     r.done()
@@ -182,13 +215,15 @@ def describe_command(data_or_command: bytes | Command, spec: MarketSpec | None =
             text += " post-only"
         if command.order_id is not None:
             text += f" id={command.order_id}"
+        if command.client_order_id is not None:
+            text += f" client_id={command.client_order_id}"
         if command.stp is not None:
             text += f" stp={command.stp}"
         return text
     if isinstance(command, Cancel):
-        return f"cancel {command.user} #{command.order_id}"
+        return f"cancel {command.user} {_target(command.order_id, command.client_order_id)}"
     if isinstance(command, Modify):
-        text = f"modify {command.user} #{command.order_id}"
+        text = f"modify {command.user} {_target(command.order_id, command.client_order_id)}"
         if command.price is not None:
             text += f" price={price(command.price)}"
         if command.qty is not None:
@@ -197,6 +232,10 @@ def describe_command(data_or_command: bytes | Command, spec: MarketSpec | None =
     from clobkit.errors import InvalidType
 
     raise InvalidType(f"not a command: {type(command).__name__}")
+
+
+def _target(order_id: int | None, cid: str | None) -> str:
+    return f"#{order_id}" if cid is None else f"client_id={cid}"
 
 
 def encode_result(result: ApplyResult) -> bytes:
@@ -211,7 +250,7 @@ def encode_result(result: ApplyResult) -> bytes:
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
     w = Writer()
-    w.byte(CODEC_VERSION)
+    w.byte(_V1)
     w.byte(_RESULT)
     w.byte(int(result.accepted))
     w.text(result.reason or "")
@@ -246,7 +285,7 @@ def decode_result(data: bytes) -> ApplyResult:
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes.
     """
     r = Reader(data)
-    _check_version(r)
+    _check_version(r, newest=_V1)
     if r.byte() != _RESULT:
         raise InvalidArgument("malformed data: not an encoded result")
     accepted = r.byte()

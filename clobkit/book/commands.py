@@ -2,24 +2,26 @@
 
 Commands are what replicas agree on: the primary assigns each one a sequence number, the log
 stores its bytes (see :mod:`clobkit.book.codec`) and every replica applies the same commands
-in the same order. They are small immutable records whose constructors check every field, so
-a command that exists is well formed; whether the book *accepts* it (is the order id free,
-does the user own the order, ...) is decided by :meth:`OrderBook.apply
-<clobkit.book.orderbook.OrderBook.apply>`.
+in the same order. They are small immutable records (named tuples: building one is a single
+``tuple.__new__``, which matters because a command is built for every order a user sends)
+whose constructors check every field, so a command that exists is well formed; whether the
+book *accepts* it (is the order id free, does the user own the order, ...) is decided by
+:meth:`OrderBook.apply <clobkit.book.orderbook.OrderBook.apply>`.
 
 Prices and quantities inside commands are already integers: ticks and lots (see
 :class:`~clobkit.book.spec.MarketSpec`).
 
 >>> Place("ACME", "alice", "buy", 10050, 10)
 Place(market='ACME', user='alice', side='buy', price=10050, qty=10, order_type='limit', \
-tif='gtc', order_id=None, stp=None, protection_price=None, post_only=False)
+tif='gtc', order_id=None, stp=None, protection_price=None, post_only=False, \
+client_order_id=None)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
+from clobkit.book.names import MAX_USER_CHARS, check_user
 from clobkit.book.spec import MAX_UNITS
 from clobkit.errors import InvalidArgument, InvalidType
 
@@ -69,14 +71,59 @@ def _check_order_id(value: object, name: str = "order_id") -> None:
         raise InvalidArgument(f"{name} must be in 1..2**63-1, got {value!r}")
 
 
+def check_client_order_id(value: object, name: str = "client_order_id") -> str:
+    """A client order id follows the user-name rule (:mod:`clobkit.book.names`). O(1).
+
+    >>> check_client_order_id("hedge-1")
+    'hedge-1'
+    """
+    return check_user(value, name)
+
+
+def _check_target(order_id: object, client_order_id: object) -> None:
+    """Cancel/modify name their order by exactly one of the two ids."""
+    if client_order_id is None:
+        if order_id is None:
+            raise InvalidArgument("name the order: give order_id or client_order_id")
+        _check_order_id(order_id)
+    else:
+        if order_id is not None:
+            raise InvalidArgument(
+                "give order_id or client_order_id, not both "
+                f"(got {order_id!r} and {client_order_id!r})"
+            )
+        check_client_order_id(client_order_id)
+
+
 def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> None:
     if value not in choices or not isinstance(value, str):
         raise InvalidArgument(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class _PlaceFields(NamedTuple):
+    market: str
+    user: str
+    side: str
+    price: int | None
+    qty: int
+    order_type: str = "limit"
+    tif: str = "gtc"
+    order_id: int | None = None
+    stp: str | None = None
+    protection_price: int | None = None
+    post_only: bool = False
+    client_order_id: str | None = None
+
+
+class Place(_PlaceFields):
     """Place an order; ``price``/``protection_price`` in ticks, ``qty`` in lots.
+
+    Two ids, two owners. ``order_id`` is the *exchange's* id: leave it ``None`` and the book
+    assigns one (the sequence number); an explicit one is for replaying a recorded run (the
+    checker does) and must be above the book's ``last_seq`` and never used before.
+    ``client_order_id`` is the *client's* own id (FIX ClOrdID), any short printable
+    ``str``, unique among that user's live orders; cancel and modify accept it instead of
+    the order id.
 
     A limit order has a ``price``; a market order has ``price=None`` and may carry a
     ``protection_price`` beyond which it does not trade. Market orders never rest: ``tif``
@@ -94,99 +141,207 @@ class Place:
     naming the first bad field.
     """
 
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        market: str,
+        user: str,
+        side: str,
+        price: int | None,
+        qty: int,
+        order_type: str = "limit",
+        tif: str = "gtc",
+        order_id: int | None = None,
+        stp: str | None = None,
+        protection_price: int | None = None,
+        post_only: bool = False,
+        client_order_id: str | None = None,
+    ) -> Place:
+        # The common order (a plain limit order of exact types) is recognised in one
+        # expression; anything else goes through _check_place, which checks every field in
+        # order and names the first bad one. Every command the expression admits,
+        # _check_place admits too (tests/book/test_book_fast_paths.py).
+        if not (
+            type(price) is int
+            and 0 < price <= MAX_UNITS
+            and type(qty) is int
+            and 0 < qty <= MAX_UNITS
+            and order_type == "limit"
+            and (side == "buy" or side == "sell")
+            and (tif == "gtc" or tif == "ioc" or tif == "fok")
+            and type(market) is str
+            and market
+            and type(user) is str
+            and 0 < len(user) <= MAX_USER_CHARS
+            and user.isprintable()
+            and user[0] != " "
+            and user[-1] != " "
+            and order_id is None
+            and stp is None
+            and protection_price is None
+            and post_only is False
+            and client_order_id is None
+            and type(side) is str
+            and type(tif) is str
+            and type(order_type) is str
+        ):
+            _check_place(
+                market, user, side, price, qty, order_type, tif, order_id, stp,
+                protection_price, post_only, client_order_id,
+            )  # fmt: skip
+        return _tuple_new(
+            cls,
+            (
+                market, user, side, price, qty, order_type, tif, order_id, stp,
+                protection_price, post_only, client_order_id,
+            ),
+        )  # fmt: skip
+
+
+_tuple_new = tuple.__new__
+
+
+def _check_place(
+    market: object,
+    user: object,
+    side: object,
+    price: object,
+    qty: object,
+    order_type: object,
+    tif: object,
+    order_id: object,
+    stp: object,
+    protection_price: object,
+    post_only: object,
+    client_order_id: object,
+) -> None:
+    """Every rule of a place, in order; raises naming the first bad field."""
+    _check_str(market, "market")
+    check_user(user)
+    _check_choice(side, "side", SIDES)
+    _check_choice(order_type, "order_type", ORDER_TYPES)
+    _check_choice(tif, "tif", TIFS)
+    _check_units(qty, "qty")
+    if order_type == "limit":
+        if price is None:
+            raise InvalidArgument("a limit order needs a price (or pass order_type='market')")
+        _check_units(price, "price")
+        if protection_price is not None:
+            raise InvalidArgument(
+                f"protection_price is only for market orders, got {protection_price!r}"
+            )
+    else:
+        if price is not None:
+            raise InvalidArgument(f"a market order has no price, got price={price!r}")
+        if protection_price is not None:
+            _check_units(protection_price, "protection_price")
+    if order_id is not None:
+        _check_order_id(order_id)
+    if client_order_id is not None:
+        check_client_order_id(client_order_id)
+    if stp is not None:
+        _check_choice(stp, "stp", STP_MODES)
+    if type(post_only) is not bool:
+        raise InvalidType(f"post_only must be a bool, got {post_only!r}")
+    if post_only and (order_type != "limit" or tif != "gtc"):
+        raise InvalidArgument(
+            f"post_only needs a GTC limit order, got order_type={order_type!r}, tif={tif!r}"
+        )
+
+
+class _CancelFields(NamedTuple):
     market: str
     user: str
-    side: str
-    price: int | None
-    qty: int
-    order_type: str = "limit"
-    tif: str = "gtc"
     order_id: int | None = None
-    stp: str | None = None
-    protection_price: int | None = None
-    post_only: bool = False
-
-    def __post_init__(self) -> None:
-        _check_str(self.market, "market")
-        _check_str(self.user, "user")
-        _check_choice(self.side, "side", SIDES)
-        _check_choice(self.order_type, "order_type", ORDER_TYPES)
-        _check_choice(self.tif, "tif", TIFS)
-        _check_units(self.qty, "qty")
-        if self.order_type == "limit":
-            _check_units(self.price, "price")
-            if self.protection_price is not None:
-                raise InvalidArgument(
-                    f"protection_price is only for market orders, got {self.protection_price!r}"
-                )
-        else:
-            if self.price is not None:
-                raise InvalidArgument(f"a market order has no price, got price={self.price!r}")
-            if self.protection_price is not None:
-                _check_units(self.protection_price, "protection_price")
-        if self.order_id is not None:
-            _check_order_id(self.order_id)
-        if self.stp is not None:
-            _check_choice(self.stp, "stp", STP_MODES)
-        if type(self.post_only) is not bool:
-            raise InvalidType(f"post_only must be a bool, got {self.post_only!r}")
-        if self.post_only and (self.order_type != "limit" or self.tif != "gtc"):
-            raise InvalidArgument(
-                "post_only needs a GTC limit order, got "
-                f"order_type={self.order_type!r}, tif={self.tif!r}"
-            )
+    client_order_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    """Cancel the live order ``order_id`` owned by ``user``.
+class Cancel(_CancelFields):
+    """Cancel ``user``'s live order, named by its ``order_id`` or its ``client_order_id``.
 
     >>> Cancel("ACME", "alice", 7)
-    Cancel(market='ACME', user='alice', order_id=7)
+    Cancel(market='ACME', user='alice', order_id=7, client_order_id=None)
+    >>> Cancel("ACME", "alice", client_order_id="hedge-1").client_order_id
+    'hedge-1'
 
-    Raises :class:`~clobkit.errors.InvalidType` / :class:`~clobkit.errors.InvalidArgument`.
+    Raises :class:`~clobkit.errors.InvalidType` / :class:`~clobkit.errors.InvalidArgument`
+    for a bad field, or unless exactly one of the two ids is given.
     """
 
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        market: str,
+        user: str,
+        order_id: int | None = None,
+        client_order_id: str | None = None,
+    ) -> Cancel:
+        # The common cancel (by order id, exact types) in one expression, as for Place.
+        if not (
+            type(order_id) is int
+            and 1 <= order_id <= MAX_ORDER_ID
+            and client_order_id is None
+            and type(market) is str
+            and market
+            and type(user) is str
+            and 0 < len(user) <= MAX_USER_CHARS
+            and user.isprintable()
+            and user[0] != " "
+            and user[-1] != " "
+        ):
+            _check_str(market, "market")
+            check_user(user)
+            _check_target(order_id, client_order_id)
+        return _tuple_new(cls, (market, user, order_id, client_order_id))
+
+
+class _ModifyFields(NamedTuple):
     market: str
     user: str
-    order_id: int
-
-    def __post_init__(self) -> None:
-        _check_str(self.market, "market")
-        _check_str(self.user, "user")
-        _check_order_id(self.order_id)
+    order_id: int | None = None
+    price: int | None = None
+    qty: int | None = None
+    client_order_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Modify:
+class Modify(_ModifyFields):
     """Change the price (ticks) and/or the open quantity (lots) of a live order.
 
     ``qty`` is the new *remaining* quantity. Reducing it keeps time priority; a price change
     or an increase is a cancel-replace that loses priority (see ``OrderBook.apply``).
 
+    The order is named by its ``order_id`` or its ``client_order_id`` (exactly one).
+
     >>> Modify("ACME", "alice", 7, qty=3)
-    Modify(market='ACME', user='alice', order_id=7, price=None, qty=3)
+    Modify(market='ACME', user='alice', order_id=7, price=None, qty=3, client_order_id=None)
 
     Raises :class:`~clobkit.errors.InvalidArgument` when neither ``price`` nor ``qty`` is
-    given, or a field is bad.
+    given, when not exactly one id is given, or a field is bad.
     """
 
-    market: str
-    user: str
-    order_id: int
-    price: int | None = None
-    qty: int | None = None
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        _check_str(self.market, "market")
-        _check_str(self.user, "user")
-        _check_order_id(self.order_id)
-        if self.price is None and self.qty is None:
+    def __new__(
+        cls,
+        market: str,
+        user: str,
+        order_id: int | None = None,
+        price: int | None = None,
+        qty: int | None = None,
+        client_order_id: str | None = None,
+    ) -> Modify:
+        _check_str(market, "market")
+        check_user(user)
+        _check_target(order_id, client_order_id)
+        if price is None and qty is None:
             raise InvalidArgument("modify needs a new price or a new qty (both are None)")
-        if self.price is not None:
-            _check_units(self.price, "price")
-        if self.qty is not None:
-            _check_units(self.qty, "qty")
+        if price is not None:
+            _check_units(price, "price")
+        if qty is not None:
+            _check_units(qty, "qty")
+        return _tuple_new(cls, (market, user, order_id, price, qty, client_order_id))
 
 
 #: Any command an :class:`~clobkit.book.orderbook.OrderBook` applies.

@@ -9,29 +9,73 @@ A rejected command yields ``ApplyResult(accepted=False, reason=<code>)`` with ``
 of :data:`REJECT_REASONS`; :meth:`ApplyResult.raise_for_reason` turns it into the matching
 :mod:`clobkit.errors` exception.
 
+People read prices, not ticks: the fields hold ticks and lots (exact, what the book
+computes with), but ``repr`` and ``_repr_html_`` write prices as the market's spec does
+(``100.50``) and quantities as whole lots. An :class:`Order` carries its book's spec; a
+:class:`Fill` or :class:`ApplyResult` finds it by market symbol among the specs of the books
+created in this process (:func:`register_spec`), and where that is not unique (two books of
+one symbol on different grids) it says ``ticks`` rather than guess.
+
 >>> r = ApplyResult(False, "unknown_order", 3, 3, 9, "rejected", (), 0, 0)
 >>> r.raise_for_reason()
 Traceback (most recent call last):
 ...
-clobkit.errors.UnknownOrder: unknown_order: no live order has this id (order_id=9, seq=3)
+clobkit.errors.UnknownOrder: unknown_order: no live order has this order id (order_id=9, seq=3)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import html
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from clobkit.book.spec import MarketSpec
 from clobkit.errors import DuplicateOrderId, NoLiquidity, NotOwner, OrderRejected, UnknownOrder
 
-__all__ = ["REJECT_REASONS", "STATUSES", "ApplyResult", "Fill", "Order"]
+__all__ = ["REJECT_REASONS", "STATUSES", "ApplyResult", "Fill", "Order", "register_spec"]
+
+# Market symbol -> its spec, or None once two different specs used the symbol (display only).
+_SPECS: dict[str, MarketSpec | None] = {}
+
+
+def register_spec(spec: MarketSpec) -> None:
+    """Let reprs of this market's fills and results write prices in its units. O(1).
+
+    ``OrderBook`` calls it; a symbol seen with two different grids shows ticks instead.
+
+    >>> register_spec(MarketSpec("DOCS", tick="0.01"))
+    >>> Fill(0, 2, 2, "DOCS", 10050, 3, 2, 1, "bob", "alice", "buy")
+    Fill(#0 DOCS: bob buys 3 @ 100.50 from alice, seq=2)
+    """
+    known = _SPECS.get(spec.symbol, spec)
+    _SPECS[spec.symbol] = spec if known == spec else None
+
+
+def _price(market: str, ticks: int, spec: MarketSpec | None = None) -> str:
+    spec = spec if spec is not None else _SPECS.get(market)
+    return spec.format_price(ticks) if spec is not None else f"{ticks} ticks"
+
+
+def _table(rows: list[tuple[str, str]], caption: str) -> str:
+    """A small escaped two-column HTML table (the notebook display of a result)."""
+    esc = html.escape
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f"<table><caption>{esc(caption)}</caption>{body}</table>"
+
 
 #: Every code a rejected command can carry, with what it means. A rejected command changes
 #: nothing: no state, no sequence number, no fills, same digest.
 REJECT_REASONS: dict[str, str] = {
     "market_mismatch": "the command names another market than this book",
     "unknown_market": "no book for the command's market (Exchange only)",
-    "duplicate_order_id": "a live order already has this id",
-    "unknown_order": "no live order has this id",
+    "order_id_used": "an earlier order already used this order id (order ids are never reused)",
+    "order_id_too_low": (
+        "an explicit order id must be greater than the book's last sequence number "
+        "(the book assigns the ids up to it)"
+    ),
+    "duplicate_client_order_id": "this user already has a live order with this client order id",
+    "unknown_order": "no live order has this order id",
+    "unknown_client_order_id": "this user has no live order with this client order id",
     "not_owner": "the order belongs to another user",
     "price_out_of_range": "a price is outside the market's [min_price, max_price] band",
     "no_liquidity": "a market order arrived while the opposite side was empty",
@@ -43,8 +87,10 @@ REJECT_REASONS: dict[str, str] = {
 STATUSES = ("resting", "filled", "partially_filled", "cancelled", "modified", "rejected")
 
 _ERRORS: dict[str, type[OrderRejected]] = {
-    "duplicate_order_id": DuplicateOrderId,
+    "order_id_used": DuplicateOrderId,
+    "duplicate_client_order_id": DuplicateOrderId,
     "unknown_order": UnknownOrder,
+    "unknown_client_order_id": UnknownOrder,
     "not_owner": NotOwner,
     "no_liquidity": NoLiquidity,
 }
@@ -71,6 +117,25 @@ class Fill(NamedTuple):
     taker_user: str
     maker_user: str
     aggressor_side: str
+
+    def __repr__(self) -> str:
+        verb, link = ("buys", "from") if self.aggressor_side == "buy" else ("sells", "to")
+        return (
+            f"Fill(#{self.fill_id} {self.market}: {self.taker_user} {verb} {self.qty} @ "
+            f"{_price(self.market, self.price)} {link} {self.maker_user}, seq={self.seq})"
+        )
+
+    def _repr_html_(self) -> str:
+        return _table(
+            [
+                ("price", _price(self.market, self.price)),
+                ("qty (lots)", str(self.qty)),
+                ("taker", f"{self.taker_user} #{self.taker_order_id} ({self.aggressor_side})"),
+                ("maker", f"{self.maker_user} #{self.maker_order_id}"),
+                ("seq", str(self.seq)),
+            ],
+            f"fill #{self.fill_id} {self.market}",
+        )
 
 
 class ApplyResult(NamedTuple):
@@ -99,12 +164,39 @@ class ApplyResult(NamedTuple):
     cancelled_qty: int
     stp_cancelled: tuple[int, ...] = ()
 
+    def __repr__(self) -> str:
+        if not self.accepted:
+            return f"ApplyResult(rejected {self.reason}: order_id={self.order_id}, seq={self.seq})"
+        fills = ", ".join(f"{f.qty} @ {_price(f.market, f.price)}" for f in self.fills)
+        text = (
+            f"ApplyResult({self.status}: order_id={self.order_id}, seq={self.seq}, "
+            f"resting={self.resting_qty}, cancelled={self.cancelled_qty}, fills=[{fills}]"
+        )
+        if self.stp_cancelled:
+            text += f", stp_cancelled={list(self.stp_cancelled)}"
+        return text + ")"
+
+    def _repr_html_(self) -> str:
+        rows = [("status", self.status if self.accepted else f"rejected: {self.reason}")]
+        rows += [("order_id", str(self.order_id)), ("seq", str(self.seq))]
+        if self.accepted:
+            rows += [
+                ("resting (lots)", str(self.resting_qty)),
+                ("cancelled (lots)", str(self.cancelled_qty)),
+            ]
+            rows += [
+                (f"fill #{f.fill_id}", f"{f.qty} @ {_price(f.market, f.price)} with {f.maker_user}")
+                for f in self.fills
+            ]
+        return _table(rows, "apply result")
+
     def raise_for_reason(self) -> ApplyResult:
         """Return ``self`` if accepted, else raise the matching :mod:`clobkit.errors` error.
 
-        ``duplicate_order_id`` -> ``DuplicateOrderId``, ``unknown_order`` -> ``UnknownOrder``,
-        ``not_owner`` -> ``NotOwner``, ``no_liquidity`` -> ``NoLiquidity``; every other code
-        -> ``OrderRejected`` with ``.reason`` set.
+        ``order_id_used`` and ``duplicate_client_order_id`` -> ``DuplicateOrderId``,
+        ``unknown_order`` and ``unknown_client_order_id`` -> ``UnknownOrder``, ``not_owner``
+        -> ``NotOwner``, ``no_liquidity`` -> ``NoLiquidity``; every other code ->
+        ``OrderRejected`` with ``.reason`` set.
 
         >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0).raise_for_reason().status
         'resting'
@@ -112,10 +204,10 @@ class ApplyResult(NamedTuple):
         if self.accepted:
             return self
         reason = self.reason or "rejected"
-        message = (
-            f"{reason}: {REJECT_REASONS.get(reason, 'rejected')} "
-            f"(order_id={self.order_id}, seq={self.seq})"
-        )
+        where = f"seq={self.seq}"
+        if self.order_id is not None:
+            where = f"order_id={self.order_id}, {where}"
+        message = f"{reason}: {REJECT_REASONS.get(reason, 'rejected')} ({where})"
         raise _ERRORS.get(reason, OrderRejected)(message, reason)
 
 
@@ -125,10 +217,14 @@ class Order:
 
     ``qty`` is the open (resting) quantity; ``original_qty = filled_qty + qty +
     cancelled_qty`` always holds. ``seq``/``ts_us`` are when the order got its current time
-    priority (its placement, or its last priority-losing modify).
+    priority (its placement, or its last priority-losing modify). ``client_order_id`` is
+    the client's own id for the order, if it gave one.
 
-    >>> Order(1, "alice", "buy", 10050, 10, 0, 0, 10, 1, 1).side
-    'buy'
+    ``spec`` (not part of equality) is the book's market spec, so the repr writes the price
+    as people read it; without one it says ``ticks``.
+
+    >>> Order(1, "alice", "buy", 10050, 10, 0, 0, 10, 1, 1, spec=MarketSpec("ACME"))
+    Order(#1 alice buy 10 @ 100.50, filled=0, cancelled=0, seq=1)
     """
 
     order_id: int
@@ -141,3 +237,84 @@ class Order:
     original_qty: int
     seq: int
     ts_us: int
+    client_order_id: str | None = None
+    spec: MarketSpec | None = field(default=None, compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        price = self.spec.format_price(self.price) if self.spec else f"{self.price} ticks"
+        cid = "" if self.client_order_id is None else f" ({self.client_order_id})"
+        return (
+            f"Order(#{self.order_id}{cid} {self.user} {self.side} {self.qty} @ {price}, "
+            f"filled={self.filled_qty}, cancelled={self.cancelled_qty}, seq={self.seq})"
+        )
+
+    def _repr_html_(self) -> str:
+        price = self.spec.format_price(self.price) if self.spec else f"{self.price} ticks"
+        return _table(
+            [
+                ("user", self.user),
+                ("side", self.side),
+                ("price", price),
+                ("open (lots)", str(self.qty)),
+                ("filled (lots)", str(self.filled_qty)),
+                ("cancelled (lots)", str(self.cancelled_qty)),
+                ("client id", str(self.client_order_id)),
+            ],
+            f"order #{self.order_id}",
+        )
+
+
+# -- named builders: the one way the book makes a result ---------------------------------------
+# ``tuple.__new__`` skips NamedTuple's keyword handling (these run on every command).
+_new = tuple.__new__
+_NO_FILLS: tuple[Fill, ...] = ()
+
+
+def rejected(reason: str, seq: int, ts_us: int, order_id: int | None) -> ApplyResult:
+    """A refused command: nothing changed. ``reason`` is a key of :data:`REJECT_REASONS`.
+
+    >>> rejected("unknown_order", 3, 30, 9).status
+    'rejected'
+    """
+    return _new(ApplyResult, (False, reason, seq, ts_us, order_id, "rejected", _NO_FILLS, 0, 0, ()))
+
+
+def cancelled(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
+    """A cancel that took ``qty`` open lots off the book.
+
+    >>> cancelled(2, 20, 1, 5).cancelled_qty
+    5
+    """
+    return _new(ApplyResult, (True, None, seq, ts_us, order_id, "cancelled", _NO_FILLS, 0, qty, ()))
+
+
+def executed(
+    seq: int,
+    ts_us: int,
+    order_id: int,
+    status: str,
+    fills: tuple[Fill, ...],
+    resting_qty: int,
+    cancelled_qty: int,
+    stp_cancelled: tuple[int, ...] = (),
+) -> ApplyResult:
+    """An accepted place or modify that may have traded (``status`` from :data:`STATUSES`).
+
+    >>> executed(3, 30, 3, "filled", (), 0, 0).accepted
+    True
+    """
+    return _new(
+        ApplyResult,
+        (
+            True,
+            None,
+            seq,
+            ts_us,
+            order_id,
+            status,
+            fills,
+            resting_qty,
+            cancelled_qty,
+            stp_cancelled,
+        ),
+    )

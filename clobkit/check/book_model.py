@@ -14,12 +14,13 @@ input                                                     output (``ok`` outcome
 ========================================================  =======================================
 ``("place", market, user, side, price, qty[, order_type   write output (below)
 [, tif[, stp[, protection_price[, post_only[,
-order_id]]]]]])`` - trailing fields default to
-``"limit", "gtc", None, None, False, None``; ``price`` is
-``None`` for a market order
-``("cancel", market, user, order_id)``                    write output
-``("modify", market, user, order_id, price, qty)``        write output (``price``/``qty`` may be
-                                                          ``None``: unchanged)
+order_id[, client_order_id]]]]]]])`` - trailing fields
+default to ``"limit", "gtc", None, None, False, None,
+None``; ``price`` is ``None`` for a market order
+``("cancel", market, user, order_id[, client_order_id])`` write output (``order_id`` is ``None``
+                                                          when the client id names the order)
+``("modify", market, user, order_id, price, qty[,         write output (``price``/``qty`` may be
+client_order_id])``                                       ``None``: unchanged)
 ``("fills", market, user)`` (``user=None``: every fill)   tuple of fill rows, oldest first
 ``("orders", market, user)`` (``user=None``: all)         tuple of order rows, bids best first,
                                                           then asks, FIFO within a level
@@ -33,8 +34,9 @@ order_id]]]]]])`` - trailing fields default to
 - fill row: ``(price, qty, taker_order_id, maker_order_id, taker_user, maker_user,
   aggressor_side)`` - a :class:`~clobkit.book.Fill` without ``fill_id``, ``seq``, ``ts_us``
   and ``market``.
-- order row: ``(order_id, user, side, price, qty, filled_qty, cancelled_qty, original_qty)`` -
-  an :class:`~clobkit.book.Order` without ``seq`` and ``ts_us``.
+- order row: ``(order_id, user, side, price, qty, filled_qty, cancelled_qty, original_qty[,
+  client_order_id])`` - an :class:`~clobkit.book.Order` without ``seq`` and ``ts_us``; the
+  client order id only when the order has one.
 
 Build them with :func:`command_input`, :func:`write_output`, :func:`fills_output`,
 :func:`orders_output` and :func:`depth_output` rather than by hand.
@@ -153,10 +155,10 @@ def _loose_equal(model_value: Any, seen: Any) -> bool:
 
 
 def _place_command(inp: tuple[Any, ...], out: Any) -> Place:
-    if not 6 <= len(inp) <= 12:
-        raise MalformedHistory(f"place input must have 6 to 12 fields, got {inp!r}")
-    fields = (*inp[1:], *(("limit", "gtc", None, None, False, None)[len(inp) - 6 :]))
-    market, user, side, price, qty, order_type, tif, stp, protect, post_only, order_id = fields
+    if not 6 <= len(inp) <= 13:
+        raise MalformedHistory(f"place input must have 6 to 13 fields, got {inp!r}")
+    fields = (*inp[1:], *(("limit", "gtc", None, None, False, None, None)[len(inp) - 6 :]))
+    market, user, side, price, qty, order_type, tif, stp, protect, post_only, order_id, cid = fields
     if order_id is None:
         # The system chose the id (the primary's op number): take it from what the client saw.
         seen = out[2] if isinstance(out, tuple) and len(out) == 8 else None
@@ -165,7 +167,7 @@ def _place_command(inp: tuple[Any, ...], out: Any) -> Place:
             order_id = _placeholder_id(inp)
     return Place(
         market, user, side, price, qty, order_type=order_type, tif=tif, order_id=order_id,
-        stp=stp, protection_price=protect, post_only=post_only,
+        stp=stp, protection_price=protect, post_only=post_only, client_order_id=cid,
     )  # fmt: skip
 
 
@@ -174,10 +176,12 @@ def _command(inp: tuple[Any, ...], out: Any) -> Command:
     try:
         if kind == "place":
             return _place_command(inp, out)
-        if kind == "cancel" and len(inp) == 4:
-            return Cancel(inp[1], inp[2], inp[3])
-        if kind == "modify" and len(inp) == 6:
-            return Modify(inp[1], inp[2], inp[3], price=inp[4], qty=inp[5])
+        if kind == "cancel" and len(inp) in (4, 5):
+            return Cancel(inp[1], inp[2], inp[3], *inp[4:])
+        if kind == "modify" and len(inp) in (6, 7):
+            return Modify(inp[1], inp[2], inp[3], price=inp[4], qty=inp[5], client_order_id=(
+                inp[6] if len(inp) == 7 else None
+            ))  # fmt: skip
     except ClobError as exc:
         raise MalformedHistory(f"bad {kind} input {inp!r}: {exc}") from None
     raise MalformedHistory(f"bad {kind} input {inp!r}")

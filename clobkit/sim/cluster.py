@@ -53,6 +53,7 @@ from clobkit.book import (
     decode_result,
     encode_command,
 )
+from clobkit.book.names import check_user
 from clobkit.book.records import (
     command_input,
     depth_output,
@@ -114,6 +115,14 @@ def _check_name(name: str, value: object) -> str:
             f"{name} must be a non-empty trimmed str of <= 64 chars, got {value!r}"
         )
     return value
+
+
+def _order_ids(order_id: int | None, client_order_id: str | None) -> dict[str, Any]:
+    """The id arguments of a cancel/modify call, leaving out a client id not given (so the
+    journal reads as it did before client ids existed)."""
+    if client_order_id is None:
+        return {"order_id": order_id}
+    return {"order_id": order_id, "client_order_id": client_order_id}
 
 
 def _check_ms(name: str, value: object) -> int:
@@ -770,10 +779,11 @@ class Cluster:
                 if protection is None
                 else spec.price_to_ticks(protection, "protection_price"),
                 post_only=args.get("post_only", False),
+                client_order_id=args.get("client_order_id"),
             )
             return command, command_input(command)
         if kind == "cancel":
-            cancel = Cancel(symbol, user, args.get("order_id"))  # type: ignore[arg-type]
+            cancel = Cancel(symbol, user, args.get("order_id"), args.get("client_order_id"))
             return cancel, command_input(cancel)
         if kind == "modify":
             price = args.get("price")
@@ -781,7 +791,14 @@ class Cluster:
             new_ticks = None if price is None else spec.price_to_ticks(price, "price")
             new_lots = None if qty is None else spec.qty_to_lots(qty, "qty")
             order_id: Any = args.get("order_id")
-            modify = Modify(symbol, user, order_id, price=new_ticks, qty=new_lots)
+            modify = Modify(
+                symbol,
+                user,
+                order_id,
+                price=new_ticks,
+                qty=new_lots,
+                client_order_id=args.get("client_order_id"),
+            )
             return modify, command_input(modify)
         raise AssertionError(kind)
 
@@ -791,7 +808,7 @@ class Cluster:
         if kind in ("fills", "live_orders"):
             user = args.get("user")
             if user is not None:
-                _check_name("user", user)
+                check_user(user)
             recorded = "fills" if kind == "fills" else "orders"
             return (kind, symbol, user), (recorded, symbol, user)
         if kind == "depth":
@@ -832,7 +849,7 @@ class Cluster:
         is sent or recorded).
         """
         self._check_open()
-        _check_name("user", user)
+        check_user(user)
         if kind not in WRITE_KINDS and kind not in READ_KINDS:
             raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
         timeout_us = self.timeout_us if timeout_ms is None else _check_ms("timeout_ms", timeout_ms)
@@ -847,9 +864,10 @@ class Cluster:
                 "stp",
                 "protection_price",
                 "post_only",
+                "client_order_id",
             },
-            "cancel": {"order_id"},
-            "modify": {"order_id", "price", "qty"},
+            "cancel": {"order_id", "client_order_id"},
+            "modify": {"order_id", "price", "qty", "client_order_id"},
             "fills": {"user"},
             "live_orders": {"user"},
             "depth": {"levels"},
@@ -1007,7 +1025,8 @@ class Cluster:
         """Place an order (price units, e.g. ``price="100.50"``) and wait until it is committed.
 
         Options as for :meth:`clobkit.book.OrderBook.place` (``order_type``,
-        ``tif``, ``post_only``, ``order_id``, ``stp``, ``protection_price``).
+        ``tif``, ``post_only``, ``client_order_id``, ``order_id``, ``stp``,
+        ``protection_price``).
         Returns a :class:`~clobkit.sim.results.CommandResult` (fills, status,
         order id, the log op). Raises ``InvalidArgument`` for bad input
         (nothing sent), the book's rejection error (``OrderRejected`` and
@@ -1033,8 +1052,11 @@ class Cluster:
         call = self.submit(user, "place", side=side, price=price, qty=qty, **options)
         return self._wait(call)  # type: ignore[no-any-return]
 
-    def cancel(self, user: str, order_id: int) -> CommandResult:
-        """Cancel ``user``'s order ``order_id`` and wait until committed (see :meth:`place`).
+    def cancel(
+        self, user: str, order_id: int | None = None, *, client_order_id: str | None = None
+    ) -> CommandResult:
+        """Cancel ``user``'s order (by ``order_id`` or ``client_order_id``) and wait until
+        committed (see :meth:`place`).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> oid = c.place("alice", "buy", price="99", qty=3).order_id
@@ -1043,15 +1065,22 @@ class Cluster:
         >>> c.cancel("alice", oid)
         Traceback (most recent call last):
         ...
-        clobkit.errors.UnknownOrder: unknown_order: no live order has this id ...
+        clobkit.errors.UnknownOrder: unknown_order: no live order has this order id ...
 
         Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` for an
         order that is gone or someone else's (the rejection still uses an op).
         """
-        return self._wait(self.submit(user, "cancel", order_id=order_id))  # type: ignore[no-any-return]
+        ids = _order_ids(order_id, client_order_id)
+        return self._wait(self.submit(user, "cancel", **ids))  # type: ignore[no-any-return]
 
     def modify(
-        self, user: str, order_id: int, *, price: object = None, qty: object = None
+        self,
+        user: str,
+        order_id: int | None = None,
+        *,
+        price: object = None,
+        qty: object = None,
+        client_order_id: str | None = None,
     ) -> CommandResult:
         """Change an order's price and/or open quantity and wait until committed.
 
@@ -1066,7 +1095,8 @@ class Cluster:
         Raises as :meth:`place` does; ``UnknownOrder`` / ``NotOwner`` as for
         :meth:`cancel`.
         """
-        call = self.submit(user, "modify", order_id=order_id, price=price, qty=qty)
+        ids = _order_ids(order_id, client_order_id)
+        call = self.submit(user, "modify", **ids, price=price, qty=qty)
         return self._wait(call)  # type: ignore[no-any-return]
 
     def fills(self, user: str | None = None, *, client: str = _READ_CLIENT) -> list[Fill]:
@@ -1136,7 +1166,7 @@ class Cluster:
     def fills_df(self, user: str | None = None) -> pd.DataFrame:
         """:meth:`fills` as a DataFrame, in price and quantity units.
 
-        Columns and dtypes: :data:`clobkit.book.frames.FILL_COLUMNS`
+        Columns and dtypes: :data:`clobkit.views.book_frames.FILL_COLUMNS`
         (``price`` float64 in price units beside the exact ``price_ticks``; ``qty``
         whole lots, int64).
 
@@ -1153,7 +1183,7 @@ class Cluster:
     def live_orders_df(self, user: str | None = None) -> pd.DataFrame:
         """:meth:`live_orders` as a DataFrame, in price-time order (bids first).
 
-        Columns and dtypes: :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`
+        Columns and dtypes: :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS`
         (``price`` float64 in price units beside the exact ``price_ticks``; ``qty``
         whole lots, int64).
 

@@ -23,6 +23,7 @@ class RefOrder:
     original: int
     seq: int
     ts_us: int
+    client_order_id: str | None = None
 
     def as_tuple(self) -> tuple[object, ...]:
         cancelled = self.original - self.filled - self.qty
@@ -37,6 +38,7 @@ class RefOrder:
             self.original,
             self.seq,
             self.ts_us,
+            self.client_order_id,
         )
 
 
@@ -140,8 +142,15 @@ class ReferenceBook:
             return reject("market_mismatch")
         if kind == "Place":
             explicit = cmd.order_id is not None
-            if explicit and (oid <= self.last_seq or oid in self.used_ids):
-                return reject("duplicate_order_id")
+            if explicit and oid <= self.last_seq:
+                return reject("order_id_too_low")
+            if explicit and oid in self.used_ids:
+                return reject("order_id_used")
+            cid = cmd.client_order_id
+            if cid is not None and any(
+                o.user == cmd.user and o.client_order_id == cid for o in self.orders
+            ):
+                return reject("duplicate_client_order_id")
             assert self.find(oid) is None, "a fresh id is never live"
             limit = cmd.price if cmd.order_type == "limit" else cmd.protection_price
             if limit is not None and not self.min_ticks <= limit <= self.max_ticks:
@@ -169,7 +178,16 @@ class ReferenceBook:
             if rests:
                 self.orders.append(
                     RefOrder(
-                        oid, cmd.user, cmd.side, cmd.price, remaining, filled, cmd.qty, seq, ts_us
+                        oid,
+                        cmd.user,
+                        cmd.side,
+                        cmd.price,
+                        remaining,
+                        filled,
+                        cmd.qty,
+                        seq,
+                        ts_us,
+                        cmd.client_order_id,
                     )
                 )
                 status = "partially_filled" if filled else "resting"
@@ -187,11 +205,22 @@ class ReferenceBook:
                 "cancelled_qty": cancelled,
                 "stp_cancelled": stp_cancelled,
             }
-        order = self.find(oid)
-        if order is None:
-            return reject("unknown_order")
-        if order.user != cmd.user:
-            return reject("not_owner")
+        if cmd.client_order_id is not None:
+            mine = [
+                o
+                for o in self.orders
+                if o.user == cmd.user and o.client_order_id == cmd.client_order_id
+            ]
+            if not mine:
+                return reject("unknown_client_order_id")
+            order = mine[0]
+            oid = order.order_id
+        else:
+            order = self.find(oid)
+            if order is None:
+                return reject("unknown_order")
+            if order.user != cmd.user:
+                return reject("not_owner")
         if kind == "Cancel":
             self.last_seq = seq
             self.orders.remove(order)
@@ -235,7 +264,16 @@ class ReferenceBook:
             filled = order.filled + qty - remaining
             self.orders.append(
                 RefOrder(
-                    oid, order.user, order.side, price, remaining, filled, original, seq, ts_us
+                    oid,
+                    order.user,
+                    order.side,
+                    price,
+                    remaining,
+                    filled,
+                    original,
+                    seq,
+                    ts_us,
+                    order.client_order_id,
                 )
             )
             resting = remaining

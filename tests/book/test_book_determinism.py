@@ -38,7 +38,10 @@ from clobkit.errors import InvalidArgument
 SPEC = MarketSpec("ACME", tick="0.01", lot=1)
 ACME = st.just("ACME")
 USERS = st.sampled_from(["ann", "bob", "cat", "dée"])
-NAMES = st.text(min_size=1, max_size=6)
+# Valid user names (clobkit.book.names): printable, no space at either end.
+NAMES = st.text(st.characters(exclude_categories=("C", "Z")), min_size=1, max_size=6) | st.just(
+    "a b"
+)
 UNITS = st.integers(min_value=1, max_value=2**62)
 IDS = st.integers(min_value=1, max_value=2**63 - 1)
 
@@ -65,10 +68,13 @@ def places(draw: st.DrawFn, market: st.SearchStrategy[str] = ACME) -> Place:
 
 def commands(market: st.SearchStrategy[str] = ACME) -> st.SearchStrategy[object]:
     ids = st.integers(1, 60)
+    # Commands are named tuples: st.builds would fill every field it is not given (a client
+    # order id too), so the optional ones are pinned.
+    none = st.none()
     return st.one_of(
         places(market),
         places(market),
-        st.builds(Cancel, market, USERS, ids),
+        st.builds(Cancel, market, USERS, ids, client_order_id=none),
         st.builds(
             Modify,
             market,
@@ -76,8 +82,11 @@ def commands(market: st.SearchStrategy[str] = ACME) -> st.SearchStrategy[object]
             ids,
             price=st.integers(95, 105),
             qty=st.one_of(st.none(), st.integers(1, 12)),
+            client_order_id=none,
         ),
-        st.builds(Modify, market, USERS, ids, qty=st.integers(1, 12)),
+        st.builds(
+            Modify, market, USERS, ids, price=none, qty=st.integers(1, 12), client_order_id=none
+        ),
     )
 
 
@@ -154,12 +163,16 @@ def test_digest_is_stable_across_processes() -> None:
 @st.composite
 def any_commands(draw: st.DrawFn) -> object:
     kind = draw(st.sampled_from(["place", "cancel", "modify"]))
+    cid = draw(st.one_of(st.none(), NAMES))
     if kind == "cancel":
+        if cid is not None:
+            return Cancel(draw(NAMES), draw(NAMES), client_order_id=cid)
         return Cancel(draw(NAMES), draw(NAMES), draw(IDS))
     if kind == "modify":
         price = draw(st.one_of(st.none(), UNITS))
         qty = draw(UNITS) if price is None else draw(st.one_of(st.none(), UNITS))
-        return Modify(draw(NAMES), draw(NAMES), draw(IDS), price=price, qty=qty)
+        oid = None if cid is not None else draw(IDS)
+        return Modify(draw(NAMES), draw(NAMES), oid, price=price, qty=qty, client_order_id=cid)
     order_type = draw(st.sampled_from(["limit", "market"]))
     tif = draw(st.sampled_from(["gtc", "ioc", "fok"]))
     limit = order_type == "limit"
@@ -175,6 +188,7 @@ def any_commands(draw: st.DrawFn) -> object:
         stp=draw(st.sampled_from([None, "none", "cancel-taker", "cancel-maker", "cancel-both"])),
         protection_price=None if limit else draw(st.one_of(st.none(), UNITS)),
         post_only=limit and tif == "gtc" and draw(st.booleans()),
+        client_order_id=cid,
     )
 
 
@@ -184,7 +198,8 @@ def test_command_codec_round_trips(cmd: object) -> None:
     data = encode_command(cmd)  # type: ignore[arg-type]
     assert decode_command(data) == cmd
     assert encode_command(decode_command(data)) == data
-    assert data[0] == 1  # version byte
+    # Version byte: 1 unless the command carries a client order id (version 2).
+    assert data[0] == (1 if cmd.client_order_id is None else 2)  # type: ignore[attr-defined]
     assert describe_command(data) == describe_command(cmd)  # type: ignore[arg-type]
 
 
@@ -211,7 +226,7 @@ def test_garbage_is_rejected_or_canonical(data: bytes) -> None:
 
 def test_codec_rejects_other_versions_and_non_bytes() -> None:
     data = bytearray(encode_command(Cancel("ACME", "ann", 3)))
-    data[0] = 2
+    data[0] = 3
     with pytest.raises(InvalidArgument, match="version"):
         decode_command(bytes(data))
     with pytest.raises(InvalidArgument):

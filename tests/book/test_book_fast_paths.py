@@ -1,14 +1,15 @@
 """The book's fast paths and batched fill log are invisible: same results, fills and bytes.
 
 ``OrderBook.apply`` runs a passive GTC limit order and a good cancel inline and sends a
-crossing GTC limit order without self-trade prevention to ``_cross``; fills wait in a pending
-list before they reach the columns. We replay seeded random streams (every command type,
-good and bad, several users appearing mid-stream) through the real book and through
-``GeneralBook``, a subclass whose ``apply`` routes every command through the general
-methods (``_place`` -> ``_execute`` -> ``_match``, ``_cancel``, ``_modify``), and assert
-equal results after every command and byte-identical snapshots. A second comparison flushes
-one book's fills after every command and leaves the other's pending until the end (past the
-batch size), and asserts identical fill columns, user table and snapshot bytes.
+crossing GTC limit order without self-trade prevention to ``_cross`` (``matching.cross``);
+fills wait in a pending list before they reach the columns. We replay seeded random
+streams (every command type, good and bad, client order ids among them, several users
+appearing mid-stream) through the real book and through ``GeneralBook``, a subclass whose
+``apply`` routes every command through the general methods (``_place`` -> ``_execute`` ->
+``matching.match``, ``_cancel``, ``_modify``), and assert equal results after every command
+and byte-identical snapshots. A second comparison flushes one book's fills after every
+command and leaves the other's pending until the end (past the batch size), and asserts
+identical fill columns, user table and snapshot bytes.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def stream(rng: random.Random, n: int) -> Iterator[Command]:
                     [None] * 8 + ["none", "cancel-taker", "cancel-maker", "cancel-both"]
                 ),
                 post_only=tif == "gtc" and rng.random() < 0.05,
+                client_order_id=rng.choice([None] * 6 + ["c1", "c2"]),
             )
         elif r < 0.6:
             yield Place(
@@ -74,8 +76,10 @@ def stream(rng: random.Random, n: int) -> Iterator[Command]:
                 order_type="market",
                 protection_price=rng.choice([None, rng.randint(88, 112)]),
             )
-        elif r < 0.9:
+        elif r < 0.85:
             yield Cancel(SYMBOL, user, rng.randint(1, max(2, i)))
+        elif r < 0.9:
+            yield Cancel(SYMBOL, user, client_order_id=rng.choice(["c1", "c2"]))
         else:
             price = rng.choice([None, rng.randint(88, 112)])
             qty = rng.randint(1, 12) if price is None else rng.choice([None, rng.randint(1, 12)])
@@ -152,3 +156,81 @@ def test_fast_paths_match_general_path_hypothesis(seed: int, n: int) -> None:
         assert fast.apply(command, seq, seq) == general.apply(command, seq, seq)
     fast._check()
     assert fast.snapshot() == general.snapshot()
+
+
+# Each field's values: valid ones, and each kind of invalid one the checks name.
+PLACE_FIELDS = {
+    "market": ["ACME", "", 7],
+    "user": ["ann", "", " ann", "a\n", 5, "x" * 65, "dée"],
+    "side": ["buy", "sell", "hold", None],
+    "price": [100, 0, -1, 2**62, 2**62 + 1, None, True, 1.0],
+    "qty": [1, 0, 2**62 + 1, True, None],
+    "order_type": ["limit", "market", "stop", None],
+    "tif": ["gtc", "ioc", "fok", "day"],
+    "order_id": [None, 1, 0, "1"],
+    "stp": [None, "none", "cancel-maker", "x"],
+    "protection_price": [None, 5, 0],
+    "post_only": [False, True, 0, None],
+    "client_order_id": [None, "c", "", 3],
+}
+
+
+@st.composite
+def place_fields(draw: st.DrawFn) -> dict[str, object]:
+    """A valid plain limit order with up to three fields changed to any listed value."""
+    fields = {k: v[0] for k, v in PLACE_FIELDS.items()}
+    for name in draw(st.lists(st.sampled_from(sorted(PLACE_FIELDS)), max_size=3)):
+        fields[name] = draw(st.sampled_from(PLACE_FIELDS[name]))
+    return fields
+
+
+@settings(max_examples=3000, deadline=None)
+@given(place_fields())
+def test_the_place_constructors_quick_check_admits_only_valid_orders(
+    fields: dict[str, object],
+) -> None:
+    """``Place`` admits the common order in one expression and sends everything else to
+    ``_check_place``: both must accept and refuse exactly the same field values."""
+    from clobkit.book.commands import _check_place
+    from clobkit.errors import InvalidArgument
+
+    def outcome(build: object) -> object:
+        try:
+            build(*fields.values())  # type: ignore[operator]
+        except InvalidArgument as exc:
+            return (type(exc), str(exc))
+        return "ok"
+
+    assert outcome(Place) == outcome(_check_place)
+
+
+CANCEL_FIELDS = {
+    "market": ["ACME", "", 7],
+    "user": ["ann", "", " ann", "a\n", 5, "x" * 65],
+    "order_id": [3, None, 0, 2**63, True, "3"],
+    "client_order_id": [None, "c", "", 3],
+}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in CANCEL_FIELDS.items()}))
+def test_the_cancel_constructors_quick_check_admits_only_valid_cancels(
+    fields: dict[str, object],
+) -> None:
+    """``Cancel`` admits the common cancel in one expression; the full checks must agree."""
+    from clobkit.book.commands import _check_str, _check_target, check_user
+    from clobkit.errors import InvalidArgument
+
+    def full_checks(market: object, user: object, order_id: object, cid: object) -> None:
+        _check_str(market, "market")
+        check_user(user)
+        _check_target(order_id, cid)
+
+    def outcome(build: object) -> object:
+        try:
+            build(*fields.values())  # type: ignore[operator]
+        except InvalidArgument as exc:
+            return (type(exc), str(exc))
+        return "ok"
+
+    assert outcome(Cancel) == outcome(full_checks)

@@ -1,7 +1,8 @@
 """The real OrderBook behaves exactly like the naive ReferenceBook under random command streams.
 
 A Hypothesis RuleBasedStateMachine sends the same commands (every type, good and bad: unknown
-ids, wrong owners, duplicate ids, post-only crossing, FOK unfillable, market orders on an
+ids, wrong owners, explicit order ids too low or used, client order ids duplicated, unknown,
+or used to cancel and modify, post-only crossing, FOK unfillable, market orders on an
 empty side, every STP mode, modify variants, other markets, prices outside the band) to both
 books and after every step asserts equal results, equal fills, equal live orders, the real
 book's ``_check()``, and that a rejected command left the digest and ``last_seq`` unchanged.
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from clobkit.book import Cancel, MarketSpec, Modify, OrderBook, Place
+from clobkit.book import Cancel, MarketSpec, Modify, Order, OrderBook, Place
 
 from .reference_book import ReferenceBook
 
@@ -27,6 +28,9 @@ IN_BAND = st.integers(min_value=95, max_value=105)
 QTYS = st.integers(min_value=1, max_value=12)
 STPS = st.sampled_from([None, "none", "cancel-taker", "cancel-maker", "cancel-both"])
 EXPLICIT_IDS = st.one_of(st.none(), st.integers(min_value=1, max_value=40))
+# A few client ids per user, so duplicates among live orders and reuse after an order is
+# gone both happen often.
+CLIENT_IDS = st.one_of(st.none(), st.none(), st.sampled_from(["c1", "c2", "c3"]))
 
 
 class BookVersusReference(RuleBasedStateMachine):
@@ -82,18 +86,28 @@ class BookVersusReference(RuleBasedStateMachine):
         order_id=EXPLICIT_IDS,
         stp=STPS,
         gap=st.sampled_from([1, 1, 1, 3]),
+        cid=CLIENT_IDS,
     )
-    def place_limit(self, user, side, price, qty, tif, post_only, order_id, stp, gap) -> None:
+    def place_limit(self, user, side, price, qty, tif, post_only, order_id, stp, gap, cid) -> None:
         post_only = post_only and tif == "gtc"
         command = Place(
-            SYMBOL, user, side, price, qty, tif=tif, order_id=order_id, stp=stp, post_only=post_only
+            SYMBOL,
+            user,
+            side,
+            price,
+            qty,
+            tif=tif,
+            order_id=order_id,
+            stp=stp,
+            post_only=post_only,
+            client_order_id=cid,
         )
         self.run(command, gap)
 
-    @rule(user=USERS, side=SIDES, price=IN_BAND, qty=QTYS)
-    def place_passive_gtc(self, user, side, price, qty) -> None:
+    @rule(user=USERS, side=SIDES, price=IN_BAND, qty=QTYS, cid=CLIENT_IDS)
+    def place_passive_gtc(self, user, side, price, qty, cid) -> None:
         # More resting orders make the interesting cases (queues, sweeps) more likely.
-        self.run(Place(SYMBOL, user, side, price, qty))
+        self.run(Place(SYMBOL, user, side, price, qty, client_order_id=cid))
 
     @rule(
         user=USERS,
@@ -122,6 +136,19 @@ class BookVersusReference(RuleBasedStateMachine):
     @rule(data=st.data(), user=USERS)
     def cancel(self, data, user) -> None:
         self.run(Cancel(SYMBOL, user, self.some_id(data)))
+
+    @rule(user=USERS, cid=st.sampled_from(["c1", "c2", "c3"]))
+    def cancel_by_client_id(self, user, cid) -> None:
+        self.run(Cancel(SYMBOL, user, client_order_id=cid))
+
+    @rule(
+        user=USERS,
+        cid=st.sampled_from(["c1", "c2", "c3"]),
+        price=st.one_of(st.none(), PRICES),
+        qty=QTYS,
+    )
+    def modify_by_client_id(self, user, cid, price, qty) -> None:
+        self.run(Modify(SYMBOL, user, price=price, qty=qty, client_order_id=cid))
 
     @precondition(lambda self: len(self.book) > 0)
     @rule(data=st.data())
@@ -171,7 +198,8 @@ class BookVersusReference(RuleBasedStateMachine):
         if not hasattr(self, "book"):
             return
         self.book._check()
-        live = [tuple(o.__getattribute__(f) for f in o.__slots__) for o in self.book.live_orders()]
+        fields = [f for f in Order.__slots__ if f != "spec"]  # spec: display only
+        live = [tuple(getattr(o, f) for f in fields) for o in self.book.live_orders()]
         assert live == self.ref.live_orders()
         assert [tuple(f) for f in self.book.fills()] == self.ref.fills
         assert len(self.book) == len(self.ref.orders)

@@ -173,15 +173,16 @@ def test_explicit_id_ahead_of_seq_does_not_block_later_auto_places() -> None:
 
 
 def test_an_id_is_never_used_twice_even_after_its_order_is_gone() -> None:
-    from clobkit.errors import DuplicateOrderId
+    from clobkit.errors import DuplicateOrderId, OrderRejected
 
     book = _spec_book()
     book.place("a", "sell", price="10", qty=5, order_id=7)
     book.place("b", "buy", price="10", qty=5)  # fills order 7 completely
     digest, fills = book.digest(), book.fills()
-    with pytest.raises(DuplicateOrderId):
+    with pytest.raises(DuplicateOrderId, match="order_id_used: an earlier order already used"):
         book.place("c", "sell", price="10", qty=1, order_id=7)
-    with pytest.raises(DuplicateOrderId):  # at or below last_seq: maybe an auto id already
+    # At or below last_seq: the book's own range, refused as such (not as a "duplicate").
+    with pytest.raises(OrderRejected, match="order_id_too_low: an explicit order id must be"):
         book.place("c", "sell", price="10", qty=1, order_id=1)
     assert book.digest() == digest and book.fills() == fills
     taker_ids = {f.taker_order_id for f in book.fills()} | {f.maker_order_id for f in book.fills()}

@@ -75,6 +75,7 @@ LIVE_ORDER_COLUMNS: dict[str, str] = {
     "original_qty_lots": "int64",
     "seq": "int64",
     "ts_us": "int64",
+    "client_order_id": "object",  # the client's own id, None when it gave none
 }
 
 #: ``depth_df`` columns and dtypes; ``level`` is 0 for the best price of each side.
@@ -196,6 +197,7 @@ def orders_frame(orders: Sequence[Order], spec: MarketSpec) -> pd.DataFrame:
         "original_qty_lots": [o.original_qty for o in orders],
         "seq": [o.seq for o in orders],
         "ts_us": [o.ts_us for o in orders],
+        "client_order_id": [o.client_order_id for o in orders],
     }
     return _frame(data, LIVE_ORDER_COLUMNS)
 
@@ -244,13 +246,13 @@ def ladder_html(book: OrderBook, levels: int = 5) -> str:
     rows = []
     for price, qty, count in reversed(depth["asks"]):
         rows.append(
-            f"<tr><td></td><td>{esc(str(spec.ticks_to_price(price)))}</td>"
+            f"<tr><td></td><td>{esc(spec.format_price(price))}</td>"
             f"<td>{esc(str(spec.lots_to_qty(qty)))} ({count})</td></tr>"
         )
     for price, qty, count in depth["bids"]:
         rows.append(
             f"<tr><td>{esc(str(spec.lots_to_qty(qty)))} ({count})</td>"
-            f"<td>{esc(str(spec.ticks_to_price(price)))}</td><td></td></tr>"
+            f"<td>{esc(spec.format_price(price))}</td><td></td></tr>"
         )
     if not rows:
         rows.append('<tr><td colspan="3"><i>empty book</i></td></tr>')

@@ -1,0 +1,211 @@
+"""The book's fill tape, stored column-wise: one ``array('q')`` per field, users interned.
+
+Fills are stored in parallel ``array`` columns, with users interned to small ints, so a
+DataFrame of a million fills builds in milliseconds (:meth:`FillLog.columns`). Matching
+records each fill with :meth:`FillLog.record` (the one helper that makes a fill): it returns
+the :class:`~clobkit.book.results.Fill` the caller reports and adds the fill's column values
+to one flat pending list (one ``+=`` of a small tuple instead of nine array appends). The
+pending list is moved into the columns in batches, each column a C-level slice of it; every
+reader flushes it first, so it is invisible.
+
+>>> log = FillLog("ACME")
+>>> log.record(1, 10, 100, 2, 1, 0, "bob", "alice", 0).qty
+2
+>>> log.count, log.users()
+(1, ('bob', 'alice'))
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from typing import Any
+
+from clobkit.book.results import Fill
+
+__all__ = ["FILL_COLUMNS", "FillLog"]
+
+# Fill columns, in snapshot order: name -> array typecode.
+FILL_COLUMNS = {
+    "seq": "q",
+    "ts_us": "q",
+    "price_ticks": "q",
+    "qty_lots": "q",
+    "taker_order_id": "q",
+    "maker_order_id": "q",
+    "taker_user_id": "i",
+    "maker_user_id": "i",
+    "aggressor_side": "b",  # 0 = buy, 1 = sell
+}
+_WIDTH = len(FILL_COLUMNS)  # items per fill in the pending list (see flush)
+_TAKER_USER, _MAKER_USER = 6, 7  # positions of the user names in a pending fill
+assert list(FILL_COLUMNS)[_TAKER_USER : _MAKER_USER + 1] == ["taker_user_id", "maker_user_id"]
+_FLUSH_AT = 4096 * _WIDTH  # pending fills are moved to the columns in batches of ~4096
+_SIDES = ("buy", "sell")
+_new = tuple.__new__  # builds a Fill without keyword handling (hot path)
+
+
+class FillLog:
+    """Every fill of one market, oldest first; fill ``i`` is row ``i`` of every column."""
+
+    __slots__ = ("_columns", "_pending", "_user_ids", "_users", "count", "market")
+
+    def __init__(self, market: str) -> None:
+        self.market = market
+        self._columns: dict[str, array[int]] = {k: array(t) for k, t in FILL_COLUMNS.items()}
+        # Fills not yet in the columns (see flush), flat: one item per column per fill.
+        self._pending: list[Any] = []
+        self.count = 0  # fills in the columns plus pending ones: the next fill id
+        self._users: list[str] = []
+        self._user_ids: dict[str, int] = {}
+
+    def record(
+        self,
+        seq: int,
+        ts_us: int,
+        price: int,
+        qty: int,
+        taker_order_id: int,
+        maker_order_id: int,
+        taker_user: str,
+        maker_user: str,
+        side_code: int,
+    ) -> Fill:
+        """Add one fill (``side_code`` 0 buy, 1 sell: the taker's side); return it. O(1)
+        amortised."""
+        pending = self._pending
+        pending += (
+            seq,
+            ts_us,
+            price,
+            qty,
+            taker_order_id,
+            maker_order_id,
+            taker_user,
+            maker_user,
+            side_code,
+        )
+        fill_id = self.count
+        self.count = fill_id + 1
+        if len(pending) >= _FLUSH_AT:
+            self.flush()
+        return _new(
+            Fill,
+            (
+                fill_id,
+                seq,
+                ts_us,
+                self.market,
+                price,
+                qty,
+                taker_order_id,
+                maker_order_id,
+                taker_user,
+                maker_user,
+                _SIDES[side_code],
+            ),
+        )
+
+    def flush(self) -> None:
+        """Move pending fills into the columns (users interned in order of appearance).
+
+        Every column is built in C from a slice (``pending[k::9]``); only user names need a
+        lookup (``map``). Representation only: what the log holds does not change.
+        """
+        pending = self._pending
+        if not pending:
+            return
+        c = self._columns
+        takers: list[str] = pending[_TAKER_USER::_WIDTH]
+        makers: list[str] = pending[_MAKER_USER::_WIDTH]
+        ids = self._user_ids
+        if not ids.keys() >= set(takers) | set(makers):
+            for taker, maker in zip(takers, makers, strict=True):
+                if taker not in ids:  # new users get ids in order of appearance
+                    self.intern(taker)
+                if maker not in ids:
+                    self.intern(maker)
+        for k, (name, typecode) in enumerate(FILL_COLUMNS.items()):
+            values = pending[k::_WIDTH]
+            if k in (_TAKER_USER, _MAKER_USER):
+                c[name] += array(typecode, map(ids.__getitem__, values))
+            else:
+                c[name] += array(typecode, values)  # array(list) is a C loop
+        pending.clear()
+        assert all(len(column) == self.count for column in c.values())
+
+    def intern(self, user: str) -> int:
+        """The small int standing for ``user`` in the columns (assigned on first fill)."""
+        uid = self._user_ids.get(user)
+        if uid is None:
+            uid = self._user_ids[user] = len(self._users)
+            self._users.append(user)
+        return uid
+
+    def users(self) -> tuple[str, ...]:
+        """The user table the ``*_user_id`` columns index into. O(users)."""
+        self.flush()
+        return tuple(self._users)
+
+    def user_ids(self) -> dict[str, int]:
+        """A copy of user -> id (for writers that extend the table). O(users)."""
+        self.flush()
+        return dict(self._user_ids)
+
+    def columns(self) -> dict[str, array[int]]:
+        """The columns themselves (flushed), keyed by name; callers must not change them."""
+        self.flush()
+        return self._columns
+
+    def fills(self, user: str | None = None, since_seq: int | None = None) -> list[Fill]:
+        """Fills in order, optionally only ``user``'s (taker or maker) with ``seq >
+        since_seq``. O(fills scanned)."""
+        self.flush()
+        c = self._columns
+        start = 0 if since_seq is None else bisect_right(c["seq"], since_seq)
+        uid = None
+        if user is not None:
+            uid = self._user_ids.get(user)
+            if uid is None:
+                return []
+        users, market = self._users, self.market
+        result = []
+        for i in range(start, len(c["seq"])):
+            taker_uid, maker_uid = c["taker_user_id"][i], c["maker_user_id"][i]
+            if uid is not None and uid != taker_uid and uid != maker_uid:
+                continue
+            result.append(
+                Fill(
+                    i,
+                    c["seq"][i],
+                    c["ts_us"][i],
+                    market,
+                    c["price_ticks"][i],
+                    c["qty_lots"][i],
+                    c["taker_order_id"][i],
+                    c["maker_order_id"][i],
+                    users[taker_uid],
+                    users[maker_uid],
+                    _SIDES[c["aggressor_side"][i]],
+                )
+            )
+        return result
+
+    def load(self, columns: dict[str, array[int]], users: list[str]) -> None:
+        """Replace the contents with restored ``columns`` and user table (snapshots)."""
+        self._columns = columns
+        self._pending = []
+        self.count = len(columns["seq"])
+        self._users = users
+        self._user_ids = {name: i for i, name in enumerate(users)}
+
+    def _check(self, last_seq: int) -> None:
+        """Assert the columns' invariants (equal lengths, ordered seqs, positive qtys)."""
+        self.flush()
+        lengths = {len(c) for c in self._columns.values()}
+        assert lengths == {self.count}, "fill columns have equal length"
+        fill_seqs = self._columns["seq"]
+        assert list(fill_seqs) == sorted(fill_seqs)
+        assert not fill_seqs or fill_seqs[-1] <= last_seq
+        assert all(q > 0 for q in self._columns["qty_lots"])
+        assert self._user_ids == {u: i for i, u in enumerate(self._users)}

@@ -177,7 +177,7 @@ def _wait(c: Cluster, call: Any) -> None:
 
 
 def s1_split_brain(unsafe: bool = True, seed: int = 1) -> RunResult:
-    """S1 (G1, switch ``no_fencing``): two primaries acknowledge different orders at one op.
+    """S1 (G1, switch ``no_fencing``): two primaries commit different entries at one op.
 
     1. ``n0`` is primary of view 0; alice's resting sell commits at op 1 on all three.
     2. Cut ``n0`` <-> ``n1`` only. ``n1`` hears no heartbeat and starts view 1 (its own);
@@ -186,9 +186,11 @@ def s1_split_brain(unsafe: bool = True, seed: int = 1) -> RunResult:
     3. ``w1`` (who reaches only ``n0``) places "buy 100 @ 100.00"; ``w2`` (who reaches only
        ``n1``) places "sell 100 @ 99.00".
     4. Unsafe: ``n2`` cannot tell the primaries apart and acks both: ``n0`` commits ``w1``'s
-       buy at op 2 with ``{n0, n2}`` and ``n1`` commits ``w2``'s sell at op 2 with
-       ``{n1, n2}``; both clients are told "ok". Books diverge; later reads cannot be explained
-       by any single order (checker: illegal; invariants: ``divergent_commit``).
+       buy at op 2 with ``{n0, n2}``, while ``n1``, which opened view 1 with a no-op at op 2,
+       commits ``w2``'s sell at op 3 with ``{n1, n2}`` (``n2`` takes it on top of ``w1``'s
+       buy). Op 2 is ``w1``'s buy on ``n0``/``n2`` and a no-op on ``n1``; both clients are told
+       "resting", which no single book allows (checker: illegal; invariants:
+       ``divergent_commit``, ``applied_not_prefix``, ``digest_mismatch``).
     5. Fix (views fence): ``n2`` drops ``n0``'s view-0 prepares, ``n0`` cannot reach a
        majority, and ``w1``'s order is committed only once, through the current primary.
     6. Heal; read the live orders and fills.
@@ -260,9 +262,11 @@ def s6_own_wal_failover(unsafe: bool = True, seed: int = 1) -> RunResult:
     2. The link ``n0 -> n1`` is cut: ``n1`` is slow and misses what follows.
     3. ``w`` places "sell 10 @ 102.00": op 2 commits on ``{n0, n2}``; ``w`` is told "ok".
     4. ``n0`` crashes; the link comes back. ``n1`` is view 1's primary.
-       Unsafe: it takes over from its own log (last op 1) and gives op 2 to bob's next order:
-       ``w``'s acknowledged sell is gone (invariants: ``acked_write_lost``,
-       ``divergent_commit``; checker: a read without it is illegal).
+       Unsafe: it takes over from its own log (last op 1): it opens view 1 with a no-op at
+       op 2, so bob's order (step 5) goes to op 3. ``n2`` keeps ``w``'s sell at op 2: the logs
+       diverge there, nothing is overwritten, but view 1 goes on without the sell, which is
+       gone (invariants: ``acked_write_lost``, ``divergent_commit``; checker: a read without
+       it is illegal).
        Fix: the view change collects logs from a majority ``{n1, n2}``; ``n2``'s log has op 2,
        ``n1`` adopts it before serving.
     5. bob places "buy 1 @ 99.00"; a reader lists the live orders.

@@ -1,5 +1,5 @@
-"""Proves every course notebook except 05 (whose exercises belong to its scenarios) gives the
-student work: at least one markdown cell tagged ``exercise``, each followed later by a code cell
+"""Proves every course notebook gives the student work (05's are its "break it yourself"
+staging tasks): at least one markdown cell tagged ``exercise``, each followed later by a code cell
 tagged ``answer`` that asserts something, before the next exercise starts. An exercise without
 an answer (or an answer that checks nothing) would let the notebook run green while teaching
 nothing checkable; the notebook runs themselves are in test_notebooks.py."""
@@ -13,7 +13,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-WITH_EXERCISES = sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb") if not p.name.startswith("05_"))
+WITH_EXERCISES = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
 def _tags(cell) -> set[str]:  # cell: nbformat.NotebookNode
@@ -41,7 +41,7 @@ def test_the_pairing_rule_catches_a_missing_answer() -> None:
 
 
 def test_the_course_has_notebooks_with_exercises() -> None:
-    assert len(WITH_EXERCISES) == 8, [p.name for p in WITH_EXERCISES]
+    assert len(WITH_EXERCISES) == 10, [p.name for p in WITH_EXERCISES]
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)

@@ -101,7 +101,9 @@ def _field_values(value: Any) -> tuple[str, list[Any]]:
     if hasattr(value, "_fields"):  # a NamedTuple
         return name, list(value)
     assert is_dataclass(value)
-    return name, [getattr(value, f.name) for f in fields(value)]
+    # Only the data crosses the wire: a field left out of equality (an Order's market spec,
+    # which only its repr reads) stays behind, and the receiver's default takes its place.
+    return name, [getattr(value, f.name) for f in fields(value) if f.compare]
 
 
 def _put(out: list[bytes], value: Any, depth: int = 0) -> None:

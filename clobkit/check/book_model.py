@@ -52,8 +52,9 @@ or the op number its session was told) should put it in the input's ``order_id``
 **Memo key.** Two linearizations that place the same orders in a different order of
 independent steps give the same book except for ``seq``/``ts_us`` stamps, which no client
 compares; the key is therefore a BLAKE2b digest of the book *without* those stamps (live
-orders in priority order and the fill tape), so the checker merges such states. Steps are
-cached per ``(key, input, output)``.
+orders in priority order and the fill tape) but *with* ``last_seq`` and the reserved ids,
+which decide whether a later explicit id is accepted, so the checker merges such states and
+no others. Steps are cached per ``(key, input, output)``.
 
 >>> from clobkit.book import MarketSpec
 >>> from clobkit.check import Operation, check_operations
@@ -124,12 +125,27 @@ _STEP_CACHE_MAX = 100_000  # entries; the cache is cleared when full (memory bou
 
 
 def _canonical_key(book: OrderBook) -> str:
-    """Digest of the book without seq/ts stamps (see the module docstring)."""
+    """The memo key of ``book``: a digest of everything that decides its future outputs.
+
+    That is the live orders in priority order and the fill tape (rows without seq/ts stamps,
+    which no client compares), ``last_seq`` and the reserved ids above it (which decide
+    whether an explicit id is a ``duplicate_order_id``). Leaving out the last two merged
+    states that answer differently (issue 12: a no-op modify or a place+cancel leaves the
+    same orders and fills at another ``last_seq``). ``tests/check/test_check_model_keys.py``
+    checks the contract of :attr:`Model.key` for this key.
+    """
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(orders_output(book.live_orders())).encode())
     h.update(b"|")
     h.update(repr(fills_output(book.fills())).encode())
+    h.update(b"|")
+    h.update(repr((book.last_seq, sorted(_reserved_ids(book)))).encode())
     return h.hexdigest()
+
+
+def _reserved_ids(book: OrderBook) -> set[int]:
+    """The ids above ``last_seq`` that an explicit id already took (no public accessor)."""
+    return {i for i in book._reserved if i > book.last_seq}
 
 
 def _placeholder_id(inp: tuple[Any, ...]) -> int:

@@ -11,6 +11,17 @@ States must be hashable (the checker memoises ``(linearized set, state)`` pairs)
 gives ``key(state)``, a compact hashable stand-in such as a digest, or ``equal(a, b)`` for
 states that can only be compared. Steps must be pure: same state and input, same answer.
 
+**The memo-key contract.** The checker treats two states with equal keys (or ``equal``
+states) as one: it explores from the first and skips the second. That is sound only if no
+future can tell them apart. So ``key`` must be a *complete* function of everything that
+decides future outputs: if ``key(a) == key(b)`` then for every input and output,
+``step(a, input, output)`` and ``step(b, input, output)`` agree on legality and lead to states
+whose keys are equal again. A key may leave out what no output ever shows (a timestamp no
+client compares) and must keep everything else; a key that leaves out something an output
+depends on merges a state that could go on with one that cannot, and the checker may then
+answer ``"illegal"`` for a linearizable history (a false alarm). The same holds for ``equal``.
+``tests/check/test_check_model_keys.py`` checks the contract for every model shipped here.
+
 An operation whose outcome is unknown (the client timed out) has ``return_=None``: it may have
 taken effect at any moment after its call, or never, and its output was never seen. The checker
 then calls ``step(state, input, UNKNOWN_OUTPUT)``; a model answers ``(True, next_state)`` for it
@@ -126,7 +137,8 @@ class Model:
     ``step`` returns ``(legal, next_state)``. Optional parts: ``partition(ops)`` splits a history
     into independent parts checked one by one (P-compositionality); ``equal(a, b)`` compares
     states (default ``==``); ``key(state)`` gives a compact hashable memo key (default: the
-    state itself, which must then be hashable); ``describe_operation(op)`` and
+    state itself, which must then be hashable; it must obey the memo-key contract in the
+    module docstring: equal keys, equal futures); ``describe_operation(op)`` and
     ``describe_state(state)`` word the checker's explanations; ``read_only(input)`` may say
     that an input never changes any state (a read): the checker then places such an operation
     as soon as it is legal instead of trying every position, which is sound only if the claim

@@ -240,13 +240,9 @@ def book_model(
             return OrderBook(spec, stp_default=stp_default)
         return OrderBook.restore(state[1])
 
-    def compute(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
-        if not isinstance(inp, tuple) or len(inp) < 3:
-            raise MalformedHistory(
-                f"book input must be a tuple like ('place', market, ...), got {inp!r}"
-            )
+    def judge(book: OrderBook, inp: Any, out: Any) -> tuple[bool, bool]:
+        """Apply ``inp`` to ``book`` in place: (``out`` is what it answers, it changed)."""
         kind = inp[0]
-        book = load(state, inp[1])
         if kind in READ_KINDS:
             if kind == "fills":
                 seen: Any = fills_output(book.fills(user=inp[2]))
@@ -254,21 +250,46 @@ def book_model(
                 seen = orders_output(book.live_orders(user=inp[2]))
             else:
                 seen = depth_output(book.depth(inp[2]))
-            legal = out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out)
-            return legal, state
+            return out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out), False
         if kind not in WRITE_KINDS:
             raise MalformedHistory(
                 f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
             )
         command = _command(inp, out)
+        # A rejected command leaves the book as it was (last_seq included).
         result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
         if out is not UNKNOWN_OUTPUT:
             mine, theirs = _normal_write(write_output(result)), _normal_write(out)
             if mine != theirs and not _loose_equal(mine, theirs):
-                return False, state
-        if not result.accepted:
-            return True, state  # a rejected command changes nothing
+                return False, result.accepted
+        return True, result.accepted
+
+    def check_input(inp: Any) -> None:
+        if not isinstance(inp, tuple) or len(inp) < 3:
+            raise MalformedHistory(
+                f"book input must be a tuple like ('place', market, ...), got {inp!r}"
+            )
+
+    def compute(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
+        check_input(inp)
+        book = load(state, inp[1])
+        legal, changed = judge(book, inp, out)
+        if not legal or not changed:
+            return legal, state
         return True, (_canonical_key(book), book.snapshot())
+
+    def runner() -> Any:
+        """One mutable book per market, no snapshots: the witness replays in one pass."""
+        books: dict[Any, OrderBook] = {}
+
+        def run(inp: Any, out: Any) -> bool:
+            check_input(inp)
+            book = books.get(inp[1])
+            if book is None:
+                book = books[inp[1]] = load(None, inp[1])
+            return judge(book, inp, out)[0]
+
+        return run
 
     def step(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
         memo = (None if state is None else state[0], inp, out)
@@ -293,6 +314,7 @@ def book_model(
         describe_state=lambda state: _describe_state(state),
         name="book",
         read_only=lambda inp: isinstance(inp, tuple) and bool(inp) and inp[0] in READ_KINDS,
+        runner=runner,
     )
 
 

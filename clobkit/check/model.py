@@ -82,13 +82,18 @@ UNKNOWN_OUTPUT: Any = _UnknownOutput()
 """Passed to ``Model.step`` as the output of an operation whose outcome is unknown."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Operation:
     """One client call as the client saw it.
 
     ``call`` and ``return_`` are simulated µs (ints) with ``call <= return_``. ``return_=None``
     means the outcome is unknown: the call may have taken effect at any time after ``call`` or
     never, and ``output`` is ignored.
+
+    ``hint`` (optional int) says where the server placed the call: the op number a write
+    committed at, or the op (commit) number whose state a read reflected. The checker first
+    tries the order the hints give and keeps it only if it checks out (see
+    :func:`~clobkit.check.check_operations`); a wrong hint costs time, never a verdict.
 
     >>> Operation(client_id=1, input=("r", None), call=5, output=1, return_=20).unknown
     False
@@ -101,6 +106,14 @@ class Operation:
     call: int
     output: Any
     return_: int | None
+    hint: int | None = None
+
+    def __repr__(self) -> str:
+        hint = "" if self.hint is None else f", hint={self.hint!r}"
+        return (
+            f"Operation(client_id={self.client_id!r}, input={self.input!r}, call={self.call!r}, "
+            f"output={self.output!r}, return_={self.return_!r}{hint})"
+        )
 
     @property
     def unknown(self) -> bool:
@@ -108,7 +121,8 @@ class Operation:
         return self.return_ is None
 
     def validate(self) -> None:
-        """Raise :class:`MalformedHistory` unless times are ints and ``call <= return_``."""
+        """Raise :class:`MalformedHistory` unless times are ints, ``call <= return_`` and
+        ``hint`` is an int or None."""
         if not isinstance(self.call, int) or isinstance(self.call, bool):
             raise MalformedHistory(f"call must be an int (µs), got {self.call!r}")
         if self.return_ is not None:
@@ -118,6 +132,10 @@ class Operation:
                 raise MalformedHistory(
                     f"return_ must be >= call, got call={self.call} return_={self.return_}"
                 )
+        if self.hint is not None and (
+            not isinstance(self.hint, int) or isinstance(self.hint, bool)
+        ):
+            raise MalformedHistory(f"hint must be an int or None, got {self.hint!r}")
 
 
 StepFn = Callable[[Any, Any, Any], tuple[bool, Any]]
@@ -142,7 +160,11 @@ class Model:
     ``describe_state(state)`` word the checker's explanations; ``read_only(input)`` may say
     that an input never changes any state (a read): the checker then places such an operation
     as soon as it is legal instead of trying every position, which is sound only if the claim
-    holds in every state (it is double-checked: a step that changed the state is not forced).
+    holds in every state (it is double-checked: a step that changed the state is not forced);
+    ``runner()`` may return a fresh mutable replayer in the initial state,
+    ``run(input, output) -> legal``, that the checker uses to verify a hinted order in one
+    pass without keeping states (it must agree with ``init``/``step``; default: one built
+    from them).
 
     >>> counter = Model(init=lambda: 0, step=lambda s, inp, out: (True, s + 1), name="counter")
     >>> counter
@@ -158,6 +180,7 @@ class Model:
     describe_state: Callable[[Any], str] | None = None
     name: str = field(default="model")
     read_only: Callable[[Any], bool] | None = None
+    runner: Callable[[], Callable[[Any, Any], bool]] | None = None
 
     def __post_init__(self) -> None:
         for attr in ("init", "step"):
@@ -170,6 +193,7 @@ class Model:
             "describe_operation",
             "describe_state",
             "read_only",
+            "runner",
         )
         for attr in optional:
             value = getattr(self, attr)
@@ -178,6 +202,28 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({self.name!r})"
+
+    def new_runner(self) -> Callable[[Any, Any], bool]:
+        """A fresh replayer ``run(input, output) -> legal`` in the initial state (``runner``
+        if the model has one, else one built from ``init`` and ``step``).
+
+        >>> run = register_model().new_runner()
+        >>> run(("w", 2), None), run(("r", None), 2), run(("r", None), 0)
+        (True, True, False)
+        """
+        if self.runner is not None:
+            return self.runner()
+        state = self.init()
+        step = self.step
+
+        def run(inp: Any, out: Any) -> bool:
+            nonlocal state
+            legal, new_state = step(state, inp, out)
+            if legal:
+                state = new_state
+            return bool(legal)
+
+        return run
 
     def operation_text(self, op: Operation) -> str:
         """Words for ``op`` (the model's ``describe_operation`` or a generic phrase)."""

@@ -7,7 +7,7 @@ timeout). The simulation layer may not import the checking layer below it,
 so this is its own small recorder; :meth:`ClientHistory.to_jsonl` writes
 exactly the JSON-lines form that :meth:`clobkit.check.history.History.from_jsonl`
 reads (keys ``index, client_id, input, call_us, outcome, output,
-return_us``), which is how the checker consumes it
+return_us`` and, when the session learned it, ``hint``), which is how the checker consumes it
 (:meth:`ClientHistory.to_check_history` does that for you).
 """
 
@@ -51,6 +51,7 @@ class HistoryRecord:
     outcome: str = "pending"
     output: Any = None
     return_us: int | None = None
+    hint: int | None = None
 
     @property
     def latency_us(self) -> int | None:
@@ -81,8 +82,14 @@ class ClientHistory:
         self._records.append(HistoryRecord(index, client_id, input, call_us))
         return index
 
-    def complete(self, index: int, outcome: str, output: Any, return_us: int) -> None:
-        """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``)."""
+    def complete(
+        self, index: int, outcome: str, output: Any, return_us: int, hint: int | None = None
+    ) -> None:
+        """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``).
+
+        ``hint``: what the client session was told about where the call was placed (the op
+        number a write committed at, the commit number a read reflected); the checker tries
+        that order first (``clobkit.check.Operation.hint``)."""
         rec = self._records[index]
         assert rec.outcome == "pending", f"call {index} already completed"
         assert outcome in ("ok", "fail", "unknown"), outcome
@@ -91,7 +98,7 @@ class ClientHistory:
         if isinstance(output, list | dict):
             output = as_tuples(output)
         self._records[index] = HistoryRecord(
-            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us
+            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint
         )
 
     def __len__(self) -> int:
@@ -124,6 +131,8 @@ class ClientHistory:
                 "output": jsonable(r.output),
                 "return_us": r.return_us,
             }
+            if r.hint is not None:
+                row["hint"] = r.hint
             lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
         return "".join(line + "\n" for line in lines)
 

@@ -127,3 +127,14 @@ def test_cluster_histories_carry_hints_that_settle_them(seed: int) -> None:
     finally:
         if run.cluster is not None:
             run.cluster.close()
+
+
+def test_the_witness_page_examples_run_as_printed() -> None:
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "concepts" / "witness.md"
+    result = doctest.testfile(
+        str(page), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted >= 6 and result.failed == 0

@@ -48,6 +48,10 @@ gets a placeholder id (``PLACEHOLDER_ID_BASE`` plus a hash of the input); in rea
 then accepts any id where it has a placeholder. Known limit: a later *cancel or modify* of such
 an order by its real id cannot be matched, so a recorder that knows the id (a client order id,
 or the op number its session was told) should put it in the input's ``order_id`` field.
+A ``duplicate_order_id`` rejection of an explicit id is always accepted (the system's
+``last_seq`` may be larger than the model's, since every command uses up a sequence number
+there, rejected ones included): the model cannot tell that answer wrong, so it never
+calls it wrong.
 
 **Memo key.** Two linearizations that place the same orders in a different order of
 independent steps give the same book except for ``seq``/``ts_us`` stamps, which no client
@@ -198,6 +202,22 @@ def _command(inp: tuple[Any, ...], out: Any) -> Command:
     raise MalformedHistory(f"bad {kind} input {inp!r}")
 
 
+_DUPLICATE = (False, "duplicate_order_id", None, "rejected", (), 0, 0, ())
+
+
+def _duplicate_id_rejection(inp: tuple[Any, ...], out: Any) -> bool:
+    """True if ``out`` rejects a place with an explicit id as ``duplicate_order_id``."""
+    return (
+        inp[0] == "place"
+        and len(inp) == 12
+        and inp[11] is not None
+        and isinstance(out, tuple)
+        and len(out) == 8
+        and out[1] == "duplicate_order_id"
+        and _normal_write(out) == _DUPLICATE
+    )
+
+
 def _normal_write(out: Any) -> Any:
     """A write output with the id of a rejected command blanked (the system's auto id for a
     rejected place is an op number the model cannot know, and nothing refers to it)."""
@@ -255,6 +275,12 @@ def book_model(
             raise MalformedHistory(
                 f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
             )
+        if _duplicate_id_rejection(inp, out):
+            # The system's last_seq is unknown here: it is at least the model's (every
+            # command, even a rejected one, uses up a sequence number there, while the model
+            # counts only the accepted ones), so "this explicit id may already be used" is a
+            # possible answer for any explicit id. It changes nothing.
+            return True, False
         command = _command(inp, out)
         # A rejected command leaves the book as it was (last_seq included).
         result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)

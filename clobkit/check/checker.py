@@ -578,11 +578,21 @@ def check_operations(
         if unknown_reason is not None:
             result.verdict = "unknown"
             result.reason = unknown_reason
-            what = "states" if unknown_reason == "max_states" else "seconds"
-            limit = max_states if unknown_reason == "max_states" else timeout_s
+            if unknown_reason == "max_states":
+                budget_text = f"its state budget (max_states={max_states} memoised states)"
+                advice = "raise max_states"
+            else:
+                budget_text = f"its time budget (timeout_s={timeout_s:g} s of wall clock)"
+                advice = "raise timeout_s"
+            hints = any(op.hint is not None for op in ops)
             result.explanation = (
-                f"The search ran out of budget ({limit} {what}) before deciding; "
-                "raise max_states or timeout_s, or check a shorter history."
+                f"The search ran out of {budget_text} before deciding"
+                + (
+                    " (the hinted order was not a linearization, so it had to search)"
+                    if hints
+                    else ""
+                )
+                + f"; {advice}, add hints, or check a shorter history."
             )
         else:
             result.witness = witness

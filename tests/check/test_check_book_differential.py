@@ -51,6 +51,13 @@ def replay_ok(ops: list[Operation], order: list[int]) -> bool:
             if out is not UNKNOWN_OUTPUT and not _loose_equal(seen, out):
                 return False
             continue
+        if (
+            kind == "place"
+            and inp[11] is not None
+            and out is not UNKNOWN_OUTPUT
+            and _normal_write(out) == (False, "duplicate_order_id", None, "rejected", (), 0, 0, ())
+        ):
+            continue  # the system's last_seq may exceed the book's: always a possible answer
         before = book.snapshot()
         result = book.apply(_command(inp, out), seq=book.last_seq + 1, ts_us=book.last_seq + 1)
         if out is not UNKNOWN_OUTPUT and not _loose_equal(
@@ -95,7 +102,8 @@ def brute_force(ops: list[Operation]) -> bool:
 @st.composite
 def book_histories(draw: st.DrawFn) -> list[Operation]:
     """2-7 overlapping calls answered by one book at random points inside their intervals;
-    each known call carries its true hint (a write's seq, the seq a read saw).
+    each known call carries its true hint (a write's seq, the seq a read saw). A corrupted
+    answer's client id ends in "!" (its hint is then no longer known to fit).
     A cancel or modify usually names the order an earlier-drawn place got (resolved when it is
     answered, as a client that learned the id would), else a small id (often rejected)."""
     n = draw(st.integers(2, 7))
@@ -133,7 +141,7 @@ def book_histories(draw: st.DrawFn) -> list[Operation]:
     inputs: dict[int, tuple[Any, ...]] = {}
     outs: dict[int, Any] = {}
     hints: dict[int, int] = {}  # the true order: a write's seq, the seq a read saw
-    for _lin, k, _call, _ret, user, kind, what, _unknown, applied in sorted(specs):
+    for _lin, k, _call, _ret, user, kind, what, unknown, applied in sorted(specs):
         if kind == "place":
             inp: tuple[Any, ...] = P(user, *what)
         elif kind in ("cancel", "modify"):
@@ -165,7 +173,8 @@ def book_histories(draw: st.DrawFn) -> list[Operation]:
         result = book.apply(cmd, seq=seq, ts_us=seq)
         hints[k] = seq
         outs[k] = write_output(result)
-        if kind == "place" and result.accepted and result.order_id is not None:
+        # A client learns the id of its own place only from the reply (not after a timeout).
+        if kind == "place" and result.accepted and result.order_id is not None and not unknown:
             ids[k] = result.order_id
     ops = []
     for _lin, k, call, ret, _user, _kind, _what, unknown, _applied in specs:
@@ -180,12 +189,16 @@ def book_histories(draw: st.DrawFn) -> list[Operation]:
             j = draw(st.sampled_from(known))
             o = ops[i]
             if ops[j].input[0] in ("fills", "orders") and o.input[0] == ops[j].input[0]:
-                ops[i] = Operation(o.client_id, o.input, o.call, ops[j].output, o.return_, o.hint)
+                ops[i] = Operation(
+                    f"{o.client_id}!", o.input, o.call, ops[j].output, o.return_, o.hint
+                )
             elif o.input[0] in ("fills", "orders") and o.output:
-                ops[i] = Operation(o.client_id, o.input, o.call, o.output[:-1], o.return_, o.hint)
+                ops[i] = Operation(
+                    f"{o.client_id}!", o.input, o.call, o.output[:-1], o.return_, o.hint
+                )
             elif o.input[0] in ("place", "cancel", "modify"):
                 out = (*o.output[:5], o.output[5] + 1, *o.output[6:])  # one more lot resting
-                ops[i] = Operation(o.client_id, o.input, o.call, out, o.return_, o.hint)
+                ops[i] = Operation(f"{o.client_id}!", o.input, o.call, out, o.return_, o.hint)
     return ops
 
 
@@ -197,6 +210,10 @@ def test_book_search_agrees_with_brute_force(ops: list[Operation]) -> None:
     result = check_operations(book_model(SPEC), ops, max_states=100_000, use_hints=False)
     expected = brute_force(ops)
     assert result.verdict == ("ok" if expected else "illegal"), (ops, result)
+    if not any(str(op.client_id).endswith("!") or op.unknown for op in ops):
+        # Answered by a real book: no false alarm. (With timed-out places the model's known
+        # limit applies: a later cancel that happens to name the real id cannot be matched.)
+        assert result.ok, (ops, result)
     if result.ok:
         assert replay_ok(ops, [i for part in result.witness or [] for i in part])
 

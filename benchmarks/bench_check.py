@@ -282,7 +282,7 @@ def cluster_history_section(quick: bool) -> dict[str, Any]:
     from clobkit.check.book_model import book_model
     from clobkit.check.campaigns import RunOptions, _execute
 
-    seeds = range(100, 103) if quick else range(100, 112)
+    seeds = range(100, 102) if quick else range(100, 112)
     hinted_s: list[float] = []
     search_s: list[float] = []
     search_verdicts: dict[str, int] = {}

@@ -73,6 +73,8 @@ class ClientHistory:
 
     def __init__(self) -> None:
         self._records: list[HistoryRecord] = []
+        self._changes = 0  # bumped by invoke/complete: keys the to_jsonl cache
+        self._jsonl: tuple[int, str] | None = None
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
@@ -80,6 +82,7 @@ class ClientHistory:
         if isinstance(input, list | dict):
             input = as_tuples(input)
         self._records.append(HistoryRecord(index, client_id, input, call_us))
+        self._changes += 1
         return index
 
     def complete(
@@ -100,6 +103,7 @@ class ClientHistory:
         self._records[index] = HistoryRecord(
             rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint
         )
+        self._changes += 1
 
     def __len__(self) -> int:
         return len(self._records)
@@ -119,7 +123,10 @@ class ClientHistory:
         return [r for r in self._records if r.outcome == "pending"]
 
     def to_jsonl(self) -> str:
-        """The checker's JSON-lines form (see :mod:`clobkit.check.history`)."""
+        """The checker's JSON-lines form (see :mod:`clobkit.check.history`). Cached until the
+        next ``invoke``/``complete`` (a campaign run both checks and digests it)."""
+        if self._jsonl is not None and self._jsonl[0] == self._changes:
+            return self._jsonl[1]
         lines = []
         for r in self._records:
             row = {
@@ -134,7 +141,9 @@ class ClientHistory:
             if r.hint is not None:
                 row["hint"] = r.hint
             lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-        return "".join(line + "\n" for line in lines)
+        text = "".join(line + "\n" for line in lines)
+        self._jsonl = (self._changes, text)
+        return text
 
     def digest(self) -> str:
         """SHA-256 (hex) of :meth:`to_jsonl`."""

@@ -139,3 +139,22 @@ def test_the_witness_page_examples_run_as_printed() -> None:
         str(page), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
     )
     assert result.attempted >= 6 and result.failed == 0
+
+
+def test_client_history_writes_hints_and_keeps_its_json_current() -> None:
+    # The simulator's recorder writes a hint only when it has one, reads it back into
+    # Operation.hint, and its cached JSON lines change with every invoke and complete.
+    from clobkit.sim.history import ClientHistory
+
+    h = ClientHistory()
+    w = h.invoke("alice", ("w", 1), 0)
+    before = h.to_jsonl()
+    r = h.invoke("bob", ("r", None), 5)
+    assert h.to_jsonl() != before and h.to_jsonl().count("\n") == 2
+    h.complete(w, "ok", None, 10, hint=1)
+    h.complete(r, "ok", 1, 20)
+    text = h.to_jsonl()
+    assert text.count('"hint":1') == 1 and h.digest() == h.digest()
+    ops = h.to_check_history().operations()
+    assert [op.hint for op in ops] == [1, None]
+    assert check_operations(register_model(), ops).verdict == "ok"

@@ -12,10 +12,16 @@ Prints a table of medians (interleaved repeats) and, with ``--json PATH``, write
 
     {"checker": [{"model", "ops", "concurrency", "median_s", "ops_per_s", "states",
                   "verdict", "repeats"}...],
-     "seeds_per_min_per_core", "campaign": {...}, "notes": {...}, "machine": {...}}
+     "seeds_per_min_per_core", "unknown_fraction", "checker_seconds_per_history_median",
+     "campaign": {...}, "cluster_histories": {...}, "notes": {...}, "machine": {...}}
 
 ``seeds_per_min_per_core`` is the campaign throughput (:func:`campaign_section`: full campaign
-runs of ~1,000 client calls each, serial and on a process pool; ``--seeds N`` sets how many).
+runs of ~1,000 client calls each, serial and on a process pool; ``--seeds N`` sets how many);
+``unknown_fraction`` the share of those runs whose check ended ``unknown``;
+``checker_seconds_per_history_median`` the median time of ``check_operations`` on the
+histories of such runs, as campaigns call it (hinted: the witness first), measured side by
+side with the search alone (``use_hints=False``) on the same histories
+(:func:`cluster_history_section`). ``--campaign-only`` skips the synthetic checker table.
 
 Run: ``python benchmarks/bench_check.py [--quick] [--json PATH]``.
 """
@@ -243,6 +249,7 @@ def campaign_section(quick: bool, seeds: int | None = None) -> dict[str, Any]:
         "seeds_per_min_per_core_wall": None if serial_s is None else round(n / (serial_s / 60), 1),
         "seeds_per_min_pool": round(n / (pool_s / 60), 1),
         "verdicts": {str(k): int(v) for k, v in verdicts.items()},
+        "unknown_fraction": round(int(verdicts.get("unknown", 0)) / n, 4),
         "checker_states_median": int(pooled.states.median()),
     }
     print(
@@ -264,6 +271,55 @@ def campaign_section(quick: bool, seeds: int | None = None) -> dict[str, Any]:
     out["note"] = (
         "campaign of seeds 0..N-1, ops=1000, 4 users, default faults; seeds_per_min_per_core "
         "= seeds per CPU-minute of the serial run (of the pool's workers for --seeds > 100)"
+    )
+    return out
+
+
+def cluster_history_section(quick: bool) -> dict[str, Any]:
+    """Checker time on real campaign histories (1,000 calls, safe defaults, random faults):
+    ``check_operations`` as campaigns call it (hints first) and the search alone, same
+    histories, same budget (10,000 states, as campaigns), interleaved per history."""
+    from clobkit.check.book_model import book_model
+    from clobkit.check.campaigns import RunOptions, _execute
+
+    seeds = range(100, 102) if quick else range(100, 112)
+    hinted_s: list[float] = []
+    search_s: list[float] = []
+    search_verdicts: dict[str, int] = {}
+    hinted_verdicts: dict[str, int] = {}
+    hinted_parts = 0
+    for seed in seeds:
+        run = _execute(seed, RunOptions(ops=1000), trace=False)
+        assert run.cluster is not None
+        ops = run.cluster.history.to_check_history().operations()
+        model_spec = run.cluster.market
+        run.cluster.close()
+        for use_hints in (True, False):
+            model = book_model(model_spec)  # fresh: no step cache carried over
+            t0 = time.perf_counter()
+            result = check_operations(
+                model, ops, timeout_s=120, max_states=10_000, use_hints=use_hints
+            )
+            elapsed = time.perf_counter() - t0
+            (hinted_s if use_hints else search_s).append(elapsed)
+            counts = hinted_verdicts if use_hints else search_verdicts
+            counts[result.verdict] = counts.get(result.verdict, 0) + 1
+            if use_hints:
+                hinted_parts += result.hinted_parts
+    out = {
+        "histories": len(seeds),
+        "checker_seconds_per_history_median": round(statistics.median(hinted_s), 4),
+        "search_only_seconds_per_history_median": round(statistics.median(search_s), 4),
+        "speedup_median": round(statistics.median(search_s) / statistics.median(hinted_s), 1),
+        "verdicts_hinted": hinted_verdicts,
+        "verdicts_search_only": search_verdicts,
+        "settled_by_hints": hinted_parts,
+    }
+    print(
+        f"cluster histories: {len(seeds)} x 1,000 calls; check_operations median "
+        f"{out['checker_seconds_per_history_median']} s (hints first, {hinted_verdicts}) vs "
+        f"{out['search_only_seconds_per_history_median']} s search only ({search_verdicts}); "
+        f"{out['speedup_median']}x"
     )
     return out
 
@@ -290,8 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seeds", type=int, default=None, help="campaign seeds (default 24; 4 with --quick)"
     )
+    parser.add_argument(
+        "--campaign-only", action="store_true", help="skip the synthetic checker table"
+    )
     args = parser.parse_args(argv)
-    rows = checker_section(args.quick)
+    rows = [] if args.campaign_only else checker_section(args.quick)
     print(
         f"{'model':<9} {'ops':>6} {'conc':>4} {'median s':>10} {'ops/s':>9} {'states':>8} verdict"
     )
@@ -309,12 +368,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{model} {n} ops: time at concurrency 10 / 2 = {hi['median_s'] / lo['median_s']:.2f}x"
                 )
+    histories = cluster_history_section(args.quick)
     campaign = campaign_section(args.quick, args.seeds)
     if args.json:
         out = {
             "checker": rows,
             "seeds_per_min_per_core": campaign["seeds_per_min_per_core"],
+            "unknown_fraction": campaign["unknown_fraction"],
+            "checker_seconds_per_history_median": histories["checker_seconds_per_history_median"],
             "campaign": {k: v for k, v in campaign.items() if k != "note"},
+            "cluster_histories": histories,
             "notes": {"campaign": campaign["note"], "quick": args.quick},
             "machine": machine(),
         }

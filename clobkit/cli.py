@@ -129,14 +129,50 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+_FAILED = ("illegal", "violation", "error")  # verdicts that mean a bug was found
+_LISTED = 5  # failing seeds printed by ``campaign`` before "... and N more"
+
+
+def _unsafe_settings(args: argparse.Namespace) -> list[str]:
+    """The unsafe settings of a run: switches, and the read mode if it is not linearizable."""
+    settings = list(dict.fromkeys(args.switch))
+    if args.read_mode == "quorum-highest-seq":
+        settings.append(f"read mode {args.read_mode}")
+    return settings
+
+
+def _exit_code(args: argparse.Namespace, verdicts: Any) -> int:
+    """1 only when a safe configuration failed (illegal, violation or error); with an
+    unsafe setting on, finding anomalies is the point. ``campaign`` and ``replay`` agree."""
+    if _unsafe_settings(args):
+        return 0
+    return 1 if any(v in _FAILED for v in verdicts) else 0
+
+
+def _replay_line(args: argparse.Namespace, seed: int) -> str:
+    """The ``clobkit replay`` command that re-runs ``seed`` with the options of ``args``."""
+    parts = ["clobkit", "replay", str(seed)]
+    if args.nodes != 3:
+        parts += ["--nodes", str(args.nodes)]
+    if args.ops != 200:
+        parts += ["--ops", str(args.ops)]
+    if args.read_mode != "quorum":
+        parts += ["--read-mode", args.read_mode]
+    for switch in dict.fromkeys(args.switch):
+        parts += ["--switch", switch]
+    return " ".join(parts)
+
+
 def campaign_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """Run many seeds; exit 1 if a run fails with no unsafe switch on."""
+    """Run many seeds; exit 1 if a run fails with no unsafe setting on."""
+    import time
     from concurrent.futures import ProcessPoolExecutor
 
     from clobkit.check.campaigns import campaign
 
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     options = _run_options(args)
+    started = time.perf_counter()
     if args.workers > 1:
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             frame = campaign(seeds, executor=pool, progress=not args.quiet, **options)
@@ -144,44 +180,53 @@ def campaign_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     else:
         frame = campaign(seeds, progress=not args.quiet, **options)
         workers = "1 process"
+    elapsed = time.perf_counter() - started
     counts = frame["verdict"].value_counts()
     _say(out)
     _say(
         out,
         f"campaign: {len(frame)} seeds x {args.nodes} nodes, ~{args.ops} ops each, on {workers}",
     )
-    switches = ", ".join(options["unsafe"]) or "none"
-    _say(out, f"read mode {args.read_mode}; unsafe switches: {switches}")
+    unsafe = ", ".join(_unsafe_settings(args)) or "none"
+    _say(out, f"read mode {args.read_mode}; unsafe settings: {unsafe}")
     for verdict in ("ok", "illegal", "violation", "unknown", "error"):
         _say(out, f"  {verdict:<10} {int(counts.get(verdict, 0)):>6}")
-    wall = float(frame["wall_time_s"].sum())
+    runs = float(frame["wall_time_s"].sum())
     _say(
         out,
-        f"  wall time  {wall:.1f} s of runs ({len(frame) * 60 / max(wall, 1e-9):.0f} seeds/min)",
+        f"  wall time  {elapsed:.1f} s elapsed ({len(frame) * 60 / max(elapsed, 1e-9):.0f} "
+        f"seeds/min); the runs themselves took {runs:.1f} s in all",
     )
     failing = frame[frame["verdict"] != "ok"]
     if len(failing):
         _say(out)
         _say(out, "Re-run a failing seed with:")
-        for line in failing["repro"].head(5):
-            _say(out, f"  {line}")
-    found_bug = bool(frame["verdict"].isin(["illegal", "violation", "error"]).any())
-    if options["unsafe"] or args.read_mode == "quorum-highest-seq":
-        return 0  # with an unsafe switch on, finding anomalies is the point
-    return 1 if found_bug else 0
+        for seed, verdict in zip(
+            failing["seed"].head(_LISTED), failing["verdict"].head(_LISTED), strict=True
+        ):
+            _say(out, f"  {_replay_line(args, int(seed))}    # {verdict}")
+        if len(failing) > _LISTED:
+            more = [str(int(s)) for s in failing["seed"].iloc[_LISTED:]]
+            shown = ", ".join(more[:20]) + (", ..." if len(more) > 20 else "")
+            _say(out, f"  ... and {len(more)} more (seeds {shown})")
+    return _exit_code(args, frame["verdict"])
 
 
 def replay_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """Re-run one seed and print its trace summary and verdict."""
+    """Re-run one seed and print its trace summary and verdict; exit 1 only when a safe
+    configuration fails (as ``campaign``)."""
     from clobkit.check.campaigns import replay
 
     run = replay(seed=args.seed, **_run_options(args))
     try:
         _say(out, f"replay of seed {args.seed}: verdict {run.verdict}")
-        _say(out, f"  re-run with: {run.repro}")
+        _say(out, f"  re-run with: {_replay_line(args, args.seed)}")
+        _say(out, f"  or in Python: {run.repro}")
+        unsafe = ", ".join(_unsafe_settings(args)) or "none"
+        _say(out, f"  read mode {args.read_mode}; unsafe settings: {unsafe}")
         if run.cluster is None:
             _say(out, f"  the run raised: {run.error}")
-            return 1
+            return _exit_code(args, [run.verdict])
         cluster = run.cluster
         _say(out, f"  simulated time {cluster.now_us / 1000:.1f} ms; faults {len(run.faults)}")
         _say(
@@ -193,17 +238,21 @@ def replay_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             _say(out, f"    {kind:<22} {int(count):>7}")
         if run.check is not None:
             _say(out, f"  linearizability: {run.check.verdict}")
-            if run.check.verdict == "illegal":
+            if run.check.verdict in ("illegal", "unknown"):
                 _say(out, f"    {run.check.explanation}")
         _say(out, f"  invariant violations: {len(run.violations)}")
         for violation in run.violations[:5]:
             _say(out, f"    {violation.kind}: {violation.detail}")
+        if len(run.violations) > 5:
+            _say(out, f"    ... and {len(run.violations) - 5} more")
+        if run.error:
+            _say(out, f"  error: {run.error}")
         _say(out)
         _say(out, _nodes_table(cluster))
     finally:
         if run.cluster is not None:
             run.cluster.close()
-    return 0 if run.ok else 1
+    return _exit_code(args, [run.verdict])
 
 
 def argument_errors(args: argparse.Namespace) -> list[str]:

@@ -50,12 +50,17 @@ gets a placeholder id (``PLACEHOLDER_ID_BASE`` plus a hash of the input); in rea
 then accepts any id where it has a placeholder. Known limit: a later *cancel or modify* of such
 an order by its real id cannot be matched, so a recorder that knows the id (a client order id,
 or the op number its session was told) should put it in the input's ``order_id`` field.
+An ``order_id_too_low`` rejection of an explicit id is always accepted (the system's
+``last_seq`` may be larger than the model's, since every command uses up a sequence number
+there, rejected ones included): the model cannot tell that answer wrong, so it never
+calls it wrong.
 
 **Memo key.** Two linearizations that place the same orders in a different order of
 independent steps give the same book except for ``seq``/``ts_us`` stamps, which no client
 compares; the key is therefore a BLAKE2b digest of the book *without* those stamps (live
-orders in priority order and the fill tape), so the checker merges such states. Steps are
-cached per ``(key, input, output)``.
+orders in priority order and the fill tape) but *with* ``last_seq`` and the reserved ids,
+which decide whether a later explicit id is accepted, so the checker merges such states and
+no others. Steps are cached per ``(key, input, output)``.
 
 >>> from clobkit.book import MarketSpec
 >>> from clobkit.check import Operation, check_operations
@@ -127,12 +132,27 @@ _STEP_CACHE_MAX = 100_000  # entries; the cache is cleared when full (memory bou
 
 
 def _canonical_key(book: OrderBook) -> str:
-    """Digest of the book without seq/ts stamps (see the module docstring)."""
+    """The memo key of ``book``: a digest of everything that decides its future outputs.
+
+    That is the live orders in priority order and the fill tape (rows without seq/ts stamps,
+    which no client compares), ``last_seq`` and the reserved ids above it (which decide
+    whether an explicit id is ``order_id_too_low``). Leaving out the last two merged
+    states that answer differently (issue 12: a no-op modify or a place+cancel leaves the
+    same orders and fills at another ``last_seq``). ``tests/check/test_check_model_keys.py``
+    checks the contract of :attr:`Model.key` for this key.
+    """
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(orders_output(book.live_orders())).encode())
     h.update(b"|")
     h.update(repr(fills_output(book.fills())).encode())
+    h.update(b"|")
+    h.update(repr((book.last_seq, sorted(_reserved_ids(book)))).encode())
     return h.hexdigest()
+
+
+def _reserved_ids(book: OrderBook) -> set[int]:
+    """The ids above ``last_seq`` that an explicit id already took (no public accessor)."""
+    return {i for i in book._reserved if i > book.last_seq}
 
 
 def _placeholder_id(inp: tuple[Any, ...]) -> int:
@@ -187,6 +207,26 @@ def _command(inp: tuple[Any, ...], out: Any) -> Command:
     raise MalformedHistory(f"bad {kind} input {inp!r}")
 
 
+# Rejections of an explicit id that only the system's last_seq decides: ``order_id_too_low``
+# (and ``duplicate_order_id``, its name in histories recorded before the book told the two
+# id rules apart).
+_ID_BELOW_LAST_SEQ = ("order_id_too_low", "duplicate_order_id")
+
+
+def _duplicate_id_rejection(inp: tuple[Any, ...], out: Any) -> bool:
+    """True if ``out`` rejects a place with an explicit id as not above the system's
+    ``last_seq`` (``order_id_too_low``), an answer the model cannot rule out."""
+    return (
+        inp[0] == "place"
+        and len(inp) in (12, 13)
+        and inp[11] is not None
+        and isinstance(out, tuple)
+        and len(out) == 8
+        and out[1] in _ID_BELOW_LAST_SEQ
+        and _normal_write(out) == (False, out[1], None, "rejected", (), 0, 0, ())
+    )
+
+
 def _normal_write(out: Any) -> Any:
     """A write output with the id of a rejected command blanked (the system's auto id for a
     rejected place is an op number the model cannot know, and nothing refers to it)."""
@@ -229,13 +269,9 @@ def book_model(
             return OrderBook(spec, stp_default=stp_default)
         return OrderBook.restore(state[1])
 
-    def compute(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
-        if not isinstance(inp, tuple) or len(inp) < 3:
-            raise MalformedHistory(
-                f"book input must be a tuple like ('place', market, ...), got {inp!r}"
-            )
+    def judge(book: OrderBook, inp: Any, out: Any) -> tuple[bool, bool]:
+        """Apply ``inp`` to ``book`` in place: (``out`` is what it answers, it changed)."""
         kind = inp[0]
-        book = load(state, inp[1])
         if kind in READ_KINDS:
             if kind == "fills":
                 seen: Any = fills_output(book.fills(user=inp[2]))
@@ -243,21 +279,52 @@ def book_model(
                 seen = orders_output(book.live_orders(user=inp[2]))
             else:
                 seen = depth_output(book.depth(inp[2]))
-            legal = out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out)
-            return legal, state
+            return out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out), False
         if kind not in WRITE_KINDS:
             raise MalformedHistory(
                 f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
             )
+        if _duplicate_id_rejection(inp, out):
+            # The system's last_seq is unknown here: it is at least the model's (every
+            # command, even a rejected one, uses up a sequence number there, while the model
+            # counts only the accepted ones), so "this explicit id may already be used" is a
+            # possible answer for any explicit id. It changes nothing.
+            return True, False
         command = _command(inp, out)
+        # A rejected command leaves the book as it was (last_seq included).
         result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
         if out is not UNKNOWN_OUTPUT:
             mine, theirs = _normal_write(write_output(result)), _normal_write(out)
             if mine != theirs and not _loose_equal(mine, theirs):
-                return False, state
-        if not result.accepted:
-            return True, state  # a rejected command changes nothing
+                return False, result.accepted
+        return True, result.accepted
+
+    def check_input(inp: Any) -> None:
+        if not isinstance(inp, tuple) or len(inp) < 3:
+            raise MalformedHistory(
+                f"book input must be a tuple like ('place', market, ...), got {inp!r}"
+            )
+
+    def compute(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
+        check_input(inp)
+        book = load(state, inp[1])
+        legal, changed = judge(book, inp, out)
+        if not legal or not changed:
+            return legal, state
         return True, (_canonical_key(book), book.snapshot())
+
+    def runner() -> Any:
+        """One mutable book per market, no snapshots: the witness replays in one pass."""
+        books: dict[Any, OrderBook] = {}
+
+        def run(inp: Any, out: Any) -> bool:
+            check_input(inp)
+            book = books.get(inp[1])
+            if book is None:
+                book = books[inp[1]] = load(None, inp[1])
+            return judge(book, inp, out)[0]
+
+        return run
 
     def step(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
         memo = (None if state is None else state[0], inp, out)
@@ -282,6 +349,7 @@ def book_model(
         describe_state=lambda state: _describe_state(state),
         name="book",
         read_only=lambda inp: isinstance(inp, tuple) and bool(inp) and inp[0] in READ_KINDS,
+        runner=runner,
     )
 
 

@@ -16,6 +16,16 @@ Operations with unknown outcome (``return_=None``) have no return event: they ma
 at any point after their call, or never. The search therefore succeeds as soon as it walks off
 the end of the list: every remaining entry is then such a call.
 
+**Witness first, search second.** When operations carry hints (``Operation.hint``: the op
+number a write committed at, the op number whose state a read reflected), a part is first
+checked along the order the hints give (:func:`_hinted_order`): sorted by hint (at equal hints
+writes before reads, then by call time), leaving out unknown-outcome operations without a
+hint (they may never have taken effect). That order is kept as the witness only if it respects
+real time (no operation placed after one that was called after it returned) and the model
+reproduces every output along it, one pass in O(n log n). Those two conditions are exactly
+the definition of a linearization, whatever the hints say, so a wrong or lying hint can only
+make the check fail over to the search, which alone may answer ``"illegal"``.
+
 Histories are first split by ``model.partition`` into independent parts (keys, markets) that are
 checked one by one; the first illegal part stops the check. The search is bounded by
 ``max_states`` (memoised states, over all parts) and ``timeout_s`` (wall clock): when either
@@ -61,8 +71,9 @@ class CheckResult:
       be ordered (first the one that could not go next, then its pending rivals and the last
       operation that changed the state); ``explanation`` says it in words.
 
-    ``states_explored`` counts memoised states over all parts checked; ``elapsed_s`` is the
-    only field that depends on the machine.
+    ``states_explored`` counts memoised states over all parts searched; ``hinted_parts``
+    how many parts the hinted order settled without a search (see the module docstring);
+    ``elapsed_s`` is the only field that depends on the machine.
     """
 
     verdict: str
@@ -77,6 +88,7 @@ class CheckResult:
     explanation: str = ""
     reason: str | None = None
     states_explored: int = 0
+    hinted_parts: int = 0
     elapsed_s: float = 0.0
     _ops: list[Operation] = field(default_factory=list, repr=False, compare=False)
     # The model's words for an operation (book prices in market units), for _repr_html_.
@@ -113,6 +125,7 @@ class CheckResult:
             "explanation": self.explanation,
             "reason": self.reason,
             "states_explored": self.states_explored,
+            "hinted_parts": self.hinted_parts,
         }
         if timing:
             out["elapsed_s"] = self.elapsed_s
@@ -186,6 +199,46 @@ class _PartOutcome:
     blocked_state: Any = None
     failed_states: list[Any] = field(default_factory=list)
     blocked_ever_linearized: bool = False
+
+
+def _hinted_order(model: Model, ops: list[Operation]) -> list[int] | None:
+    """The order the hints give, if it is a linearization of ``ops`` (one part); else None.
+
+    Every operation with a known outcome needs a hint (else None: nothing to try). Unknown
+    ones without a hint are left out, as if they never took effect. The order sorts by
+    ``(hint, reads after writes, call, index)``; it is kept only if (1) no operation comes
+    after one that returned before it was called, and (2) the model's runner accepts every
+    output along it. O(n log n) for the sort plus n model steps.
+    """
+    if not any(op.hint is not None for op in ops):
+        return None
+    read_only = model.read_only
+    chosen: list[tuple[int, int, int, int]] = []
+    for i, op in enumerate(ops):
+        if op.hint is None:
+            if op.return_ is None:
+                continue
+            return None
+        late = 1 if read_only is not None and read_only(op.input) else 0
+        chosen.append((op.hint, late, op.call, i))
+    chosen.sort()
+    order = [c[3] for c in chosen]
+    # (1) Real time: scanning backwards, nothing placed later may have returned before this
+    # one was called (closed intervals, as in the search: equal times overlap).
+    earliest_return = None
+    for i in reversed(order):
+        op = ops[i]
+        if earliest_return is not None and earliest_return < op.call:
+            return None
+        if op.return_ is not None and (earliest_return is None or op.return_ < earliest_return):
+            earliest_return = op.return_
+    # (2) The model reproduces every output along the order.
+    run = model.new_runner()
+    for i in order:
+        op = ops[i]
+        if not run(op.input, UNKNOWN_OUTPUT if op.return_ is None else op.output):
+            return None
+    return order
 
 
 def _search(model: Model, ops: list[Operation], budget: _Budget) -> _PartOutcome:
@@ -465,6 +518,7 @@ def check_operations(
     *,
     timeout_s: float = 10.0,
     max_states: int = 1_000_000,
+    use_hints: bool = True,
 ) -> CheckResult:
     """Decide whether ``operations`` are linearizable with respect to ``model``.
 
@@ -472,6 +526,11 @@ def check_operations(
     history length for linearizable histories of bounded concurrency, exponential in the worst
     case) and ``c`` the concurrency; bounded by ``max_states`` and ``timeout_s``, after which
     the verdict is ``"unknown"``. Memory: ``O(S * n / 8)`` bytes for the memo bitsets.
+
+    Operations with hints (``Operation.hint``) are first checked along the hinted order, in
+    O(n log n): if it is a linearization the part is ``ok`` with it as the witness, with no
+    search; otherwise the search runs as without hints (a hint never changes a verdict, only
+    the time to reach it). ``use_hints=False`` skips that first try.
 
     Raises :class:`~clobkit.check.model.MalformedHistory` (a ``CheckerError`` and
     ``InvalidArgument``) for a non-Operation item, bad times, bad budgets, or a partition that
@@ -500,6 +559,8 @@ def check_operations(
             f"operations must be an iterable of Operation (a list, History.operations()...), "
             f"got {operations!r}"
         )
+    if not isinstance(use_hints, bool):
+        raise MalformedHistory(f"use_hints must be a bool, got {use_hints!r}")
     ops = list(operations)
     for k, op in enumerate(ops):
         if not isinstance(op, Operation):
@@ -514,7 +575,13 @@ def check_operations(
     witness: list[list[int]] = []
     unknown_reason: str | None = None
     for p_index, part in enumerate(parts):
-        outcome = _search(model, [ops[i] for i in part], budget)
+        part_ops = [ops[i] for i in part]
+        hinted = _hinted_order(model, part_ops) if use_hints else None
+        if hinted is not None:
+            witness.append([part[i] for i in hinted])
+            result.hinted_parts += 1
+            continue
+        outcome = _search(model, part_ops, budget)
         if outcome.verdict == "ok":
             witness.append([part[i] for i in outcome.order])
         elif outcome.verdict == "unknown":
@@ -533,11 +600,21 @@ def check_operations(
         if unknown_reason is not None:
             result.verdict = "unknown"
             result.reason = unknown_reason
-            what = "states" if unknown_reason == "max_states" else "seconds"
-            limit = max_states if unknown_reason == "max_states" else timeout_s
+            if unknown_reason == "max_states":
+                budget_text = f"its state budget (max_states={max_states} memoised states)"
+                advice = "raise max_states"
+            else:
+                budget_text = f"its time budget (timeout_s={timeout_s:g} s of wall clock)"
+                advice = "raise timeout_s"
+            hints = any(op.hint is not None for op in ops)
             result.explanation = (
-                f"The search ran out of budget ({limit} {what}) before deciding; "
-                "raise max_states or timeout_s, or check a shorter history."
+                f"The search ran out of {budget_text} before deciding"
+                + (
+                    " (the hinted order was not a linearization, so it had to search)"
+                    if hints
+                    else ""
+                )
+                + f"; {advice}, add hints, or check a shorter history."
             )
         else:
             result.witness = witness

@@ -16,9 +16,10 @@ operations with ``return_=None`` (they may take effect at any time after their c
 The JSON lines form (:meth:`History.to_jsonl`) has one object per record, keys in this order:
 ``index`` (int), ``client_id`` (str or int), ``input`` (JSON array), ``call_us`` (int),
 ``outcome`` (``"ok"``, ``"fail"``, ``"unknown"`` or ``"pending"``), ``output`` (any JSON value)
-and ``return_us`` (int, or null while pending). JSON has no tuples: arrays are read back as
-tuples (recursively), so inputs and outputs must be built from tuples, str, int, float, bool
-and None (dicts with str keys are kept as dicts).
+and ``return_us`` (int, or null while pending), then, only when the recorder knew it,
+``hint`` (int: where the server placed the call, see :attr:`Operation.hint`). JSON has no
+tuples: arrays are read back as tuples (recursively), so inputs and outputs must be built from
+tuples, str, int, float, bool and None (dicts with str keys are kept as dicts).
 
 >>> h = History()
 >>> w = h.invoke(0, ("w", 1), call_us=0)
@@ -72,6 +73,7 @@ class Record:
     outcome: str = "pending"
     output: Any = None
     return_us: int | None = None
+    hint: int | None = None
 
 
 def _is_time(value: Any) -> bool:
@@ -117,12 +119,15 @@ class History:
         self._records.append(Record(index, client_id, input, call_us))
         return index
 
-    def complete(self, index: int, outcome: str, output: Any, return_us: int) -> None:
+    def complete(
+        self, index: int, outcome: str, output: Any, return_us: int, hint: int | None = None
+    ) -> None:
         """Record the outcome of call ``index`` as the client saw it at ``return_us``.
 
-        ``outcome`` is ``"ok"``, ``"fail"`` or ``"unknown"``. Raises :class:`MalformedHistory`
-        (nothing changes) for an unknown index, a call already completed, a bad outcome, or a
-        return time before the call.
+        ``outcome`` is ``"ok"``, ``"fail"`` or ``"unknown"``; ``hint`` optionally where the
+        server placed the call (see :attr:`Operation.hint`). Raises :class:`MalformedHistory`
+        (nothing changes) for an unknown index, a call already completed, a bad outcome, a
+        return time before the call, or a hint that is not an int.
 
         >>> h = History(); i = h.invoke(0, ("w", 1), 0)
         >>> h.complete(i, "unknown", None, 50); h[i].outcome
@@ -139,8 +144,10 @@ class History:
             raise MalformedHistory(
                 f"return_us must be an int >= call_us={rec.call_us}, got {return_us!r}"
             )
+        if hint is not None and (isinstance(hint, bool) or not isinstance(hint, int)):
+            raise MalformedHistory(f"hint must be an int or None, got {hint!r}")
         self._records[index] = Record(
-            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us
+            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint
         )
 
     # -- reading -----------------------------------------------------------
@@ -184,7 +191,9 @@ class History:
                 continue
             if rec.outcome == "ok":
                 ops.append(
-                    Operation(rec.client_id, rec.input, rec.call_us, rec.output, rec.return_us)
+                    Operation(
+                        rec.client_id, rec.input, rec.call_us, rec.output, rec.return_us, rec.hint
+                    )
                 )
             else:
                 ops.append(Operation(rec.client_id, rec.input, rec.call_us, None, None))
@@ -210,6 +219,8 @@ class History:
                 "output": rec.output,
                 "return_us": rec.return_us,
             }
+            if rec.hint is not None:
+                row["hint"] = rec.hint
             try:
                 lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
             except (TypeError, ValueError) as exc:
@@ -244,7 +255,11 @@ class History:
                 )
                 if row["outcome"] != "pending":
                     history.complete(
-                        index, row["outcome"], _tupled(row["output"]), row["return_us"]
+                        index,
+                        row["outcome"],
+                        _tupled(row["output"]),
+                        row["return_us"],
+                        row.get("hint"),
                     )
             except MalformedHistory as exc:
                 raise MalformedHistory(f"line {lineno}: {exc}") from None

@@ -11,6 +11,17 @@ States must be hashable (the checker memoises ``(linearized set, state)`` pairs)
 gives ``key(state)``, a compact hashable stand-in such as a digest, or ``equal(a, b)`` for
 states that can only be compared. Steps must be pure: same state and input, same answer.
 
+**The memo-key contract.** The checker treats two states with equal keys (or ``equal``
+states) as one: it explores from the first and skips the second. That is sound only if no
+future can tell them apart. So ``key`` must be a *complete* function of everything that
+decides future outputs: if ``key(a) == key(b)`` then for every input and output,
+``step(a, input, output)`` and ``step(b, input, output)`` agree on legality and lead to states
+whose keys are equal again. A key may leave out what no output ever shows (a timestamp no
+client compares) and must keep everything else; a key that leaves out something an output
+depends on merges a state that could go on with one that cannot, and the checker may then
+answer ``"illegal"`` for a linearizable history (a false alarm). The same holds for ``equal``.
+``tests/check/test_check_model_keys.py`` checks the contract for every model shipped here.
+
 An operation whose outcome is unknown (the client timed out) has ``return_=None``: it may have
 taken effect at any moment after its call, or never, and its output was never seen. The checker
 then calls ``step(state, input, UNKNOWN_OUTPUT)``; a model answers ``(True, next_state)`` for it
@@ -71,13 +82,18 @@ UNKNOWN_OUTPUT: Any = _UnknownOutput()
 """Passed to ``Model.step`` as the output of an operation whose outcome is unknown."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Operation:
     """One client call as the client saw it.
 
     ``call`` and ``return_`` are simulated µs (ints) with ``call <= return_``. ``return_=None``
     means the outcome is unknown: the call may have taken effect at any time after ``call`` or
     never, and ``output`` is ignored.
+
+    ``hint`` (optional int) says where the server placed the call: the op number a write
+    committed at, or the op (commit) number whose state a read reflected. The checker first
+    tries the order the hints give and keeps it only if it checks out (see
+    :func:`~clobkit.check.check_operations`); a wrong hint costs time, never a verdict.
 
     >>> Operation(client_id=1, input=("r", None), call=5, output=1, return_=20).unknown
     False
@@ -90,6 +106,14 @@ class Operation:
     call: int
     output: Any
     return_: int | None
+    hint: int | None = None
+
+    def __repr__(self) -> str:
+        hint = "" if self.hint is None else f", hint={self.hint!r}"
+        return (
+            f"Operation(client_id={self.client_id!r}, input={self.input!r}, call={self.call!r}, "
+            f"output={self.output!r}, return_={self.return_!r}{hint})"
+        )
 
     @property
     def unknown(self) -> bool:
@@ -97,7 +121,8 @@ class Operation:
         return self.return_ is None
 
     def validate(self) -> None:
-        """Raise :class:`MalformedHistory` unless times are ints and ``call <= return_``."""
+        """Raise :class:`MalformedHistory` unless times are ints, ``call <= return_`` and
+        ``hint`` is an int or None."""
         if not isinstance(self.call, int) or isinstance(self.call, bool):
             raise MalformedHistory(f"call must be an int (µs), got {self.call!r}")
         if self.return_ is not None:
@@ -107,6 +132,10 @@ class Operation:
                 raise MalformedHistory(
                     f"return_ must be >= call, got call={self.call} return_={self.return_}"
                 )
+        if self.hint is not None and (
+            not isinstance(self.hint, int) or isinstance(self.hint, bool)
+        ):
+            raise MalformedHistory(f"hint must be an int or None, got {self.hint!r}")
 
 
 StepFn = Callable[[Any, Any, Any], tuple[bool, Any]]
@@ -126,11 +155,16 @@ class Model:
     ``step`` returns ``(legal, next_state)``. Optional parts: ``partition(ops)`` splits a history
     into independent parts checked one by one (P-compositionality); ``equal(a, b)`` compares
     states (default ``==``); ``key(state)`` gives a compact hashable memo key (default: the
-    state itself, which must then be hashable); ``describe_operation(op)`` and
+    state itself, which must then be hashable; it must obey the memo-key contract in the
+    module docstring: equal keys, equal futures); ``describe_operation(op)`` and
     ``describe_state(state)`` word the checker's explanations; ``read_only(input)`` may say
     that an input never changes any state (a read): the checker then places such an operation
     as soon as it is legal instead of trying every position, which is sound only if the claim
-    holds in every state (it is double-checked: a step that changed the state is not forced).
+    holds in every state (it is double-checked: a step that changed the state is not forced);
+    ``runner()`` may return a fresh mutable replayer in the initial state,
+    ``run(input, output) -> legal``, that the checker uses to verify a hinted order in one
+    pass without keeping states (it must agree with ``init``/``step``; default: one built
+    from them).
 
     >>> counter = Model(init=lambda: 0, step=lambda s, inp, out: (True, s + 1), name="counter")
     >>> counter
@@ -146,6 +180,7 @@ class Model:
     describe_state: Callable[[Any], str] | None = None
     name: str = field(default="model")
     read_only: Callable[[Any], bool] | None = None
+    runner: Callable[[], Callable[[Any, Any], bool]] | None = None
 
     def __post_init__(self) -> None:
         for attr in ("init", "step"):
@@ -158,6 +193,7 @@ class Model:
             "describe_operation",
             "describe_state",
             "read_only",
+            "runner",
         )
         for attr in optional:
             value = getattr(self, attr)
@@ -166,6 +202,28 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({self.name!r})"
+
+    def new_runner(self) -> Callable[[Any, Any], bool]:
+        """A fresh replayer ``run(input, output) -> legal`` in the initial state (``runner``
+        if the model has one, else one built from ``init`` and ``step``).
+
+        >>> run = register_model().new_runner()
+        >>> run(("w", 2), None), run(("r", None), 2), run(("r", None), 0)
+        (True, True, False)
+        """
+        if self.runner is not None:
+            return self.runner()
+        state = self.init()
+        step = self.step
+
+        def run(inp: Any, out: Any) -> bool:
+            nonlocal state
+            legal, new_state = step(state, inp, out)
+            if legal:
+                state = new_state
+            return bool(legal)
+
+        return run
 
     def operation_text(self, op: Operation) -> str:
         """Words for ``op`` (the model's ``describe_operation`` or a generic phrase)."""

@@ -924,18 +924,21 @@ class Cluster:
                 except OrderRejected as exc:
                     call.error = exc
             self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
-            self._finish(call, "ok", value, write_output(result), now)
+            self._finish(call, "ok", value, write_output(result), now, hint=outcome.op)
         else:
             value = for_people(call.kind, outcome.value, self.market)
-            self._finish(call, "ok", value, _read_output(call.kind, outcome.value), now)
+            output = _read_output(call.kind, outcome.value)
+            self._finish(call, "ok", value, output, now, hint=outcome.op)
 
-    def _finish(self, call: Call, outcome: str, value: Any, output: Any, now: int) -> None:
+    def _finish(
+        self, call: Call, outcome: str, value: Any, output: Any, now: int, hint: int | None = None
+    ) -> None:
         assert call.outcome == "pending"
         self._pending -= 1
         call.outcome = outcome
         call.value = value
         call.return_us = now
-        self.history.complete(call.history_index, outcome, output, now)
+        self.history.complete(call.history_index, outcome, output, now, hint)
         for callback in call.on_done:
             callback(call)
 

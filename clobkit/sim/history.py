@@ -7,7 +7,7 @@ timeout). The simulation layer may not import the checking layer below it,
 so this is its own small recorder; :meth:`ClientHistory.to_jsonl` writes
 exactly the JSON-lines form that :meth:`clobkit.check.history.History.from_jsonl`
 reads (keys ``index, client_id, input, call_us, outcome, output,
-return_us``), which is how the checker consumes it
+return_us`` and, when the session learned it, ``hint``), which is how the checker consumes it
 (:meth:`ClientHistory.to_check_history` does that for you).
 """
 
@@ -53,6 +53,7 @@ class HistoryRecord:
     outcome: str = "pending"
     output: Any = None
     return_us: int | None = None
+    hint: int | None = None
 
     @property
     def latency_us(self) -> int | None:
@@ -77,6 +78,8 @@ class ClientHistory:
         #: the MarketSpec the calls trade in: the default model's, and the units
         #: :meth:`_repr_html_` writes prices in (ticks when ``None``)
         self.market = market
+        self._changes = 0  # bumped by invoke/complete: keys the to_jsonl cache
+        self._jsonl: tuple[int, str] | None = None
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
@@ -84,10 +87,17 @@ class ClientHistory:
         if isinstance(input, list | dict):
             input = as_tuples(input)
         self._records.append(HistoryRecord(index, client_id, input, call_us))
+        self._changes += 1
         return index
 
-    def complete(self, index: int, outcome: str, output: Any, return_us: int) -> None:
-        """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``)."""
+    def complete(
+        self, index: int, outcome: str, output: Any, return_us: int, hint: int | None = None
+    ) -> None:
+        """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``).
+
+        ``hint``: what the client session was told about where the call was placed (the op
+        number a write committed at, the commit number a read reflected); the checker tries
+        that order first (``clobkit.check.Operation.hint``)."""
         rec = self._records[index]
         assert rec.outcome == "pending", f"call {index} already completed"
         assert outcome in ("ok", "fail", "unknown"), outcome
@@ -96,8 +106,9 @@ class ClientHistory:
         if isinstance(output, list | dict):
             output = as_tuples(output)
         self._records[index] = HistoryRecord(
-            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us
+            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint
         )
+        self._changes += 1
 
     def __len__(self) -> int:
         return len(self._records)
@@ -117,7 +128,10 @@ class ClientHistory:
         return [r for r in self._records if r.outcome == "pending"]
 
     def to_jsonl(self) -> str:
-        """The checker's JSON-lines form (see :mod:`clobkit.check.history`)."""
+        """The checker's JSON-lines form (see :mod:`clobkit.check.history`). Cached until the
+        next ``invoke``/``complete`` (a campaign run both checks and digests it)."""
+        if self._jsonl is not None and self._jsonl[0] == self._changes:
+            return self._jsonl[1]
         lines = []
         for r in self._records:
             row = {
@@ -129,8 +143,12 @@ class ClientHistory:
                 "output": jsonable(r.output),
                 "return_us": r.return_us,
             }
+            if r.hint is not None:
+                row["hint"] = r.hint
             lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-        return "".join(line + "\n" for line in lines)
+        text = "".join(line + "\n" for line in lines)
+        self._jsonl = (self._changes, text)
+        return text
 
     def digest(self) -> str:
         """SHA-256 (hex) of :meth:`to_jsonl`."""

@@ -79,6 +79,7 @@ def test_campaign_exits_1_when_safe_defaults_find_a_bug(monkeypatch: pytest.Monk
     def fake_campaign(seeds: range, **options: object) -> pd.DataFrame:
         return pd.DataFrame(
             {
+                "seed": [0, 1],
                 "verdict": ["ok", "illegal"],
                 "wall_time_s": [0.1, 0.1],
                 "repro": ["ck.replay(seed=0)", "ck.replay(seed=1)"],
@@ -89,7 +90,7 @@ def test_campaign_exits_1_when_safe_defaults_find_a_bug(monkeypatch: pytest.Monk
     args = cli.build_parser().parse_args(["campaign", "--seeds", "2", "--quiet"])
     out = io.StringIO()
     assert cli.campaign_command(args, out) == 1
-    assert "ck.replay(seed=1)" in out.getvalue()
+    assert "clobkit replay 1    # illegal" in out.getvalue()
     # The same finding with an unsafe switch on is the expected outcome, not a failure.
     args = cli.build_parser().parse_args(["campaign", "--quiet", "--switch", "no_dedup"])
     assert cli.campaign_command(args, io.StringIO()) == 0
@@ -100,7 +101,7 @@ def test_replay_prints_trace_summary_and_verdict() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("replay of seed 3: verdict ok")
-    assert "ck.replay(seed=3" in out
+    assert "re-run with: clobkit replay 3 --ops 40" in out and "ck.replay(seed=3" in out
     assert "trace records by kind:" in out and "commit" in out
     assert "linearizability: ok" in out
     assert run("replay", "3", "--ops", "40").stdout == out  # deterministic

@@ -192,6 +192,7 @@ KEY_PAGES = {
         ],
     ),
     "concepts/linearizability.md": ("Linearizability and the checker", ["Wing", "unknown"]),
+    "concepts/witness.md": ("The witness: checking the order the servers claim", ["hint"]),
     "howto/check-history.md": ("Check your own history with the checker", ["check_operations"]),
     "howto/campaigns.md": ("Run a campaign on a process pool or Dask", ["get_executor"]),
     "course.md": ("Course", ["00_tour", "08_scaling_out"]),

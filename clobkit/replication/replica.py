@@ -312,12 +312,20 @@ class Replica:
     def _open(self, now: int, learner: bool) -> None:
         cfg = self.config
         meta = self.store.load_metadata()
+        if meta is not None and (
+            meta.cluster_id != cfg.cluster_id or meta.replica_id != self.index
+        ):
+            raise WrongOwner(
+                f"store belongs to {meta.cluster_id!r}/n{meta.replica_id}, "
+                f"not {cfg.cluster_id!r}/{self.name}"
+            )
+        damage = self._damage(meta)
+        if damage and "learner_votes" not in self._unsafe:
+            self._start_over_as_learner(now, damage)
+            return
         if meta is None:
             if learner and "learner_votes" not in self._unsafe:
-                self.status = "learner"
-                self._nonce = self._rng.getrandbits(32)
-                self._retry_at = now
-                self._event("learner_start", nonce=self._nonce)
+                self._become_learner(now)
                 return
             self._save_meta()
             self._primary_deadline = now + self._timeout()
@@ -325,11 +333,6 @@ class Replica:
             if self.primary_index == self.index:
                 self._reset_primary_state(view_start_op=0)
             return
-        if meta.cluster_id != cfg.cluster_id or meta.replica_id != self.index:
-            raise WrongOwner(
-                f"store belongs to {meta.cluster_id!r}/n{meta.replica_id}, "
-                f"not {cfg.cluster_id!r}/{self.name}"
-            )
         self.view = meta.view
         self.last_normal_view = meta.last_normal_view
         self.commit_number = meta.commit_number
@@ -365,6 +368,50 @@ class Replica:
             return
         self._resume_after_open(now)
 
+    def _become_learner(self, now: int) -> None:
+        self.status = "learner"
+        self._nonce = self._rng.getrandbits(32)
+        self._retry_at = now
+        self._event("learner_start", nonce=self._nonce)
+
+    def _damage(self, meta: Metadata | None) -> list[str]:
+        """What is wrong with a disk this replica has used before (empty when nothing is).
+
+        A disk whose identity exists has made promises: votes, acks, a view. Without its
+        ``meta`` file the replica no longer knows which view it promised; without its
+        ``wal.log``, or with a log that ends below the commit number its metadata vouches
+        for, it no longer holds what it acknowledged. Either way it must not vote or ack
+        on the strength of that disk (DESIGN.md, "Durable state is a promise")."""
+        # (a Store from outside clobkit may not report missing files: then only the
+        # consistency check below applies)
+        damage = [f"{name} missing" for name in getattr(self.store, "missing_files", ())]
+        if meta is not None and not damage:
+            snapshot = self.store.load_snapshot()
+            held = max(self.store.wal.last_op, snapshot.op if snapshot is not None else 0)
+            if meta.commit_number > held and "ack_before_fsync" not in self._unsafe:
+                damage.append(
+                    f"wal.log ends at op {held}, below the commit number "
+                    f"{meta.commit_number} recorded in meta"
+                )
+        return damage
+
+    def _start_over_as_learner(self, now: int, damage: list[str]) -> None:
+        """Recover from a damaged disk through the recovery protocol, as a replaced disk does.
+
+        Everything the log holds is discarded (none of it can be vouched for); a valid
+        snapshot is kept, since it only ever holds committed state. Until a primary and a
+        majority have answered its Recovery, the replica counts in no quorum."""
+        wal = self.store.wal
+        self._event("damaged_disk", damage=damage, op=wal.last_op)
+        snapshot = self.store.load_snapshot()
+        wal.discard_all()
+        if snapshot is not None:
+            wal.compact_through(snapshot.op, view=snapshot.view)
+            self._restore_state(snapshot.data)
+            self.applied_op = self.commit_number = snapshot.op
+        self._durable_op = wal.synced_op
+        self._become_learner(now)
+
     def _resume_after_open(self, now: int) -> None:
         if self.view > self.last_normal_view:
             self._enter_view_change(self.view, now, persist=False)
@@ -372,22 +419,17 @@ class Replica:
         self.status = "normal"
         self._primary_deadline = now + self._timeout()
         if self.primary_index == self.index:
-            # Find where our view began: the run of entries of this view at the tail of the
-            # log (reaching the snapshot means it began in committed, compacted history).
-            floor = self._snapshot_floor()
-            start, op = self.op_number + 1, self.op_number
-            while op > floor:
-                entry = self._entry(op)
-                if entry is None or entry.view != self.view:
-                    break
-                start, op = op, op - 1
-            if op == floor:
-                start = min(start, floor)
-            self._reset_primary_state(view_start_op=start)
-            if start > self.op_number:
-                # Our view's no-op was lost in the crash (it was unsynced): append a new one,
-                # since read-index reads wait for an entry of our view to commit.
-                self._append_noop()
+            # A primary that reopens knows nothing it can trust about the present: its
+            # commit number is at best a hint (it is not even saved in read_mode="primary"),
+            # and acks and probe answers still in flight were meant for its previous life.
+            # So it starts its view over, as a new primary does: a fresh no-op past every op
+            # it ever sent, and no read is served until that no-op has committed (which takes
+            # acks from a majority still in this view, DESIGN.md "Serving reads after a
+            # restart"). Probe numbers restart above any used before the crash (a life
+            # sends far fewer than 65,536 probes per microsecond it lasts).
+            self._probe = now << 16
+            self._reset_primary_state(view_start_op=self.op_number + 1)
+            self._append_noop()
 
     # -- step plumbing -------------------------------------------------------------------
 
@@ -860,7 +902,9 @@ class Replica:
             return
         src = self._src(m)
         self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
-        self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
+        if m.probe <= self._probe:
+            # (a probe we never sent answers a previous life of this replica: ignore it)
+            self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
 
     def _heartbeat(self) -> None:
         """Commit news and a leadership probe to every backup, plus retransmission of the

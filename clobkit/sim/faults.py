@@ -40,6 +40,7 @@ FAULT_ACTIONS = (
     "heal",
     "set_loss",
     "set_duplicate",
+    "lose_file",
 )
 
 

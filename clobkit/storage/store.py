@@ -16,6 +16,11 @@ their crash semantics are identical by construction. A store directory holds:
     fsync the directory. A crash before the directory fsync leaves the old
     value, after it the new one, never a mix.
 
+A store opened on a disk whose ``identity`` already exists sets ``reopened``;
+``missing_files`` then names the files such a disk should hold and does not
+(``wal.log``, ``meta``). The replica treats that disk as damaged: it recovers
+as a learner (see :mod:`clobkit.replication.replica`).
+
 Opening validates everything before changing anything (a foreign, corrupt or
 newer-format file raises and is left as it was); only then does it create
 missing files and cut a torn WAL tail. Metadata and snapshots are always
@@ -161,6 +166,16 @@ class _DiskStore:
             self._decode_meta(disk.read(META_FILE))
         if disk.exists(SNAPSHOT_FILE):
             self._decode_snapshot(disk.read(SNAPSHOT_FILE))
+
+        # What a disk that has been used before (its identity exists) should hold but does
+        # not: the replica must not trust such a disk (DESIGN.md "Durable state is a promise").
+        missing = []
+        if has_identity and result is None:
+            missing.append(WAL_FILE)
+        if has_identity and not disk.exists(META_FILE):
+            missing.append(META_FILE)
+        self.reopened = has_identity
+        self.missing_files: tuple[str, ...] = tuple(missing)
 
         # 2. Only now change the disk: create what is missing, then recover the log.
         def create() -> None:

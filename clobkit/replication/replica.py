@@ -385,6 +385,10 @@ class Replica:
         # (a Store from outside clobkit may not report missing files: then only the
         # consistency check below applies)
         damage = [f"{name} missing" for name in getattr(self.store, "missing_files", ())]
+        damage += [
+            f"wal.log unreadable at bytes [{start}, {end})"
+            for start, end in getattr(self.store, "unreadable", ())
+        ]
         if meta is not None and not damage:
             snapshot = self.store.load_snapshot()
             held = max(self.store.wal.last_op, snapshot.op if snapshot is not None else 0)
@@ -438,6 +442,8 @@ class Replica:
         self._now = now
 
     def _finish(self) -> Step:
+        if self._corrupt and self._voter():
+            self._begin_repair()
         if self.is_primary:
             self._flush_new_entries()
             if self._probe_wanted:
@@ -452,6 +458,18 @@ class Replica:
         step = Step(self._out, self._events, self._delay_us, self._next_wake())
         self._out, self._events, self._delay_us = [], [], 0
         return step
+
+    def _begin_repair(self) -> None:
+        """A corrupt entry turned up while running: stop voting and acking, fetch good
+        copies from peers (as recovery does after a restart), then rejoin."""
+        self._event("repair_start", corrupt=sorted(self._corrupt))
+        self.status = "recovering"
+        self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
+        self._pending_replies = {}
+        self._reads_waiting = []
+        self._quorum_reads = []
+        self._new_entries = []
+        self._retry_at = self._now
 
     def _send(self, message: Message) -> None:
         self._out.append(message)
@@ -1044,10 +1062,13 @@ class Replica:
         if m.view > self.view or not self.is_primary:
             self._drop(m, "not_primary")
             return
-        self._send(self._log_message(NewState, m.source, after=m.op))
+        msg = self._log_message(NewState, m.source, after=m.op)
+        if msg is not None:
+            self._send(msg)
 
     def _log_message(self, kind: type[Any], target: str, *, after: int) -> Any:
-        """A NewState/StartView/DoViewChange carrying our log after ``after``."""
+        """A NewState/StartView/DoViewChange carrying our log after ``after``; ``None`` when
+        part of that log is corrupt (the caller sends nothing)."""
         wal = self.store.wal
         snapshot = None
         base = after
@@ -1056,8 +1077,12 @@ class Replica:
             assert snapshot is not None and snapshot.op == wal.first_op - 1
             base = snapshot.op
         base = min(base, self.op_number)
-        entries = tuple(e for e in (self._entry(op) for op in range(base + 1, self.op_number + 1)))
-        assert all(e is not None for e in entries)
+        found = [self._entry(op) for op in range(base + 1, self.op_number + 1)]
+        entries = tuple(e for e in found if e is not None)
+        if len(entries) != len(found):
+            # A corrupt entry turned up: we cannot vouch for our log, so we send nothing
+            # and repair first (_finish moves us to "recovering").
+            return None
         fields: dict[str, Any] = {
             "op": self.op_number,
             "commit": self.commit_number,
@@ -1179,10 +1204,14 @@ class Replica:
         self._dvc_sent = True
         new_primary = self.primary_index
         if new_primary == self.index:
-            self._dvc[self.index] = self._log_message(DoViewChange, self.name, after=0)
-            self._maybe_finish_view_change()
+            own = self._log_message(DoViewChange, self.name, after=0)
+            if own is not None:
+                self._dvc[self.index] = own
+                self._maybe_finish_view_change()
         else:
-            self._send(self._log_message(DoViewChange, self._to(new_primary), after=0))
+            msg = self._log_message(DoViewChange, self._to(new_primary), after=0)
+            if msg is not None:
+                self._send(msg)
 
     def _deaf_primary(self, m: Message) -> bool:
         """Unsafe (S1): without epochs a primary cannot learn it was replaced; it ignores
@@ -1219,7 +1248,10 @@ class Replica:
             return
         self._dvc[self._src(m)] = m
         if self.index not in self._dvc:
-            self._dvc[self.index] = self._log_message(DoViewChange, self.name, after=0)
+            own = self._log_message(DoViewChange, self.name, after=0)
+            if own is None:
+                return
+            self._dvc[self.index] = own
             self._dvc_sent = True
         self._maybe_finish_view_change()
 
@@ -1245,7 +1277,10 @@ class Replica:
         self._save_meta()
         self._event("primary", view=self.view, op=self.op_number, commit=self.commit_number)
         for i in self._others:
-            self._send(self._log_message(StartView, self._to(i), after=0))
+            start_view = self._log_message(StartView, self._to(i), after=0)
+            if start_view is None:
+                break
+            self._send(start_view)
         self._heartbeat_due = self._now + self.config.heartbeat_us
         self._apply_committed()
 
@@ -1279,6 +1314,8 @@ class Replica:
             return
         if self.is_primary:
             msg = self._log_message(NewState, m.source, after=0)
+            if msg is None:
+                return
             self._send(
                 RecoveryResponse(
                     **self._hdr(m.source),

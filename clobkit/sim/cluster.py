@@ -62,7 +62,6 @@ from clobkit.book.records import (
     write_output,
 )
 from clobkit.errors import (
-    DiskFault,
     InvalidArgument,
     InvalidType,
     OrderRejected,
@@ -75,7 +74,7 @@ from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
 from clobkit.replication.machine import BookMachine
 from clobkit.replication.replica import Replica
 from clobkit.replication.step import Message, Step
-from clobkit.sim.faults import Fault
+from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor
 from clobkit.sim.network import Latency, Network, Rule, matching
@@ -1298,7 +1297,7 @@ class Cluster:
         index = self.replica_names.index(name)
         try:
             store = self._open_store(name, index, fresh=False)
-        except (OSError, DiskFault) as exc:
+        except (OSError, StorageError) as exc:
             # The disk cannot even be opened (permissions, a failing drive): the replica stays
             # down and the trace says why; the cluster carries on without it.
             self._disk_error(name, exc)
@@ -1319,6 +1318,38 @@ class Cluster:
         # replica in a quorum, scenario S7).
         learner = self._generation[name] > 0 and store.load_metadata() is None
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
+
+    @_journaled
+    def bounce(self, node: str, down_ms: float = 0.0) -> None:
+        """Crash ``node`` now (losing its unsynced bytes) and restart it ``down_ms`` later.
+
+        With ``down_ms`` below the view-change timeout a bounced primary is back before
+        the backups could replace it, and must not trust what it knew before. O(1) now.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.bounce("n0", down_ms=5)
+        >>> _ = c.run(ms=100)
+        >>> c.primary, len(c.live_orders())
+        ('n0', 1)
+
+        Raises ``InvalidArgument`` for an unknown node or a negative ``down_ms``.
+        """
+        self._check_open()
+        name = self._replica_name(node)
+        down_us = _check_ms("down_ms", down_ms)
+        if down_us < 0:
+            raise InvalidArgument(f"down_ms must be >= 0, got {down_ms!r}")
+        self.crash(name)
+        self.world.schedule(self.world.now_us + down_us, self._restart_if_down, name)
+
+    def _restart_if_down(self, name: str) -> None:
+        if self.world.hosts[name].status == "crashed" and not self._closed:
+            self._fault_depth += 1
+            try:
+                self.restart(name)
+            finally:
+                self._fault_depth -= 1
 
     @_journaled
     def replace(self, node: str) -> None:
@@ -1785,12 +1816,22 @@ class Cluster:
 
     def _apply_fault(self, fault: Fault) -> None:
         action = fault.action
+        args = fault.args
+        if PRIMARY in args:
+            primary = self.primary
+            if primary is None:
+                self.world.record("fault_skipped", "", detail={"fault": fault.as_call()})
+                return  # no primary to aim at just now
+            args = tuple(primary if a == PRIMARY else a for a in args)
         self._fault_depth += 1
         try:
             if action == "partition":
-                self.partition(*fault.args)
+                self.partition(*args)
+            elif action == "delay_next":
+                kind, delay_ms, source, target, count = args
+                self.delay_next(kind, delay_ms=delay_ms, source=source, target=target, count=count)
             else:
-                getattr(self, action)(*fault.args)
+                getattr(self, action)(*args)
         finally:
             self._fault_depth -= 1
 

@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING
 from clobkit.book import matching, snapshot
 from clobkit.book.client_ids import ClientIds
 from clobkit.book.commands import (
+    MAX_ORDER_ID,
     STP_MODES,
     Cancel,
     Command,
@@ -64,6 +65,7 @@ from clobkit.book.commands import (
     Place,
 )
 from clobkit.book.fill_log import FillLog
+from clobkit.book.names import MAX_USER_CHARS
 from clobkit.book.results import (
     ApplyResult,
     Fill,
@@ -604,9 +606,51 @@ class OrderBook:
         ``.reason`` ``order_id_too_low``, ``would_take``, ``fok_unfillable``, ...),
         leaving the book unchanged.
         """
+        spec = self._spec
+        # The call people make most (a plain GTC limit order, every keyword at its default)
+        # is validated once: the expression below checks exactly what Place's own quick check
+        # checks of these fields (the market is the book's own, so it is a valid str), so the
+        # command is built with tuple.__new__ instead of being checked a second time. Price
+        # and qty are parsed by the same spec methods, in the same order, so every error is
+        # the general path's. Any other call takes the general path below.
+        # tests/book/test_book_fast_paths.py proves both give the same results and errors.
+        if (
+            order_type == "limit"
+            and tif == "gtc"
+            and post_only is False
+            and order_id is None
+            and stp is None
+            and protection_price is None
+            and client_order_id is None
+            and ts_us is None
+            and price is not None
+            and qty is not None
+            and (side == "buy" or side == "sell")
+            and type(user) is str
+            and 0 < len(user) <= MAX_USER_CHARS
+            and user.isprintable()
+            and user[0] != " "
+            and user[-1] != " "
+            and type(side) is str
+            and type(order_type) is str
+            and type(tif) is str
+        ):
+            seq = self._last_seq + 1
+            result = self.apply(
+                _new(
+                    Place,
+                    (
+                        self._symbol, user, side, spec.price_to_ticks(price, "price"),
+                        spec.qty_to_lots(qty, "qty"), "limit", "gtc", None, None, None, False,
+                        None,
+                    ),
+                ),
+                seq,
+                seq,
+            )  # fmt: skip
+            return result if result[0] else result.raise_for_reason()
         if qty is None:
             raise InvalidArgument("qty is required")
-        spec = self._spec
         ticks = None if price is None else spec.price_to_ticks(price, "price")
         lots = spec.qty_to_lots(qty, "qty")
         protect = (
@@ -643,6 +687,23 @@ class OrderBook:
 
         Raises ``UnknownOrder`` or ``NotOwner`` (book unchanged), ``InvalidArgument``.
         """
+        # The common cancel (by order id, ts_us defaulted) is checked once, by the same
+        # expression as Cancel's quick check (the market is the book's own), and built with
+        # tuple.__new__; any other call builds Cancel, which checks and words every error.
+        if (
+            type(order_id) is int
+            and 1 <= order_id <= MAX_ORDER_ID
+            and client_order_id is None
+            and ts_us is None
+            and type(user) is str
+            and 0 < len(user) <= MAX_USER_CHARS
+            and user.isprintable()
+            and user[0] != " "
+            and user[-1] != " "
+        ):
+            seq = self._last_seq + 1
+            result = self.apply(_new(Cancel, (self._symbol, user, order_id, None)), seq, seq)
+            return result if result[0] else result.raise_for_reason()
         command = Cancel(self._symbol, user, order_id, client_order_id)
         seq = self._last_seq + 1
         result = self.apply(command, seq, seq if ts_us is None else ts_us)

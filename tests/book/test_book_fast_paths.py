@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -234,3 +235,71 @@ def test_the_cancel_constructors_quick_check_admits_only_valid_cancels(
         return "ok"
 
     assert outcome(Cancel) == outcome(full_checks)
+
+
+# The public convenience calls. ``place``/``cancel`` take a quick route when every keyword is
+# at its default; passing ``ts_us`` equal to its default (the next seq) sends the very same
+# call down the general route, so the two routes can be compared call by call.
+CALL_USERS = ["ann", "bob", "", " ann", "a\n", 5, "x" * 65, "dée", None]
+CALL_PRICES = ["1.00", "1.05", "0.99", 100, 105, "1.005", "abc", "", ".", "1e2", "１",
+               " 1.00", "-1.00", "0", 0, -3, None, 1.0, True, 2**70, "9" * 40]  # fmt: skip
+CALL_QTYS = [1, 3, "2", "2.0", "1.5", 0, -1, None, True, 1.0, "", 2**63]
+CALL_SIDES = ["buy", "sell", "hold", "BUY", None, 1]
+
+
+def _outcome(method: Any, *args: object, **kwargs: object) -> object:
+    """A call's result, or its error's type and message (the book must be unchanged)."""
+    try:
+        return method(*args, **kwargs)
+    except Exception as exc:  # every error type is compared, not only InvalidArgument
+        return (type(exc).__name__, str(exc))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tick=st.sampled_from(["0.01", "1", "0.05"]),
+    banded=st.booleans(),
+    calls=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("place"),
+                st.sampled_from(CALL_USERS),
+                st.sampled_from(CALL_SIDES),
+                st.sampled_from(CALL_PRICES),
+                st.sampled_from(CALL_QTYS),
+            ),
+            st.tuples(
+                st.just("cancel"),
+                st.sampled_from(CALL_USERS),
+                st.sampled_from([1, 2, 3, 5, 8, 0, -1, None, True, "2", 2**63]),
+            ),
+        ),
+        max_size=40,
+    ),
+)
+def test_public_place_and_cancel_quick_routes_match_the_general_route(
+    tick: str, banded: bool, calls: list[tuple[object, ...]]
+) -> None:
+    """``book.place(user, side, price=..., qty=...)`` and ``book.cancel(user, id)`` give the
+    same result or the same error (type and message), and leave identical books, whether they
+    take the quick route (keywords defaulted) or the general one (``ts_us`` given)."""
+    spec = MarketSpec(
+        SYMBOL,
+        tick=tick,
+        min_price="0.95" if banded and tick != "1" else ("95" if banded else None),
+        max_price="1.05" if banded and tick != "1" else ("105" if banded else None),
+    )
+    quick, general = OrderBook(spec), OrderBook(spec)
+    for call in calls:
+        ts = general.last_seq + 1
+        if call[0] == "place":
+            _, user, side, price, qty = call
+            got = _outcome(quick.place, user, side, price=price, qty=qty)
+            want = _outcome(general.place, user, side, price=price, qty=qty, ts_us=ts)
+        else:
+            _, user, oid = call
+            got = _outcome(quick.cancel, user, oid)
+            want = _outcome(general.cancel, user, oid, ts_us=ts)
+        assert got == want, call
+        assert quick.snapshot() == general.snapshot(), call
+    quick._check()

@@ -132,6 +132,10 @@ class OrderBook:
         self._last_seq = 0
         self._log = FillLog(spec.symbol)
         self._digest_cache: tuple[int, str] | None = None
+        # For place()'s quick route: the spec's memo of parsed price strings (the same dict,
+        # only ever cleared, never replaced) and whether a lot is 1 (an int qty is its lots).
+        self._price_memo = spec._price_memo
+        self._unit_lot = spec._lot_num == 1 and spec._lot_den == 1
 
     # -- the state machine -------------------------------------------------------------
 
@@ -418,6 +422,53 @@ class OrderBook:
             return executed(seq, ts_us, order_id, "partially_filled", fills, remaining, 0)
         return executed(seq, ts_us, order_id, "filled", fills, 0, 0)
 
+    def _limit_gtc(self, user: str, side: str, price: int, qty: int) -> ApplyResult:
+        """Apply ``Place(market, user, side, price, qty)`` (a plain GTC limit order, every
+        field valid, ``price`` inside the spec's band) at the next seq, ``ts_us`` = seq.
+
+        ``place()``'s quick route: the same steps as ``apply``'s inline path for this command
+        (kept apart so ``apply``'s own path pays no extra call), with no command built and no
+        call checks (the seq is the book's own). Such an order is never rejected: no explicit
+        id, no client id, not post-only, not FOK, its price in the band.
+        ``tests/book/test_book_fast_paths.py`` proves it equal to the general route.
+        """
+        seq = self._last_seq + 1
+        reserved = self._reserved
+        order_id = seq if seq not in reserved else self._free_id(seq)
+        is_buy = side == "buy"
+        opposite = self._asks if is_buy else self._bids
+        best = opposite.best
+        if best is None or (price < best if is_buy else price > best):
+            # Passive: it rests whole (as in apply).
+            own = self._bids if is_buy else self._asks
+            level = own.levels.get(price)
+            if level is None:
+                level = own.new_level(price)
+            order = Resting()
+            order.order_id = order_id
+            order.user = user
+            order.level = level
+            order.qty = qty
+            order.original = qty
+            order.ts_us = seq
+            level.orders.append(order)
+            level.qty += qty
+            self._orders[order_id] = order
+            if order_id != seq:
+                reserved.add(order_id)
+                self._extras[order_id] = (seq, 0)
+            self._last_seq = seq
+            return _new(ApplyResult, (True, None, seq, seq, order_id, "resting", (), qty, 0, ()))
+        if order_id != seq:
+            reserved.add(order_id)
+        if self._stp_default == "none":
+            return self._cross(user, qty, order_id, is_buy, price, seq, seq)
+        command = _new(
+            Place,
+            (self._symbol, user, side, price, qty, "limit", "gtc", None, None, None, False, None),
+        )
+        return self._execute(command, order_id, is_buy, price, self._stp_default, seq, seq)
+
     def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> Resting | ApplyResult:
         """The live order a cancel/modify names (by order id or client id), or its rejection."""
         order_id = cmd.order_id
@@ -635,20 +686,14 @@ class OrderBook:
             and type(order_type) is str
             and type(tif) is str
         ):
-            seq = self._last_seq + 1
-            result = self.apply(
-                _new(
-                    Place,
-                    (
-                        self._symbol, user, side, spec.price_to_ticks(price, "price"),
-                        spec.qty_to_lots(qty, "qty"), "limit", "gtc", None, None, None, False,
-                        None,
-                    ),
-                ),
-                seq,
-                seq,
-            )  # fmt: skip
-            return result if result[0] else result.raise_for_reason()
+            # A memo hit is a string the spec already parsed; an int qty on a unit lot is its
+            # own lot count once in range. Both give what the spec's methods would return.
+            ticks = self._price_memo.get(price) if type(price) is str else None
+            if ticks is None:
+                ticks = spec.price_to_ticks(price, "price")
+            if not (self._unit_lot and type(qty) is int and 0 < qty <= MAX_UNITS):
+                qty = spec.qty_to_lots(qty, "qty")
+            return self._limit_gtc(user, side, ticks, qty)
         if qty is None:
             raise InvalidArgument("qty is required")
         ticks = None if price is None else spec.price_to_ticks(price, "price")

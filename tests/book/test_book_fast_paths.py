@@ -259,6 +259,8 @@ def _outcome(method: Any, *args: object, **kwargs: object) -> object:
 @given(
     tick=st.sampled_from(["0.01", "1", "0.05"]),
     banded=st.booleans(),
+    lot=st.sampled_from(["1", "0.5"]),
+    stp_default=st.sampled_from(["none", "none", "cancel-taker", "cancel-maker", "cancel-both"]),
     calls=st.lists(
         st.one_of(
             st.tuples(
@@ -267,6 +269,14 @@ def _outcome(method: Any, *args: object, **kwargs: object) -> object:
                 st.sampled_from(CALL_SIDES),
                 st.sampled_from(CALL_PRICES),
                 st.sampled_from(CALL_QTYS),
+            ),
+            st.tuples(  # an explicit exchange id reserves a seq the quick route must skip
+                st.just("place_id"),
+                st.sampled_from(["ann", "bob"]),
+                st.sampled_from(["buy", "sell"]),
+                st.sampled_from(["1.00", "1.05", 100, 105]),
+                st.sampled_from([1, 3]),
+                st.integers(min_value=0, max_value=4),  # ids last_seq + 0 (too low) .. + 4
             ),
             st.tuples(
                 st.just("cancel"),
@@ -278,7 +288,7 @@ def _outcome(method: Any, *args: object, **kwargs: object) -> object:
     ),
 )
 def test_public_place_and_cancel_quick_routes_match_the_general_route(
-    tick: str, banded: bool, calls: list[tuple[object, ...]]
+    tick: str, banded: bool, lot: str, stp_default: str, calls: list[tuple[object, ...]]
 ) -> None:
     """``book.place(user, side, price=..., qty=...)`` and ``book.cancel(user, id)`` give the
     same result or the same error (type and message), and leave identical books, whether they
@@ -288,14 +298,20 @@ def test_public_place_and_cancel_quick_routes_match_the_general_route(
         tick=tick,
         min_price="0.95" if banded and tick != "1" else ("95" if banded else None),
         max_price="1.05" if banded and tick != "1" else ("105" if banded else None),
+        lot=lot,
     )
-    quick, general = OrderBook(spec), OrderBook(spec)
+    quick, general = OrderBook(spec, stp_default), OrderBook(spec, stp_default)
     for call in calls:
         ts = general.last_seq + 1
         if call[0] == "place":
             _, user, side, price, qty = call
             got = _outcome(quick.place, user, side, price=price, qty=qty)
             want = _outcome(general.place, user, side, price=price, qty=qty, ts_us=ts)
+        elif call[0] == "place_id":
+            _, user, side, price, qty, ahead = call
+            oid = general.last_seq + ahead  # type: ignore[operator]
+            got = _outcome(quick.place, user, side, price=price, qty=qty, order_id=oid)
+            want = _outcome(general.place, user, side, price=price, qty=qty, order_id=oid)
         else:
             _, user, oid = call
             got = _outcome(quick.cancel, user, oid)

@@ -21,9 +21,12 @@ rules are checked, what a result says. The parts live beside it, one job each:
 
 Hot paths: ``apply`` handles a passive GTC limit order and a good cancel inline and sends a
 crossing GTC limit order without self-trade prevention to :func:`~clobkit.book.matching.cross`;
-every other case goes through the general methods. Both routes give the same results, fills
-and state (``tests/book/test_book_fast_paths.py``); ``benchmarks/bench_book.py`` measures
-them.
+every other case goes through the general methods. The convenience calls people make most,
+``place(user, side, price=..., qty=...)`` and ``cancel(user, order_id)`` with every keyword
+at its default, are validated once and go straight to ``_limit_gtc`` / ``_cancel_id`` (the
+same steps as ``apply``'s inline paths, without building a command). All routes give the
+same results, errors, fills and state (``tests/book/test_book_fast_paths.py``);
+``benchmarks/bench_book.py`` measures them.
 
 Two kinds of ids. The *order id* is the exchange's: the book assigns it, it is never reused,
 so a fill always names exactly one order. Auto ids (no ``Place.order_id``) equal the

@@ -21,9 +21,12 @@ rules are checked, what a result says. The parts live beside it, one job each:
 
 Hot paths: ``apply`` handles a passive GTC limit order and a good cancel inline and sends a
 crossing GTC limit order without self-trade prevention to :func:`~clobkit.book.matching.cross`;
-every other case goes through the general methods. Both routes give the same results, fills
-and state (``tests/book/test_book_fast_paths.py``); ``benchmarks/bench_book.py`` measures
-them.
+every other case goes through the general methods. The convenience calls people make most,
+``place(user, side, price=..., qty=...)`` and ``cancel(user, order_id)`` with every keyword
+at its default, are validated once and go straight to ``_limit_gtc`` / ``_cancel_id`` (the
+same steps as ``apply``'s inline paths, without building a command). All routes give the
+same results, errors, fills and state (``tests/book/test_book_fast_paths.py``);
+``benchmarks/bench_book.py`` measures them.
 
 Two kinds of ids. The *order id* is the exchange's: the book assigns it, it is never reused,
 so a fill always names exactly one order. Auto ids (no ``Place.order_id``) equal the
@@ -57,6 +60,7 @@ from typing import TYPE_CHECKING
 from clobkit.book import matching, snapshot
 from clobkit.book.client_ids import ClientIds
 from clobkit.book.commands import (
+    MAX_ORDER_ID,
     STP_MODES,
     Cancel,
     Command,
@@ -64,6 +68,7 @@ from clobkit.book.commands import (
     Place,
 )
 from clobkit.book.fill_log import FillLog
+from clobkit.book.names import MAX_USER_CHARS
 from clobkit.book.results import (
     ApplyResult,
     Fill,
@@ -130,6 +135,10 @@ class OrderBook:
         self._last_seq = 0
         self._log = FillLog(spec.symbol)
         self._digest_cache: tuple[int, str] | None = None
+        # For place()'s quick route: the spec's memo of parsed price strings (the same dict,
+        # only ever cleared, never replaced) and whether a lot is 1 (an int qty is its lots).
+        self._price_memo = spec._price_memo
+        self._unit_lot = spec._lot_num == 1 and spec._lot_den == 1
 
     # -- the state machine -------------------------------------------------------------
 
@@ -416,6 +425,86 @@ class OrderBook:
             return executed(seq, ts_us, order_id, "partially_filled", fills, remaining, 0)
         return executed(seq, ts_us, order_id, "filled", fills, 0, 0)
 
+    def _limit_gtc(self, user: str, side: str, price: int, qty: int) -> ApplyResult:
+        """Apply ``Place(market, user, side, price, qty)`` (a plain GTC limit order, every
+        field valid, ``price`` inside the spec's band) at the next seq, ``ts_us`` = seq.
+
+        ``place()``'s quick route: the same steps as ``apply``'s inline path for this command
+        (kept apart so ``apply``'s own path pays no extra call), with no command built and no
+        call checks (the seq is the book's own). Such an order is never rejected: no explicit
+        id, no client id, not post-only, not FOK, its price in the band.
+        ``tests/book/test_book_fast_paths.py`` proves it equal to the general route.
+        """
+        seq = self._last_seq + 1
+        reserved = self._reserved
+        order_id = seq if seq not in reserved else self._free_id(seq)
+        is_buy = side == "buy"
+        opposite = self._asks if is_buy else self._bids
+        best = opposite.best
+        if best is None or (price < best if is_buy else price > best):
+            # Passive: it rests whole (as in apply).
+            own = self._bids if is_buy else self._asks
+            level = own.levels.get(price)
+            if level is None:
+                level = own.new_level(price)
+            order = Resting()
+            order.order_id = order_id
+            order.user = user
+            order.level = level
+            order.qty = qty
+            order.original = qty
+            order.ts_us = seq
+            level.orders.append(order)
+            level.qty += qty
+            self._orders[order_id] = order
+            if order_id != seq:
+                reserved.add(order_id)
+                self._extras[order_id] = (seq, 0)
+            self._last_seq = seq
+            return _new(ApplyResult, (True, None, seq, seq, order_id, "resting", (), qty, 0, ()))
+        if order_id != seq:
+            reserved.add(order_id)
+        if self._stp_default == "none":
+            return self._cross(user, qty, order_id, is_buy, price, seq, seq)
+        command = _new(
+            Place,
+            (self._symbol, user, side, price, qty, "limit", "gtc", None, None, None, False, None),
+        )
+        return self._execute(command, order_id, is_buy, price, self._stp_default, seq, seq)
+
+    def _cancel_id(self, user: str, order_id: int) -> ApplyResult:
+        """Apply ``Cancel(market, user, order_id)`` (fields valid) at the next seq, ``ts_us``
+        = seq; raise as ``raise_for_reason`` does if it is rejected.
+
+        ``cancel()``'s quick route: the same steps as ``apply``'s inline cancel (kept apart
+        so ``apply`` pays no extra call), with no command built and no call checks (the seq
+        is the book's own). A rejection goes to the general ``_cancel``, which says which
+        rule. ``tests/book/test_book_fast_paths.py`` proves it equal to the general route.
+        """
+        seq = self._last_seq + 1
+        orders = self._orders
+        resting = orders.pop(order_id, None)  # one hash lookup for the find and the delete
+        if resting is None or resting.user != user:
+            if resting is not None:
+                orders[order_id] = resting  # put it back (the index's order is not state)
+            command = _new(Cancel, (self._symbol, user, order_id, None))
+            return self._cancel(command, seq, seq).raise_for_reason()
+        if self._client_ids:
+            self._client_ids.forget(order_id, user)
+        if self._extras:
+            self._extras.pop(order_id, None)
+        self._last_seq = seq
+        qty = resting.qty
+        level = resting.level  # BookSide.unlink inlined, as in apply
+        level.qty -= qty
+        dead = level.dead + 1
+        level.dead = dead
+        resting.qty = 0
+        size = len(level.orders)
+        if size == dead or 2 * dead > size + 8:
+            (self._bids if level.is_buy else self._asks).tidy(level)
+        return _new(ApplyResult, (True, None, seq, seq, order_id, "cancelled", (), 0, qty, ()))
+
     def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> Resting | ApplyResult:
         """The live order a cancel/modify names (by order id or client id), or its rejection."""
         order_id = cmd.order_id
@@ -604,9 +693,45 @@ class OrderBook:
         ``.reason`` ``order_id_too_low``, ``would_take``, ``fok_unfillable``, ...),
         leaving the book unchanged.
         """
+        spec = self._spec
+        # The call people make most (a plain GTC limit order, every keyword at its default)
+        # is validated once: the expression below checks exactly what Place's own quick check
+        # checks of these fields (the market is the book's own, so it is a valid str), so the
+        # command is built with tuple.__new__ instead of being checked a second time. Price
+        # and qty are parsed by the same spec methods, in the same order, so every error is
+        # the general path's. Any other call takes the general path below.
+        # tests/book/test_book_fast_paths.py proves both give the same results and errors.
+        if (
+            order_type == "limit"
+            and tif == "gtc"
+            and post_only is False
+            and order_id is None
+            and stp is None
+            and protection_price is None
+            and client_order_id is None
+            and ts_us is None
+            and price is not None
+            and qty is not None
+            and (side == "buy" or side == "sell")
+            and type(user) is str
+            and 0 < len(user) <= MAX_USER_CHARS
+            and user.isprintable()
+            and user[0] != " "
+            and user[-1] != " "
+            and type(side) is str
+            and type(order_type) is str
+            and type(tif) is str
+        ):
+            # A memo hit is a string the spec already parsed; an int qty on a unit lot is its
+            # own lot count once in range. Both give what the spec's methods would return.
+            ticks = self._price_memo.get(price) if type(price) is str else None
+            if ticks is None:
+                ticks = spec.price_to_ticks(price, "price")
+            if not (self._unit_lot and type(qty) is int and 0 < qty <= MAX_UNITS):
+                qty = spec.qty_to_lots(qty, "qty")
+            return self._limit_gtc(user, side, ticks, qty)
         if qty is None:
             raise InvalidArgument("qty is required")
-        spec = self._spec
         ticks = None if price is None else spec.price_to_ticks(price, "price")
         lots = spec.qty_to_lots(qty, "qty")
         protect = (
@@ -643,6 +768,22 @@ class OrderBook:
 
         Raises ``UnknownOrder`` or ``NotOwner`` (book unchanged), ``InvalidArgument``.
         """
+        # The common cancel (by order id, ts_us defaulted) is checked once, by the same
+        # expression as Cancel's quick check (the market is the book's own), and applied by
+        # _cancel_id without building a command; any other call builds Cancel, which checks
+        # and words every error.
+        if (
+            type(order_id) is int
+            and 1 <= order_id <= MAX_ORDER_ID
+            and client_order_id is None
+            and ts_us is None
+            and type(user) is str
+            and 0 < len(user) <= MAX_USER_CHARS
+            and user.isprintable()
+            and user[0] != " "
+            and user[-1] != " "
+        ):
+            return self._cancel_id(user, order_id)
         command = Cancel(self._symbol, user, order_id, client_order_id)
         seq = self._last_seq + 1
         result = self.apply(command, seq, seq if ts_us is None else ts_us)

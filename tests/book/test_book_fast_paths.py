@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -234,3 +235,132 @@ def test_the_cancel_constructors_quick_check_admits_only_valid_cancels(
         return "ok"
 
     assert outcome(Cancel) == outcome(full_checks)
+
+
+# The public convenience calls. ``place``/``cancel`` take a quick route when every keyword is
+# at its default; passing ``ts_us`` equal to its default (the next seq) sends the very same
+# call down the general route, so the two routes can be compared call by call.
+CALL_USERS = ["ann", "bob", "", " ann", "a\n", 5, "x" * 65, "dée", None]
+CALL_PRICES = ["1.00", "1.05", "0.99", 100, 105, "1.005", "abc", "", ".", "1e2", "１",
+               " 1.00", "-1.00", "0", 0, -3, None, 1.0, True, 2**70, "9" * 40]  # fmt: skip
+CALL_QTYS = [1, 3, "2", "2.0", "1.5", 0, -1, None, True, 1.0, "", 2**63]
+CALL_SIDES = ["buy", "sell", "hold", "BUY", None, 1]
+
+
+def _outcome(method: Any, *args: object, **kwargs: object) -> object:
+    """A call's result, or its error's type and message (the book must be unchanged)."""
+    try:
+        return method(*args, **kwargs)
+    except Exception as exc:  # every error type is compared, not only InvalidArgument
+        return (type(exc).__name__, str(exc))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tick=st.sampled_from(["0.01", "1", "0.05"]),
+    banded=st.booleans(),
+    lot=st.sampled_from(["1", "0.5"]),
+    stp_default=st.sampled_from(["none", "none", "cancel-taker", "cancel-maker", "cancel-both"]),
+    calls=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("place"),
+                st.sampled_from(CALL_USERS),
+                st.sampled_from(CALL_SIDES),
+                st.sampled_from(CALL_PRICES),
+                st.sampled_from(CALL_QTYS),
+            ),
+            st.tuples(  # an explicit exchange id reserves a seq the quick route must skip
+                st.just("place_ids"),
+                st.sampled_from(["ann", "bob"]),
+                st.sampled_from(["buy", "sell"]),
+                st.sampled_from(["1.00", "1.05", 100, 105]),
+                st.sampled_from([1, 3]),
+                st.sampled_from([None, 0, 1, 2, 4]),  # id last_seq + this (0: too low)
+                st.sampled_from([None, "c1", "c2"]),  # a client id (cancel must forget it)
+            ),
+            st.tuples(
+                st.just("cancel"),
+                st.sampled_from(["ann", "bob", "ann", "bob", *CALL_USERS]),
+                # a recent id (last_seq - k: the orders a cancel usually names), or a raw one
+                st.one_of(
+                    st.integers(min_value=0, max_value=5).map(lambda k: ("back", k)),
+                    st.sampled_from([1, 0, -1, None, True, "2", 2**63]),
+                ),
+            ),
+        ),
+        max_size=40,
+    ),
+)
+def test_public_place_and_cancel_quick_routes_match_the_general_route(
+    tick: str, banded: bool, lot: str, stp_default: str, calls: list[tuple[object, ...]]
+) -> None:
+    """``book.place(user, side, price=..., qty=...)`` and ``book.cancel(user, id)`` give the
+    same result or the same error (type and message), and leave identical books, whether they
+    take the quick route (keywords defaulted) or the general one (``ts_us`` given)."""
+    spec = MarketSpec(
+        SYMBOL,
+        tick=tick,
+        min_price="0.95" if banded and tick != "1" else ("95" if banded else None),
+        max_price="1.05" if banded and tick != "1" else ("105" if banded else None),
+        lot=lot,
+    )
+    quick, general = OrderBook(spec, stp_default), OrderBook(spec, stp_default)
+    for call in calls:
+        ts = general.last_seq + 1
+        if call[0] == "place":
+            _, user, side, price, qty = call
+            got = _outcome(quick.place, user, side, price=price, qty=qty)
+            want = _outcome(general.place, user, side, price=price, qty=qty, ts_us=ts)
+        elif call[0] == "place_ids":
+            _, user, side, price, qty, ahead, cid = call
+            kw = {"price": price, "qty": qty, "client_order_id": cid}
+            kw["order_id"] = None if ahead is None else general.last_seq + ahead  # type: ignore[operator]
+            got = _outcome(quick.place, user, side, **kw)
+            want = _outcome(general.place, user, side, **kw)
+        else:
+            _, user, oid = call
+            if type(oid) is tuple:
+                oid = general.last_seq - oid[1]
+            got = _outcome(quick.cancel, user, oid)
+            want = _outcome(general.cancel, user, oid, ts_us=ts)
+        assert got == want, call
+        assert quick.snapshot() == general.snapshot(), call
+        quick._check()
+
+
+@pytest.mark.parametrize("stp_default", ["none", "cancel-maker"])
+def test_quick_routes_handle_reserved_ids_client_ids_and_tidying(stp_default: str) -> None:
+    """The quick routes' rarer branches, step by step against the general route: an auto id
+    displaced by a reserved one (an extras entry), a client id that a cancel by order id must
+    forget, a level emptied by cancels, and a crossing order under each STP default."""
+    books = OrderBook(MarketSpec(SYMBOL), stp_default), OrderBook(MarketSpec(SYMBOL), stp_default)
+    states: dict[bool, list[bytes]] = {True: [], False: []}
+    for quick in (True, False):
+        book = books[0] if quick else books[1]
+        seen = states[quick]
+
+        def ts() -> dict[str, int]:
+            return {} if quick else {"ts_us": book.last_seq + 1}  # noqa: B023
+
+        book.place("ann", "buy", price=10, qty=1, **ts())
+        seen.append(book.snapshot())
+        book.place("ann", "buy", price=10, qty=2, order_id=4)  # reserves id 4 (general route)
+        seen.append(book.snapshot())
+        book.place("bob", "buy", price=11, qty=3, client_order_id="c1")  # id 3
+        seen.append(book.snapshot())
+        book.place("ann", "buy", price=9, qty=1, **ts())  # seq 4 is reserved: id 5, extras
+        seen.append(book.snapshot())
+        assert book._extras, "the displaced auto id is recorded"
+        book.cancel("bob", 3, **ts())  # must forget bob's client id c1
+        seen.append(book.snapshot())
+        book.cancel("ann", 5, **ts())  # must drop the extras entry and the emptied level
+        seen.append(book.snapshot())
+        book.cancel("ann", 4, **ts())
+        seen.append(book.snapshot())
+        book.place("bob", "sell", price=10, qty=2, **ts())  # crosses ann's remaining bid
+        seen.append(book.snapshot())
+        book._check()
+    assert states[True] == states[False]
+    assert books[0]._extras == books[1]._extras == {}
+    assert books[0].fills() == books[1].fills()

@@ -47,6 +47,7 @@ from clobkit.check.invariants import (
     violations_html,
 )
 from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.sim.faults import SWARM_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -66,21 +67,7 @@ __all__ = [
     "shrink",
 ]
 
-DEFAULT_FAULT_KINDS = (
-    "crash",
-    "bounce",
-    "pause",
-    "partition",
-    "isolate",
-    "block",
-    "delay",
-    "latency",
-    "loss",
-    "duplicate",
-    "lose_file",
-    "power_loss",
-    "replace",
-)
+DEFAULT_FAULT_KINDS = SWARM_KINDS
 """Fault kinds a campaign draws from by default: every kind of
 :func:`~clobkit.sim.faults.swarm_faults` (each seed uses its own subset)."""
 

@@ -66,8 +66,23 @@ __all__ = [
     "shrink",
 ]
 
-DEFAULT_FAULT_KINDS = ("crash", "partition", "isolate", "loss", "pause", "replace", "duplicate")
-"""Fault kinds of :func:`~clobkit.sim.faults.random_faults` a campaign draws from by default."""
+DEFAULT_FAULT_KINDS = (
+    "crash",
+    "bounce",
+    "pause",
+    "partition",
+    "isolate",
+    "block",
+    "delay",
+    "latency",
+    "loss",
+    "duplicate",
+    "lose_file",
+    "power_loss",
+    "replace",
+)
+"""Fault kinds a campaign draws from by default: every kind of
+:func:`~clobkit.sim.faults.swarm_faults` (each seed uses its own subset)."""
 
 CAMPAIGN_COLUMNS = {
     "seed": "int64",
@@ -75,6 +90,8 @@ CAMPAIGN_COLUMNS = {
     "ops": "int64",
     "faults": "int64",
     "fault_kinds": "str",
+    "swarm": "str",
+    "beyond_f": "bool",
     "verdict": "str",
     "violations": "int64",
     "first_violation": "str",
@@ -184,7 +201,7 @@ def _options(
     if isinstance(faults, str) or isinstance(unsafe, str):
         raise InvalidType("faults and unsafe must be collections of names, not a str")
     fault_kinds = tuple(faults)
-    allowed = {"crash", "partition", "isolate", "loss", "pause", "replace", "duplicate"}
+    allowed = set(DEFAULT_FAULT_KINDS)
     bad = sorted(set(fault_kinds) - allowed)
     if bad:
         raise InvalidArgument(f"faults has unknown kind(s) {bad}; known: {sorted(allowed)}")
@@ -250,6 +267,15 @@ class RunResult:
     trace_digest: str = ""
     history_digest: str = ""
     shrunk_from: RunResult | None = field(default=None, repr=False)
+    swarm: str = ""
+    beyond_f: bool = False
+
+    @property
+    def schedule_calls(self) -> str:
+        """The fault schedule as the :class:`~clobkit.sim.Cluster` calls it makes, one per
+        line with its simulated time (the workload runs beside them; ``repro`` replays both).
+        """
+        return "\n".join(f"at {f.at_us / 1000:>8.1f} ms: {f.as_call()}" for f in self.faults)
 
     @property
     def ok(self) -> bool:
@@ -282,6 +308,8 @@ class RunResult:
             "ops": 0 if c is None else len(c.history),
             "faults": len(self.faults),
             "fault_kinds": ",".join(sorted({f.action for f in self.faults})),
+            "swarm": self.swarm,
+            "beyond_f": self.beyond_f,
             "verdict": self.verdict,
             "violations": len(self.violations),
             "first_violation": first[:300],
@@ -340,11 +368,11 @@ class RunResult:
 
 def _build(
     seed: int, options: RunOptions, *, trace: bool = True
-) -> tuple[Cluster, LiveInvariants, list[Fault]]:
+) -> tuple[Cluster, LiveInvariants, list[Fault], Any]:
     """A cluster with workload and faults scheduled (nothing has run yet). ``trace=False``
     (campaign rows) skips the message trace: it changes no behaviour, only what is kept."""
     from clobkit.sim.cluster import Cluster
-    from clobkit.sim.faults import random_faults
+    from clobkit.sim.faults import Swarm, swarm_faults
     from clobkit.sim.workload import RandomWorkload
 
     c = Cluster(
@@ -365,28 +393,62 @@ def _build(
     # more calls into the faults makes long-pending calls overlap many others, which the
     # book checker pays for steeply (see benchmarks/README.md).
     think = max(1_000, 2 * options.fault_us // per_user)
-    RandomWorkload(c, users=users, ops_per_user=per_user, think_us_max=think).start()
+    # Swarm testing reaches the workload too: some seeds read much more than others.
+    shape = c.world.streams.stream("workload-shape")
+    read_weight = shape.choice((0.15, 0.15, 0.4, 0.6))
+    mix = {"place": 0.6, "cancel": 0.2, "modify": 0.05, "read": read_weight}
+    RandomWorkload(c, users=users, ops_per_user=per_user, think_us_max=think, mix=mix).start()
+    swarm = Swarm((), (), 0, False)
     if options.schedule is not None:
         faults = list(options.schedule)
     elif options.faults and options.fault_us > 0:
-        faults = random_faults(
+        kinds = options.faults
+        faults, swarm = swarm_faults(
             c.world.streams.stream("faults"),
             c.replica_names,
             duration_us=options.fault_us,
-            mean_gap_us=100_000,
-            kinds=options.faults,
+            kinds=kinds,
         )
     else:
         faults = []
     c.schedule_faults(faults)
-    return c, live, faults
+    _read_bursts(c, faults, shape)
+    return c, live, faults, swarm
+
+
+def _start(workload: Any) -> None:
+    workload.start()
+
+
+_BURST_AFTER = frozenset({"crash", "bounce", "restart", "lose_file", "partition", "isolate"})
+
+
+def _read_bursts(c: Cluster, faults: Sequence[Fault], rng: Any) -> None:
+    """Reads bunched around view changes and restarts, where read bugs hide: after about
+    half of the crashes, restarts and partitions, a few readers read back to back."""
+    from clobkit.sim.workload import RandomWorkload
+
+    burst = 0
+    for fault in faults:
+        if fault.action not in _BURST_AFTER or rng.random() < 0.5:
+            continue
+        burst += 1
+        readers = RandomWorkload(
+            c,
+            users=[f"r{burst}.{i}" for i in range(rng.randint(1, 3))],
+            seed_name=f"reads:{burst}",
+            mix={"read": 1.0},
+            ops_per_user=rng.randint(2, 5),
+            think_us_max=rng.choice((2_000, 20_000, 80_000)),
+        )
+        c.world.schedule(fault.at_us + rng.randint(0, 100_000), _start, readers)
 
 
 def _judge(
     seed: int,
     options: RunOptions,
     run: Callable[[Cluster], None],
-    built: tuple[Cluster, LiveInvariants, list[Fault]] | None = None,
+    built: tuple[Any, ...] | None = None,
     *,
     trace: bool = True,
 ) -> RunResult:
@@ -396,7 +458,13 @@ def _judge(
     from clobkit.check.checker import check_operations
 
     t0 = time.perf_counter()
-    c, live, faults = _build(seed, options, trace=trace) if built is None else built
+    from clobkit.sim.faults import Swarm
+
+    if built is None:
+        built = _build(seed, options, trace=trace)
+    c, live, faults = built[:3]
+    # (a staged scenario hands over (cluster, invariants, faults): no swarm was drawn)
+    swarm = built[3] if len(built) > 3 else Swarm((), (), 0, False)
     check = None
     violations: list[Violation] = []
     error = ""
@@ -431,6 +499,8 @@ def _judge(
         wall_time_s=time.perf_counter() - t0,
         trace_digest=c.trace.digest() if trace else "",
         history_digest=c.history.digest(),
+        swarm=str(swarm),
+        beyond_f=swarm.beyond_f,
     )
 
 

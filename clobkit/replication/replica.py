@@ -313,12 +313,20 @@ class Replica:
     def _open(self, now: int, learner: bool) -> None:
         cfg = self.config
         meta = self.store.load_metadata()
+        if meta is not None and (
+            meta.cluster_id != cfg.cluster_id or meta.replica_id != self.index
+        ):
+            raise WrongOwner(
+                f"store belongs to {meta.cluster_id!r}/n{meta.replica_id}, "
+                f"not {cfg.cluster_id!r}/{self.name}"
+            )
+        damage = self._damage(meta)
+        if damage and "learner_votes" not in self._unsafe:
+            self._start_over_as_learner(now, damage)
+            return
         if meta is None:
             if learner and "learner_votes" not in self._unsafe:
-                self.status = "learner"
-                self._nonce = self._rng.getrandbits(32)
-                self._retry_at = now
-                self._event("learner_start", nonce=self._nonce)
+                self._become_learner(now)
                 return
             self._save_meta()
             self._primary_deadline = now + self._timeout()
@@ -326,11 +334,6 @@ class Replica:
             if self.primary_index == self.index:
                 self._reset_primary_state(view_start_op=0)
             return
-        if meta.cluster_id != cfg.cluster_id or meta.replica_id != self.index:
-            raise WrongOwner(
-                f"store belongs to {meta.cluster_id!r}/n{meta.replica_id}, "
-                f"not {cfg.cluster_id!r}/{self.name}"
-            )
         self.view = meta.view
         self.last_normal_view = meta.last_normal_view
         self.commit_number = meta.commit_number
@@ -366,6 +369,54 @@ class Replica:
             return
         self._resume_after_open(now)
 
+    def _become_learner(self, now: int) -> None:
+        self.status = "learner"
+        self._nonce = self._rng.getrandbits(32)
+        self._retry_at = now
+        self._event("learner_start", nonce=self._nonce)
+
+    def _damage(self, meta: Metadata | None) -> list[str]:
+        """What is wrong with a disk this replica has used before (empty when nothing is).
+
+        A disk whose identity exists has made promises: votes, acks, a view. Without its
+        ``meta`` file the replica no longer knows which view it promised; without its
+        ``wal.log``, or with a log that ends below the commit number its metadata vouches
+        for, it no longer holds what it acknowledged. Either way it must not vote or ack
+        on the strength of that disk (DESIGN.md, "Durable state is a promise")."""
+        # (a Store from outside clobkit may not report missing files: then only the
+        # consistency check below applies)
+        damage = [f"{name} missing" for name in getattr(self.store, "missing_files", ())]
+        damage += [
+            f"wal.log unreadable at bytes [{start}, {end})"
+            for start, end in getattr(self.store, "unreadable", ())
+        ]
+        if meta is not None and not damage:
+            snapshot = self.store.load_snapshot()
+            held = max(self.store.wal.last_op, snapshot.op if snapshot is not None else 0)
+            if meta.commit_number > held and "ack_before_fsync" not in self._unsafe:
+                damage.append(
+                    f"wal.log ends at op {held}, below the commit number "
+                    f"{meta.commit_number} recorded in meta"
+                )
+        return damage
+
+    def _start_over_as_learner(self, now: int, damage: list[str]) -> None:
+        """Recover from a damaged disk through the recovery protocol, as a replaced disk does.
+
+        Everything the log holds is discarded (none of it can be vouched for); a valid
+        snapshot is kept, since it only ever holds committed state. Until a primary and a
+        majority have answered its Recovery, the replica counts in no quorum."""
+        wal = self.store.wal
+        self._event("damaged_disk", damage=damage, op=wal.last_op)
+        snapshot = self.store.load_snapshot()
+        wal.discard_all()
+        if snapshot is not None:
+            wal.compact_through(snapshot.op, view=snapshot.view)
+            self._restore_state(snapshot.data)
+            self.applied_op = self.commit_number = snapshot.op
+        self._durable_op = wal.synced_op
+        self._become_learner(now)
+
     def _resume_after_open(self, now: int) -> None:
         if self.view > self.last_normal_view:
             self._enter_view_change(self.view, now, persist=False)
@@ -373,22 +424,17 @@ class Replica:
         self.status = "normal"
         self._primary_deadline = now + self._timeout()
         if self.primary_index == self.index:
-            # Find where our view began: the run of entries of this view at the tail of the
-            # log (reaching the snapshot means it began in committed, compacted history).
-            floor = self._snapshot_floor()
-            start, op = self.op_number + 1, self.op_number
-            while op > floor:
-                entry = self._entry(op)
-                if entry is None or entry.view != self.view:
-                    break
-                start, op = op, op - 1
-            if op == floor:
-                start = min(start, floor)
-            self._reset_primary_state(view_start_op=start)
-            if start > self.op_number:
-                # Our view's no-op was lost in the crash (it was unsynced): append a new one,
-                # since read-index reads wait for an entry of our view to commit.
-                self._append_noop()
+            # A primary that reopens knows nothing it can trust about the present: its
+            # commit number is at best a hint (it is not even saved in read_mode="primary"),
+            # and acks and probe answers still in flight were meant for its previous life.
+            # So it starts its view over, as a new primary does: a fresh no-op past every op
+            # it ever sent, and no read is served until that no-op has committed (which takes
+            # acks from a majority still in this view, DESIGN.md "Serving reads after a
+            # restart"). Probe numbers restart above any used before the crash (a life
+            # sends far fewer than 65,536 probes per microsecond it lasts).
+            self._probe = now << 16
+            self._reset_primary_state(view_start_op=self.op_number + 1)
+            self._append_noop()
 
     # -- step plumbing -------------------------------------------------------------------
 
@@ -397,6 +443,8 @@ class Replica:
         self._now = now
 
     def _finish(self) -> Step:
+        if self._corrupt and self._voter():
+            self._begin_repair()
         if self.is_primary:
             self._flush_new_entries()
             if self._probe_wanted:
@@ -411,6 +459,18 @@ class Replica:
         step = Step(self._out, self._events, self._delay_us, self._next_wake())
         self._out, self._events, self._delay_us = [], [], 0
         return step
+
+    def _begin_repair(self) -> None:
+        """A corrupt entry turned up while running: stop voting and acking, fetch good
+        copies from peers (as recovery does after a restart), then rejoin."""
+        self._event("repair_start", corrupt=sorted(self._corrupt))
+        self.status = "recovering"
+        self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
+        self._pending_replies = {}
+        self._reads_waiting = []
+        self._quorum_reads = []
+        self._new_entries = []
+        self._retry_at = self._now
 
     def _send(self, message: Message) -> None:
         self._out.append(message)
@@ -860,7 +920,9 @@ class Replica:
             return
         src = self._src(m)
         self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
-        self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
+        if m.probe <= self._probe:
+            # (a probe we never sent answers a previous life of this replica: ignore it)
+            self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
 
     def _heartbeat(self) -> None:
         """Commit news and a leadership probe to every backup, plus retransmission of the
@@ -1000,10 +1062,13 @@ class Replica:
         if m.view > self.view or not self.is_primary:
             self._drop(m, "not_primary")
             return
-        self._send(self._log_message(NewState, m.source, after=m.op))
+        msg = self._log_message(NewState, m.source, after=m.op)
+        if msg is not None:
+            self._send(msg)
 
     def _log_message(self, kind: type[Any], target: str, *, after: int) -> Any:
-        """A NewState/StartView/DoViewChange carrying our log after ``after``."""
+        """A NewState/StartView/DoViewChange carrying our log after ``after``; ``None`` when
+        part of that log is corrupt (the caller sends nothing)."""
         wal = self.store.wal
         snapshot = None
         base = after
@@ -1012,8 +1077,12 @@ class Replica:
             assert snapshot is not None and snapshot.op == wal.first_op - 1
             base = snapshot.op
         base = min(base, self.op_number)
-        entries = tuple(e for e in (self._entry(op) for op in range(base + 1, self.op_number + 1)))
-        assert all(e is not None for e in entries)
+        found = [self._entry(op) for op in range(base + 1, self.op_number + 1)]
+        entries = tuple(e for e in found if e is not None)
+        if len(entries) != len(found):
+            # A corrupt entry turned up: we cannot vouch for our log, so we send nothing
+            # and repair first (_finish moves us to "recovering").
+            return None
         fields: dict[str, Any] = {
             "op": self.op_number,
             "commit": self.commit_number,
@@ -1135,10 +1204,14 @@ class Replica:
         self._dvc_sent = True
         new_primary = self.primary_index
         if new_primary == self.index:
-            self._dvc[self.index] = self._log_message(DoViewChange, self.name, after=0)
-            self._maybe_finish_view_change()
+            own = self._log_message(DoViewChange, self.name, after=0)
+            if own is not None:
+                self._dvc[self.index] = own
+                self._maybe_finish_view_change()
         else:
-            self._send(self._log_message(DoViewChange, self._to(new_primary), after=0))
+            msg = self._log_message(DoViewChange, self._to(new_primary), after=0)
+            if msg is not None:
+                self._send(msg)
 
     def _deaf_primary(self, m: Message) -> bool:
         """Unsafe (S1): without epochs a primary cannot learn it was replaced; it ignores
@@ -1175,7 +1248,10 @@ class Replica:
             return
         self._dvc[self._src(m)] = m
         if self.index not in self._dvc:
-            self._dvc[self.index] = self._log_message(DoViewChange, self.name, after=0)
+            own = self._log_message(DoViewChange, self.name, after=0)
+            if own is None:
+                return
+            self._dvc[self.index] = own
             self._dvc_sent = True
         self._maybe_finish_view_change()
 
@@ -1201,7 +1277,10 @@ class Replica:
         self._save_meta()
         self._event("primary", view=self.view, op=self.op_number, commit=self.commit_number)
         for i in self._others:
-            self._send(self._log_message(StartView, self._to(i), after=0))
+            start_view = self._log_message(StartView, self._to(i), after=0)
+            if start_view is None:
+                break
+            self._send(start_view)
         self._heartbeat_due = self._now + self.config.heartbeat_us
         self._apply_committed()
 
@@ -1235,6 +1314,8 @@ class Replica:
             return
         if self.is_primary:
             msg = self._log_message(NewState, m.source, after=0)
+            if msg is None:
+                return
             self._send(
                 RecoveryResponse(
                     **self._hdr(m.source),

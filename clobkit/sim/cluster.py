@@ -34,6 +34,7 @@ Bad arguments raise :class:`~clobkit.errors.InvalidArgument` (or
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import os
@@ -65,6 +66,7 @@ from clobkit.errors import (
     InvalidType,
     OrderRejected,
     OutcomeUnknown,
+    StorageError,
     Unavailable,
 )
 from clobkit.replication.client import ClientSession, Outcome
@@ -72,7 +74,7 @@ from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
 from clobkit.replication.machine import BookMachine
 from clobkit.replication.replica import Replica
 from clobkit.replication.step import Message, Step
-from clobkit.sim.faults import Fault
+from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor
 from clobkit.sim.network import Latency, Network, Rule, matching
@@ -275,7 +277,14 @@ class Cluster:
     ``storage``
         ``"file"`` (default: real WAL files in a fresh temporary directory,
         removed by :meth:`close`), ``"memory"`` (simulated disks with fault
-        injection), or a :class:`pathlib.Path` to keep the files.
+        injection), or a :class:`pathlib.Path` to keep the files (one
+        directory per replica, ``n0``, ``n1``...). clobkit never deletes what it
+        did not create: a replica directory that is not empty and not clobkit's
+        is refused with an error naming it, and one holding clobkit state from
+        an earlier run is refused unless ``reopen=True``.
+    ``reopen``
+        with a path: recover the cluster whose state the directories hold
+        (every replica restarts from its disk, as after a power loss).
     ``read_mode``
         ``"quorum"`` (default), ``"primary"`` or the unsafe
         ``"quorum-highest-seq"``.
@@ -344,6 +353,7 @@ class Cluster:
         trace: bool = True,
         cluster_id: str = "clobkit",
         config: dict[str, Any] | None = None,
+        reopen: bool = False,
     ) -> None:
         # -- validate everything before creating anything --------------------------------
         if isinstance(nodes, bool) or not isinstance(nodes, int):
@@ -365,6 +375,9 @@ class Cluster:
         elif not isinstance(market, MarketSpec):
             raise InvalidType(f"market must be a MarketSpec, got {market!r}")
         storage_kind, storage_path = self._check_storage(storage)
+        if not isinstance(reopen, bool):
+            raise InvalidType(f"reopen must be a bool, got {reopen!r}")
+        generations = self._check_directories(storage_path, [f"n{i}" for i in range(nodes)], reopen)
         if isinstance(sync_latency_us, bool) or not isinstance(sync_latency_us, int):
             raise InvalidType(f"sync_latency_us must be an int, got {sync_latency_us!r}")
         if sync_latency_us < 0:
@@ -404,7 +417,12 @@ class Cluster:
                     self, shutil.rmtree, str(storage_path), ignore_errors=True
                 )
             else:
-                storage_path.mkdir(parents=True, exist_ok=True)
+                try:
+                    storage_path.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise InvalidArgument(
+                        f"storage path {str(storage_path)!r} cannot be created: {exc}"
+                    ) from None
         self.path: Path | None = storage_path
         self.world = World(seed, network, trace=Trace(enabled=trace))
         self.history = ClientHistory(market)
@@ -438,6 +456,8 @@ class Cluster:
             "cluster_id": cluster_id,
             "config": None if config is None else dict(config),
         }
+        if reopen:
+            self._options["reopen"] = True
         self._journal: list[JournalEntry] = []
         self._journal_depth = 0  # journaled methods on the stack
         self._sim_depth = 0  # simulator runs on the stack (events may call back into us)
@@ -450,11 +470,12 @@ class Cluster:
         if check:
             self.world.observers.append(self.monitor)
         for index, name in enumerate(self.replica_names):
-            self._generation[name] = 0
+            self._generation[name] = generations.get(name, 0)
             self._lives[name] = 0
-            store = self._open_store(name, index, fresh=True)
+            store = self._open_store(name, index, fresh=not reopen)
             replica = self._new_replica(index, store, learner=False)
             host = self.world.add_host(name, replica)
+            host.on_disk_error = self._disk_error
             host.set_timer(0)
             self.nodes[name] = NodeHandle(self, name)
 
@@ -475,6 +496,55 @@ class Cluster:
             f"'{os.sep}'), got {storage!r}"
         )
 
+    @staticmethod
+    def _check_directories(path: Path | None, names: list[str], reopen: bool) -> dict[str, int]:
+        """Check an explicit storage path before anything is created; returns, for
+        ``reopen``, each replica's newest disk generation (``n0``, ``n0.1``, ...).
+
+        clobkit never deletes or rewrites what it did not create: a replica directory that
+        is not empty and holds no clobkit ``identity`` is refused, and clobkit's own state
+        from an earlier run is reopened only when asked (``reopen=True``)."""
+        if path is None:
+            if reopen:
+                raise InvalidArgument("reopen=True needs a storage path that holds a cluster")
+            return {}
+        if path.exists() and not path.is_dir():
+            raise InvalidArgument(f"storage path {str(path)!r} is a file, not a directory")
+        generations: dict[str, int] = {}
+        for name in names:
+            found = []
+            if path.is_dir():
+                for entry in path.iterdir():
+                    stem, _, suffix = entry.name.partition(".")
+                    if stem == name and (suffix == "" or suffix.isdigit()):
+                        found.append((int(suffix or 0), entry))
+            for _, directory in sorted(found):
+                if not directory.is_dir():
+                    raise InvalidArgument(
+                        f"{str(directory)!r} is a file where replica {name}'s directory goes; "
+                        f"clobkit never deletes what it did not create: choose another path"
+                    )
+                contents = sorted(p.name for p in directory.iterdir())
+                if contents and "identity" not in contents:
+                    shown = ", ".join(contents[:3]) + (", ..." if len(contents) > 3 else "")
+                    raise InvalidArgument(
+                        f"{str(directory)!r} is not empty ({shown}) and was not created by "
+                        f"clobkit; clobkit never deletes what it did not create: choose an "
+                        f"empty or new storage path"
+                    )
+                if contents and not reopen:
+                    raise InvalidArgument(
+                        f"{str(directory)!r} holds replica {name}'s state from an earlier run; "
+                        f"pass reopen=True to recover that cluster, or choose a new path"
+                    )
+            if reopen:
+                if not found:
+                    raise InvalidArgument(
+                        f"reopen=True but {str(path)!r} holds no directory for replica {name}"
+                    )
+                generations[name] = max(found)[0]
+        return generations
+
     def _open_store(self, name: str, index: int, *, fresh: bool) -> Any:
         """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one."""
         policy = self.config.sync_policy
@@ -494,8 +564,10 @@ class Cluster:
                 generation = self._generation[name]
                 suffix = "" if generation == 0 else f".{generation}"
                 directory = self.path / f"{name}{suffix}"
-                if directory.exists():
-                    shutil.rmtree(directory)
+                while fresh and directory.exists() and any(directory.iterdir()):
+                    # Never delete a disk: a replacement goes to the next unused name.
+                    generation = self._generation[name] = generation + 1
+                    directory = self.path / f"{name}.{generation}"
                 self._dirs[name] = directory
             store = FileStore(
                 self._dirs[name],
@@ -506,6 +578,18 @@ class Cluster:
             )
         self._stores[name] = store
         return store
+
+    def _disk_error(self, name: str, error: BaseException) -> None:
+        """A replica hit a disk error (read-only file, full disk, unreadable sector): it
+        crashes, and the trace says why. The caller and the other replicas carry on."""
+        host = self.world.hosts[name]
+        if host.status != "crashed":
+            host.crash()
+        store = self._stores.get(name)
+        if store is not None and not store.closed:
+            with contextlib.suppress(OSError, StorageError):  # the disk is failing
+                store.crash()
+        self.world.record("disk_error", name, detail={"error": f"{type(error).__name__}: {error}"})
 
     def _new_replica(self, index: int, store: Any, *, learner: bool) -> Any:
         name = self.replica_names[index]
@@ -935,9 +1019,24 @@ class Cluster:
         cut_off = [n for n in alive if n not in best]
         if cut_off and len(best) < len(alive):
             parts.append(f"{', '.join(cut_off)} cut off from the others by a partition")
+        statuses = {n: getattr(hosts[n].participant, "status", "normal") for n in alive + paused}
+        learners = [n for n in names if statuses.get(n) == "learner"]
+        repairing = [n for n in names if statuses.get(n) == "recovering"]
+        if learners:
+            parts.append(f"{', '.join(learners)} learning (a learner waits for a primary's state)")
+        if repairing:
+            parts.append(f"{', '.join(repairing)} repairing corrupt log entries")
         state = "; ".join(parts) if parts else "every replica is up and connected"
         if len(best) < quorum:
             return f"no majority of {len(names)} replicas reachable ({quorum} needed): {state}"
+        voters = [n for n in best if statuses.get(n) in ("normal", "view_change")]
+        if len(voters) < quorum:
+            return (
+                f"no majority of {len(names)} replicas can vote ({quorum} needed, "
+                f"{len(voters)} can: {', '.join(voters) or 'none'}): {state}; learners and "
+                f"repairing replicas count in no quorum, so this stays stuck until enough "
+                f"replicas with intact disks are restarted or reconnected"
+            )
         return (
             f"a majority can still talk ({', '.join(best)}), so it may be changing views or "
             f"the network is losing messages: {state}; try run(ms=...) and call again"
@@ -1210,7 +1309,13 @@ class Cluster:
         if host.status != "crashed":
             self.crash(name)
         index = self.replica_names.index(name)
-        store = self._open_store(name, index, fresh=False)
+        try:
+            store = self._open_store(name, index, fresh=False)
+        except (OSError, StorageError) as exc:
+            # The disk cannot even be opened (permissions, a failing drive): the replica stays
+            # down and the trace says why; the cluster carries on without it.
+            self._disk_error(name, exc)
+            return
         report = store.wal.recovery
         self.world.record(
             "restart",
@@ -1227,6 +1332,38 @@ class Cluster:
         # replica in a quorum, scenario S7).
         learner = self._generation[name] > 0 and store.load_metadata() is None
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
+
+    @_journaled
+    def bounce(self, node: str, down_ms: float = 0.0) -> None:
+        """Crash ``node`` now (losing its unsynced bytes) and restart it ``down_ms`` later.
+
+        With ``down_ms`` below the view-change timeout a bounced primary is back before
+        the backups could replace it, and must not trust what it knew before. O(1) now.
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.bounce("n0", down_ms=5)
+        >>> _ = c.run(ms=100)
+        >>> c.primary, len(c.live_orders())
+        ('n0', 1)
+
+        Raises ``InvalidArgument`` for an unknown node or a negative ``down_ms``.
+        """
+        self._check_open()
+        name = self._replica_name(node)
+        down_us = _check_ms("down_ms", down_ms)
+        if down_us < 0:
+            raise InvalidArgument(f"down_ms must be >= 0, got {down_ms!r}")
+        self.crash(name)
+        self.world.schedule(self.world.now_us + down_us, self._restart_if_down, name)
+
+    def _restart_if_down(self, name: str) -> None:
+        if self.world.hosts[name].status == "crashed" and not self._closed:
+            self._fault_depth += 1
+            try:
+                self.restart(name)
+            finally:
+                self._fault_depth -= 1
 
     @_journaled
     def replace(self, node: str) -> None:
@@ -1627,6 +1764,45 @@ class Cluster:
         return done
 
     @_journaled
+    def lose_file(self, node: str, name: str) -> None:
+        """Crash ``node`` and delete one of its clobkit files (a lost file, an operator's ``rm``).
+
+        ``name`` is ``"meta"``, ``"wal.log"`` or ``"snapshot"``; a file that is
+        not there is left alone. Works for memory and file storage; ``identity``
+        cannot be lost this way (without it the directory is no longer known
+        to be clobkit's). On :meth:`restart` the replica finds its disk damaged
+        and recovers from its peers as a learner before it votes again. O(1).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> _ = c.place("alice", "buy", price="99", qty=1)
+        >>> c.lose_file("n2", "meta")
+        >>> c.restart("n2")
+        >>> c.node_rows()[2]["role"]
+        'learner'
+        >>> _ = c.run(ms=200)
+        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        ['backup', 1]
+
+        Raises ``InvalidArgument`` for an unknown node or file name (nothing changes).
+        """
+        self._check_open()
+        replica = self._replica_name(node)
+        names = ("meta", "wal.log", "snapshot")
+        if name not in names:
+            raise InvalidArgument(f"name must be one of {names}, got {name!r}")
+        self.crash(replica)
+        if self.storage == "memory":
+            disk = self._disks[replica]
+            if disk.exists(name):
+                disk.remove(name)
+                disk.fsync_dir()
+        else:
+            path = self._dirs[replica] / name
+            if path.exists():
+                path.unlink()
+        self.world.record("lose_file", replica, detail={"file": name})
+
+    @_journaled
     def schedule_faults(self, faults: Iterable[Fault]) -> None:
         """Apply each :class:`~clobkit.sim.faults.Fault` at its time (in the future).
 
@@ -1654,12 +1830,22 @@ class Cluster:
 
     def _apply_fault(self, fault: Fault) -> None:
         action = fault.action
+        args = fault.args
+        if PRIMARY in args:
+            primary = self.primary
+            if primary is None:
+                self.world.record("fault_skipped", "", detail={"fault": fault.as_call()})
+                return  # no primary to aim at just now
+            args = tuple(primary if a == PRIMARY else a for a in args)
         self._fault_depth += 1
         try:
             if action == "partition":
-                self.partition(*fault.args)
+                self.partition(*args)
+            elif action == "delay_next":
+                kind, delay_ms, source, target, count = args
+                self.delay_next(kind, delay_ms=delay_ms, source=source, target=target, count=count)
             else:
-                getattr(self, action)(*fault.args)
+                getattr(self, action)(*args)
         finally:
             self._fault_depth -= 1
 
@@ -1692,8 +1878,8 @@ class Cluster:
         >>> for name in c.replica_names:
         ...     c.restart(name)
         >>> _ = c.run(ms=300)
-        >>> [v.kind for v in c.check()]
-        ['acked_write_lost']
+        >>> sorted({v.kind for v in c.check()})  # op 1 is now the restarted primary's no-op
+        ['acked_write_lost', 'divergent_commit']
         >>> c.live_orders()
         []
         """
@@ -1815,6 +2001,7 @@ class Cluster:
                 f"(a workload or a callback), which the journal cannot replay"
             )
         options = dict(self._options)
+        options.pop("reopen", None)  # a fork replays from an empty start
         if storage is not None:
             options["storage"] = storage
         elif self.storage == "file":

@@ -27,7 +27,18 @@ from typing import Any
 
 from clobkit.errors import InvalidArgument
 
-__all__ = ["Fault", "FAULT_ACTIONS", "random_faults"]
+__all__ = [
+    "Fault",
+    "FAULT_ACTIONS",
+    "PRIMARY",
+    "SWARM_KINDS",
+    "Swarm",
+    "random_faults",
+    "swarm_faults",
+]
+
+PRIMARY = "@primary"
+"""A fault argument that names whichever replica is primary when the fault applies."""
 
 FAULT_ACTIONS = (
     "crash",
@@ -40,6 +51,11 @@ FAULT_ACTIONS = (
     "heal",
     "set_loss",
     "set_duplicate",
+    "lose_file",
+    "bounce",
+    "block",
+    "delay_next",
+    "set_link_latency",
 )
 
 
@@ -60,6 +76,30 @@ class Fault:
             raise InvalidArgument(f"action must be one of {FAULT_ACTIONS}, got {self.action!r}")
         if isinstance(self.at_us, bool) or not isinstance(self.at_us, int) or self.at_us < 0:
             raise InvalidArgument(f"at_us must be an int >= 0, got {self.at_us!r}")
+
+    def as_call(self) -> str:
+        """This fault as the :class:`~clobkit.sim.Cluster` call it makes (``c`` the cluster).
+
+        >>> Fault(5_000, "crash", ("n0", True)).as_call()
+        "c.crash('n0', True)"
+        >>> Fault(9_000, "bounce", (PRIMARY, 20.0)).as_call()
+        'c.bounce(c.primary, 20.0)'
+        """
+        args = []
+        for a in self.args:
+            if a == PRIMARY:
+                args.append("c.primary")
+            elif isinstance(a, set | frozenset):
+                args.append("{" + ", ".join(repr(x) for x in sorted(a)) + "}")
+            else:
+                args.append(repr(a))
+        if self.action == "delay_next":
+            kind, delay_ms, source, target, count = self.args
+            return (
+                f"c.delay_next({kind!r}, delay_ms={delay_ms!r}, source={source!r}, "
+                f"target={target!r}, count={count!r})"
+            )
+        return f"c.{self.action}({', '.join(args)})"
 
     def __str__(self) -> str:
         args = ", ".join(
@@ -181,3 +221,198 @@ def random_faults(
     for node in sorted(down):
         faults.append(Fault(end, "restart" if down[node] == "crash" else "resume", (node,)))
     return faults
+
+
+SWARM_KINDS = (
+    "crash",
+    "bounce",
+    "pause",
+    "partition",
+    "isolate",
+    "block",
+    "delay",
+    "latency",
+    "loss",
+    "duplicate",
+    "lose_file",
+    "power_loss",
+    "replace",
+)
+"""Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset)."""
+
+_MESSAGE_KINDS = (
+    "Prepare", "PrepareOk", "Commit", "CommitOk", "StartViewChange", "DoViewChange",
+    "StartView", "GetState", "NewState", "Request", "Reply", "Read", "ReadReply",
+    "WriteBack", "WriteBackOk", "Recovery", "RecoveryResponse", "GetEntry", "EntryReply",
+)  # fmt: skip
+_CATCH_UP_US = 800_000  # a restarted or relearning replica counts as faulty this long after
+
+
+@dataclass(frozen=True, slots=True)
+class Swarm:
+    """What one seed's nemesis drew: its fault kinds, their weights and pace, and whether
+    the schedule went beyond ``f`` faulty replicas at once (``beyond_f``: then the run may
+    end unavailable, but still never wrong)."""
+
+    kinds: tuple[str, ...]
+    weights: tuple[int, ...]
+    mean_gap_us: int
+    beyond_f: bool
+
+    def __str__(self) -> str:
+        kinds = ",".join(f"{k}x{w}" for k, w in zip(self.kinds, self.weights, strict=True))
+        return f"{kinds}/{self.mean_gap_us // 1000}ms{' beyond-f' if self.beyond_f else ''}"
+
+
+def swarm_faults(
+    rng: random.Random,
+    nodes: Sequence[str],
+    *,
+    start_us: int = 0,
+    duration_us: int = 1_500_000,
+    kinds: Sequence[str] = SWARM_KINDS,
+    latency_us: tuple[int, int] = (500, 1_500),
+) -> tuple[list[Fault], Swarm]:
+    """A seeded swarm-testing schedule: this seed's own subset of ``kinds``, weights and pace.
+
+    Swarm testing (Groce et al., ISSTA 2012; TigerBeetle's VOPR does the same): a seed that
+    draws only a few kinds hammers those mechanisms hard (fast crash-restart of the primary,
+    stale messages of one kind, lost ``meta`` files...), while a seed that draws many stays
+    broad. Replica faults (crashes, pauses, lost files, replaced disks, fast restarts of
+    whoever is primary) stay within ``f = (n - 1) // 2`` at once, a replica counting as
+    faulty until some time after it restarts (it may still be catching up); the one
+    exception is a power loss on a majority, which the returned :class:`Swarm` labels
+    ``beyond_f``. Network faults (partitions, one-way blocks, per-link latency, loss,
+    duplication, messages delayed until stale) take any number. Everything is undone by the
+    end. O(number of faults).
+
+    >>> fs, swarm = swarm_faults(random.Random(3), ["n0", "n1", "n2"])
+    >>> (fs, swarm) == swarm_faults(random.Random(3), ["n0", "n1", "n2"])
+    True
+    >>> all(f.at_us <= 1_500_000 + 600_000 for f in fs)
+    True
+    """
+    names = list(nodes)
+    if not names:
+        raise InvalidArgument("nodes must not be empty")
+    unknown = sorted(set(kinds) - set(SWARM_KINDS))
+    if unknown:
+        raise InvalidArgument(f"kinds has unknown fault kind(s) {unknown}")
+    pool = [k for k in SWARM_KINDS if k in kinds]
+    if not pool:
+        return [], Swarm((), (), 0, False)
+    # How many kinds a seed takes varies too: some seeds hammer one or two mechanisms.
+    keep = rng.choice((0.1, 0.25, 0.5, 0.75))
+    chosen = [k for k in pool if rng.random() < keep] or [rng.choice(pool)]
+    weights = [rng.choice((1, 2, 4)) for _ in chosen]
+    mean_gap = rng.choice((25_000, 60_000, 120_000, 250_000))
+    f = (len(names) - 1) // 2
+    end = start_us + duration_us
+    faults: list[Fault] = []
+    faulty_until: dict[str, int] = {}  # replica (or an anonymous slot) -> faulty until
+    anon = 0
+    beyond_f = False
+    lossy = duplicating = False
+    slow_links: set[tuple[str, str]] = set()
+    now = start_us
+
+    def down_time() -> int:
+        # Half the restarts come before any view change could happen (< 80 ms).
+        return rng.randint(0, 60_000) if rng.random() < 0.5 else rng.randint(60_000, 500_000)
+
+    while True:
+        now += max(1, int(rng.expovariate(1.0 / mean_gap)))
+        if now >= end:
+            break
+        kind = rng.choices(chosen, weights)[0]
+        faulty = {n for n, until in faulty_until.items() if until > now}
+        room = f - len(faulty)
+        healthy = [n for n in names if n not in faulty]
+        if kind in ("crash", "pause", "lose_file", "replace") and room > 0 and healthy:
+            node = rng.choice(healthy)
+            back = min(end, now + down_time())
+            settle = _CATCH_UP_US if kind in ("lose_file", "replace") else 200_000
+            if kind == "crash":
+                faults.append(Fault(now, "crash", (node, rng.random() < 0.5)))
+                faults.append(Fault(back, "restart", (node,)))
+            elif kind == "pause":
+                faults.append(Fault(now, "pause", (node,)))
+                faults.append(Fault(back, "resume", (node,)))
+            elif kind == "lose_file":
+                lost = rng.choice((("meta",), ("wal.log",), ("meta", "wal.log")))
+                for name in lost:
+                    faults.append(Fault(now, "lose_file", (node, name)))
+                faults.append(Fault(back, "restart", (node,)))
+            else:
+                faults.append(Fault(now, "replace", (node,)))
+                back = now
+            faulty_until[node] = back + settle
+        elif kind == "bounce" and room > 0:
+            # Whoever is primary then: crash it and restart it soon, often before the
+            # backups could even start a view change.
+            down_ms = round(down_time() / 1000, 1)
+            faults.append(Fault(now, "bounce", (PRIMARY, down_ms)))
+            anon += 1
+            faulty_until[f"@{anon}"] = now + int(down_ms * 1000) + 200_000
+        elif kind == "power_loss":
+            majority = rng.random() < 0.3
+            if majority:
+                victims = rng.sample(names, rng.randint(f + 1, len(names)))
+                beyond_f = True
+            elif room > 0 and healthy:
+                victims = rng.sample(healthy, rng.randint(1, min(room, len(healthy))))
+            else:
+                continue
+            back = min(end, now + down_time())
+            for node in sorted(victims):
+                faults.append(Fault(now, "crash", (node, True)))
+            for node in sorted(victims):
+                faults.append(Fault(back, "restart", (node,)))
+                faulty_until[node] = max(faulty_until.get(node, 0), back + 200_000)
+        elif kind in ("partition", "isolate", "block"):
+            if kind == "partition" and len(names) > 1:
+                shuffled = names[:]
+                rng.shuffle(shuffled)
+                split = rng.randint(1, len(shuffled) - 1)
+                groups = (frozenset(shuffled[:split]), frozenset(shuffled[split:]))
+                faults.append(Fault(now, "partition", groups))
+            elif kind == "isolate":
+                faults.append(Fault(now, "isolate", (rng.choice(names),)))
+            elif len(names) > 1:
+                source, target = rng.sample(names, 2)
+                faults.append(Fault(now, "block", (source, target)))
+            faults.append(Fault(min(end, now + rng.randint(20_000, 600_000)), "heal"))
+        elif kind == "delay":
+            # Messages held back until they are stale: every kind, from and to anyone.
+            message = rng.choice(_MESSAGE_KINDS)
+            ends: list[str | None] = [None, *names]
+            source_or_any, target_or_any = rng.choice(ends), rng.choice(ends)
+            delay_ms = float(rng.choice((30, 100, 300, 1_000)))
+            faults.append(
+                Fault(
+                    now,
+                    "delay_next",
+                    (message, delay_ms, source_or_any, target_or_any, rng.randint(1, 5)),
+                )
+            )
+        elif kind == "latency" and len(names) > 1:
+            source, target = rng.sample(names, 2)
+            low = rng.randint(1_000, 40_000)
+            faults.append(Fault(now, "set_link_latency", (source, target, low, low * 2)))
+            slow_links.add((source, target))
+        elif kind == "loss":
+            faults.append(Fault(now, "set_loss", (round(rng.uniform(0.01, 0.3), 3),)))
+            lossy = True
+        elif kind == "duplicate":
+            faults.append(Fault(now, "set_duplicate", (round(rng.uniform(0.01, 0.3), 3),)))
+            duplicating = True
+    faults.append(Fault(end, "heal"))
+    if lossy:
+        faults.append(Fault(end, "set_loss", (0.0,)))
+    if duplicating:
+        faults.append(Fault(end, "set_duplicate", (0.0,)))
+    for source, target in sorted(slow_links):
+        faults.append(Fault(end, "set_link_latency", (source, target, *latency_us)))
+    faults.sort(key=lambda fault: fault.at_us)  # stable: same-time faults keep their order
+    swarm = Swarm(tuple(chosen), tuple(weights), mean_gap, beyond_f)
+    return faults, swarm

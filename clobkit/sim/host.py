@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from clobkit.errors import DiskFault
 from clobkit.replication.step import Message, Step
 from clobkit.sim.network import message_op
 from clobkit.sim.trace import TraceRecord
@@ -91,6 +92,9 @@ class Host:
         self.ticks = 0
         self.busy_us_total = 0
         self.batches = 0
+        # Called with (host name, error) when the participant hits a real or simulated disk
+        # error; the owner crashes the host and says why. Unset, the error propagates.
+        self.on_disk_error: Callable[[str, BaseException], None] | None = None
 
     # -- state ---------------------------------------------------------------
 
@@ -202,7 +206,18 @@ class Host:
         participant = self.participant
         assert participant is not None
         self.messages_handled += 1
-        self.apply(participant.handle(message, self.world.now_us))
+        self._run(lambda: participant.handle(message, self.world.now_us))
+
+    def _run(self, action: Callable[[], Step]) -> None:
+        """Run one participant call; a disk error stops this host, never the caller."""
+        try:
+            step = action()
+        except (OSError, DiskFault) as exc:
+            if self.on_disk_error is None:
+                raise
+            self.on_disk_error(self.name, exc)
+            return
+        self.apply(step)
 
     def _ready(self, token: tuple[int, int]) -> None:
         incarnation, ready = token
@@ -229,7 +244,7 @@ class Host:
         assert participant is not None
         self._tick_due = False
         self.ticks += 1
-        self.apply(participant.tick(self.world.now_us))
+        self._run(lambda: participant.tick(self.world.now_us))
 
     def _drain(self) -> None:
         """Hand queued messages (and a deferred tick) to a free participant."""
@@ -243,7 +258,8 @@ class Host:
                     self.inbox.clear()
                     self.messages_handled += len(messages)
                     self.batches += 1
-                    self.apply(batch_handler(messages, self.world.now_us))
+                    now = self.world.now_us
+                    self._run(lambda h=batch_handler, ms=messages, t=now: h(ms, t))  # type: ignore[misc]
                 else:
                     _, message = self.inbox.popleft()
                     self._handle(message)

@@ -228,12 +228,16 @@ class Wal(Protocol):
         """Drop every entry with op > ``op``, durably (a divergent suffix)."""
         ...
 
-    def compact_through(self, op: int) -> None:
-        """Drop every entry with op <= ``op`` (covered by a snapshot)."""
+    def compact_through(self, op: int, *, view: int | None = None) -> None:
+        """Drop every entry with op <= ``op`` (covered by a snapshot of view ``view``)."""
         ...
 
     def repair(self, entry: LogEntry) -> None:
         """Replace the corrupt entry at ``entry.op`` with a good copy, durably."""
+        ...
+
+    def discard_all(self) -> None:
+        """Drop every entry and the compacted base, durably (a damaged replica starts over)."""
         ...
 
 

@@ -32,6 +32,7 @@ they hold the old value or the new one).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import random
@@ -328,16 +329,28 @@ class MemoryDisk(_CrashCountdown):
                 raise DiskFault(f"read error on {name!r} bytes [{start}, {stop})")
         return bytes(inode.data[offset:end])
 
+    def _remap(self, name: str, start: int | None = None, end: int | None = None) -> None:
+        """Writing over unreadable sectors makes them readable again (the drive remaps them);
+        a new file under ``name`` has new sectors."""
+        self._read_faults = [
+            (n, a, b)
+            for n, a, b in self._read_faults
+            if n != name or (start is not None and end is not None and (b <= start or end <= a))
+        ]
+
     def write(self, name: str, offset: int, data: bytes) -> None:
         inode = self._inode(name)
         self._tick()
         offset = self._misdirect.pop(name, offset)
+        if self._read_faults:
+            self._remap(name, offset, offset + len(data))
         if offset > len(inode.data):
             inode.data.extend(bytes(offset - len(inode.data)))
         inode.data[offset : offset + len(data)] = data
 
     def create(self, name: str, data: bytes) -> None:
         self._tick()
+        self._remap(name)
         inode = _Inode()
         inode.data[:] = data
         self._names[name] = inode
@@ -359,6 +372,7 @@ class MemoryDisk(_CrashCountdown):
     def rename(self, source: str, target: str) -> None:
         inode = self._inode(source)
         self._tick()
+        self._remap(target)
         del self._names[source]
         self._names[target] = inode
 
@@ -440,7 +454,12 @@ class OsDisk(_CrashCountdown):
         self._tick()
         fd = self._fd(name)
         written = os.pwrite(fd, data, offset)
-        assert written == len(data), "short write to a regular file"
+        if written != len(data):
+            # A regular file writes short only when the disk is full.
+            raise OSError(
+                errno.ENOSPC,
+                f"short write to {self._full(name)}: {written} of {len(data)} bytes (disk full?)",
+            )
 
     def create(self, name: str, data: bytes) -> None:
         self._tick()

@@ -16,6 +16,13 @@ their crash semantics are identical by construction. A store directory holds:
     fsync the directory. A crash before the directory fsync leaves the old
     value, after it the new one, never a mix.
 
+A store opened on a disk whose ``identity`` already exists sets ``reopened``;
+``missing_files`` then names the files such a disk should hold and does not
+(``wal.log``, ``meta``), and ``unreadable`` the byte ranges of ``wal.log`` that failed
+to read (they are overwritten with zeros, which fail their checksums). The replica
+treats such a disk as damaged: it recovers
+as a learner (see :mod:`clobkit.replication.replica`).
+
 Opening validates everything before changing anything (a foreign, corrupt or
 newer-format file raises and is left as it was); only then does it create
 missing files and cut a torn WAL tail. Metadata and snapshots are always
@@ -41,7 +48,14 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from clobkit.errors import CorruptEntry, InvalidArgument, InvalidType, NotAWal, WrongOwner
+from clobkit.errors import (
+    CorruptEntry,
+    DiskFault,
+    InvalidArgument,
+    InvalidType,
+    NotAWal,
+    WrongOwner,
+)
 from clobkit.storage.base import (
     SYNC_POLICIES,
     LogEntry,
@@ -119,6 +133,31 @@ def _validate_arguments(
     _check_int("write_latency_us_per_kib", write_latency_us_per_kib)
 
 
+_SCRUB_BLOCK = 16
+
+
+def _scrub(disk: Disk, name: str) -> tuple[tuple[int, int], ...]:
+    """Find the byte ranges of ``name`` that fail to read and overwrite them with zeros (a
+    drive remaps a sector that is written), so the file reads again; the zeros fail their
+    checksums, and the caller is told which ranges were lost. O(file)."""
+    try:
+        disk.read(name)
+        return ()
+    except DiskFault:
+        pass
+    bad = []
+    size = disk.size(name)
+    for start in range(0, size, _SCRUB_BLOCK):
+        length = min(_SCRUB_BLOCK, size - start)
+        try:
+            disk.read(name, start, length)
+        except DiskFault:
+            disk.write(name, start, bytes(length))
+            bad.append((start, start + length))
+    disk.fsync(name)
+    return tuple(bad)
+
+
 class _DiskStore:
     """A :class:`~clobkit.storage.base.Store` over any disk (the shared implementation)."""
 
@@ -156,11 +195,24 @@ class _DiskStore:
             if disk.exists(WAL_FILE):
                 scan(disk.read(WAL_FILE))  # a file that is not a clobkit WAL says so first
             raise WrongOwner("this disk holds clobkit files but no identity file: owner unknown")
+        self.unreadable: tuple[tuple[int, int], ...] = ()
+        if has_identity and disk.exists(WAL_FILE):
+            self.unreadable = _scrub(disk, WAL_FILE)
         result = scan(disk.read(WAL_FILE)) if disk.exists(WAL_FILE) else None
         if disk.exists(META_FILE):
             self._decode_meta(disk.read(META_FILE))
         if disk.exists(SNAPSHOT_FILE):
             self._decode_snapshot(disk.read(SNAPSHOT_FILE))
+
+        # What a disk that has been used before (its identity exists) should hold but does
+        # not: the replica must not trust such a disk (DESIGN.md "Durable state is a promise").
+        missing = []
+        if has_identity and result is None:
+            missing.append(WAL_FILE)
+        if has_identity and not disk.exists(META_FILE):
+            missing.append(META_FILE)
+        self.reopened = has_identity
+        self.missing_files: tuple[str, ...] = tuple(missing)
 
         # 2. Only now change the disk: create what is missing, then recover the log.
         def create() -> None:

@@ -574,6 +574,25 @@ class LogFile:
         self._guarded(lambda: self._rewrite(image))
         self._rescan(live_last)
 
+    def discard_all(self) -> None:
+        """Drop every entry and the compacted base: the log becomes empty at op 0. O(1) writes.
+
+        For a replica that found its durable state damaged (a lost ``meta``
+        file, a log shorter than its metadata): it can vouch for none of it,
+        so it starts over as a learner. Atomic rewrite, like ``compact_through``.
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0).wal
+        >>> wal.append(LogEntry(view=1, op=1, payload=b"x")); _ = wal.sync()
+        >>> wal.discard_all()
+        >>> wal.first_op, wal.last_op, wal.last_view
+        (1, 0, 0)
+        """
+        self._life.check()
+        self._pending.clear()
+        self._guarded(lambda: self._rewrite(encode_file_header(0, 0)))
+        self._rescan()
+
     def repair(self, entry: LogEntry) -> None:
         """Replace the corrupt entry at ``entry.op`` with a good copy from a peer, durably.
 

@@ -61,6 +61,8 @@ CAMPAIGN_COLUMNS: dict[str, str] = {
     "ops": "int64",
     "faults": "int64",
     "fault_kinds": "str",
+    "swarm": "str",
+    "beyond_f": "bool",
     "verdict": "str",
     "violations": "int64",
     "first_violation": "str",

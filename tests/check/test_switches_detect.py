@@ -62,3 +62,39 @@ def test_random_campaign_catches_no_dedup() -> None:
     assert df.verdict.isin(["illegal", "violation"]).any(), df[["seed", "verdict"]]
     safe = campaign(range(5), ops=60, progress=False)
     assert (safe.verdict == "ok").all(), safe[["seed", "verdict", "first_violation"]]
+
+
+RANDOM_SWITCHES = [
+    pytest.param(("no_fencing",), "quorum", id="no_fencing"),
+    pytest.param(("own_wal_failover",), "quorum", id="own_wal_failover"),
+    pytest.param(("learner_votes",), "quorum", id="learner_votes"),
+    pytest.param(("ack_before_fsync",), "quorum", id="ack_before_fsync"),
+    pytest.param(("no_dedup",), "quorum", id="no_dedup"),
+    pytest.param(("apply_before_commit",), "quorum", id="apply_before_commit"),
+    pytest.param((), "quorum-highest-seq", id="quorum-highest-seq"),
+]
+
+
+def test_random_switch_list_is_complete() -> None:
+    from clobkit.replication.config import UNSAFE_SWITCHES
+
+    named = {p.values[0][0] for p in RANDOM_SWITCHES if p.values[0]}  # type: ignore[index]
+    assert named == UNSAFE_SWITCHES
+
+
+@pytest.mark.parametrize(("unsafe", "read_mode"), RANDOM_SWITCHES)
+def test_default_random_campaign_catches_every_switch_within_20_seeds(
+    unsafe: tuple[str, ...], read_mode: str
+) -> None:
+    # The default campaign (swarm nemesis, default workload), not a staged scenario: it
+    # must find each switch by itself within its first 20 seeds. It stops at the first catch.
+    from clobkit.check.campaigns import RunOptions, run_seed
+
+    options = RunOptions(unsafe=unsafe, read_mode=read_mode)
+    verdicts = []
+    for seed in range(20):
+        row = run_seed(seed, options)
+        verdicts.append((seed, row["verdict"]))
+        if row["verdict"] in ("illegal", "violation"):
+            return
+    pytest.fail(f"not caught in 20 seeds: {verdicts}")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.replication.quorum import majority
 from clobkit.storage.base import SyncPolicy
 
 __all__ = [
@@ -48,22 +49,6 @@ UNSAFE_SWITCHES: frozenset[str] = frozenset(
         "apply_before_commit",
     }
 )
-
-
-def majority(n: int) -> int:
-    """The smallest number of replicas that intersects every other such set: ``n // 2 + 1``.
-
-    Any two majorities share at least one replica, which is what carries a
-    committed entry (or a commit number) from one quorum to the next.
-
-    >>> [majority(n) for n in (1, 3, 5, 7)]
-    [1, 2, 3, 4]
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise InvalidArgument(f"n must be a positive int, got {n!r}")
-    q = n // 2 + 1
-    assert 2 * q > n  # two quorums always intersect
-    return q
 
 
 def _positive_int(name: str, value: object) -> int:

@@ -85,6 +85,7 @@ from clobkit.replication.messages import (
     WriteBackOk,
     problem,
 )
+from clobkit.replication.quorum import quorum_value
 from clobkit.replication.step import Message, Step, TraceEvent, replica_name
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
@@ -866,10 +867,9 @@ class Replica:
     def _advance_commit(self) -> None:
         if self.applied_op < self.commit_number and self.applied_op < self.op_number:
             self._apply_committed()
-        acks = sorted([self._durable_op, *self._acked.values()], reverse=True)
-        if len(acks) < self._quorum:
-            return
-        candidate = min(acks[self._quorum - 1], self.op_number)
+        # (fewer than a quorum of acks gives 0: nothing new commits)
+        durable_on_quorum = quorum_value([self._durable_op, *self._acked.values()], self._quorum)
+        candidate = min(durable_on_quorum, self.op_number)
         if candidate > self.commit_number:
             self.commit_number = candidate
             self._event("commit", op=candidate)
@@ -888,10 +888,7 @@ class Replica:
         if self.config.read_mode != "quorum":
             return self.commit_number
         self._known_commit[self.index] = self._durable_commit
-        known = sorted(self._known_commit.values(), reverse=True)
-        if len(known) < self._quorum:
-            return 0
-        return min(known[self._quorum - 1], self.commit_number)
+        return min(quorum_value(self._known_commit.values(), self._quorum), self.commit_number)
 
     def _flush_replies(self) -> None:
         if not self._pending_replies:
@@ -1500,9 +1497,9 @@ class Replica:
     def _serve_primary_reads(self) -> None:
         if not self._reads_waiting:
             return
-        probes = sorted([self._probe, *self._probe_acked.values()], reverse=True)
-        confirmed = probes[self._quorum - 1] if len(probes) >= self._quorum else 0
+        confirmed = quorum_value([self._probe, *self._probe_acked.values()], self._quorum)
         if self._n == 1:
+            # A lone replica is its own majority and sends no probes: every read is confirmed.
             confirmed = self._probe + 1
         ready = self.commit_number >= self._view_start_op
         waiting = []

@@ -52,11 +52,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from clobkit.errors import ClobError, CorruptEntry, InvalidArgument, InvalidType, WrongOwner
+from clobkit.errors import (
+    ClobError,
+    CorruptEntry,
+    InvalidArgument,
+    InvalidType,
+    ProtocolDefinitionError,
+    WrongOwner,
+)
 from clobkit.replication import client_table as _client_table
 from clobkit.replication.client_table import ClientRecord, decode_state, encode_state
 from clobkit.replication.config import ClusterConfig
@@ -64,6 +71,7 @@ from clobkit.replication.envelope import Envelope, decode_envelope, encode_envel
 from clobkit.replication.machine import StateMachine
 from clobkit.replication.messages import (
     CLIENT_KINDS,
+    REPLICA_BOUND,
     Commit,
     CommitOk,
     DoViewChange,
@@ -724,11 +732,11 @@ class Replica:
             if src is None or src == self.index:
                 self._drop(message, "unknown_sender")
                 return
-        handler = getattr(self, f"_on_{message.kind}", None)
+        handler = _HANDLERS.get(type(message))
         if handler is None:
             self._drop(message, "unexpected_kind")
             return
-        handler(message)
+        handler(self, message)
 
     def _src(self, message: Message) -> int:
         return self._names[message.source]
@@ -1555,3 +1563,65 @@ class Replica:
             now >= self._state_retry_at
         ):
             self._request_state(force=True)
+
+
+# -- dispatch table -------------------------------------------------------------------------
+
+Handler = Callable[[Replica, Any], None]
+
+_HANDLERS: dict[type[Message], Handler] = {
+    Request: Replica._on_Request,
+    Read: Replica._on_Read,
+    WriteBack: Replica._on_WriteBack,
+    Prepare: Replica._on_Prepare,
+    PrepareOk: Replica._on_PrepareOk,
+    Commit: Replica._on_Commit,
+    CommitOk: Replica._on_CommitOk,
+    StartViewChange: Replica._on_StartViewChange,
+    DoViewChange: Replica._on_DoViewChange,
+    StartView: Replica._on_StartView,
+    GetState: Replica._on_GetState,
+    NewState: Replica._on_NewState,
+    Recovery: Replica._on_Recovery,
+    RecoveryResponse: Replica._on_RecoveryResponse,
+    GetEntry: Replica._on_GetEntry,
+    EntryReply: Replica._on_EntryReply,
+}
+"""Message kind -> the :class:`Replica` method that handles it (kinds not here are dropped
+as ``unexpected_kind``: the client-bound ones)."""
+
+
+def check_handler_table(
+    handlers: dict[type[Message], Handler], kinds: Iterable[type[Message]]
+) -> None:
+    """Raise :class:`~clobkit.errors.ProtocolDefinitionError` unless ``handlers`` has exactly
+    one entry per kind in ``kinds``, and every ``Replica._on_<Kind>`` method is in it.
+
+    Run at import on the replica's own table, so a handler that is missing, renamed or left
+    out fails loudly instead of silently dropping every message of its kind.
+
+    >>> check_handler_table({}, [Prepare])
+    Traceback (most recent call last):
+    ...
+    clobkit.errors.ProtocolDefinitionError: no handler for message kind(s) Prepare
+    """
+    wanted = list(kinds)
+    missing = [k.__name__ for k in wanted if k not in handlers]
+    if missing:
+        raise ProtocolDefinitionError(f"no handler for message kind(s) {', '.join(missing)}")
+    extra = [k.__name__ for k in handlers if k not in wanted]
+    if extra:
+        raise ProtocolDefinitionError(
+            f"handlers for kind(s) no replica receives: {', '.join(extra)}"
+        )
+    listed = set(handlers.values())
+    orphans = sorted(
+        name
+        for name, member in vars(Replica).items()
+        if name.startswith("_on_") and name != "_on_timers" and member not in listed
+    )
+    if orphans:
+        raise ProtocolDefinitionError(f"handler(s) not in the dispatch table: {', '.join(orphans)}")
+
+
+check_handler_table(_HANDLERS, REPLICA_BOUND)

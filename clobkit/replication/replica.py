@@ -97,12 +97,42 @@ from clobkit.replication.quorum import quorum_value
 from clobkit.replication.step import Message, Step, TraceEvent, replica_name
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
-__all__ = ["LogRow", "Replica", "ReplicaStatus"]
+__all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "ReplicaStatus"]
 
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
 # The unsafe switches that can make logs diverge or lose committed entries.
 _LOG_BREAKING = frozenset({"no_fencing", "own_wal_failover", "learner_votes", "ack_before_fsync"})
+
+STATUS_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
+    {
+        # joined a newer view (StartView, NewState, a newer primary's message), or reopened
+        ("normal", "normal"),
+        # the primary went quiet, or a newer view's StartViewChange / DoViewChange arrived
+        ("normal", "view_change"),
+        # a corrupt WAL entry turned up (when opening, or while running): repair first
+        ("normal", "recovering"),
+        # the view change finished: new primary, StartView, NewState, or a newer primary
+        ("view_change", "normal"),
+        # the view change timed out: try the next view
+        ("view_change", "view_change"),
+        ("view_change", "recovering"),
+        # every corrupt entry repaired (or truncated): back to the saved view, or to the
+        # view change the saved view was still in
+        ("recovering", "normal"),
+        ("recovering", "view_change"),
+        # Recovery answered by the primary and a majority
+        ("learner", "normal"),
+    }
+)
+"""The legal ``(from, to)`` status changes of a running replica (h11's ``_state.py`` style):
+:meth:`Replica._set_status` refuses any other."""
+
+OPENING_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
+    {("normal", "learner")}
+)
+"""Legal only while the constructor opens the store: an empty or damaged disk makes a
+learner (a replica never becomes one later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +262,11 @@ class Replica:
         self._recovery: dict[int, RecoveryResponse] = {}
         self._entry_nacks: dict[int, set[int]] = {}
 
+        self._opening = True
         self._open(now, learner)
+        self._opening = False
+        if self.check_invariants:
+            self._check()
 
     # -- public view of the state ------------------------------------------------------
 
@@ -373,13 +407,13 @@ class Replica:
         )
         self._apply_committed()
         if self._corrupt:
-            self.status = "recovering"
+            self._set_status("recovering")
             self._retry_at = now
             return
         self._resume_after_open(now)
 
     def _become_learner(self, now: int) -> None:
-        self.status = "learner"
+        self._set_status("learner")
         self._nonce = self._rng.getrandbits(32)
         self._retry_at = now
         self._event("learner_start", nonce=self._nonce)
@@ -430,7 +464,7 @@ class Replica:
         if self.view > self.last_normal_view:
             self._enter_view_change(self.view, now, persist=False)
             return
-        self.status = "normal"
+        self._set_status("normal")
         self._primary_deadline = now + self._timeout()
         if self.primary_index == self.index:
             # A primary that reopens knows nothing it can trust about the present: its
@@ -444,6 +478,51 @@ class Replica:
             self._probe = now << 16
             self._reset_primary_state(view_start_op=self.op_number + 1)
             self._append_noop()
+
+    # -- status and invariants -------------------------------------------------------------
+
+    def _set_status(self, new: ReplicaStatus) -> None:
+        """The only way :attr:`status` changes: through :data:`STATUS_TRANSITIONS`."""
+        change = (self.status, new)
+        if change not in STATUS_TRANSITIONS and not (
+            self._opening and change in OPENING_TRANSITIONS
+        ):
+            raise AssertionError(f"{self.name}: illegal status change {change[0]} -> {new}")
+        self.status = new
+
+    check_invariants: bool = False
+    """When True, every :meth:`handle`, :meth:`handle_batch` and :meth:`tick` (and the
+    constructor) ends with :meth:`_check`. The test suite turns it on for every replica
+    (``tests/conftest.py``); it costs a few comparisons per step."""
+
+    def _check(self) -> None:
+        """Assert the invariants between this replica's fields (raises AssertionError).
+
+        Pure: reads fields only, never the store's entries, so it cannot change anything.
+        """
+
+        def fail(what: str) -> AssertionError:
+            return AssertionError(f"{self!r}: {what}")
+
+        if self.status not in ("normal", "view_change", "recovering", "learner"):
+            raise fail("unknown status")
+        if self.last_normal_view > self.view:
+            raise fail(f"last normal view above the view ({self.last_normal_view})")
+        if self.applied_op > self.commit_number and "apply_before_commit" not in self._unsafe:
+            raise fail("applied past the commit number")
+        if not 0 <= self.applied_op <= self.op_number:
+            raise fail("applied past the log")
+        if not 0 <= self._durable_op <= self.op_number:
+            raise fail(f"durable op above the op number ({self._durable_op})")
+        if self._durable_commit > self.commit_number:
+            raise fail(f"durable commit above the commit number ({self._durable_commit})")
+        if self.applied_op < self.store.wal.first_op - 1:
+            raise fail(f"applied below the snapshot (log starts at {self.store.wal.first_op})")
+        # a corrupt entry stops a replica voting and acking until it is repaired
+        if self._corrupt and self.status not in ("recovering", "learner"):
+            raise fail(f"a corrupt entry in a voter ({sorted(self._corrupt)})")
+        if self.is_primary and self._view_start_op > self.op_number + 1:
+            raise fail(f"view starts past the log ({self._view_start_op})")
 
     # -- step plumbing -------------------------------------------------------------------
 
@@ -467,13 +546,15 @@ class Replica:
         self._serve_quorum_reads()
         step = Step(self._out, self._events, self._delay_us, self._next_wake())
         self._out, self._events, self._delay_us = [], [], 0
+        if self.check_invariants:
+            self._check()
         return step
 
     def _begin_repair(self) -> None:
         """A corrupt entry turned up while running: stop voting and acking, fetch good
         copies from peers (as recovery does after a restart), then rejoin."""
         self._event("repair_start", corrupt=sorted(self._corrupt))
-        self.status = "recovering"
+        self._set_status("recovering")
         self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
         self._pending_replies = {}
         self._reads_waiting = []
@@ -1045,7 +1126,7 @@ class Replica:
         if m.view > self.view:
             self.view = m.view
             self._save_meta()
-        self.status = "normal"
+        self._set_status("normal")
         self._event("join_view", view=m.view, via=m.kind)
         self._awaiting_state = True
         self._primary_deadline = self._now + self._timeout()
@@ -1116,7 +1197,7 @@ class Replica:
         self._state_retry_at = self._now
         self._awaiting_state = False
         was_normal_view = self.last_normal_view == self.view and self.status == "normal"
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = self.view
         if not was_normal_view:
             self._save_meta()
@@ -1180,7 +1261,7 @@ class Replica:
 
     def _enter_view_change(self, view: int, now: int, *, persist: bool = True) -> None:
         self.view = view
-        self.status = "view_change"
+        self._set_status("view_change")
         self._svc_from = {self.index}
         self._dvc = {}
         self._dvc_sent = False
@@ -1274,7 +1355,7 @@ class Replica:
                 adopted = self._adopt(d.base_op, d.snapshot, d.entries, commit, True)
                 assert adopted  # a DoViewChange ships a snapshot whenever it compacted
         self.commit_number = max(self.commit_number, min(commit, self.op_number))
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = self.view
         self._dvc = {}
         self._reset_primary_state(view_start_op=self.op_number + 1)
@@ -1302,7 +1383,7 @@ class Replica:
             self._save_meta()
         adopted = self._adopt(m.base_op, m.snapshot, m.entries, m.commit, True)
         assert adopted  # a StartView ships a snapshot whenever it compacted
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = self.view
         self._awaiting_state = False
         self._save_meta()
@@ -1368,7 +1449,7 @@ class Replica:
         self._adopt(primary.base_op, primary.snapshot, primary.entries, primary.commit, True)
         self.commit_number = max(self.commit_number, min(target_commit, self.op_number))
         assert self.op_number >= target_commit
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = view
         self._save_meta()
         self._recovery = {}

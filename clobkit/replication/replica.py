@@ -296,11 +296,15 @@ class Replica:
 
     @property
     def log(self) -> list[LogRow]:
-        """The WAL entries still held, decoded, with committed flags. O(log)."""
+        """The WAL entries still held, decoded, with committed flags. O(log).
+
+        A display: reading it changes no protocol state (an entry that does not read back
+        is left out, and the replica learns of the damage only when the protocol reads it).
+        """
         rows = []
         wal = self.store.wal
         for op in range(wal.first_op, wal.last_op + 1):
-            entry = self._entry(op)
+            entry = self._peek(op)
             if entry is None:
                 continue
             env = decode_envelope(entry.payload)
@@ -635,7 +639,20 @@ class Replica:
                     "sync", records=info.records, latency_us=info.latency_us, durable=info.durable
                 )
 
+    def _peek(self, op: int) -> LogEntry | None:
+        """Entry ``op`` for display, without side effects on the replica: ``None`` when it
+        is not held, known corrupt, or fails its checksum now (not recorded: see _entry)."""
+        wal = self.store.wal
+        if op < wal.first_op or op > wal.last_op or op in self._corrupt:
+            return None
+        try:
+            return wal.get(op)
+        except CorruptEntry:
+            return None
+
     def _entry(self, op: int) -> LogEntry | None:
+        """Entry ``op`` for the protocol: a checksum failure marks it corrupt (repair
+        starts at the end of the step) and is traced."""
         wal = self.store.wal
         if op < wal.first_op or op > wal.last_op or op in self._corrupt:
             return None

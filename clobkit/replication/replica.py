@@ -94,6 +94,7 @@ from clobkit.replication.messages import (
     problem,
 )
 from clobkit.replication.quorum import quorum_value
+from clobkit.replication.reads import ReadQueues
 from clobkit.replication.step import Message, Step, TraceEvent, replica_name
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
@@ -241,7 +242,7 @@ class Replica:
         self._new_entries: list[LogEntry] = []
         self._view_start_op = 0
         self._heartbeat_due = now
-        self._reads_waiting: list[tuple[Read, int, int]] = []  # (read, read index, probe needed)
+        self._reads = ReadQueues()  # reads waiting for a probe round or for applied state
         self._durable_op = 0
         self._durable_commit = 0
         self._probe_wanted = False
@@ -256,7 +257,6 @@ class Replica:
         self._dvc_sent = False
         self._awaiting_state = False
         self._state_retry_at = now
-        self._quorum_reads: list[tuple[Read, int]] = []  # (read, commit it must reach)
         self._retry_at = now
         self._nonce = 0
         self._recovery: dict[int, RecoveryResponse] = {}
@@ -561,8 +561,7 @@ class Replica:
         self._set_status("recovering")
         self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
         self._pending_replies = {}
-        self._reads_waiting = []
-        self._quorum_reads = []
+        self._reads.clear()
         self._new_entries = []
         self._retry_at = self._now
 
@@ -928,7 +927,7 @@ class Replica:
         self._known_commit = {self.index: self._durable_commit}
         self._probe_acked = {}
         self._pending_replies = {}
-        self._reads_waiting = []
+        self._reads.clear_primary()
         self._new_entries = []
         self._view_start_op = view_start_op
         self._heartbeat_due = self._now
@@ -1284,7 +1283,7 @@ class Replica:
         self._dvc_sent = False
         self._awaiting_state = False
         self._pending_replies = {}
-        self._reads_waiting = []
+        self._reads.clear_primary()
         if persist:
             self._save_meta()  # persist the view before acting in it (fencing)
         self._vc_deadline = now + self._timeout()
@@ -1538,7 +1537,9 @@ class Replica:
                 return
             # Read index: confirm with a majority (a heartbeat round started after this read
             # arrived) that we are still primary, then answer once applied >= read index.
-            self._reads_waiting.append((m, self.commit_number, self._probe + 1))
+            if not self._reads.add_primary(m, self.commit_number, self._probe + 1):
+                self._drop(m, "read_queue_full")
+                return
             self._probe_wanted = self._n > 1
             return
         if not self._voter_or_drop(m):
@@ -1546,7 +1547,9 @@ class Replica:
         if m.mode == "quorum-highest-seq":
             self._answer(m, self._speculative_query(m.query), commit=self.commit_number)
             return
-        self._quorum_reads.append((m, self.commit_number))
+        if not self._reads.add_quorum(m, self.commit_number):
+            self._drop(m, "read_queue_full")
+            return
         if self.applied_op < self.commit_number:
             self._request_state()
 
@@ -1590,31 +1593,22 @@ class Replica:
         return result
 
     def _serve_quorum_reads(self) -> None:
-        if not self._quorum_reads:
+        if not self._reads.quorum or not self._voter():
             return
-        waiting = []
-        for m, need in self._quorum_reads:
-            if self.applied_op >= need and self._voter():
-                self._answer(m, self._query(m.query), commit=self.applied_op)
-            else:
-                waiting.append((m, need))
-        self._quorum_reads = waiting
+        for m in self._reads.take_quorum(applied=self.applied_op):
+            self._answer(m, self._query(m.query), commit=self.applied_op)
 
     def _serve_primary_reads(self) -> None:
-        if not self._reads_waiting:
+        if not self._reads.primary:
             return
         confirmed = quorum_value([self._probe, *self._probe_acked.values()], self._quorum)
         if self._n == 1:
             # A lone replica is its own majority and sends no probes: every read is confirmed.
             confirmed = self._probe + 1
-        ready = self.commit_number >= self._view_start_op
-        waiting = []
-        for m, read_index, probe in self._reads_waiting:
-            if ready and confirmed >= probe and self.applied_op >= read_index:
-                self._answer(m, self._query(m.query), commit=self.applied_op)
-            else:
-                waiting.append((m, read_index, probe))
-        self._reads_waiting = waiting
+        if self.commit_number < self._view_start_op:
+            return  # this view's no-op has not committed: nothing is confirmed yet
+        for m in self._reads.take_primary(confirmed=confirmed, applied=self.applied_op):
+            self._answer(m, self._query(m.query), commit=self.applied_op)
 
     def _on_WriteBack(self, m: WriteBack) -> None:
         if self.status != "normal" or self.view < m.view or self.last_normal_view != self.view:

@@ -66,7 +66,15 @@ from clobkit.errors import (
 )
 from clobkit.replication import client_table as _client_table
 from clobkit.replication.client_table import ClientRecord, decode_state, encode_state
-from clobkit.replication.config import ClusterConfig
+from clobkit.replication.config import (
+    ACK_BEFORE_FSYNC,
+    APPLY_BEFORE_COMMIT,
+    LEARNER_VOTES,
+    NO_DEDUP,
+    NO_FENCING,
+    OWN_WAL_FAILOVER,
+    ClusterConfig,
+)
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope, noop_payload
 from clobkit.replication.machine import StateMachine
 from clobkit.replication.messages import (
@@ -103,7 +111,7 @@ __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "Re
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
 # The unsafe switches that can make logs diverge or lose committed entries.
-_LOG_BREAKING = frozenset({"no_fencing", "own_wal_failover", "learner_votes", "ack_before_fsync"})
+_LOG_BREAKING = frozenset({NO_FENCING, OWN_WAL_FAILOVER, LEARNER_VOTES, ACK_BEFORE_FSYNC})
 
 STATUS_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
     {
@@ -368,11 +376,11 @@ class Replica:
                 f"not {cfg.cluster_id!r}/{self.name}"
             )
         damage = self._damage(meta)
-        if damage and "learner_votes" not in self._unsafe:
+        if damage and LEARNER_VOTES not in self._unsafe:
             self._start_over_as_learner(now, damage)
             return
         if meta is None:
-            if learner and "learner_votes" not in self._unsafe:
+            if learner and LEARNER_VOTES not in self._unsafe:
                 self._become_learner(now)
                 return
             self._save_meta()
@@ -393,7 +401,7 @@ class Replica:
         wal = self.store.wal
         self._durable_op = wal.synced_op
         self._corrupt = set(wal.corrupt_ops())
-        if "ack_before_fsync" in self._unsafe and self.commit_number > wal.last_op:
+        if ACK_BEFORE_FSYNC in self._unsafe and self.commit_number > wal.last_op:
             # Unsafe (S8): the metadata survived but the unsynced log did not. Forget the
             # commit number the log cannot back, or the replica would wait for it forever.
             self._event("commit_lost", commit=self.commit_number, op=wal.last_op)
@@ -440,7 +448,7 @@ class Replica:
         if meta is not None and not damage:
             snapshot = self.store.load_snapshot()
             held = max(self.store.wal.last_op, snapshot.op if snapshot is not None else 0)
-            if meta.commit_number > held and "ack_before_fsync" not in self._unsafe:
+            if meta.commit_number > held and ACK_BEFORE_FSYNC not in self._unsafe:
                 damage.append(
                     f"wal.log ends at op {held}, below the commit number "
                     f"{meta.commit_number} recorded in meta"
@@ -512,7 +520,7 @@ class Replica:
             raise fail("unknown status")
         if self.last_normal_view > self.view:
             raise fail(f"last normal view above the view ({self.last_normal_view})")
-        if self.applied_op > self.commit_number and "apply_before_commit" not in self._unsafe:
+        if self.applied_op > self.commit_number and APPLY_BEFORE_COMMIT not in self._unsafe:
             raise fail("applied past the commit number")
         if not 0 <= self.applied_op <= self.op_number:
             raise fail("applied past the log")
@@ -673,7 +681,7 @@ class Replica:
             entry = LogEntry(last.view, entry.op, entry.payload)
         self.store.wal.append(entry)
         # Unsafe (S11): the primary matches and publishes at append time.
-        early = "apply_before_commit" in self._unsafe and self.is_primary
+        early = APPLY_BEFORE_COMMIT in self._unsafe and self.is_primary
         if early and self.applied_op == entry.op - 1:
             self._apply_entry(entry)
 
@@ -738,7 +746,7 @@ class Replica:
             return
         rec = self.client_table.get(env.client_id)
         seen = _client_table.classify_request(rec, env.request_number)
-        duplicate = "no_dedup" not in self._unsafe and seen != "new"
+        duplicate = NO_DEDUP not in self._unsafe and seen != "new"
         if duplicate:
             assert rec is not None
             self._event(
@@ -840,7 +848,7 @@ class Replica:
 
     def _fenced(self, message: Message) -> bool:
         """True (and counted) when ``message`` comes from an older view (fencing)."""
-        if message.view < self.view and "no_fencing" not in self._unsafe:
+        if message.view < self.view and NO_FENCING not in self._unsafe:
             self._drop(message, "stale_view")
             return True
         return False
@@ -872,7 +880,7 @@ class Replica:
                 )
             )
             return
-        if "no_dedup" not in self._unsafe:
+        if NO_DEDUP not in self._unsafe:
             rec = self.client_table.get(m.client_id)
             seen = _client_table.classify_request(rec, m.request_number)
             if seen == "stale":
@@ -1007,7 +1015,7 @@ class Replica:
     def _on_PrepareOk(self, m: PrepareOk) -> None:
         if self._fenced(m):
             return
-        if not self.is_primary or (m.view != self.view and "no_fencing" not in self._unsafe):
+        if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
         src = self._src(m)
@@ -1017,7 +1025,7 @@ class Replica:
     def _on_CommitOk(self, m: CommitOk) -> None:
         if self._fenced(m):
             return
-        if not self.is_primary or (m.view != self.view and "no_fencing" not in self._unsafe):
+        if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
         src = self._src(m)
@@ -1061,7 +1069,7 @@ class Replica:
     def _on_Prepare(self, m: Prepare) -> None:
         if self._fenced(m):
             return
-        if "no_fencing" in self._unsafe and self.status == "normal" and not self.is_primary:
+        if NO_FENCING in self._unsafe and self.status == "normal" and not self.is_primary:
             # Unsafe (S1, S2): any replica's prepare is taken at face value.
             self._primary_deadline = self._now + self._timeout()
             self._accept_entries(m, overwrite=True)
@@ -1136,7 +1144,7 @@ class Replica:
         Returns True when the message can be processed in our current view."""
         missed_start_view = m.view == self.view and self.status == "view_change"
         if m.view <= self.view and not missed_start_view:
-            return m.view == self.view or "no_fencing" in self._unsafe
+            return m.view == self.view or NO_FENCING in self._unsafe
         if not self._voter():
             return False
         if m.view > self.view:
@@ -1289,7 +1297,7 @@ class Replica:
         self._vc_deadline = now + self._timeout()
         self._vc_resend_at = now
         self._event("view_change_start", view=view)
-        if "own_wal_failover" in self._unsafe and self.primary_index == self.index:
+        if OWN_WAL_FAILOVER in self._unsafe and self.primary_index == self.index:
             # Unsafe (S6): take over from our own WAL without collecting any other log.
             self._become_primary()
             return
@@ -1318,7 +1326,7 @@ class Replica:
     def _deaf_primary(self, m: Message) -> bool:
         """Unsafe (S1): without epochs a primary cannot learn it was replaced; it ignores
         view-change traffic and keeps acting as primary."""
-        if "no_fencing" in self._unsafe and self.is_primary:
+        if NO_FENCING in self._unsafe and self.is_primary:
             self._drop(m, "no_fencing_primary")
             return True
         return False
@@ -1363,7 +1371,7 @@ class Replica:
 
     def _become_primary(self) -> None:
         commit = self.commit_number
-        if "own_wal_failover" not in self._unsafe and self._dvc:
+        if OWN_WAL_FAILOVER not in self._unsafe and self._dvc:
             best = max(self._dvc.items(), key=lambda kv: (kv[1].last_normal_view, kv[1].op, -kv[0]))
             commit = max(d.commit for d in self._dvc.values())
             if best[0] != self.index:

@@ -1,0 +1,68 @@
+"""Every unsafe-switch name written anywhere in clobkit/ and tests/ is a real switch.
+
+The protocol code names the switches by constants (a typo is a NameError at import);
+code elsewhere still writes them as strings (``"no_fencing" in config.unsafe``,
+``unsafe={"no_dedup"}``, ``is_unsafe("...")``). A misspelt string would silently leave a
+safety mechanism on (or a scenario testing nothing), so this test finds each such
+literal and requires it to be in ``UNSAFE_SWITCHES``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import clobkit
+from clobkit.replication import config
+from clobkit.replication.config import UNSAFE_SWITCHES
+
+ROOT = Path(clobkit.__file__).resolve().parent.parent
+PATTERNS = [
+    re.compile(r"""["'](\w+)["']\s+(?:not\s+)?in\s+[\w.]*unsafe\b"""),
+    re.compile(r"""is_unsafe\(\s*["'](\w+)["']"""),
+    re.compile(r"""\bunsafe\s*=\s*[({\[]\s*((?:["']\w+["']\s*,?\s*)+)[)}\]]"""),
+]
+
+# names written on purpose to test that an unknown switch is rejected
+DELIBERATELY_UNKNOWN = {"no_brakes"}
+
+
+def _switch_literals() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for folder in ("clobkit", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.resolve() == Path(__file__).resolve():
+                continue  # this file writes typos on purpose
+            text = path.read_text()
+            for pattern in PATTERNS:
+                for match in pattern.finditer(text):
+                    for name in re.findall(r"\w+", match.group(1)):
+                        found.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_switch_literal_names_a_switch() -> None:
+    found = _switch_literals()
+    assert len(found) >= 4, found  # the search finds the literals it is meant to
+    unknown = {
+        name: paths
+        for name, paths in found.items()
+        if name not in UNSAFE_SWITCHES | DELIBERATELY_UNKNOWN
+    }
+    assert not unknown, f"unknown unsafe switch name(s): {unknown}"
+
+
+def test_the_search_would_catch_a_typo() -> None:
+    text = 'if "no_fenicng" in self.config.unsafe: pass\ncfg(unsafe={"no_dedupe"})'
+    names = {n for p in PATTERNS for m in p.finditer(text) for n in re.findall(r"\w+", m.group(1))}
+    assert names == {"no_fenicng", "no_dedupe"}
+
+
+def test_each_switch_is_one_named_constant() -> None:
+    constants = {
+        value: name
+        for name, value in vars(config).items()
+        if name.isupper() and isinstance(value, str) and value in UNSAFE_SWITCHES
+    }
+    assert set(constants) == UNSAFE_SWITCHES
+    assert all(name == value.upper() for value, name in constants.items())

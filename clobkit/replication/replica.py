@@ -104,6 +104,7 @@ from clobkit.replication.messages import (
 from clobkit.replication.quorum import quorum_value
 from clobkit.replication.reads import ReadQueues
 from clobkit.replication.step import Message, Step, TraceEvent, replica_name
+from clobkit.replication.view_change import ViewChangeVotes, choose_log
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
 __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "ReplicaStatus"]
@@ -260,9 +261,7 @@ class Replica:
         self._primary_deadline = now
         self._vc_deadline = now
         self._vc_resend_at = now
-        self._svc_from: set[int] = set()
-        self._dvc: dict[int, DoViewChange] = {}
-        self._dvc_sent = False
+        self._votes = ViewChangeVotes()
         self._awaiting_state = False
         self._state_retry_at = now
         self._retry_at = now
@@ -1286,9 +1285,7 @@ class Replica:
     def _enter_view_change(self, view: int, now: int, *, persist: bool = True) -> None:
         self.view = view
         self._set_status("view_change")
-        self._svc_from = {self.index}
-        self._dvc = {}
-        self._dvc_sent = False
+        self._votes.reset(own=self.index)
         self._awaiting_state = False
         self._pending_replies = {}
         self._reads.clear_primary()
@@ -1306,17 +1303,17 @@ class Replica:
     def _send_view_change_messages(self) -> None:
         for i in self._others:
             self._send(StartViewChange(**self._hdr(self._to(i))))
-        if self._dvc_sent:
+        if self._votes.dvc_sent:
             self._send_dvc()
         self._vc_resend_at = self._now + self.config.heartbeat_us
 
     def _send_dvc(self) -> None:
-        self._dvc_sent = True
+        self._votes.dvc_sent = True
         new_primary = self.primary_index
         if new_primary == self.index:
             own = self._log_message(DoViewChange, self.name, after=0)
             if own is not None:
-                self._dvc[self.index] = own
+                self._votes.add_do_view_change(self.index, own)
                 self._maybe_finish_view_change()
         else:
             msg = self._log_message(DoViewChange, self._to(new_primary), after=0)
@@ -1346,8 +1343,8 @@ class Replica:
     def _on_StartViewChange(self, m: StartViewChange) -> None:
         if not self._in_view_change_for(m):
             return
-        self._svc_from.add(self._src(m))
-        if len(self._svc_from) >= self._quorum and not self._dvc_sent:
+        self._votes.add_start_view_change(self._src(m))
+        if len(self._votes.start_view_change_from) >= self._quorum and not self._votes.dvc_sent:
             self._send_dvc()
 
     def _on_DoViewChange(self, m: DoViewChange) -> None:
@@ -1356,32 +1353,30 @@ class Replica:
         if self.primary_index != self.index:
             self._drop(m, "not_new_primary")
             return
-        self._dvc[self._src(m)] = m
-        if self.index not in self._dvc:
+        self._votes.add_do_view_change(self._src(m), m)
+        if self.index not in self._votes.do_view_change:
             own = self._log_message(DoViewChange, self.name, after=0)
             if own is None:
                 return
-            self._dvc[self.index] = own
-            self._dvc_sent = True
+            self._votes.add_do_view_change(self.index, own)
+            self._votes.dvc_sent = True
         self._maybe_finish_view_change()
 
     def _maybe_finish_view_change(self) -> None:
-        if self.status == "view_change" and len(self._dvc) >= self._quorum:
+        if self.status == "view_change" and len(self._votes.do_view_change) >= self._quorum:
             self._become_primary()
 
     def _become_primary(self) -> None:
         commit = self.commit_number
-        if OWN_WAL_FAILOVER not in self._unsafe and self._dvc:
-            best = max(self._dvc.items(), key=lambda kv: (kv[1].last_normal_view, kv[1].op, -kv[0]))
-            commit = max(d.commit for d in self._dvc.values())
-            if best[0] != self.index:
-                d = best[1]
+        if OWN_WAL_FAILOVER not in self._unsafe and self._votes.do_view_change:
+            best_index, d, commit = choose_log(self._votes.do_view_change)
+            if best_index != self.index:
                 adopted = self._adopt(d.base_op, d.snapshot, d.entries, commit, True)
                 assert adopted  # a DoViewChange ships a snapshot whenever it compacted
         self.commit_number = max(self.commit_number, min(commit, self.op_number))
         self._set_status("normal")
         self.last_normal_view = self.view
-        self._dvc = {}
+        self._votes.clear_do_view_changes()
         self._reset_primary_state(view_start_op=self.op_number + 1)
         self._append(LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts())))
         self._save_meta()

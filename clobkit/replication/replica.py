@@ -101,7 +101,7 @@ from clobkit.replication.messages import (
     WriteBackOk,
     problem,
 )
-from clobkit.replication.quorum import quorum_value
+from clobkit.replication.primary import BackupProgress
 from clobkit.replication.reads import ReadQueues
 from clobkit.replication.step import Message, Step, TraceEvent, replica_name
 from clobkit.replication.view_change import ViewChangeVotes, choose_log
@@ -242,9 +242,7 @@ class Replica:
         self._now = now
 
         # Primary state (reset by _reset_primary_state).
-        self._acked: dict[int, int] = {}
-        self._known_commit: dict[int, int] = {}
-        self._probe_acked: dict[int, int] = {}
+        self._progress = BackupProgress()
         self._probe = 0
         self._pending_replies: dict[int, Reply] = {}
         self._inflight: dict[str, tuple[int, int]] = {}
@@ -930,9 +928,7 @@ class Replica:
     # -- primary side ----------------------------------------------------------------------
 
     def _reset_primary_state(self, view_start_op: int) -> None:
-        self._acked = {}
-        self._known_commit = {self.index: self._durable_commit}
-        self._probe_acked = {}
+        self._progress.reset(own=self.index, own_durable_commit=self._durable_commit)
         self._pending_replies = {}
         self._reads.clear_primary()
         self._new_entries = []
@@ -980,7 +976,7 @@ class Replica:
         if self.applied_op < self.commit_number and self.applied_op < self.op_number:
             self._apply_committed()
         # (fewer than a quorum of acks gives 0: nothing new commits)
-        durable_on_quorum = quorum_value([self._durable_op, *self._acked.values()], self._quorum)
+        durable_on_quorum = self._progress.durable_on_quorum(self._durable_op, self._quorum)
         candidate = min(durable_on_quorum, self.op_number)
         if candidate > self.commit_number:
             self.commit_number = candidate
@@ -999,8 +995,9 @@ class Replica:
     def _reply_frontier(self) -> int:
         if self.config.read_mode != "quorum":
             return self.commit_number
-        self._known_commit[self.index] = self._durable_commit
-        return min(quorum_value(self._known_commit.values(), self._quorum), self.commit_number)
+        own = self._durable_commit
+        known = self._progress.commit_known_by_quorum(self.index, own, self._quorum)
+        return min(known, self.commit_number)
 
     def _flush_replies(self) -> None:
         if not self._pending_replies:
@@ -1017,9 +1014,7 @@ class Replica:
         if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
-        src = self._src(m)
-        self._acked[src] = max(self._acked.get(src, 0), min(m.op, self.op_number))
-        self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
+        self._progress.on_prepare_ok(self._src(m), op=min(m.op, self.op_number), commit=m.commit)
 
     def _on_CommitOk(self, m: CommitOk) -> None:
         if self._fenced(m):
@@ -1027,11 +1022,9 @@ class Replica:
         if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
-        src = self._src(m)
-        self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
-        if m.probe <= self._probe:
-            # (a probe we never sent answers a previous life of this replica: ignore it)
-            self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
+        # (a probe we never sent answers a previous life of this replica: it confirms nothing)
+        probe = m.probe if m.probe <= self._probe else None
+        self._progress.on_commit_ok(self._src(m), commit=m.commit, probe=probe)
 
     def _heartbeat(self) -> None:
         """Commit news and a leadership probe to every backup, plus retransmission of the
@@ -1039,7 +1032,7 @@ class Replica:
         self._probe += 1
         wal = self.store.wal
         for i in self._others:
-            acked = self._acked.get(i, 0)
+            acked = self._progress.acked_op(i)
             # Entries older than one heartbeat and still unacknowledged were probably lost.
             if acked < self._op_at_last_heartbeat:
                 start = max(acked + 1, wal.first_op)
@@ -1604,7 +1597,7 @@ class Replica:
     def _serve_primary_reads(self) -> None:
         if not self._reads.primary:
             return
-        confirmed = quorum_value([self._probe, *self._probe_acked.values()], self._quorum)
+        confirmed = self._progress.confirmed_probe(self._probe, self._quorum)
         if self._n == 1:
             # A lone replica is its own majority and sends no probes: every read is confirmed.
             confirmed = self._probe + 1

@@ -26,6 +26,7 @@ from typing import Literal
 
 from clobkit.errors import InvalidArgument, InvalidType
 from clobkit.replication.quorum import majority
+from clobkit.replication.step import replica_name
 from clobkit.storage.base import SyncPolicy
 
 __all__ = [
@@ -179,7 +180,7 @@ class ClusterConfig:
     @property
     def replica_names(self) -> tuple[str, ...]:
         """``("n0", "n1", ...)``."""
-        return tuple(f"n{i}" for i in range(self.replica_count))
+        return tuple(replica_name(i) for i in range(self.replica_count))
 
     @property
     def sync_policy(self) -> SyncPolicy:

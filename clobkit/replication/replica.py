@@ -103,7 +103,14 @@ from clobkit.replication.messages import (
 )
 from clobkit.replication.primary import BackupProgress
 from clobkit.replication.reads import ReadQueues
-from clobkit.replication.step import Message, Step, TraceEvent, replica_name
+from clobkit.replication.step import (
+    Message,
+    Step,
+    TraceEvent,
+    client_name,
+    is_client_name,
+    replica_name,
+)
 from clobkit.replication.view_change import ViewChangeVotes, choose_log
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
@@ -806,7 +813,7 @@ class Replica:
         }
 
     def _hdr_client(self, client_id: str) -> dict[str, Any]:
-        return self._hdr(f"client:{client_id}")
+        return self._hdr(client_name(client_id))
 
     # -- dispatch and validation -----------------------------------------------------------
 
@@ -823,10 +830,10 @@ class Replica:
             self._drop(message, "misaddressed")
             return
         if type(message) in CLIENT_KINDS:
-            if not message.source.startswith("client:") or len(message.source) <= 7:
+            if not is_client_name(message.source):
                 self._drop(message, "unknown_sender")
                 return
-            if isinstance(message, Request) and message.source != f"client:{message.client_id}":
+            if isinstance(message, Request) and message.source != client_name(message.client_id):
                 self._drop(message, "unknown_sender")
                 return
         else:

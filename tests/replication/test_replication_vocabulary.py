@@ -66,3 +66,17 @@ def test_each_switch_is_one_named_constant() -> None:
     }
     assert set(constants) == UNSAFE_SWITCHES
     assert all(name == value.upper() for value, name in constants.items())
+
+
+def test_node_names_are_built_only_by_client_name_and_replica_name() -> None:
+    """In the replication package, only ``step.py`` spells out a node name's format."""
+    builders = re.compile(r"""f["'](?:client:|n)\{""")
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted((ROOT / "clobkit" / "replication").glob("*.py"))
+        if path.name != "step.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if builders.search(line) and "``" not in line  # (docstrings may show the format)
+    ]
+    assert not offenders, offenders
+    assert builders.search('name = f"client:{cid}"') and builders.search('f"n{i}"')

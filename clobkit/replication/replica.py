@@ -76,6 +76,33 @@ from clobkit.replication.config import (
     ClusterConfig,
 )
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope, noop_payload
+from clobkit.replication.events import (
+    APPLY,
+    COMMIT,
+    COMMIT_LOST,
+    CORRUPT,
+    DAMAGED_DISK,
+    DROP,
+    FRESH_START,
+    INSTALL_SNAPSHOT,
+    JOIN_VIEW,
+    LEARN_COMMIT,
+    LEARNER_CAUGHT_UP,
+    LEARNER_START,
+    PRIMARY,
+    REBUILD,
+    RECOVER,
+    REPAIR,
+    REPAIR_START,
+    REPAIR_TRUNCATE,
+    REPAIRED,
+    SNAPSHOT,
+    START_VIEW,
+    STATE_TRANSFER,
+    SYNC,
+    TRUNCATE,
+    VIEW_CHANGE_START,
+)
 from clobkit.replication.machine import StateMachine
 from clobkit.replication.messages import (
     CLIENT_KINDS,
@@ -389,7 +416,7 @@ class Replica:
                 return
             self._save_meta()
             self._primary_deadline = now + self._timeout()
-            self._event("fresh_start")
+            self._event(FRESH_START)
             if self.primary_index == self.index:
                 self._reset_primary_state(view_start_op=0)
             return
@@ -408,11 +435,11 @@ class Replica:
         if ACK_BEFORE_FSYNC in self._unsafe and self.commit_number > wal.last_op:
             # Unsafe (S8): the metadata survived but the unsynced log did not. Forget the
             # commit number the log cannot back, or the replica would wait for it forever.
-            self._event("commit_lost", commit=self.commit_number, op=wal.last_op)
+            self._event(COMMIT_LOST, commit=self.commit_number, op=wal.last_op)
             self.commit_number = self._durable_commit = max(wal.last_op, self.applied_op)
         report = wal.recovery
         self._event(
-            "recover",
+            RECOVER,
             view=self.view,
             last_normal_view=self.last_normal_view,
             commit=self.commit_number,
@@ -432,7 +459,7 @@ class Replica:
         self._set_status("learner")
         self._nonce = self._rng.getrandbits(32)
         self._retry_at = now
-        self._event("learner_start", nonce=self._nonce)
+        self._event(LEARNER_START, nonce=self._nonce)
 
     def _damage(self, meta: Metadata | None) -> list[str]:
         """What is wrong with a disk this replica has used before (empty when nothing is).
@@ -466,7 +493,7 @@ class Replica:
         snapshot is kept, since it only ever holds committed state. Until a primary and a
         majority have answered its Recovery, the replica counts in no quorum."""
         wal = self.store.wal
-        self._event("damaged_disk", damage=damage, op=wal.last_op)
+        self._event(DAMAGED_DISK, damage=damage, op=wal.last_op)
         snapshot = self.store.load_snapshot()
         wal.discard_all()
         if snapshot is not None:
@@ -569,7 +596,7 @@ class Replica:
     def _begin_repair(self) -> None:
         """A corrupt entry turned up while running: stop voting and acking, fetch good
         copies from peers (as recovery does after a restart), then rejoin."""
-        self._event("repair_start", corrupt=sorted(self._corrupt))
+        self._event(REPAIR_START, corrupt=sorted(self._corrupt))
         self._set_status("recovering")
         self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
         self._pending_replies = {}
@@ -590,7 +617,7 @@ class Replica:
         self.counters[f"drop:{reason}"] += 1
         kind = message.kind if isinstance(message, Message) else type(message).__name__
         source = message.source if isinstance(message, Message) else "?"
-        self._event("drop", reason=reason, message=kind, source=source)
+        self._event(DROP, reason=reason, message=kind, source=source)
 
     def _timeout(self) -> int:
         cfg = self.config
@@ -647,7 +674,7 @@ class Replica:
             self._durable_op = wal.last_op
             if info.records:
                 self._event(
-                    "sync", records=info.records, latency_us=info.latency_us, durable=info.durable
+                    SYNC, records=info.records, latency_us=info.latency_us, durable=info.durable
                 )
 
     def _peek(self, op: int) -> LogEntry | None:
@@ -671,7 +698,7 @@ class Replica:
             return wal.get(op)
         except CorruptEntry:
             self._corrupt.add(op)
-            self._event("corrupt", op=op)
+            self._event(CORRUPT, op=op)
             return None
 
     def _append(self, entry: LogEntry) -> None:
@@ -694,9 +721,7 @@ class Replica:
             return
         lost_committed = op < min(self.commit_number, self.op_number)
         assert not lost_committed or self._unsafe & _LOG_BREAKING, (self.name, op)
-        self._event(
-            "truncate", after=op, dropped=self.op_number - op, lost_committed=lost_committed
-        )
+        self._event(TRUNCATE, after=op, dropped=self.op_number - op, lost_committed=lost_committed)
         self.store.wal.truncate_after(op)
         self._corrupt = {c for c in self._corrupt if c <= op}
         self._durable_op = min(self._durable_op, op)
@@ -717,7 +742,7 @@ class Replica:
             self.machine.restore(self._initial_state)
             self.client_table = {}
             self.applied_op = 0
-        self._event("rebuild", applied=self.applied_op)
+        self._event(REBUILD, applied=self.applied_op)
         self._apply_committed()
 
     def _restore_state(self, data: bytes) -> None:
@@ -754,7 +779,7 @@ class Replica:
         if duplicate:
             assert rec is not None
             self._event(
-                "apply",
+                APPLY,
                 op=entry.op,
                 view=entry.view,
                 client=env.client_id,
@@ -767,7 +792,7 @@ class Replica:
         reply = self.machine.apply(entry.op, env.ts_us, env.payload)
         self.client_table[env.client_id] = ClientRecord(env.request_number, entry.op, reply)
         self._event(
-            "apply",
+            APPLY,
             op=entry.op,
             view=entry.view,
             client=env.client_id,
@@ -802,7 +827,7 @@ class Replica:
         info = self.store.save_snapshot(Snapshot(upto, self.view, self._state_bytes()))
         self._delay_us += info.latency_us
         self.store.wal.compact_through(upto)
-        self._event("snapshot", op=upto)
+        self._event(SNAPSHOT, op=upto)
 
     def _hdr(self, target: str) -> dict[str, Any]:
         return {
@@ -987,7 +1012,7 @@ class Replica:
         candidate = min(durable_on_quorum, self.op_number)
         if candidate > self.commit_number:
             self.commit_number = candidate
-            self._event("commit", op=candidate)
+            self._event(COMMIT, op=candidate)
             self._apply_committed()
             if self.config.read_mode == "quorum":
                 self._save_meta()
@@ -1127,7 +1152,7 @@ class Replica:
     def _learn_commit(self, commit: int) -> None:
         if commit > self.commit_number:
             self.commit_number = commit
-            self._event("commit", op=commit)
+            self._event(COMMIT, op=commit)
         self._apply_committed()
         if self.commit_number > self.op_number:
             self._request_state()
@@ -1150,7 +1175,7 @@ class Replica:
             self.view = m.view
             self._save_meta()
         self._set_status("normal")
-        self._event("join_view", view=m.view, via=m.kind)
+        self._event(JOIN_VIEW, view=m.view, via=m.kind)
         self._awaiting_state = True
         self._primary_deadline = self._now + self._timeout()
         self._request_state(force=True)
@@ -1226,7 +1251,7 @@ class Replica:
             self._save_meta()
         self._primary_deadline = self._now + self._timeout()
         self._event(
-            "state_transfer",
+            STATE_TRANSFER,
             source=m.source,
             base_op=m.base_op,
             op=m.op,
@@ -1265,7 +1290,7 @@ class Replica:
             self._truncate_after(new_end)
         if commit > self.commit_number:
             self.commit_number = commit
-            self._event("commit", op=commit)
+            self._event(COMMIT, op=commit)
         return True
 
     def _install_snapshot(self, snapshot: Snapshot, keep_through: int) -> None:
@@ -1278,7 +1303,7 @@ class Replica:
         self.applied_op = snapshot.op
         self.commit_number = max(self.commit_number, snapshot.op)
         self._durable_op = max(self._durable_op, min(self.op_number, snapshot.op))
-        self._event("install_snapshot", op=snapshot.op)
+        self._event(INSTALL_SNAPSHOT, op=snapshot.op)
 
     # -- view change -----------------------------------------------------------------------
 
@@ -1293,7 +1318,7 @@ class Replica:
             self._save_meta()  # persist the view before acting in it (fencing)
         self._vc_deadline = now + self._timeout()
         self._vc_resend_at = now
-        self._event("view_change_start", view=view)
+        self._event(VIEW_CHANGE_START, view=view)
         if OWN_WAL_FAILOVER in self._unsafe and self.primary_index == self.index:
             # Unsafe (S6): take over from our own WAL without collecting any other log.
             self._become_primary()
@@ -1380,7 +1405,7 @@ class Replica:
         self._reset_primary_state(view_start_op=self.op_number + 1)
         self._append(LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts())))
         self._save_meta()
-        self._event("primary", view=self.view, op=self.op_number, commit=self.commit_number)
+        self._event(PRIMARY, view=self.view, op=self.op_number, commit=self.commit_number)
         for i in self._others:
             start_view = self._log_message(StartView, self._to(i), after=0)
             if start_view is None:
@@ -1407,7 +1432,7 @@ class Replica:
         self._awaiting_state = False
         self._save_meta()
         self._primary_deadline = self._now + self._timeout()
-        self._event("start_view", view=self.view, op=self.op_number, commit=self.commit_number)
+        self._event(START_VIEW, view=self.view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(m.source)
 
@@ -1473,7 +1498,7 @@ class Replica:
         self._save_meta()
         self._recovery = {}
         self._primary_deadline = self._now + self._timeout()
-        self._event("learner_caught_up", view=view, op=self.op_number, commit=self.commit_number)
+        self._event(LEARNER_CAUGHT_UP, view=view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(self._to(self.primary_index))
 
@@ -1500,7 +1525,7 @@ class Replica:
                 # sender is the primary of a view at least ours, its log holds every committed
                 # op, so ours was never committed and the suffix from it can go.
                 if self._from_primary_of_view(m) and m.view >= self.view:
-                    self._event("repair_truncate", op=m.op, nacks=[])
+                    self._event(REPAIR_TRUNCATE, op=m.op, nacks=[])
                     self._corrupt.discard(m.op)
                     self._truncate_after(m.op - 1)
                 else:
@@ -1508,18 +1533,18 @@ class Replica:
                     return
             else:
                 self._corrupt.discard(m.op)
-                self._event("repair", op=m.op, source=m.source)
+                self._event(REPAIR, op=m.op, source=m.source)
         elif m.entry is None:
             nacks = self._entry_nacks.setdefault(m.op, set())
             nacks.add(self._src(m))
             if len(nacks) >= self.config.f + 1:
                 # f + 1 peers lack it: at most f replicas ever had it, so it never committed.
-                self._event("repair_truncate", op=m.op, nacks=sorted(nacks))
+                self._event(REPAIR_TRUNCATE, op=m.op, nacks=sorted(nacks))
                 self._corrupt.discard(m.op)
                 self._truncate_after(m.op - 1)
         if not self._corrupt:
             self._entry_nacks = {}
-            self._event("repaired")
+            self._event(REPAIRED)
             self._apply_committed()
             self._resume_after_open(self._now)
 
@@ -1618,7 +1643,7 @@ class Replica:
             self._drop(m, "cannot_vouch")
             return
         if m.commit > self.commit_number:
-            self._event("learn_commit", op=m.commit, via="write_back")
+            self._event(LEARN_COMMIT, op=m.commit, via="write_back")
             self._learn_commit(m.commit)
         if self.commit_number > self._durable_commit:
             self._save_meta()  # the write-back promise: this commit number survives a crash

@@ -80,3 +80,28 @@ def test_node_names_are_built_only_by_client_name_and_replica_name() -> None:
     ]
     assert not offenders, offenders
     assert builders.search('name = f"client:{cid}"') and builders.search('f"n{i}"')
+
+
+def test_the_replica_reports_trace_events_only_through_named_kinds() -> None:
+    """Every ``_event(...)`` call in replica.py passes a constant from ``events``, and the
+    kinds the golden transcripts record are all known kinds."""
+    import ast
+
+    from clobkit.replication import events
+    from tests.replication.harness import TRANSCRIPT_EVENTS
+
+    tree = ast.parse((ROOT / "clobkit" / "replication" / "replica.py").read_text())
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "_event"
+        and node.args
+    ]
+    assert len(calls) >= 20
+    names = [c.args[0] for c in calls]
+    assert all(isinstance(n, ast.Name) for n in names), [ast.dump(n) for n in names]
+    kinds = {getattr(events, n.id) for n in names if isinstance(n, ast.Name)}
+    assert kinds == events.REPLICA_EVENT_KINDS
+    assert TRANSCRIPT_EVENTS <= events.REPLICA_EVENT_KINDS | events.CLIENT_EVENT_KINDS

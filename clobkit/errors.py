@@ -120,6 +120,12 @@ class Unavailable(ReplicationError):
     """The cluster cannot currently serve the request (for example no majority)."""
 
 
+class ProtocolDefinitionError(ReplicationError):
+    """The protocol code contradicts itself, e.g. a message kind a replica receives has no
+    handler (or a handler answers no kind). Raised when the module is imported, never at
+    run time."""
+
+
 class OutcomeUnknown(ReplicationError):
     """A request timed out: it may or may not have been applied.
 

@@ -26,10 +26,10 @@ from clobkit.replication.config import (
     UNSAFE_SWITCHES,
     ClusterConfig,
     ReadMode,
-    majority,
 )
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope
 from clobkit.replication.machine import BookMachine, KvMachine, StateMachine
+from clobkit.replication.quorum import majority, quorum_value
 from clobkit.replication.replica import LogRow, Replica, ReplicaStatus
 from clobkit.replication.step import Message, Step, TraceEvent, client_name, replica_name
 
@@ -56,5 +56,6 @@ __all__ = [
     "decode_envelope",
     "encode_envelope",
     "majority",
+    "quorum_value",
     "replica_name",
 ]

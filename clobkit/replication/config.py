@@ -25,9 +25,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.replication.quorum import majority
+from clobkit.replication.step import replica_name
 from clobkit.storage.base import SyncPolicy
 
 __all__ = [
+    "ACK_BEFORE_FSYNC",
+    "APPLY_BEFORE_COMMIT",
+    "LEARNER_VOTES",
+    "NO_DEDUP",
+    "NO_FENCING",
+    "OWN_WAL_FAILOVER",
     "READ_MODES",
     "UNSAFE_SWITCHES",
     "ClusterConfig",
@@ -38,32 +46,32 @@ __all__ = [
 ReadMode = Literal["quorum", "primary", "quorum-highest-seq"]
 READ_MODES: tuple[ReadMode, ...] = ("quorum", "primary", "quorum-highest-seq")
 
+NO_FENCING = "no_fencing"
+"""Unsafe switch: replicas ignore views, so a deposed primary keeps replicating (S1, S2)."""
+OWN_WAL_FAILOVER = "own_wal_failover"
+"""Unsafe switch: a new primary takes over from its own log only (S6)."""
+LEARNER_VOTES = "learner_votes"
+"""Unsafe switch: an empty replacement counts in quorums at once (S7)."""
+ACK_BEFORE_FSYNC = "ack_before_fsync"
+"""Unsafe switch: the store's sync policy is ``"never"`` (S8)."""
+NO_DEDUP = "no_dedup"
+"""Unsafe switch: no client table, a retried request is applied again (S10)."""
+APPLY_BEFORE_COMMIT = "apply_before_commit"
+"""Unsafe switch: the primary applies (matches, publishes) before commit (S11)."""
+
 UNSAFE_SWITCHES: frozenset[str] = frozenset(
     {
-        "no_fencing",
-        "own_wal_failover",
-        "learner_votes",
-        "ack_before_fsync",
-        "no_dedup",
-        "apply_before_commit",
+        NO_FENCING,
+        OWN_WAL_FAILOVER,
+        LEARNER_VOTES,
+        ACK_BEFORE_FSYNC,
+        NO_DEDUP,
+        APPLY_BEFORE_COMMIT,
     }
 )
-
-
-def majority(n: int) -> int:
-    """The smallest number of replicas that intersects every other such set: ``n // 2 + 1``.
-
-    Any two majorities share at least one replica, which is what carries a
-    committed entry (or a commit number) from one quorum to the next.
-
-    >>> [majority(n) for n in (1, 3, 5, 7)]
-    [1, 2, 3, 4]
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise InvalidArgument(f"n must be a positive int, got {n!r}")
-    q = n // 2 + 1
-    assert 2 * q > n  # two quorums always intersect
-    return q
+"""Every unsafe switch; protocol code names them by the constants above (a typo in a
+constant is a NameError at import, where a typo in a string would silently leave a
+safety mechanism on)."""
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -172,12 +180,12 @@ class ClusterConfig:
     @property
     def replica_names(self) -> tuple[str, ...]:
         """``("n0", "n1", ...)``."""
-        return tuple(f"n{i}" for i in range(self.replica_count))
+        return tuple(replica_name(i) for i in range(self.replica_count))
 
     @property
     def sync_policy(self) -> SyncPolicy:
         """The store sync policy to build stores with: ``"never"`` under ``ack_before_fsync``."""
-        return "never" if "ack_before_fsync" in self.unsafe else self.safe_sync_policy
+        return "never" if ACK_BEFORE_FSYNC in self.unsafe else self.safe_sync_policy
 
     def is_unsafe(self, switch: str) -> bool:
         """True when the unsafe teaching switch ``switch`` is on.

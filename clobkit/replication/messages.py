@@ -33,7 +33,9 @@ from clobkit.replication.step import Message
 from clobkit.storage.base import LogEntry, Snapshot
 
 __all__ = [
+    "CLIENT_BOUND",
     "CLIENT_KINDS",
+    "REPLICA_BOUND",
     "Commit",
     "CommitOk",
     "DoViewChange",
@@ -265,6 +267,30 @@ class EntryReply(Message):
 
 CLIENT_KINDS: frozenset[type[Message]] = frozenset({Request, Read, WriteBack})
 """Kinds only clients send (every other kind comes from a replica)."""
+
+REPLICA_BOUND: tuple[type[Message], ...] = (
+    Request,
+    Read,
+    WriteBack,
+    Prepare,
+    PrepareOk,
+    Commit,
+    CommitOk,
+    StartViewChange,
+    DoViewChange,
+    StartView,
+    GetState,
+    NewState,
+    Recovery,
+    RecoveryResponse,
+    GetEntry,
+    EntryReply,
+)
+"""Every kind a replica handles: its dispatch table must have exactly one handler for each
+(checked when :mod:`clobkit.replication.replica` is imported)."""
+
+CLIENT_BOUND: tuple[type[Message], ...] = (Reply, ReadReply, WriteBackOk)
+"""The kinds only a client receives (a replica drops them as ``unexpected_kind``)."""
 
 
 # -- validation ------------------------------------------------------------------

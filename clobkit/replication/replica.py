@@ -52,18 +52,61 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from clobkit.errors import ClobError, CorruptEntry, InvalidArgument, InvalidType, WrongOwner
+from clobkit.errors import (
+    ClobError,
+    CorruptEntry,
+    InvalidArgument,
+    InvalidType,
+    ProtocolDefinitionError,
+    WrongOwner,
+)
 from clobkit.replication import client_table as _client_table
 from clobkit.replication.client_table import ClientRecord, decode_state, encode_state
-from clobkit.replication.config import ClusterConfig
+from clobkit.replication.config import (
+    ACK_BEFORE_FSYNC,
+    APPLY_BEFORE_COMMIT,
+    LEARNER_VOTES,
+    NO_DEDUP,
+    NO_FENCING,
+    OWN_WAL_FAILOVER,
+    ClusterConfig,
+)
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope, noop_payload
+from clobkit.replication.events import (
+    APPLY,
+    COMMIT,
+    COMMIT_LOST,
+    CORRUPT,
+    DAMAGED_DISK,
+    DROP,
+    FRESH_START,
+    INSTALL_SNAPSHOT,
+    JOIN_VIEW,
+    LEARN_COMMIT,
+    LEARNER_CAUGHT_UP,
+    LEARNER_START,
+    PRIMARY,
+    REBUILD,
+    RECOVER,
+    REPAIR,
+    REPAIR_START,
+    REPAIR_TRUNCATE,
+    REPAIRED,
+    SNAPSHOT,
+    START_VIEW,
+    STATE_TRANSFER,
+    SYNC,
+    TRUNCATE,
+    VIEW_CHANGE_START,
+)
 from clobkit.replication.machine import StateMachine
 from clobkit.replication.messages import (
     CLIENT_KINDS,
+    REPLICA_BOUND,
     Commit,
     CommitOk,
     DoViewChange,
@@ -85,15 +128,55 @@ from clobkit.replication.messages import (
     WriteBackOk,
     problem,
 )
-from clobkit.replication.step import Message, Step, TraceEvent, replica_name
+from clobkit.replication.primary import BackupProgress
+from clobkit.replication.reads import ReadQueues
+from clobkit.replication.step import (
+    Message,
+    Step,
+    TraceEvent,
+    client_name,
+    is_client_name,
+    replica_name,
+)
+from clobkit.replication.view_change import ViewChangeVotes, choose_log
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
-__all__ = ["LogRow", "Replica", "ReplicaStatus"]
+__all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "ReplicaStatus"]
 
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
 # The unsafe switches that can make logs diverge or lose committed entries.
-_LOG_BREAKING = frozenset({"no_fencing", "own_wal_failover", "learner_votes", "ack_before_fsync"})
+_LOG_BREAKING = frozenset({NO_FENCING, OWN_WAL_FAILOVER, LEARNER_VOTES, ACK_BEFORE_FSYNC})
+
+STATUS_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
+    {
+        # joined a newer view (StartView, NewState, a newer primary's message), or reopened
+        ("normal", "normal"),
+        # the primary went quiet, or a newer view's StartViewChange / DoViewChange arrived
+        ("normal", "view_change"),
+        # a corrupt WAL entry turned up (when opening, or while running): repair first
+        ("normal", "recovering"),
+        # the view change finished: new primary, StartView, NewState, or a newer primary
+        ("view_change", "normal"),
+        # the view change timed out: try the next view
+        ("view_change", "view_change"),
+        ("view_change", "recovering"),
+        # every corrupt entry repaired (or truncated): back to the saved view, or to the
+        # view change the saved view was still in
+        ("recovering", "normal"),
+        ("recovering", "view_change"),
+        # Recovery answered by the primary and a majority
+        ("learner", "normal"),
+    }
+)
+"""The legal ``(from, to)`` status changes of a running replica (h11's ``_state.py`` style):
+:meth:`Replica._set_status` refuses any other."""
+
+OPENING_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
+    {("normal", "learner")}
+)
+"""Legal only while the constructor opens the store: an empty or damaged disk makes a
+learner (a replica never becomes one later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,16 +276,14 @@ class Replica:
         self._now = now
 
         # Primary state (reset by _reset_primary_state).
-        self._acked: dict[int, int] = {}
-        self._known_commit: dict[int, int] = {}
-        self._probe_acked: dict[int, int] = {}
+        self._progress = BackupProgress()
         self._probe = 0
         self._pending_replies: dict[int, Reply] = {}
         self._inflight: dict[str, tuple[int, int]] = {}
         self._new_entries: list[LogEntry] = []
         self._view_start_op = 0
         self._heartbeat_due = now
-        self._reads_waiting: list[tuple[Read, int, int]] = []  # (read, read index, probe needed)
+        self._reads = ReadQueues()  # reads waiting for a probe round or for applied state
         self._durable_op = 0
         self._durable_commit = 0
         self._probe_wanted = False
@@ -212,18 +293,19 @@ class Replica:
         self._primary_deadline = now
         self._vc_deadline = now
         self._vc_resend_at = now
-        self._svc_from: set[int] = set()
-        self._dvc: dict[int, DoViewChange] = {}
-        self._dvc_sent = False
+        self._votes = ViewChangeVotes()
         self._awaiting_state = False
         self._state_retry_at = now
-        self._quorum_reads: list[tuple[Read, int]] = []  # (read, commit it must reach)
         self._retry_at = now
         self._nonce = 0
         self._recovery: dict[int, RecoveryResponse] = {}
         self._entry_nacks: dict[int, set[int]] = {}
 
+        self._opening = True
         self._open(now, learner)
+        self._opening = False
+        if self.check_invariants:
+            self._check()
 
     # -- public view of the state ------------------------------------------------------
 
@@ -253,11 +335,15 @@ class Replica:
 
     @property
     def log(self) -> list[LogRow]:
-        """The WAL entries still held, decoded, with committed flags. O(log)."""
+        """The WAL entries still held, decoded, with committed flags. O(log).
+
+        A display: reading it changes no protocol state (an entry that does not read back
+        is left out, and the replica learns of the damage only when the protocol reads it).
+        """
         rows = []
         wal = self.store.wal
         for op in range(wal.first_op, wal.last_op + 1):
-            entry = self._entry(op)
+            entry = self._peek(op)
             if entry is None:
                 continue
             env = decode_envelope(entry.payload)
@@ -321,16 +407,16 @@ class Replica:
                 f"not {cfg.cluster_id!r}/{self.name}"
             )
         damage = self._damage(meta)
-        if damage and "learner_votes" not in self._unsafe:
+        if damage and LEARNER_VOTES not in self._unsafe:
             self._start_over_as_learner(now, damage)
             return
         if meta is None:
-            if learner and "learner_votes" not in self._unsafe:
+            if learner and LEARNER_VOTES not in self._unsafe:
                 self._become_learner(now)
                 return
             self._save_meta()
             self._primary_deadline = now + self._timeout()
-            self._event("fresh_start")
+            self._event(FRESH_START)
             if self.primary_index == self.index:
                 self._reset_primary_state(view_start_op=0)
             return
@@ -346,14 +432,14 @@ class Replica:
         wal = self.store.wal
         self._durable_op = wal.synced_op
         self._corrupt = set(wal.corrupt_ops())
-        if "ack_before_fsync" in self._unsafe and self.commit_number > wal.last_op:
+        if ACK_BEFORE_FSYNC in self._unsafe and self.commit_number > wal.last_op:
             # Unsafe (S8): the metadata survived but the unsynced log did not. Forget the
             # commit number the log cannot back, or the replica would wait for it forever.
-            self._event("commit_lost", commit=self.commit_number, op=wal.last_op)
+            self._event(COMMIT_LOST, commit=self.commit_number, op=wal.last_op)
             self.commit_number = self._durable_commit = max(wal.last_op, self.applied_op)
         report = wal.recovery
         self._event(
-            "recover",
+            RECOVER,
             view=self.view,
             last_normal_view=self.last_normal_view,
             commit=self.commit_number,
@@ -364,16 +450,16 @@ class Replica:
         )
         self._apply_committed()
         if self._corrupt:
-            self.status = "recovering"
+            self._set_status("recovering")
             self._retry_at = now
             return
         self._resume_after_open(now)
 
     def _become_learner(self, now: int) -> None:
-        self.status = "learner"
+        self._set_status("learner")
         self._nonce = self._rng.getrandbits(32)
         self._retry_at = now
-        self._event("learner_start", nonce=self._nonce)
+        self._event(LEARNER_START, nonce=self._nonce)
 
     def _damage(self, meta: Metadata | None) -> list[str]:
         """What is wrong with a disk this replica has used before (empty when nothing is).
@@ -393,7 +479,7 @@ class Replica:
         if meta is not None and not damage:
             snapshot = self.store.load_snapshot()
             held = max(self.store.wal.last_op, snapshot.op if snapshot is not None else 0)
-            if meta.commit_number > held and "ack_before_fsync" not in self._unsafe:
+            if meta.commit_number > held and ACK_BEFORE_FSYNC not in self._unsafe:
                 damage.append(
                     f"wal.log ends at op {held}, below the commit number "
                     f"{meta.commit_number} recorded in meta"
@@ -407,7 +493,7 @@ class Replica:
         snapshot is kept, since it only ever holds committed state. Until a primary and a
         majority have answered its Recovery, the replica counts in no quorum."""
         wal = self.store.wal
-        self._event("damaged_disk", damage=damage, op=wal.last_op)
+        self._event(DAMAGED_DISK, damage=damage, op=wal.last_op)
         snapshot = self.store.load_snapshot()
         wal.discard_all()
         if snapshot is not None:
@@ -421,7 +507,7 @@ class Replica:
         if self.view > self.last_normal_view:
             self._enter_view_change(self.view, now, persist=False)
             return
-        self.status = "normal"
+        self._set_status("normal")
         self._primary_deadline = now + self._timeout()
         if self.primary_index == self.index:
             # A primary that reopens knows nothing it can trust about the present: its
@@ -435,6 +521,51 @@ class Replica:
             self._probe = now << 16
             self._reset_primary_state(view_start_op=self.op_number + 1)
             self._append_noop()
+
+    # -- status and invariants -------------------------------------------------------------
+
+    def _set_status(self, new: ReplicaStatus) -> None:
+        """The only way :attr:`status` changes: through :data:`STATUS_TRANSITIONS`."""
+        change = (self.status, new)
+        if change not in STATUS_TRANSITIONS and not (
+            self._opening and change in OPENING_TRANSITIONS
+        ):
+            raise AssertionError(f"{self.name}: illegal status change {change[0]} -> {new}")
+        self.status = new
+
+    check_invariants: bool = False
+    """When True, every :meth:`handle`, :meth:`handle_batch` and :meth:`tick` (and the
+    constructor) ends with :meth:`_check`. The test suite turns it on for every replica
+    (``tests/conftest.py``); it costs a few comparisons per step."""
+
+    def _check(self) -> None:
+        """Assert the invariants between this replica's fields (raises AssertionError).
+
+        Pure: reads fields only, never the store's entries, so it cannot change anything.
+        """
+
+        def fail(what: str) -> AssertionError:
+            return AssertionError(f"{self!r}: {what}")
+
+        if self.status not in ("normal", "view_change", "recovering", "learner"):
+            raise fail("unknown status")
+        if self.last_normal_view > self.view:
+            raise fail(f"last normal view above the view ({self.last_normal_view})")
+        if self.applied_op > self.commit_number and APPLY_BEFORE_COMMIT not in self._unsafe:
+            raise fail("applied past the commit number")
+        if not 0 <= self.applied_op <= self.op_number:
+            raise fail("applied past the log")
+        if not 0 <= self._durable_op <= self.op_number:
+            raise fail(f"durable op above the op number ({self._durable_op})")
+        if self._durable_commit > self.commit_number:
+            raise fail(f"durable commit above the commit number ({self._durable_commit})")
+        if self.applied_op < self.store.wal.first_op - 1:
+            raise fail(f"applied below the snapshot (log starts at {self.store.wal.first_op})")
+        # a corrupt entry stops a replica voting and acking until it is repaired
+        if self._corrupt and self.status not in ("recovering", "learner"):
+            raise fail(f"a corrupt entry in a voter ({sorted(self._corrupt)})")
+        if self.is_primary and self._view_start_op > self.op_number + 1:
+            raise fail(f"view starts past the log ({self._view_start_op})")
 
     # -- step plumbing -------------------------------------------------------------------
 
@@ -458,17 +589,18 @@ class Replica:
         self._serve_quorum_reads()
         step = Step(self._out, self._events, self._delay_us, self._next_wake())
         self._out, self._events, self._delay_us = [], [], 0
+        if self.check_invariants:
+            self._check()
         return step
 
     def _begin_repair(self) -> None:
         """A corrupt entry turned up while running: stop voting and acking, fetch good
         copies from peers (as recovery does after a restart), then rejoin."""
-        self._event("repair_start", corrupt=sorted(self._corrupt))
-        self.status = "recovering"
+        self._event(REPAIR_START, corrupt=sorted(self._corrupt))
+        self._set_status("recovering")
         self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
         self._pending_replies = {}
-        self._reads_waiting = []
-        self._quorum_reads = []
+        self._reads.clear()
         self._new_entries = []
         self._retry_at = self._now
 
@@ -485,7 +617,7 @@ class Replica:
         self.counters[f"drop:{reason}"] += 1
         kind = message.kind if isinstance(message, Message) else type(message).__name__
         source = message.source if isinstance(message, Message) else "?"
-        self._event("drop", reason=reason, message=kind, source=source)
+        self._event(DROP, reason=reason, message=kind, source=source)
 
     def _timeout(self) -> int:
         cfg = self.config
@@ -542,10 +674,23 @@ class Replica:
             self._durable_op = wal.last_op
             if info.records:
                 self._event(
-                    "sync", records=info.records, latency_us=info.latency_us, durable=info.durable
+                    SYNC, records=info.records, latency_us=info.latency_us, durable=info.durable
                 )
 
+    def _peek(self, op: int) -> LogEntry | None:
+        """Entry ``op`` for display, without side effects on the replica: ``None`` when it
+        is not held, known corrupt, or fails its checksum now (not recorded: see _entry)."""
+        wal = self.store.wal
+        if op < wal.first_op or op > wal.last_op or op in self._corrupt:
+            return None
+        try:
+            return wal.get(op)
+        except CorruptEntry:
+            return None
+
     def _entry(self, op: int) -> LogEntry | None:
+        """Entry ``op`` for the protocol: a checksum failure marks it corrupt (repair
+        starts at the end of the step) and is traced."""
         wal = self.store.wal
         if op < wal.first_op or op > wal.last_op or op in self._corrupt:
             return None
@@ -553,7 +698,7 @@ class Replica:
             return wal.get(op)
         except CorruptEntry:
             self._corrupt.add(op)
-            self._event("corrupt", op=op)
+            self._event(CORRUPT, op=op)
             return None
 
     def _append(self, entry: LogEntry) -> None:
@@ -567,7 +712,7 @@ class Replica:
             entry = LogEntry(last.view, entry.op, entry.payload)
         self.store.wal.append(entry)
         # Unsafe (S11): the primary matches and publishes at append time.
-        early = "apply_before_commit" in self._unsafe and self.is_primary
+        early = APPLY_BEFORE_COMMIT in self._unsafe and self.is_primary
         if early and self.applied_op == entry.op - 1:
             self._apply_entry(entry)
 
@@ -576,9 +721,7 @@ class Replica:
             return
         lost_committed = op < min(self.commit_number, self.op_number)
         assert not lost_committed or self._unsafe & _LOG_BREAKING, (self.name, op)
-        self._event(
-            "truncate", after=op, dropped=self.op_number - op, lost_committed=lost_committed
-        )
+        self._event(TRUNCATE, after=op, dropped=self.op_number - op, lost_committed=lost_committed)
         self.store.wal.truncate_after(op)
         self._corrupt = {c for c in self._corrupt if c <= op}
         self._durable_op = min(self._durable_op, op)
@@ -599,7 +742,7 @@ class Replica:
             self.machine.restore(self._initial_state)
             self.client_table = {}
             self.applied_op = 0
-        self._event("rebuild", applied=self.applied_op)
+        self._event(REBUILD, applied=self.applied_op)
         self._apply_committed()
 
     def _restore_state(self, data: bytes) -> None:
@@ -632,11 +775,11 @@ class Replica:
             return
         rec = self.client_table.get(env.client_id)
         seen = _client_table.classify_request(rec, env.request_number)
-        duplicate = "no_dedup" not in self._unsafe and seen != "new"
+        duplicate = NO_DEDUP not in self._unsafe and seen != "new"
         if duplicate:
             assert rec is not None
             self._event(
-                "apply",
+                APPLY,
                 op=entry.op,
                 view=entry.view,
                 client=env.client_id,
@@ -649,7 +792,7 @@ class Replica:
         reply = self.machine.apply(entry.op, env.ts_us, env.payload)
         self.client_table[env.client_id] = ClientRecord(env.request_number, entry.op, reply)
         self._event(
-            "apply",
+            APPLY,
             op=entry.op,
             view=entry.view,
             client=env.client_id,
@@ -684,7 +827,7 @@ class Replica:
         info = self.store.save_snapshot(Snapshot(upto, self.view, self._state_bytes()))
         self._delay_us += info.latency_us
         self.store.wal.compact_through(upto)
-        self._event("snapshot", op=upto)
+        self._event(SNAPSHOT, op=upto)
 
     def _hdr(self, target: str) -> dict[str, Any]:
         return {
@@ -695,7 +838,7 @@ class Replica:
         }
 
     def _hdr_client(self, client_id: str) -> dict[str, Any]:
-        return self._hdr(f"client:{client_id}")
+        return self._hdr(client_name(client_id))
 
     # -- dispatch and validation -----------------------------------------------------------
 
@@ -712,10 +855,10 @@ class Replica:
             self._drop(message, "misaddressed")
             return
         if type(message) in CLIENT_KINDS:
-            if not message.source.startswith("client:") or len(message.source) <= 7:
+            if not is_client_name(message.source):
                 self._drop(message, "unknown_sender")
                 return
-            if isinstance(message, Request) and message.source != f"client:{message.client_id}":
+            if isinstance(message, Request) and message.source != client_name(message.client_id):
                 self._drop(message, "unknown_sender")
                 return
         else:
@@ -723,18 +866,18 @@ class Replica:
             if src is None or src == self.index:
                 self._drop(message, "unknown_sender")
                 return
-        handler = getattr(self, f"_on_{message.kind}", None)
+        handler = _HANDLERS.get(type(message))
         if handler is None:
             self._drop(message, "unexpected_kind")
             return
-        handler(message)
+        handler(self, message)
 
     def _src(self, message: Message) -> int:
         return self._names[message.source]
 
     def _fenced(self, message: Message) -> bool:
         """True (and counted) when ``message`` comes from an older view (fencing)."""
-        if message.view < self.view and "no_fencing" not in self._unsafe:
+        if message.view < self.view and NO_FENCING not in self._unsafe:
             self._drop(message, "stale_view")
             return True
         return False
@@ -766,7 +909,7 @@ class Replica:
                 )
             )
             return
-        if "no_dedup" not in self._unsafe:
+        if NO_DEDUP not in self._unsafe:
             rec = self.client_table.get(m.client_id)
             seen = _client_table.classify_request(rec, m.request_number)
             if seen == "stale":
@@ -817,11 +960,9 @@ class Replica:
     # -- primary side ----------------------------------------------------------------------
 
     def _reset_primary_state(self, view_start_op: int) -> None:
-        self._acked = {}
-        self._known_commit = {self.index: self._durable_commit}
-        self._probe_acked = {}
+        self._progress.reset(own=self.index, own_durable_commit=self._durable_commit)
         self._pending_replies = {}
-        self._reads_waiting = []
+        self._reads.clear_primary()
         self._new_entries = []
         self._view_start_op = view_start_op
         self._heartbeat_due = self._now
@@ -866,13 +1007,12 @@ class Replica:
     def _advance_commit(self) -> None:
         if self.applied_op < self.commit_number and self.applied_op < self.op_number:
             self._apply_committed()
-        acks = sorted([self._durable_op, *self._acked.values()], reverse=True)
-        if len(acks) < self._quorum:
-            return
-        candidate = min(acks[self._quorum - 1], self.op_number)
+        # (fewer than a quorum of acks gives 0: nothing new commits)
+        durable_on_quorum = self._progress.durable_on_quorum(self._durable_op, self._quorum)
+        candidate = min(durable_on_quorum, self.op_number)
         if candidate > self.commit_number:
             self.commit_number = candidate
-            self._event("commit", op=candidate)
+            self._event(COMMIT, op=candidate)
             self._apply_committed()
             if self.config.read_mode == "quorum":
                 self._save_meta()
@@ -887,11 +1027,9 @@ class Replica:
     def _reply_frontier(self) -> int:
         if self.config.read_mode != "quorum":
             return self.commit_number
-        self._known_commit[self.index] = self._durable_commit
-        known = sorted(self._known_commit.values(), reverse=True)
-        if len(known) < self._quorum:
-            return 0
-        return min(known[self._quorum - 1], self.commit_number)
+        own = self._durable_commit
+        known = self._progress.commit_known_by_quorum(self.index, own, self._quorum)
+        return min(known, self.commit_number)
 
     def _flush_replies(self) -> None:
         if not self._pending_replies:
@@ -905,24 +1043,20 @@ class Replica:
     def _on_PrepareOk(self, m: PrepareOk) -> None:
         if self._fenced(m):
             return
-        if not self.is_primary or (m.view != self.view and "no_fencing" not in self._unsafe):
+        if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
-        src = self._src(m)
-        self._acked[src] = max(self._acked.get(src, 0), min(m.op, self.op_number))
-        self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
+        self._progress.on_prepare_ok(self._src(m), op=min(m.op, self.op_number), commit=m.commit)
 
     def _on_CommitOk(self, m: CommitOk) -> None:
         if self._fenced(m):
             return
-        if not self.is_primary or (m.view != self.view and "no_fencing" not in self._unsafe):
+        if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
-        src = self._src(m)
-        self._known_commit[src] = max(self._known_commit.get(src, 0), m.commit)
-        if m.probe <= self._probe:
-            # (a probe we never sent answers a previous life of this replica: ignore it)
-            self._probe_acked[src] = max(self._probe_acked.get(src, 0), m.probe)
+        # (a probe we never sent answers a previous life of this replica: it confirms nothing)
+        probe = m.probe if m.probe <= self._probe else None
+        self._progress.on_commit_ok(self._src(m), commit=m.commit, probe=probe)
 
     def _heartbeat(self) -> None:
         """Commit news and a leadership probe to every backup, plus retransmission of the
@@ -930,7 +1064,7 @@ class Replica:
         self._probe += 1
         wal = self.store.wal
         for i in self._others:
-            acked = self._acked.get(i, 0)
+            acked = self._progress.acked_op(i)
             # Entries older than one heartbeat and still unacknowledged were probably lost.
             if acked < self._op_at_last_heartbeat:
                 start = max(acked + 1, wal.first_op)
@@ -959,7 +1093,7 @@ class Replica:
     def _on_Prepare(self, m: Prepare) -> None:
         if self._fenced(m):
             return
-        if "no_fencing" in self._unsafe and self.status == "normal" and not self.is_primary:
+        if NO_FENCING in self._unsafe and self.status == "normal" and not self.is_primary:
             # Unsafe (S1, S2): any replica's prepare is taken at face value.
             self._primary_deadline = self._now + self._timeout()
             self._accept_entries(m, overwrite=True)
@@ -1018,7 +1152,7 @@ class Replica:
     def _learn_commit(self, commit: int) -> None:
         if commit > self.commit_number:
             self.commit_number = commit
-            self._event("commit", op=commit)
+            self._event(COMMIT, op=commit)
         self._apply_committed()
         if self.commit_number > self.op_number:
             self._request_state()
@@ -1034,14 +1168,14 @@ class Replica:
         Returns True when the message can be processed in our current view."""
         missed_start_view = m.view == self.view and self.status == "view_change"
         if m.view <= self.view and not missed_start_view:
-            return m.view == self.view or "no_fencing" in self._unsafe
+            return m.view == self.view or NO_FENCING in self._unsafe
         if not self._voter():
             return False
         if m.view > self.view:
             self.view = m.view
             self._save_meta()
-        self.status = "normal"
-        self._event("join_view", view=m.view, via=m.kind)
+        self._set_status("normal")
+        self._event(JOIN_VIEW, view=m.view, via=m.kind)
         self._awaiting_state = True
         self._primary_deadline = self._now + self._timeout()
         self._request_state(force=True)
@@ -1111,13 +1245,13 @@ class Replica:
         self._state_retry_at = self._now
         self._awaiting_state = False
         was_normal_view = self.last_normal_view == self.view and self.status == "normal"
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = self.view
         if not was_normal_view:
             self._save_meta()
         self._primary_deadline = self._now + self._timeout()
         self._event(
-            "state_transfer",
+            STATE_TRANSFER,
             source=m.source,
             base_op=m.base_op,
             op=m.op,
@@ -1156,7 +1290,7 @@ class Replica:
             self._truncate_after(new_end)
         if commit > self.commit_number:
             self.commit_number = commit
-            self._event("commit", op=commit)
+            self._event(COMMIT, op=commit)
         return True
 
     def _install_snapshot(self, snapshot: Snapshot, keep_through: int) -> None:
@@ -1169,25 +1303,23 @@ class Replica:
         self.applied_op = snapshot.op
         self.commit_number = max(self.commit_number, snapshot.op)
         self._durable_op = max(self._durable_op, min(self.op_number, snapshot.op))
-        self._event("install_snapshot", op=snapshot.op)
+        self._event(INSTALL_SNAPSHOT, op=snapshot.op)
 
     # -- view change -----------------------------------------------------------------------
 
     def _enter_view_change(self, view: int, now: int, *, persist: bool = True) -> None:
         self.view = view
-        self.status = "view_change"
-        self._svc_from = {self.index}
-        self._dvc = {}
-        self._dvc_sent = False
+        self._set_status("view_change")
+        self._votes.reset(own=self.index)
         self._awaiting_state = False
         self._pending_replies = {}
-        self._reads_waiting = []
+        self._reads.clear_primary()
         if persist:
             self._save_meta()  # persist the view before acting in it (fencing)
         self._vc_deadline = now + self._timeout()
         self._vc_resend_at = now
-        self._event("view_change_start", view=view)
-        if "own_wal_failover" in self._unsafe and self.primary_index == self.index:
+        self._event(VIEW_CHANGE_START, view=view)
+        if OWN_WAL_FAILOVER in self._unsafe and self.primary_index == self.index:
             # Unsafe (S6): take over from our own WAL without collecting any other log.
             self._become_primary()
             return
@@ -1196,17 +1328,17 @@ class Replica:
     def _send_view_change_messages(self) -> None:
         for i in self._others:
             self._send(StartViewChange(**self._hdr(self._to(i))))
-        if self._dvc_sent:
+        if self._votes.dvc_sent:
             self._send_dvc()
         self._vc_resend_at = self._now + self.config.heartbeat_us
 
     def _send_dvc(self) -> None:
-        self._dvc_sent = True
+        self._votes.dvc_sent = True
         new_primary = self.primary_index
         if new_primary == self.index:
             own = self._log_message(DoViewChange, self.name, after=0)
             if own is not None:
-                self._dvc[self.index] = own
+                self._votes.add_do_view_change(self.index, own)
                 self._maybe_finish_view_change()
         else:
             msg = self._log_message(DoViewChange, self._to(new_primary), after=0)
@@ -1216,7 +1348,7 @@ class Replica:
     def _deaf_primary(self, m: Message) -> bool:
         """Unsafe (S1): without epochs a primary cannot learn it was replaced; it ignores
         view-change traffic and keeps acting as primary."""
-        if "no_fencing" in self._unsafe and self.is_primary:
+        if NO_FENCING in self._unsafe and self.is_primary:
             self._drop(m, "no_fencing_primary")
             return True
         return False
@@ -1236,8 +1368,8 @@ class Replica:
     def _on_StartViewChange(self, m: StartViewChange) -> None:
         if not self._in_view_change_for(m):
             return
-        self._svc_from.add(self._src(m))
-        if len(self._svc_from) >= self._quorum and not self._dvc_sent:
+        self._votes.add_start_view_change(self._src(m))
+        if len(self._votes.start_view_change_from) >= self._quorum and not self._votes.dvc_sent:
             self._send_dvc()
 
     def _on_DoViewChange(self, m: DoViewChange) -> None:
@@ -1246,36 +1378,34 @@ class Replica:
         if self.primary_index != self.index:
             self._drop(m, "not_new_primary")
             return
-        self._dvc[self._src(m)] = m
-        if self.index not in self._dvc:
+        self._votes.add_do_view_change(self._src(m), m)
+        if self.index not in self._votes.do_view_change:
             own = self._log_message(DoViewChange, self.name, after=0)
             if own is None:
                 return
-            self._dvc[self.index] = own
-            self._dvc_sent = True
+            self._votes.add_do_view_change(self.index, own)
+            self._votes.dvc_sent = True
         self._maybe_finish_view_change()
 
     def _maybe_finish_view_change(self) -> None:
-        if self.status == "view_change" and len(self._dvc) >= self._quorum:
+        if self.status == "view_change" and len(self._votes.do_view_change) >= self._quorum:
             self._become_primary()
 
     def _become_primary(self) -> None:
         commit = self.commit_number
-        if "own_wal_failover" not in self._unsafe and self._dvc:
-            best = max(self._dvc.items(), key=lambda kv: (kv[1].last_normal_view, kv[1].op, -kv[0]))
-            commit = max(d.commit for d in self._dvc.values())
-            if best[0] != self.index:
-                d = best[1]
+        if OWN_WAL_FAILOVER not in self._unsafe and self._votes.do_view_change:
+            best_index, d, commit = choose_log(self._votes.do_view_change)
+            if best_index != self.index:
                 adopted = self._adopt(d.base_op, d.snapshot, d.entries, commit, True)
                 assert adopted  # a DoViewChange ships a snapshot whenever it compacted
         self.commit_number = max(self.commit_number, min(commit, self.op_number))
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = self.view
-        self._dvc = {}
+        self._votes.clear_do_view_changes()
         self._reset_primary_state(view_start_op=self.op_number + 1)
         self._append(LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts())))
         self._save_meta()
-        self._event("primary", view=self.view, op=self.op_number, commit=self.commit_number)
+        self._event(PRIMARY, view=self.view, op=self.op_number, commit=self.commit_number)
         for i in self._others:
             start_view = self._log_message(StartView, self._to(i), after=0)
             if start_view is None:
@@ -1297,12 +1427,12 @@ class Replica:
             self._save_meta()
         adopted = self._adopt(m.base_op, m.snapshot, m.entries, m.commit, True)
         assert adopted  # a StartView ships a snapshot whenever it compacted
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = self.view
         self._awaiting_state = False
         self._save_meta()
         self._primary_deadline = self._now + self._timeout()
-        self._event("start_view", view=self.view, op=self.op_number, commit=self.commit_number)
+        self._event(START_VIEW, view=self.view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(m.source)
 
@@ -1363,12 +1493,12 @@ class Replica:
         self._adopt(primary.base_op, primary.snapshot, primary.entries, primary.commit, True)
         self.commit_number = max(self.commit_number, min(target_commit, self.op_number))
         assert self.op_number >= target_commit
-        self.status = "normal"
+        self._set_status("normal")
         self.last_normal_view = view
         self._save_meta()
         self._recovery = {}
         self._primary_deadline = self._now + self._timeout()
-        self._event("learner_caught_up", view=view, op=self.op_number, commit=self.commit_number)
+        self._event(LEARNER_CAUGHT_UP, view=view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(self._to(self.primary_index))
 
@@ -1395,7 +1525,7 @@ class Replica:
                 # sender is the primary of a view at least ours, its log holds every committed
                 # op, so ours was never committed and the suffix from it can go.
                 if self._from_primary_of_view(m) and m.view >= self.view:
-                    self._event("repair_truncate", op=m.op, nacks=[])
+                    self._event(REPAIR_TRUNCATE, op=m.op, nacks=[])
                     self._corrupt.discard(m.op)
                     self._truncate_after(m.op - 1)
                 else:
@@ -1403,18 +1533,18 @@ class Replica:
                     return
             else:
                 self._corrupt.discard(m.op)
-                self._event("repair", op=m.op, source=m.source)
+                self._event(REPAIR, op=m.op, source=m.source)
         elif m.entry is None:
             nacks = self._entry_nacks.setdefault(m.op, set())
             nacks.add(self._src(m))
             if len(nacks) >= self.config.f + 1:
                 # f + 1 peers lack it: at most f replicas ever had it, so it never committed.
-                self._event("repair_truncate", op=m.op, nacks=sorted(nacks))
+                self._event(REPAIR_TRUNCATE, op=m.op, nacks=sorted(nacks))
                 self._corrupt.discard(m.op)
                 self._truncate_after(m.op - 1)
         if not self._corrupt:
             self._entry_nacks = {}
-            self._event("repaired")
+            self._event(REPAIRED)
             self._apply_committed()
             self._resume_after_open(self._now)
 
@@ -1435,7 +1565,9 @@ class Replica:
                 return
             # Read index: confirm with a majority (a heartbeat round started after this read
             # arrived) that we are still primary, then answer once applied >= read index.
-            self._reads_waiting.append((m, self.commit_number, self._probe + 1))
+            if not self._reads.add_primary(m, self.commit_number, self._probe + 1):
+                self._drop(m, "read_queue_full")
+                return
             self._probe_wanted = self._n > 1
             return
         if not self._voter_or_drop(m):
@@ -1443,7 +1575,9 @@ class Replica:
         if m.mode == "quorum-highest-seq":
             self._answer(m, self._speculative_query(m.query), commit=self.commit_number)
             return
-        self._quorum_reads.append((m, self.commit_number))
+        if not self._reads.add_quorum(m, self.commit_number):
+            self._drop(m, "read_queue_full")
+            return
         if self.applied_op < self.commit_number:
             self._request_state()
 
@@ -1487,38 +1621,29 @@ class Replica:
         return result
 
     def _serve_quorum_reads(self) -> None:
-        if not self._quorum_reads:
+        if not self._reads.quorum or not self._voter():
             return
-        waiting = []
-        for m, need in self._quorum_reads:
-            if self.applied_op >= need and self._voter():
-                self._answer(m, self._query(m.query), commit=self.applied_op)
-            else:
-                waiting.append((m, need))
-        self._quorum_reads = waiting
+        for m in self._reads.take_quorum(applied=self.applied_op):
+            self._answer(m, self._query(m.query), commit=self.applied_op)
 
     def _serve_primary_reads(self) -> None:
-        if not self._reads_waiting:
+        if not self._reads.primary:
             return
-        probes = sorted([self._probe, *self._probe_acked.values()], reverse=True)
-        confirmed = probes[self._quorum - 1] if len(probes) >= self._quorum else 0
+        confirmed = self._progress.confirmed_probe(self._probe, self._quorum)
         if self._n == 1:
+            # A lone replica is its own majority and sends no probes: every read is confirmed.
             confirmed = self._probe + 1
-        ready = self.commit_number >= self._view_start_op
-        waiting = []
-        for m, read_index, probe in self._reads_waiting:
-            if ready and confirmed >= probe and self.applied_op >= read_index:
-                self._answer(m, self._query(m.query), commit=self.applied_op)
-            else:
-                waiting.append((m, read_index, probe))
-        self._reads_waiting = waiting
+        if self.commit_number < self._view_start_op:
+            return  # this view's no-op has not committed: nothing is confirmed yet
+        for m in self._reads.take_primary(confirmed=confirmed, applied=self.applied_op):
+            self._answer(m, self._query(m.query), commit=self.applied_op)
 
     def _on_WriteBack(self, m: WriteBack) -> None:
         if self.status != "normal" or self.view < m.view or self.last_normal_view != self.view:
             self._drop(m, "cannot_vouch")
             return
         if m.commit > self.commit_number:
-            self._event("learn_commit", op=m.commit, via="write_back")
+            self._event(LEARN_COMMIT, op=m.commit, via="write_back")
             self._learn_commit(m.commit)
         if self.commit_number > self._durable_commit:
             self._save_meta()  # the write-back promise: this commit number survives a crash
@@ -1558,3 +1683,65 @@ class Replica:
             now >= self._state_retry_at
         ):
             self._request_state(force=True)
+
+
+# -- dispatch table -------------------------------------------------------------------------
+
+Handler = Callable[[Replica, Any], None]
+
+_HANDLERS: dict[type[Message], Handler] = {
+    Request: Replica._on_Request,
+    Read: Replica._on_Read,
+    WriteBack: Replica._on_WriteBack,
+    Prepare: Replica._on_Prepare,
+    PrepareOk: Replica._on_PrepareOk,
+    Commit: Replica._on_Commit,
+    CommitOk: Replica._on_CommitOk,
+    StartViewChange: Replica._on_StartViewChange,
+    DoViewChange: Replica._on_DoViewChange,
+    StartView: Replica._on_StartView,
+    GetState: Replica._on_GetState,
+    NewState: Replica._on_NewState,
+    Recovery: Replica._on_Recovery,
+    RecoveryResponse: Replica._on_RecoveryResponse,
+    GetEntry: Replica._on_GetEntry,
+    EntryReply: Replica._on_EntryReply,
+}
+"""Message kind -> the :class:`Replica` method that handles it (kinds not here are dropped
+as ``unexpected_kind``: the client-bound ones)."""
+
+
+def check_handler_table(
+    handlers: dict[type[Message], Handler], kinds: Iterable[type[Message]]
+) -> None:
+    """Raise :class:`~clobkit.errors.ProtocolDefinitionError` unless ``handlers`` has exactly
+    one entry per kind in ``kinds``, and every ``Replica._on_<Kind>`` method is in it.
+
+    Run at import on the replica's own table, so a handler that is missing, renamed or left
+    out fails loudly instead of silently dropping every message of its kind.
+
+    >>> check_handler_table({}, [Prepare])
+    Traceback (most recent call last):
+    ...
+    clobkit.errors.ProtocolDefinitionError: no handler for message kind(s) Prepare
+    """
+    wanted = list(kinds)
+    missing = [k.__name__ for k in wanted if k not in handlers]
+    if missing:
+        raise ProtocolDefinitionError(f"no handler for message kind(s) {', '.join(missing)}")
+    extra = [k.__name__ for k in handlers if k not in wanted]
+    if extra:
+        raise ProtocolDefinitionError(
+            f"handlers for kind(s) no replica receives: {', '.join(extra)}"
+        )
+    listed = set(handlers.values())
+    orphans = sorted(
+        name
+        for name, member in vars(Replica).items()
+        if name.startswith("_on_") and name != "_on_timers" and member not in listed
+    )
+    if orphans:
+        raise ProtocolDefinitionError(f"handler(s) not in the dispatch table: {', '.join(orphans)}")
+
+
+check_handler_table(_HANDLERS, REPLICA_BOUND)

@@ -59,7 +59,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Message", "TraceEvent", "Step", "replica_name", "client_name"]
+__all__ = [
+    "CLIENT_PREFIX",
+    "Message",
+    "Step",
+    "TraceEvent",
+    "client_name",
+    "is_client_name",
+    "replica_name",
+]
 
 
 def replica_name(index: int) -> str:
@@ -67,9 +75,22 @@ def replica_name(index: int) -> str:
     return f"n{index}"
 
 
+CLIENT_PREFIX = "client:"
+"""What every client node name starts with (see :func:`client_name`)."""
+
+
 def client_name(client_id: str) -> str:
     """The node name of a client session: ``client_name("alice") == "client:alice"``."""
-    return f"client:{client_id}"
+    return f"{CLIENT_PREFIX}{client_id}"
+
+
+def is_client_name(name: str) -> bool:
+    """True when ``name`` is a client's node name (the prefix and a non-empty id).
+
+    >>> is_client_name("client:alice"), is_client_name("client:"), is_client_name("n0")
+    (True, False, False)
+    """
+    return name.startswith(CLIENT_PREFIX) and len(name) > len(CLIENT_PREFIX)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -356,6 +356,11 @@ class PictureTimeline:
                 node.status = "normal"
                 lead = self.names[node.view % len(self.names)] == r.node
                 node.role = "primary" if lead else "backup"
+                if lead:
+                    # A reopened primary starts its view over with a fresh no-op past every op
+                    # it holds (Replica._resume_after_open); no trace record says so.
+                    node.op += 1
+                    node.log[node.op] = node.view
         elif kind == TK.VIEW_CHANGE_START:
             node.status = "view_change"
             node.role = "recovering" if not node.learner else "learner"

@@ -642,14 +642,15 @@ def _placed_line(user: str, side: str, qty: int, price: Any, result: Any) -> str
         return (
             f"<span style='color:#cf222e'>{head}rejected ({html.escape(str(result.reason))})</span>"
         )
+    # The result's fills are already in market units (qty_lots/price_ticks hold the raw counts).
     fills = ", ".join(
-        f"{spec.format_qty(f.qty)} @ {spec.format_price(f.price)}" for f in result.fills
+        f"{spec.format_qty(f.qty_lots)} @ {spec.format_price(f.price_ticks)}" for f in result.fills
     )
     text = f"{head}{result.status.replace('_', ' ')}, order {result.order_id}"
     if fills:
         text += f", traded {fills}"
     if result.resting_qty and result.status != "resting":
-        text += f", {spec.format_qty(result.resting_qty)} resting"
+        text += f", {spec.format_qty(result.resting_qty_lots)} resting"
     return f"<span>{html.escape(text, quote=False)}</span>"
 
 

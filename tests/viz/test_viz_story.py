@@ -74,17 +74,18 @@ def test_lag_axis_in_ops_has_whole_number_ticks() -> None:
 def test_report_tells_the_story_in_episodes() -> None:
     from clobkit.check.campaigns import replay
 
-    run = replay(seed=17)
+    run = replay(seed=19, faults=("crash",))  # the primary n0 crashes: a view change, a catch-up
     try:
         story = episodes(run.cluster)
         labels = " | ".join(e["label"] for e in story)
         assert "crash n0" in labels and "view change" in labels and "catch-up" in labels
         assert all(e["start_us"] <= e["end_us"] for e in story)
         text = render_report(run)
+        n_fills = len(run.cluster.fills())
     finally:
         run.cluster.close()
     assert "<h2>What happened</h2>" in text and text.count("<h2>Episode ") == 3
-    assert "Fills: 69 (the first 10)" in text
+    assert n_fills > 10 and f"Fills: {n_fills} (the first 10)" in text
     assert "showing the first" not in text.split("Episode 2")[1].split("Episode 3")[0]
 
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.replication import events as ev
 
 __all__ = [
     "DROP_FADE_US",
@@ -68,28 +69,29 @@ __all__ = [
 
 
 class TK:
-    """The trace-record kinds the picture reads, one name each (see :mod:`clobkit.sim.trace`)."""
+    """The trace-record kinds the picture reads, one name each (see :mod:`clobkit.sim.trace`);
+    the replica's own kinds are those of :mod:`clobkit.replication.events`."""
 
     SEND = "send"
     DELIVER = "deliver"
-    DROP = "drop"
-    SYNC = "sync"
-    COMMIT = "commit"
-    APPLY = "apply"
-    FRESH_START = "fresh_start"
-    LEARNER_START = "learner_start"
-    LEARNER_CAUGHT_UP = "learner_caught_up"
-    RECOVER = "recover"
-    VIEW_CHANGE_START = "view_change_start"
-    PRIMARY = "primary"
-    START_VIEW = "start_view"
-    JOIN_VIEW = "join_view"
-    STATE_TRANSFER = "state_transfer"
-    INSTALL_SNAPSHOT = "install_snapshot"
-    CORRUPT = "corrupt"
-    REPAIR = "repair"
-    REPAIR_TRUNCATE = "repair_truncate"
-    REPAIRED = "repaired"
+    DROP = ev.DROP
+    SYNC = ev.SYNC
+    COMMIT = ev.COMMIT
+    APPLY = ev.APPLY
+    FRESH_START = ev.FRESH_START
+    LEARNER_START = ev.LEARNER_START
+    LEARNER_CAUGHT_UP = ev.LEARNER_CAUGHT_UP
+    RECOVER = ev.RECOVER
+    VIEW_CHANGE_START = ev.VIEW_CHANGE_START
+    PRIMARY = ev.PRIMARY
+    START_VIEW = ev.START_VIEW
+    JOIN_VIEW = ev.JOIN_VIEW
+    STATE_TRANSFER = ev.STATE_TRANSFER
+    INSTALL_SNAPSHOT = ev.INSTALL_SNAPSHOT
+    CORRUPT = ev.CORRUPT
+    REPAIR = ev.REPAIR
+    REPAIR_TRUNCATE = ev.REPAIR_TRUNCATE
+    REPAIRED = ev.REPAIRED
     CRASH = "crash"
     RESTART = "restart"
     REPLACE = "replace"

@@ -87,6 +87,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_lab(process: subprocess.Popen[bytes], base: str, token: str) -> None:
+    """Stop a JupyterLab this test started: gracefully first (the server shuts its kernels
+    down, they run in their own sessions, then exits); only then, and only its own process
+    group, by signal."""
+    try:
+        request = urllib.request.Request(
+            f"{base}/api/shutdown",
+            method="POST",
+            headers={"Authorization": f"token {token}"},
+        )
+        urllib.request.urlopen(request, timeout=10)
+    except OSError:
+        pass
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """JupyterLab on 127.0.0.1:<free port> serving a temp copy of the tour; yields its URL."""
@@ -150,26 +174,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     time.sleep(0.25)
             yield base
         finally:
-            # graceful: the server shuts its kernels down (they run in their own sessions), then
-            # exits; only then, and only our own process group, by signal
-            try:
-                request = urllib.request.Request(
-                    f"{base}/api/shutdown",
-                    method="POST",
-                    headers={"Authorization": f"token {TOKEN}"},
-                )
-                urllib.request.urlopen(request, timeout=10)
-            except OSError:
-                pass
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_lab(process, base, TOKEN)
 
 
 @pytest.fixture

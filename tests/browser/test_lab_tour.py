@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from tests.browser.test_lab_dashboard import (
     _ensure_chromium,
     _free_port,
     expect,
+    stop_lab,
     sync_playwright,
 )
 
@@ -95,24 +95,7 @@ def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         finally:
             printed = [u for u in URL.findall(log_path.read_text()) if "token=" in u]
             token = printed[0].split("token=", 1)[1] if printed else ""
-            try:
-                request = urllib.request.Request(
-                    f"{base}/api/shutdown",
-                    method="POST",
-                    headers={"Authorization": f"token {token}"},
-                )
-                urllib.request.urlopen(request, timeout=10)
-            except OSError:
-                pass
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_lab(process, base, token)
             if not had_checkpoints:
                 shutil.rmtree(checkpoints, ignore_errors=True)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clobkit.errors import InvalidArgument, InvalidType
-from clobkit.views._common import is_frame
+from clobkit.views.common import is_frame
 
 __all__ = ["FORMATS", "MissingDependency", "export"]
 

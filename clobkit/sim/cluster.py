@@ -69,6 +69,7 @@ from clobkit.errors import (
     OutcomeUnknown,
     StorageError,
     Unavailable,
+    UnknownNode,
 )
 from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
@@ -174,13 +175,6 @@ class _Nodes(dict[str, NodeHandle]):
 
     def __missing__(self, key: str) -> NodeHandle:
         raise UnknownNode(f"node must be one of {', '.join(self)}, got {key!r}")
-
-
-class UnknownNode(InvalidArgument, KeyError):
-    """A node name that is not a replica of this cluster."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True, slots=True)

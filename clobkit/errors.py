@@ -30,10 +30,19 @@ __all__ = [
     "WrongOwner",
     "CorruptEntry",
     "DiskFault",
+    "PowerLoss",
+    "StoreClosed",
+    "CorruptWalHeader",
     "ReplicationError",
     "Unavailable",
     "OutcomeUnknown",
+    "ProtocolDefinitionError",
+    "UnknownNode",
+    "BadFrame",
+    "BadStream",
+    "MissingDependency",
     "CheckerError",
+    "MalformedHistory",
 ]
 
 
@@ -109,6 +118,22 @@ class DiskFault(StorageError):
     """A simulated disk fault (for example a read error) was hit."""
 
 
+class PowerLoss(DiskFault):
+    """A power loss injected with ``crash_after`` was hit; the store that hit it is closed."""
+
+
+class StoreClosed(StorageError):
+    """The store was closed or crashed; reopen it (construct a new store) to recover."""
+
+
+class CorruptWalHeader(StorageError):
+    """The WAL file header has the right magic but fails its checksum.
+
+    The file was left untouched; the replica cannot read its log and must be
+    rebuilt from its peers (replace its disk).
+    """
+
+
 # -- replication ------------------------------------------------------------
 
 
@@ -134,8 +159,39 @@ class OutcomeUnknown(ReplicationError):
     """
 
 
+class UnknownNode(InvalidArgument, KeyError):
+    """A node name that is not a replica of this cluster.
+
+    >>> import clobkit as ck
+    >>> str(ck.UnknownNode("node must be one of n0, n1, n2, got 'n7'"))
+    "node must be one of n0, n1, n2, got 'n7'"
+    """
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class BadFrame(ClobError, ValueError):
+    """A frame whose body is not a well-formed message (dropped, connection kept)."""
+
+
+class BadStream(ClobError, ValueError):
+    """Bytes that are not clobkit frames (the connection is closed)."""
+
+
+# -- views ----------------------------------------------------------------
+
+
+class MissingDependency(InvalidArgument):
+    """An optional package a function needs is not installed (the message names it)."""
+
+
 # -- checking ---------------------------------------------------------------
 
 
 class CheckerError(ClobError):
     """A history or model given to the checker is malformed."""
+
+
+class MalformedHistory(CheckerError, InvalidArgument):
+    """An operation, history or model argument is not what the checker accepts."""

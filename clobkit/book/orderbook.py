@@ -15,7 +15,7 @@ rules are checked, what a result says. The parts live beside it, one job each:
 * :mod:`clobkit.book.client_ids`: the client order ids of live orders;
 * :mod:`clobkit.book.snapshot`: the snapshot codec (and so the digest);
 * :mod:`clobkit.book.results`: the result types and the named builders that make them;
-* :mod:`clobkit.views.book_frames`: the pandas and HTML views (imported lazily).
+* :mod:`clobkit.book.frames`: the pandas and HTML views (imported lazily).
 
 ``order_id -> resting order`` is a ``dict``, so a cancel finds its order in O(1).
 
@@ -1048,7 +1048,7 @@ class OrderBook:
         )
 
     def _repr_html_(self) -> str:
-        from clobkit.views.book_frames import ladder_html
+        from clobkit.book.frames import ladder_html
 
         return ladder_html(self)
 
@@ -1057,7 +1057,7 @@ class OrderBook:
 
         Columns (``fill_id``, ``seq``, ``price``, ``qty``, ``taker_user``,
         ``maker_user``, ``aggressor_side``...) and dtypes are
-        :data:`clobkit.views.book_frames.FILL_COLUMNS`; ``price``/``qty`` are in
+        :data:`clobkit.book.frames.FILL_COLUMNS`; ``price``/``qty`` are in
         units, ``price_ticks``/``qty_lots`` in ticks and lots.
 
         >>> book = OrderBook(MarketSpec("ACME"))
@@ -1066,7 +1066,7 @@ class OrderBook:
         >>> book.fills_df()[["price", "qty", "maker_user", "taker_user"]].values.tolist()
         [[1.5, 2, 'a', 'b']]
         """
-        from clobkit.views.book_frames import fills_df
+        from clobkit.book.frames import fills_df
 
         return fills_df(self, user)
 
@@ -1074,14 +1074,14 @@ class OrderBook:
         """Live orders as a DataFrame, in price-time order (bids first). O(orders).
 
         Columns (``order_id``, ``user``, ``side``, ``price``, ``qty``...) and
-        dtypes are :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS`.
+        dtypes are :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`.
 
         >>> book = OrderBook(MarketSpec("ACME"))
         >>> _ = book.place("a", "sell", price=2, qty=1); _ = book.place("b", "buy", price=1, qty=3)
         >>> book.live_orders_df()[["user", "side", "price", "qty"]].values.tolist()
         [['b', 'buy', 1.0, 3], ['a', 'sell', 2.0, 1]]
         """
-        from clobkit.views.book_frames import live_orders_df
+        from clobkit.book.frames import live_orders_df
 
         return live_orders_df(self, user)
 
@@ -1089,7 +1089,7 @@ class OrderBook:
         """Depth as a DataFrame: ``levels`` rows per side, best first. O(levels).
 
         Columns (``side``, ``level``, ``price``, ``qty``, ``order_count``...)
-        and dtypes are :data:`clobkit.views.book_frames.DEPTH_COLUMNS`; ``level`` is
+        and dtypes are :data:`clobkit.book.frames.DEPTH_COLUMNS`; ``level`` is
         0 at each side's best price.
 
         >>> book = OrderBook(MarketSpec("ACME"))
@@ -1097,6 +1097,6 @@ class OrderBook:
         >>> book.depth_df()[["side", "level", "price", "qty"]].values.tolist()
         [['buy', 0, 1.0, 2], ['sell', 0, 2.0, 3]]
         """
-        from clobkit.views.book_frames import depth_df
+        from clobkit.book.frames import depth_df
 
         return depth_df(self, levels)

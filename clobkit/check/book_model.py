@@ -88,6 +88,7 @@ from clobkit.book import (
     OrderBook,
     Place,
 )
+from clobkit.book.describe import describe_book, describe_input, describe_output
 from clobkit.book.records import (
     command_input,
     depth_output,
@@ -97,7 +98,6 @@ from clobkit.book.records import (
     orders_output,
     write_output,
 )
-from clobkit.check.describe import describe_book, describe_input, describe_output
 from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operation
 from clobkit.errors import ClobError
 

@@ -45,7 +45,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clobkit.errors import CheckerError, InvalidArgument
+from clobkit.errors import MalformedHistory
 
 __all__ = [
     "UNKNOWN_OUTPUT",
@@ -55,10 +55,6 @@ __all__ = [
     "kv_model",
     "register_model",
 ]
-
-
-class MalformedHistory(CheckerError, InvalidArgument):
-    """An operation, history or model argument is not what the checker accepts."""
 
 
 class _UnknownOutput:

@@ -60,7 +60,7 @@ from clobkit.proc.wire import BadFrame, BadStream, FrameReader, decode_message, 
 from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import ClusterConfig
 from clobkit.replication.step import Message, Step
-from clobkit.sim.cluster import READ_KINDS, WRITE_KINDS, Cluster, _read_output
+from clobkit.sim.cluster import READ_KINDS, WRITE_KINDS, Cluster, read_output
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.results import Call, CommandResult
 
@@ -590,7 +590,7 @@ class ProcessCluster:
         else:
             if outcome.op is not None:
                 self._positions[call.history_index] = int(outcome.op)
-            self._finish(call, "ok", outcome.value, _read_output(call.kind, outcome.value), now)
+            self._finish(call, "ok", outcome.value, read_output(call.kind, outcome.value), now)
 
     def _finish(self, call: Call, outcome: str, value: Any, output: Any, now: int) -> None:
         call.outcome = outcome

@@ -38,7 +38,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from clobkit.book.results import ApplyResult, Fill, Order
-from clobkit.errors import ClobError
+from clobkit.errors import BadFrame, BadStream, ClobError
 from clobkit.replication import messages as _messages
 from clobkit.replication.step import Message
 from clobkit.storage.base import LogEntry, Snapshot
@@ -63,14 +63,6 @@ _HEAD = struct.Struct("<4sBBHI")  # magic, version, reserved, reserved, body len
 _SUM = 8
 _PERSON = b"clobkit-frame"
 HEADER_SIZE = _HEAD.size + _SUM
-
-
-class BadFrame(ClobError, ValueError):
-    """A frame whose body is not a well-formed message (dropped, connection kept)."""
-
-
-class BadStream(ClobError, ValueError):
-    """Bytes that are not clobkit frames (the connection is closed)."""
 
 
 def _checksum(body: bytes) -> bytes:

@@ -69,6 +69,7 @@ from clobkit.errors import (
     OutcomeUnknown,
     StorageError,
     Unavailable,
+    UnknownNode,
 )
 from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
@@ -174,13 +175,6 @@ class _Nodes(dict[str, NodeHandle]):
 
     def __missing__(self, key: str) -> NodeHandle:
         raise UnknownNode(f"node must be one of {', '.join(self)}, got {key!r}")
-
-
-class UnknownNode(InvalidArgument, KeyError):
-    """A node name that is not a replica of this cluster."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1011,7 +1005,7 @@ class Cluster:
             self._finish(call, "ok", value, write_output(result), now, hint=outcome.op)
         else:
             value = for_people(call.kind, outcome.value, self.market)
-            output = _read_output(call.kind, outcome.value)
+            output = read_output(call.kind, outcome.value)
             self._finish(call, "ok", value, output, now, hint=outcome.op)
 
     def _finish(
@@ -1268,7 +1262,7 @@ class Cluster:
     def fills_df(self, user: str | None = None) -> pd.DataFrame:
         """:meth:`fills` as a DataFrame, in price and quantity units.
 
-        Columns and dtypes: :data:`clobkit.views.book_frames.FILL_COLUMNS`
+        Columns and dtypes: :data:`clobkit.book.frames.FILL_COLUMNS`
         (``price`` float64 in price units beside the exact ``price_ticks``; ``qty``
         whole lots, int64).
 
@@ -1285,7 +1279,7 @@ class Cluster:
     def live_orders_df(self, user: str | None = None) -> pd.DataFrame:
         """:meth:`live_orders` as a DataFrame, in price-time order (bids first).
 
-        Columns and dtypes: :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS`
+        Columns and dtypes: :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`
         (``price`` float64 in price units beside the exact ``price_ticks``; ``qty``
         whole lots, int64).
 
@@ -2247,7 +2241,7 @@ def _largest_connected(names: list[str], can_reach: Callable[[str, str], bool]) 
     return best
 
 
-def _read_output(kind: str, value: Any) -> Any:
+def read_output(kind: str, value: Any) -> Any:
     """The history output of a read (the recorded form of :mod:`clobkit.book.records`)."""
     if kind == "fills":
         return fills_output(value)

@@ -220,7 +220,7 @@ class ClientHistory:
         return f"<ClientHistory {len(self)} calls{': ' + parts if parts else ''}>"
 
     def _repr_html_(self) -> str:
-        from clobkit.check.describe import describe_input  # prices as people typed them
+        from clobkit.book.describe import describe_input  # prices as people typed them
 
         cells = ("index", "client_id", "input", "call_us", "return_us", "outcome")
 

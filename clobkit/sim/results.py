@@ -435,10 +435,10 @@ class Call:
 
 def fills_frame(fills: Any, spec: MarketSpec) -> pd.DataFrame:
     """Fills (book :class:`~clobkit.book.Fill` or :class:`FillReport` rows) as a DataFrame
-    (columns and dtypes of :data:`clobkit.views.book_frames.FILL_COLUMNS`). O(fills)."""
+    (columns and dtypes of :data:`clobkit.book.frames.FILL_COLUMNS`). O(fills)."""
     import pandas as pd
 
-    from clobkit.views.book_frames import FILL_COLUMNS
+    from clobkit.book.frames import FILL_COLUMNS
 
     rows = book_values(fills)
     tick = spec.tick_fraction
@@ -447,7 +447,7 @@ def fills_frame(fills: Any, spec: MarketSpec) -> pd.DataFrame:
         "seq": [f.seq for f in rows],
         "ts_us": [f.ts_us for f in rows],
         "market": [f.market for f in rows],
-        # The correctly rounded float of the exact price (as in clobkit.views.book_frames).
+        # The correctly rounded float of the exact price (as in clobkit.book.frames).
         "price": [f.price * tick.numerator / tick.denominator for f in rows],
         "price_ticks": [f.price for f in rows],
         "qty": [f.qty for f in rows],
@@ -463,8 +463,8 @@ def fills_frame(fills: Any, spec: MarketSpec) -> pd.DataFrame:
 
 def orders_frame(orders: Any, spec: MarketSpec) -> pd.DataFrame:
     """Live orders (book :class:`~clobkit.book.Order` or :class:`LiveOrder` rows) as a
-    DataFrame (columns and dtypes of :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS`, the same
+    DataFrame (columns and dtypes of :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS`, the same
     as ``OrderBook.live_orders_df``). O(orders)."""
-    from clobkit.views.book_frames import orders_frame as book_orders_frame
+    from clobkit.book.frames import orders_frame as book_orders_frame
 
     return book_orders_frame(book_values(orders), spec)

@@ -38,13 +38,9 @@ import os
 import random
 from typing import Protocol
 
-from clobkit.errors import DiskFault, InvalidArgument, InvalidType
+from clobkit.errors import DiskFault, InvalidArgument, InvalidType, PowerLoss
 
 __all__ = ["Disk", "MemoryDisk", "OsDisk", "PowerLoss"]
-
-
-class PowerLoss(DiskFault):
-    """A power loss injected with ``crash_after`` was hit; the store that hit it is closed."""
 
 
 class Disk(Protocol):

@@ -47,7 +47,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Literal
 
-from clobkit.errors import CorruptEntry, NotAWal, StorageError, UnsupportedFormat
+from clobkit.errors import CorruptEntry, CorruptWalHeader, NotAWal, UnsupportedFormat
 from clobkit.storage.base import LogEntry
 
 __all__ = [
@@ -84,14 +84,6 @@ _U64_MAX = 2**64 - 1
 
 _BLOB_HEAD = struct.Struct("<8sHHI")  # kind magic, version, reserved, payload length
 _BLOB_SUM = 16
-
-
-class CorruptWalHeader(StorageError):
-    """The WAL file header has the right magic but fails its checksum.
-
-    The file was left untouched; the replica cannot read its log and must be
-    rebuilt from its peers (replace its disk).
-    """
 
 
 def _sum8(data: bytes, person: bytes) -> bytes:

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from clobkit.errors import CorruptEntry, InvalidArgument, InvalidType, StorageError
+from clobkit.errors import CorruptEntry, InvalidArgument, InvalidType, StoreClosed
 from clobkit.storage.base import LogEntry, RecoveryReport, SyncInfo, SyncPolicy
 from clobkit.storage.disk import Disk, PowerLoss
 from clobkit.storage.format import (
@@ -53,10 +53,6 @@ __all__ = ["WAL_FILE", "LogFile", "RecordInfo", "StoreClosed", "merge_ranges"]
 
 WAL_FILE = "wal.log"
 _WAL_TMP = "wal.log.tmp"
-
-
-class StoreClosed(StorageError):
-    """The store was closed or crashed; reopen it (construct a new store) to recover."""
 
 
 @dataclass(frozen=True, slots=True)

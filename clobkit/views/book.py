@@ -25,13 +25,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from clobkit.book.frames import DEPTH_COLUMNS as _BOOK_DEPTH_COLUMNS
+from clobkit.book.frames import FILL_COLUMNS as _BOOK_FILL_COLUMNS
+from clobkit.book.frames import LIVE_ORDER_COLUMNS as _BOOK_LIVE_ORDER_COLUMNS
+from clobkit.book.frames import orders_frame
 from clobkit.errors import InvalidArgument, InvalidType, Unavailable
 from clobkit.sim.results import book_values
-from clobkit.views._common import conform, is_book, is_cluster, is_exchange, is_frame, typed_frame
-from clobkit.views.book_frames import DEPTH_COLUMNS as _BOOK_DEPTH_COLUMNS
-from clobkit.views.book_frames import FILL_COLUMNS as _BOOK_FILL_COLUMNS
-from clobkit.views.book_frames import LIVE_ORDER_COLUMNS as _BOOK_LIVE_ORDER_COLUMNS
-from clobkit.views.book_frames import orders_frame
+from clobkit.views.common import conform, is_book, is_cluster, is_exchange, is_frame, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -56,7 +56,7 @@ __all__ = [
     "vwap",
 ]
 
-#: :func:`fills` columns (the book's :data:`clobkit.views.book_frames.FILL_COLUMNS`):
+#: :func:`fills` columns (the book's :data:`clobkit.book.frames.FILL_COLUMNS`):
 #:
 #: ============== ======= ==================================================
 #: fill_id        int64   the book's fill number (from 0, per market)
@@ -76,7 +76,7 @@ __all__ = [
 FILL_COLUMNS: dict[str, str] = dict(_BOOK_FILL_COLUMNS)
 
 #: :func:`live_orders` columns: ``market`` (object) then the book's
-#: :data:`clobkit.views.book_frames.LIVE_ORDER_COLUMNS` (order_id, user, side, price, price_ticks,
+#: :data:`clobkit.book.frames.LIVE_ORDER_COLUMNS` (order_id, user, side, price, price_ticks,
 #: qty, qty_lots, filled_qty_lots, cancelled_qty_lots, original_qty_lots, seq, ts_us,
 #: client_order_id).
 LIVE_ORDER_COLUMNS: dict[str, str] = {"market": "object", **_BOOK_LIVE_ORDER_COLUMNS}
@@ -396,7 +396,7 @@ def live_orders(
     """
     import pandas as pd
 
-    from clobkit.views.book_frames import live_orders_df
+    from clobkit.book.frames import live_orders_df
 
     _check_user(user)
     if consistent:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.check.history import FRAME_COLUMNS as HISTORY_FRAME_COLUMNS
 from clobkit.errors import InvalidType
-from clobkit.views._common import is_cluster, is_frame, typed_frame
+from clobkit.views.common import is_cluster, is_frame, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -144,7 +144,7 @@ def history(source: Any, result: Any = None, *, spec: Any = None) -> pd.DataFram
     data["linearization_position"] = placed_at
     data["in_prefix"] = [p is not None for p in placed_at]
     data["culprit"] = culprit
-    from clobkit.check.describe import describe_input, describe_output
+    from clobkit.book.describe import describe_input, describe_output
 
     if spec is None and is_cluster(source):
         spec = source.market

@@ -11,16 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clobkit.errors import InvalidArgument, InvalidType
-from clobkit.views._common import is_frame
+from clobkit.errors import InvalidArgument, InvalidType, MissingDependency
+from clobkit.views.common import is_frame
 
 __all__ = ["FORMATS", "MissingDependency", "export"]
 
 FORMATS = ("csv", "parquet")
-
-
-class MissingDependency(InvalidArgument):
-    """An optional package a function needs is not installed (the message names it)."""
 
 
 def export(frames: Any, path: str | Path, format: str | None = None) -> list[Path]:

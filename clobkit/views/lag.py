@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
-from clobkit.views._common import is_cluster, typed_frame
+from clobkit.views.common import is_cluster, typed_frame
 from clobkit.views.trace import records
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -349,7 +349,9 @@ def _cached(source: Any) -> tuple[list[str], list[list[Any]], dict[str, Any]]:
     return names, rows, per_node
 
 
-def _all_rows(source: Any) -> tuple[list[str], list[list[Any]]]:
+def lag_rows(source: Any) -> tuple[list[str], list[list[Any]]]:
+    """The node names and every :data:`LAG_COLUMNS` row of ``source`` (cached per trace),
+    shared by :func:`lag` and :func:`clobkit.viz.lag_figure`."""
     names, rows, _ = _cached(source)
     return names, rows
 
@@ -359,7 +361,15 @@ def _timeline(source: Any) -> tuple[list[str], dict[str, Any]]:
     return names, per_node
 
 
-def _check_nodes(names: list[str], nodes: Iterable[str] | None) -> list[str]:
+def select_nodes(names: list[str], nodes: Iterable[str] | None) -> list[str]:
+    """``names`` restricted to ``nodes`` (one name or several; ``None`` keeps all), in
+    ``names`` order.
+
+    >>> select_nodes(["n0", "n1", "n2"], "n1")
+    ['n1']
+
+    Raises ``InvalidArgument`` naming any node that is not in ``names``.
+    """
     if nodes is None:
         return names
     wanted = [nodes] if isinstance(nodes, str) else list(nodes)
@@ -384,8 +394,8 @@ def lag(source: Any, *, nodes: Iterable[str] | None = None) -> pd.DataFrame:
 
     Raises :class:`~clobkit.errors.InvalidArgument` for an unknown node.
     """
-    names, rows = _all_rows(source)
-    keep = set(_check_nodes(names, nodes))
+    names, rows = lag_rows(source)
+    keep = set(select_nodes(names, nodes))
     rows = [r for r in rows if r[1] in keep]
     data = {name: [r[i] for r in rows] for i, name in enumerate(LAG_COLUMNS)}
     return typed_frame(data, LAG_COLUMNS)
@@ -412,7 +422,7 @@ def state_at(source: Any, time_us: int, *, nodes: Iterable[str] | None = None) -
     if type(time_us) is not int or time_us < 0:
         raise InvalidArgument(f"time_us must be a non-negative int, got {time_us!r}")
     names, per_node = _timeline(source)
-    keep = _check_nodes(names, nodes)
+    keep = select_nodes(names, nodes)
     rows = []
     for name in keep:
         times, node_rows = per_node.get(name, ([], []))

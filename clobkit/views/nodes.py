@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidType
-from clobkit.views._common import check_node, is_cluster, require_cluster, typed_frame
+from clobkit.views.common import check_node, is_cluster, require_cluster, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

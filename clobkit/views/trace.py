@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument, InvalidType
-from clobkit.views._common import is_cluster, is_frame, parse_detail, typed_frame
+from clobkit.views.common import is_cluster, is_frame, parse_detail, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -374,13 +374,15 @@ def fault_intervals(source: Any) -> pd.DataFrame:
     >>> fault_intervals(c)[["kind", "label"]].to_dict("records")[:2]
     [{'kind': 'crash', 'label': 'crash n0'}, {'kind': 'view_change', 'label': 'view change to 1'}]
     """
-    rows = list(_intervals(records(source)))
+    rows = list(fault_interval_rows(records(source)))
     rows.sort(key=lambda r: (r[2], r[0], r[1]))
     data = {name: [r[i] for r in rows] for i, name in enumerate(FAULT_COLUMNS)}
     return typed_frame(data, FAULT_COLUMNS)
 
 
-def _intervals(recs: list[Any]) -> Iterator[list[Any]]:
+def fault_interval_rows(recs: list[Any]) -> Iterator[list[Any]]:
+    """The :data:`FAULT_COLUMNS` rows (as lists) of the fault records in ``recs``, shared by
+    :func:`fault_intervals` and :func:`clobkit.viz.lag_figure`. O(records)."""
     crashed: dict[str, list[Any]] = {}
     paused: dict[str, list[Any]] = {}
     cuts: list[list[Any]] = []

@@ -20,7 +20,7 @@ __all__ = ["depth_chart", "price_ladder"]
 
 def _depth_frame(source: Any, levels: int, market: str | None) -> Any:
     from clobkit.views import depth
-    from clobkit.views._common import is_frame
+    from clobkit.views.common import is_frame
 
     frame = depth(source, levels, market=market) if not is_frame(source) else depth(source)
     if market is not None and is_frame(source):

@@ -21,7 +21,7 @@ __all__ = ["fills_chart", "positions_chart", "vwap_chart"]
 
 def _fills(source: Any, market: str | None) -> Any:
     from clobkit.views import FILL_COLUMNS, fills
-    from clobkit.views._common import conform, is_frame
+    from clobkit.views.common import conform, is_frame
 
     if is_frame(source):
         frame = conform(source, FILL_COLUMNS)

@@ -66,7 +66,7 @@ def history_timeline(
     import plotly.graph_objects as go
 
     from clobkit.views import history
-    from clobkit.views._common import is_frame
+    from clobkit.views.common import is_frame
 
     check_height(height)
     if not (

@@ -109,8 +109,8 @@ def lag_chart(
     """
     import plotly.graph_objects as go
 
-    from clobkit.views.lag import LAG_COLUMNS, _all_rows, _check_nodes
-    from clobkit.views.trace import _intervals, records
+    from clobkit.views.lag import LAG_COLUMNS, lag_rows, select_nodes
+    from clobkit.views.trace import fault_interval_rows, records
 
     if metric not in LAG_METRICS:
         raise InvalidArgument(f"metric must be one of {list(LAG_METRICS)}, got {metric!r}")
@@ -119,8 +119,8 @@ def lag_chart(
     recs = records(source)
     # The cached replay rows of clobkit.views.lag, used directly: no DataFrame on this path,
     # which the dashboard redraws on every step.
-    names, rows = _all_rows(source)
-    keep = _check_nodes(names, nodes)
+    names, rows = lag_rows(source)
+    keep = select_nodes(names, nodes)
     end_us = recs[-1].time_us if recs else 0
     index = {name: i for i, name in enumerate(LAG_COLUMNS)}
     fig = go.Figure()
@@ -155,7 +155,7 @@ def lag_chart(
             )
         )
     start_us = recs[0].time_us if recs else 0
-    faults = [(r[0], r[1], r[2], r[3], r[4]) for r in _intervals(recs)]
+    faults = [(r[0], r[1], r[2], r[3], r[4]) for r in fault_interval_rows(recs)]
     _bands(fig, faults, start_us, end_us, label=True, plot_px=None if width is None else width - 90)
     fig.update_xaxes(title_text="simulated time (ms)")
     fig.update_yaxes(title_text=axis_title, rangemode="tozero")

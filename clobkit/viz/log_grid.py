@@ -45,7 +45,7 @@ def log_grid(
     import plotly.graph_objects as go
 
     from clobkit.views import node_log, wal
-    from clobkit.views._common import require_cluster
+    from clobkit.views.common import require_cluster
 
     require_cluster(cluster)
     check_height(height)

@@ -420,7 +420,7 @@ def picture_figure_dict(
 
 
 def _check_names(cluster: Any) -> list[str]:
-    from clobkit.views._common import require_cluster
+    from clobkit.views.common import require_cluster
 
     require_cluster(cluster)
     return list(cluster.replica_names)

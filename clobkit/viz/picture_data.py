@@ -224,7 +224,7 @@ class PictureTimeline:
     """
 
     def __init__(self, cluster: Any) -> None:
-        from clobkit.views._common import require_cluster
+        from clobkit.views.common import require_cluster
 
         require_cluster(cluster)
         self.cluster = cluster

@@ -33,7 +33,7 @@ _DROP_COLOR = "#9e9e9e"
 
 
 def _lanes(source: Any, msgs: Any, recs: list[Any], include_clients: bool) -> list[str]:
-    from clobkit.views._common import is_cluster
+    from clobkit.views.common import is_cluster
     from clobkit.views.lag import node_order
 
     if is_cluster(source):

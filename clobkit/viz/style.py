@@ -146,7 +146,7 @@ def is_na(value: Any) -> bool:
 
 def _specs_of(source: Any) -> dict[str, Any]:
     """Market symbol -> MarketSpec for a book, exchange or cluster; empty for a frame."""
-    from clobkit.views._common import is_book, is_cluster, is_exchange
+    from clobkit.views.common import is_book, is_cluster, is_exchange
 
     if is_cluster(source):
         return {source.market.symbol: source.market}

@@ -1,7 +1,7 @@
 """The pandas views have the documented columns and dtypes, also when empty, and show the
 book's values in both price units and ticks; the notebook reprs are short and escaped.
 
-Method: compare frame columns/dtypes with the published tables in ``clobkit.views.book_frames``,
+Method: compare frame columns/dtypes with the published tables in ``clobkit.book.frames``,
 then check row values against the book's own queries for a small worked example.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from clobkit.book import MarketSpec, OrderBook
-from clobkit.views.book_frames import DEPTH_COLUMNS, FILL_COLUMNS, LIVE_ORDER_COLUMNS
+from clobkit.book.frames import DEPTH_COLUMNS, FILL_COLUMNS, LIVE_ORDER_COLUMNS
 
 pd = pytest.importorskip("pandas")
 

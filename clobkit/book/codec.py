@@ -1,17 +1,28 @@
 """Bytes for commands and results: what the write-ahead log stores and replicas ship.
 
 Every encoding starts with a version byte so a newer clobkit can read old logs, then a kind
-byte, then fields in a fixed order using the varint/UTF-8 primitives of
-:mod:`clobkit.book.wire`. Version 1 is every command without a client order id (and every
-result); version 2 (:data:`CODEC_VERSION`) adds the client order id and is written only for
-commands that carry one, so logs written before client ids existed keep their bytes. The
-decoder reads both. The same command always encodes to the same bytes (no dict order,
-no floats, no pickle), which is what lets replicas compare logs byte for byte. Decoding checks
-every byte and rebuilds the command through its validating constructor, so garbage raises
+byte, then fields in a fixed order: unsigned LEB128 varints (small numbers take one byte) and
+strings as a varint byte length plus UTF-8, the primitives of :mod:`clobkit.book.wire`.
+Version 1 is every command without a client order id (and every result); version 2
+(:data:`CODEC_VERSION`) adds the client order id and is written only for commands that carry
+one, so logs written before client ids existed keep their bytes. The decoder reads both. The
+same command always encodes to the same bytes (no dict order, no floats, no pickle), which is
+what lets replicas compare logs byte for byte. Decoding checks every byte and rebuilds the
+command through its validating constructor, so garbage raises
 :class:`~clobkit.errors.InvalidArgument` and never yields a malformed command.
 
 Results (:class:`~clobkit.book.results.ApplyResult`) have their own encoding because the
 replicated client table caches replies and ships them in snapshots.
+
+**Speed.** This is the replicated path's innermost loop (every command is decoded once per
+replica, every result encoded once per replica), so the codec is written for it: an encoder
+joins precomputed varint bytes (one table look-up for values below 2**14) in one
+``bytes.join``; a decoder walks the bytes with a position and a one-byte fast path per
+varint, with the same bounds checks and the same error messages as
+:class:`~clobkit.book.wire.Reader`. :func:`decode_command` remembers the last few thousand
+byte strings it decoded (commands are immutable, so the three replicas applying the same
+entry share one decode). The bytes are identical to those of the first, ``Reader``/``Writer``
+codec, which ``tests/book/codec_oracle.py`` keeps as the test oracle.
 
 >>> data = encode_command(Cancel("ACME", "alice", 7))
 >>> decode_command(data), data[0]
@@ -34,7 +45,6 @@ from clobkit.book.commands import (
 )
 from clobkit.book.results import STATUSES, ApplyResult, Fill
 from clobkit.book.spec import MarketSpec
-from clobkit.book.wire import Reader, Writer
 from clobkit.errors import InvalidArgument
 
 __all__ = [
@@ -53,6 +63,62 @@ _V1 = 1
 _PLACE, _CANCEL, _MODIFY, _RESULT = 1, 2, 3, 4
 _STP_CODES: tuple[str | None, ...] = (None, *STP_MODES)
 
+# -- encoding primitives -----------------------------------------------------------------
+
+_SMALL = 1 << 14
+#: The LEB128 bytes of every value below 2**14 (one or two bytes each), built once.
+_VARINT: tuple[bytes, ...] = tuple(
+    bytes((v,)) if v < 0x80 else bytes(((v & 0x7F) | 0x80, v >> 7)) for v in range(_SMALL)
+)
+
+
+def _uvar(value: int) -> bytes:
+    """``value`` as an unsigned LEB128 varint (the bytes of ``Writer.uint``)."""
+    if 0 <= value < _SMALL:
+        return _VARINT[value]
+    assert value >= 0, value
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _ovar(value: int | None) -> bytes:
+    """``None`` as 0, else ``value + 1`` (``Writer.opt_uint``)."""
+    return _VARINT[0] if value is None else _uvar(value + 1)
+
+
+def _utext(value: str) -> bytes:
+    """A string: varint byte length, then UTF-8 (``Writer.text``)."""
+    data = value.encode("utf-8")
+    return _uvar(len(data)) + data
+
+
+_SIDE_CODE: dict[str | None, int] = {side: i for i, side in enumerate(SIDES)}
+_TYPE_CODE: dict[str | None, int] = {t: i << 1 for i, t in enumerate(ORDER_TYPES)}
+_TIF_CODE: dict[str | None, int] = {t: i << 2 for i, t in enumerate(TIFS)}
+_STP_CODE: dict[str | None, int] = {s: i << 5 for i, s in enumerate(_STP_CODES)}
+_STATUS_CODE: dict[str | None, int] = {s: i for i, s in enumerate(STATUSES)}
+_HEAD = {
+    (version, kind): bytes((version, kind))
+    for version in (_V1, CODEC_VERSION)
+    for kind in (_PLACE, _CANCEL, _MODIFY, _RESULT)
+}
+
+
+_BYTE: tuple[bytes, ...] = tuple(bytes((v,)) for v in range(256))
+
+
+def _code(table: dict[str | None, int], value: str | None, names: tuple[str | None, ...]) -> int:
+    """The code of a field value; a value outside ``names`` raises what ``names.index`` raises."""
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        names.index(value)  # not one of the names: raises the ValueError it always raised
+        raise
+
 
 def encode_command(command: Command) -> bytes:
     """Encode a command as compact, deterministic bytes. O(size of the strings).
@@ -64,60 +130,127 @@ def encode_command(command: Command) -> bytes:
 
     Raises :class:`~clobkit.errors.InvalidType` for anything that is not a command.
     """
-    w = Writer()
-    cid = getattr(command, "client_order_id", None)
-    w.byte(_V1 if cid is None else CODEC_VERSION)
     if isinstance(command, Place):
-        w.byte(_PLACE)
-        w.text(command.market)
-        w.text(command.user)
+        (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
+         cid) = command  # fmt: skip
         flags = (
-            SIDES.index(command.side)
-            | ORDER_TYPES.index(command.order_type) << 1
-            | TIFS.index(command.tif) << 2
-            | int(command.post_only) << 4
-            | _STP_CODES.index(command.stp) << 5
+            _code(_SIDE_CODE, side, SIDES)
+            | _code(_TYPE_CODE, order_type, ORDER_TYPES)
+            | _code(_TIF_CODE, tif, TIFS)
+            | int(post_only) << 4
+            | _code(_STP_CODE, stp, _STP_CODES)
         )
-        w.byte(flags)
-        w.opt_uint(command.price)
-        w.uint(command.qty)
-        w.opt_uint(command.order_id)
-        w.opt_uint(command.protection_price)
+        parts = [
+            _HEAD[_V1 if cid is None else CODEC_VERSION, _PLACE],
+            _utext(market),
+            _utext(user),
+            _BYTE[flags],
+            _ovar(price),
+            _uvar(qty),
+            _ovar(order_id),
+            _ovar(protection),
+        ]
         if cid is not None:
-            w.text(cid)
-    elif isinstance(command, Cancel):
-        w.byte(_CANCEL)
-        w.text(command.market)
-        w.text(command.user)
-        _write_target(w, command.order_id, cid)
-    elif isinstance(command, Modify):
-        w.byte(_MODIFY)
-        w.text(command.market)
-        w.text(command.user)
-        _write_target(w, command.order_id, cid)
-        w.opt_uint(command.price)
-        w.opt_uint(command.qty)
-    else:
-        from clobkit.errors import InvalidType
+            parts.append(_utext(cid))
+        return b"".join(parts)
+    if isinstance(command, Cancel):
+        market, user, order_id, cid = command
+        return b"".join(
+            (
+                _HEAD[_V1 if cid is None else CODEC_VERSION, _CANCEL],
+                _utext(market),
+                _utext(user),
+                _target_bytes(order_id, cid),
+            )
+        )
+    if isinstance(command, Modify):
+        market, user, order_id, new_price, new_qty, cid = command
+        return b"".join(
+            (
+                _HEAD[_V1 if cid is None else CODEC_VERSION, _MODIFY],
+                _utext(market),
+                _utext(user),
+                _target_bytes(order_id, cid),
+                _ovar(new_price),
+                _ovar(new_qty),
+            )
+        )
+    from clobkit.errors import InvalidType
 
-        raise InvalidType(f"command must be Place, Cancel or Modify, not {type(command).__name__}")
-    return w.getvalue()
+    raise InvalidType(f"command must be Place, Cancel or Modify, not {type(command).__name__}")
 
 
-def _write_target(w: Writer, order_id: int | None, cid: str | None) -> None:
+def _target_bytes(order_id: int | None, cid: str | None) -> bytes:
     """Version 1 names the order by its id; version 2 by its client order id."""
     if cid is None:
         assert order_id is not None
-        w.uint(order_id)
-    else:
-        w.text(cid)
+        return _uvar(order_id)
+    return _utext(cid)
 
 
-def _check_version(r: Reader, newest: int = CODEC_VERSION) -> int:
-    version = r.byte()
+# -- decoding primitives: the checks and messages of wire.Reader, on (data, position) ----
+
+
+def _fail(what: str, pos: int) -> InvalidArgument:
+    return InvalidArgument(f"malformed data: {what} at byte {pos}")
+
+
+def _uint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it (at most 10 bytes, canonical)."""
+    if pos < len(data):
+        b = data[pos]
+        if b < 0x80:
+            return b, pos + 1
+    result = 0
+    shift = 0
+    n = len(data)
+    for _ in range(10):
+        if pos >= n:
+            raise _fail("unexpected end", pos)
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            if b == 0 and shift:
+                raise _fail("non-canonical varint", pos)
+            return result, pos
+        shift += 7
+    raise _fail("varint too long", pos)
+
+
+def _text(data: bytes, pos: int) -> tuple[str, int]:
+    """The length-prefixed UTF-8 string at ``pos`` and the position after it."""
+    size, pos = _uint(data, pos)
+    end = pos + size
+    if end > len(data):
+        raise _fail("string past end", pos)
+    try:
+        return data[pos:end].decode("utf-8"), end
+    except UnicodeDecodeError:
+        raise _fail("invalid UTF-8", pos) from None
+
+
+def _byte(data: bytes, pos: int) -> int:
+    if pos >= len(data):
+        raise _fail("unexpected end", pos)
+    return data[pos]
+
+
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise InvalidArgument(f"data must be bytes, not {type(data).__name__}")
+
+
+def _version(data: bytes, newest: int) -> int:
+    version = _byte(data, 0)
     if not _V1 <= version <= newest:
         raise InvalidArgument(f"malformed data: unsupported codec version {version}")
     return version
+
+
+_MEMO_SIZE = 4096
+_decoded: dict[bytes, Command] = {}
 
 
 def decode_command(data: bytes) -> Command:
@@ -128,53 +261,85 @@ def decode_command(data: bytes) -> Command:
 
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes (wrong version,
     truncation, trailing bytes, bad flags, fields the constructor refuses).
+
+    The last few thousand distinct byte strings decoded are remembered (commands are
+    immutable), so decoding the same entry again, as every replica does, is a dict look-up.
     """
-    r = Reader(data)
-    version = _check_version(r)
-    kind = r.byte()
-    command: Command
+    if type(data) is bytes:
+        command = _decoded.get(data)
+        if command is not None:
+            return command
+    else:
+        data = _as_bytes(data)
+    command = _decode_command(data)
+    if len(_decoded) >= _MEMO_SIZE:
+        _decoded.clear()
+    _decoded[data] = command
+    return command
+
+
+def _decode_command(data: bytes) -> Command:
+    version = _version(data, CODEC_VERSION)
+    kind = _byte(data, 1)
     cid: str | None = None
     if kind == _PLACE:
-        market, user = r.text(), r.text()
-        flags = r.byte()
+        market, pos = _text(data, 2)
+        user, pos = _text(data, pos)
+        flags = _byte(data, pos)
         tif_code, stp_code = flags >> 2 & 3, flags >> 5
         if tif_code >= len(TIFS) or stp_code >= len(_STP_CODES):
             raise InvalidArgument(f"malformed data: bad place flags {flags:#x}")
-        price, qty, order_id, protection = r.opt_uint(), r.uint(), r.opt_uint(), r.opt_uint()
+        price, pos = _uint(data, pos + 1)
+        qty, pos = _uint(data, pos)
+        order_id, pos = _uint(data, pos)
+        protection, pos = _uint(data, pos)
         if version != _V1:
-            cid = r.text()
-        command = Place(
+            cid, pos = _text(data, pos)
+        command: Command = Place(
             market,
             user,
             SIDES[flags & 1],
-            price,
+            price - 1 if price else None,
             qty,
-            order_type=ORDER_TYPES[flags >> 1 & 1],
-            tif=TIFS[tif_code],
-            order_id=order_id,
-            stp=_STP_CODES[stp_code],
-            protection_price=protection,
-            post_only=bool(flags >> 4 & 1),
-            client_order_id=cid,
+            ORDER_TYPES[flags >> 1 & 1],
+            TIFS[tif_code],
+            order_id - 1 if order_id else None,
+            _STP_CODES[stp_code],
+            protection - 1 if protection else None,
+            bool(flags >> 4 & 1),
+            cid,
         )
     elif kind == _CANCEL:
-        market, user = r.text(), r.text()
+        market, pos = _text(data, 2)
+        user, pos = _text(data, pos)
         if version == _V1:
-            command = Cancel(market, user, r.uint())
+            oid, pos = _uint(data, pos)
+            command = Cancel(market, user, oid)
         else:
-            command = Cancel(market, user, client_order_id=r.text())
+            cid, pos = _text(data, pos)
+            command = Cancel(market, user, None, cid)
     elif kind == _MODIFY:
-        market, user = r.text(), r.text()
-        oid: int | None = None
+        market, pos = _text(data, 2)
+        user, pos = _text(data, pos)
+        target: int | None = None
         if version == _V1:
-            oid = r.uint()
+            target, pos = _uint(data, pos)
         else:
-            cid = r.text()
-        new_price, new_qty = r.opt_uint(), r.opt_uint()
-        command = Modify(market, user, oid, price=new_price, qty=new_qty, client_order_id=cid)
+            cid, pos = _text(data, pos)
+        new_price, pos = _uint(data, pos)
+        new_qty, pos = _uint(data, pos)
+        command = Modify(
+            market,
+            user,
+            target,
+            new_price - 1 if new_price else None,
+            new_qty - 1 if new_qty else None,
+            cid,
+        )
     else:
         raise InvalidArgument(f"malformed data: unknown command kind {kind}")
-    r.done()
+    if pos != len(data):
+        raise _fail("trailing bytes", pos)
     return command
 
 
@@ -249,34 +414,36 @@ def encode_result(result: ApplyResult) -> bytes:
         from clobkit.errors import InvalidType
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
-    w = Writer()
-    w.byte(_V1)
-    w.byte(_RESULT)
-    w.byte(int(result.accepted))
-    w.text(result.reason or "")
-    w.uint(result.seq)
-    w.uint(result.ts_us)
-    w.opt_uint(result.order_id)
-    w.byte(STATUSES.index(result.status))
-    w.uint(len(result.fills))
-    for fill in result.fills:
-        w.uint(fill.fill_id)
-        w.uint(fill.seq)
-        w.uint(fill.ts_us)
-        w.text(fill.market)
-        w.uint(fill.price)
-        w.uint(fill.qty)
-        w.uint(fill.taker_order_id)
-        w.uint(fill.maker_order_id)
-        w.text(fill.taker_user)
-        w.text(fill.maker_user)
-        w.byte(SIDES.index(fill.aggressor_side))
-    w.uint(result.resting_qty)
-    w.uint(result.cancelled_qty)
-    w.uint(len(result.stp_cancelled))
-    for order_id in result.stp_cancelled:
-        w.uint(order_id)
-    return w.getvalue()
+    accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled, stp = result
+    parts = [
+        _HEAD[_V1, _RESULT],
+        _BYTE[int(accepted)],
+        _utext(reason or ""),
+        _uvar(seq),
+        _uvar(ts_us),
+        _ovar(order_id),
+        _BYTE[_code(_STATUS_CODE, status, STATUSES)],
+        _uvar(len(fills)),
+    ]
+    for fill in fills:
+        (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
+         side) = fill  # fmt: skip
+        parts += (
+            _uvar(fill_id),
+            _uvar(fseq),
+            _uvar(fts),
+            _utext(market),
+            _uvar(price),
+            _uvar(qty),
+            _uvar(taker_id),
+            _uvar(maker_id),
+            _utext(taker),
+            _utext(maker),
+            _BYTE[_code(_SIDE_CODE, side, SIDES)],
+        )
+    parts += (_uvar(resting), _uvar(cancelled), _uvar(len(stp)))
+    parts += map(_uvar, stp)
+    return b"".join(parts)
 
 
 def decode_result(data: bytes) -> ApplyResult:
@@ -284,38 +451,60 @@ def decode_result(data: bytes) -> ApplyResult:
 
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes.
     """
-    r = Reader(data)
-    _check_version(r, newest=_V1)
-    if r.byte() != _RESULT:
+    if type(data) is not bytes:
+        data = _as_bytes(data)
+    _version(data, _V1)
+    if _byte(data, 1) != _RESULT:
         raise InvalidArgument("malformed data: not an encoded result")
-    accepted = r.byte()
+    accepted = _byte(data, 2)
     if accepted > 1:
         raise InvalidArgument("malformed data: bad accepted flag")
-    reason = r.text() or None
-    seq, ts_us, order_id = r.uint(), r.uint(), r.opt_uint()
-    status_code = r.byte()
+    reason, pos = _text(data, 3)
+    seq, pos = _uint(data, pos)
+    ts_us, pos = _uint(data, pos)
+    order_id, pos = _uint(data, pos)
+    status_code = _byte(data, pos)
     if status_code >= len(STATUSES):
         raise InvalidArgument(f"malformed data: bad status {status_code}")
+    count, pos = _uint(data, pos + 1)
     fills = []
-    for _ in range(r.uint()):
-        head = (r.uint(), r.uint(), r.uint(), r.text(), r.uint(), r.uint(), r.uint(), r.uint())
-        users = (r.text(), r.text())
-        side = r.byte()
+    for _ in range(count):
+        fill_id, pos = _uint(data, pos)
+        fseq, pos = _uint(data, pos)
+        fts, pos = _uint(data, pos)
+        market, pos = _text(data, pos)
+        price, pos = _uint(data, pos)
+        qty, pos = _uint(data, pos)
+        taker_id, pos = _uint(data, pos)
+        maker_id, pos = _uint(data, pos)
+        taker, pos = _text(data, pos)
+        maker, pos = _text(data, pos)
+        side = _byte(data, pos)
         if side > 1:
             raise InvalidArgument("malformed data: bad aggressor side")
-        fills.append(Fill(*head, *users, SIDES[side]))
-    resting_qty, cancelled_qty = r.uint(), r.uint()
-    stp_cancelled = tuple(r.uint() for _ in range(r.uint()))
-    r.done()
+        pos += 1
+        fills.append(
+            Fill(fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
+                 SIDES[side])
+        )  # fmt: skip
+    resting_qty, pos = _uint(data, pos)
+    cancelled_qty, pos = _uint(data, pos)
+    count, pos = _uint(data, pos)
+    stp_cancelled = []
+    for _ in range(count):
+        oid, pos = _uint(data, pos)
+        stp_cancelled.append(oid)
+    if pos != len(data):
+        raise _fail("trailing bytes", pos)
     return ApplyResult(
         bool(accepted),
-        reason,
+        reason or None,
         seq,
         ts_us,
-        order_id,
+        order_id - 1 if order_id else None,
         STATUSES[status_code],
         tuple(fills),
         resting_qty,
         cancelled_qty,
-        stp_cancelled,
+        tuple(stp_cancelled),
     )

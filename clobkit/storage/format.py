@@ -90,6 +90,28 @@ def _sum8(data: bytes, person: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=8, person=person).digest()
 
 
+# Records are framed and checked on every append and read, so their two hashers are built
+# once (digest size and person set) and copied per use: a copy skips the keyword parsing
+# and parameter block set-up of a new ``blake2b(...)``; the digests are the same bytes.
+_RECORD_SUM = hashlib.blake2b(digest_size=8, person=b"clobkit-record")
+_RECHEAD_SUM = hashlib.blake2b(digest_size=8, person=b"clobkit-rechead")
+
+
+def _record_sum(head: bytes, payload: bytes) -> bytes:
+    """The body checksum: the 24 header bytes then the payload (``_sum8(head + payload)``)."""
+    h = _RECORD_SUM.copy()
+    h.update(head)
+    h.update(payload)
+    return h.digest()
+
+
+def _rechead_sum(head: bytes) -> bytes:
+    """The header checksum of ``head`` (24 header bytes and the body checksum)."""
+    h = _RECHEAD_SUM.copy()
+    h.update(head)
+    return h.digest()
+
+
 def encode_file_header(base_op: int, base_view: int) -> bytes:
     """The 40-byte WAL file header for a log whose first op is ``base_op + 1``.
 
@@ -128,8 +150,8 @@ def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """Frame one record: 40-byte self-identifying header plus ``payload``. O(len(payload))."""
     assert 0 <= view <= _U64_MAX and 0 < op <= _U64_MAX and len(payload) <= MAX_PAYLOAD
     head = _REC_HEAD.pack(RECORD_MAGIC, len(payload), view, op)
-    body_sum = _sum8(head + payload, b"clobkit-record")
-    return head + body_sum + _sum8(head + body_sum, b"clobkit-rechead") + payload
+    body_sum = _record_sum(head, payload)
+    return b"".join((head, body_sum, _rechead_sum(head + body_sum), payload))
 
 
 def _read_header(data: bytes, pos: int) -> tuple[int, int, int, bytes] | None:
@@ -137,7 +159,7 @@ def _read_header(data: bytes, pos: int) -> tuple[int, int, int, bytes] | None:
     if len(data) - pos < RECORD_HEADER_SIZE or data[pos : pos + 4] != RECORD_MAGIC:
         return None
     head = data[pos : pos + RECORD_HEADER_SIZE]
-    if _sum8(head[:32], b"clobkit-rechead") != head[32:40]:
+    if _rechead_sum(head[:32]) != head[32:40]:
         return None
     _magic, length, view, op = _REC_HEAD.unpack_from(head)
     if length > MAX_PAYLOAD or op == 0:
@@ -148,7 +170,7 @@ def _read_header(data: bytes, pos: int) -> tuple[int, int, int, bytes] | None:
 def _body_ok(data: bytes, pos: int, length: int, body_sum: bytes) -> bool:
     head = data[pos : pos + _REC_HEAD.size]
     payload = data[pos + RECORD_HEADER_SIZE : pos + RECORD_HEADER_SIZE + length]
-    return _sum8(head + payload, b"clobkit-record") == body_sum
+    return _record_sum(head, payload) == body_sum
 
 
 def decode_record(data: bytes) -> LogEntry:

@@ -33,7 +33,9 @@ layout). From top to bottom:
   slider move; clicking a node offers its actions, which press that node's
   button;
 * live **depth** and **lag** figures (:attr:`Dashboard.depth_fig`,
-  :attr:`Dashboard.lag_fig`, plotly ``FigureWidget``) updated in place;
+  :attr:`Dashboard.lag_fig`, each a :class:`~clobkit.widgets.figures.PlotOutput`: a plotly
+  figure in a core ``Output`` widget, not a ``FigureWidget``, so a second browser session
+  into the same kernel renders it too) redrawn in place;
 * the **message log**: the last trace records up to the shown time;
 * an **output area** (:attr:`Dashboard.output`): a failing button prints
   its error here (and in the status line) instead of losing it.
@@ -70,11 +72,11 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import ClobError, InvalidType
 from clobkit.widgets.figures import (
+    PlotOutput,
     depth_chart_for,
     depth_figure,
     lag_chart_for,
     lag_figure,
-    update_in_place,
 )
 from clobkit.widgets.moment import Moment, moment_of
 
@@ -93,6 +95,7 @@ ORDER_TYPES: dict[str, dict[str, Any]] = {
 }
 #: The per-node buttons, in display order.
 NODE_ACTIONS = ("crash", "restart", "replace", "isolate")
+_LAG_WIDTH, _DEPTH_WIDTH = 560, 420  # px: the two figures side by side
 _ROLE_COLORS = {"primary": "#1a7f37", "backup": "#444", "learner": "#9a6700", "down": "#cf222e"}
 
 
@@ -120,7 +123,8 @@ class Dashboard:
       ``order_type``, ``order_button``; ``order_result`` shows the last result;
     * ``step_button``, ``run_buttons[ms]``, ``play`` (each tick runs ``play_ms``);
     * ``time_slider`` (simulated ms), ``live_button``, ``fork_button``;
-    * ``lag_fig``, ``depth_fig``: plotly ``FigureWidget`` s, updated in place;
+    * ``lag_fig``, ``depth_fig``: :class:`~clobkit.widgets.figures.PlotOutput` s
+      (``.figure`` is the plotly figure shown), redrawn in place;
     * ``log``: the message log; ``output`` and ``errors``: callback errors.
 
     Every widget also carries a CSS class (``clobkit-crash-n0``,
@@ -145,7 +149,6 @@ class Dashboard:
         if not isinstance(cluster, Cluster):
             raise InvalidType(f"cluster must be a clobkit Cluster, got {cluster!r}")
         import ipywidgets as w
-        import plotly.graph_objects as go
 
         self.cluster: Cluster = cluster
         self.parent: Cluster | None = None
@@ -302,11 +305,12 @@ class Dashboard:
         self._figure_failures: set[str] = set()
         self.output = w.Output(layout={"border": "1px solid #ddd", "max_height": "200px"})
         self.output.add_class("clobkit-output")
-        # built WITH their data: a page reload shows the construction-time snapshot
-        self.lag_fig = go.FigureWidget(self._lag(first))
-        self.depth_fig = go.FigureWidget(self._depth(first))
-        self.depth_fig.layout.width = 420
-        self.lag_fig.layout.width = 560
+        # Core Output widgets holding each figure's JSON (figures.PlotOutput): a reload or a
+        # second browser session draws the current figure, with plotly.js loaded once per page.
+        self.lag_fig = PlotOutput(self._lag(first), layout={"width": f"{_LAG_WIDTH + 10}px"})
+        self.depth_fig = PlotOutput(self._depth(first), layout={"width": f"{_DEPTH_WIDTH + 10}px"})
+        self.lag_fig.add_class("clobkit-lag-figure")
+        self.depth_fig.add_class("clobkit-depth-figure")
         self.log = w.HTML()
         self.log.add_class("clobkit-log")
 
@@ -500,21 +504,25 @@ class Dashboard:
         self._render(self._moment())
 
     def _lag(self, moment: Moment) -> Any:
-        return self._figure(
+        fig = self._figure(
             "lag figure",
             lambda: lag_chart_for(moment),
             lambda: lag_figure(
                 moment.records, list(self.cluster.replica_names), until_us=moment.time_us
             ),
         )
+        fig.update_layout(width=_LAG_WIDTH)
+        return fig
 
     def _depth(self, moment: Moment) -> Any:
         market = self.cluster.market
-        return self._figure(
+        fig = self._figure(
             "depth figure",
             lambda: depth_chart_for(moment, market, levels=self.levels),
             lambda: depth_figure(moment.depth_ticks, market),
         )
+        fig.update_layout(width=_DEPTH_WIDTH)
+        return fig
 
     def _figure(self, label: str, draw: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
         """``draw()``; if it raises, report that once and draw ``fallback()`` instead."""
@@ -563,10 +571,8 @@ class Dashboard:
             self.widget.remove_class("clobkit-replaying")
         else:
             self.widget.add_class("clobkit-replaying")
-        update_in_place(self.lag_fig, self._lag(moment))
-        update_in_place(self.depth_fig, self._depth(moment))
-        self.depth_fig.layout.width = 420
-        self.lag_fig.layout.width = 560
+        self.lag_fig.show(self._lag(moment))
+        self.depth_fig.show(self._depth(moment))
         tail = moment.records[-self.log_lines :]
         self.log.value = (
             "<pre style='font-size:11px;line-height:1.2;max-height:260px;overflow:auto'>"

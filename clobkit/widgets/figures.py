@@ -11,13 +11,21 @@ the trace (a gap while a node is down, a star where a node became primary,
 an ``x`` where one crashed): a node whose line sits below the others is
 lagging. :func:`depth_figure` draws the committed book's depth as
 horizontal bars (bids and asks per price). Both return a plain
-``go.Figure`` with a fixed set of named traces, so the dashboard can wrap
-each one once in a ``go.FigureWidget`` (built *with* its data, so a page
-reload still shows it) and later copy new data into it with
-:func:`update_in_place` inside one ``batch_update`` (one message to the
-browser, no flicker, no new widget).
+``go.Figure`` with a fixed set of named traces.
 
-plotly is imported inside the functions (``import clobkit`` stays light).
+**How the dashboard shows a figure: :class:`PlotOutput`, not a FigureWidget.** plotly's
+``FigureWidget`` is an anywidget that ships plotly.js (a 5 MB module) inside every widget's
+state; a second browser session into the same kernel must evaluate that module again within
+anywidget's ~2 s initialisation timeout and logs ``[anywidget] Failed to initialize model.``
+A :class:`PlotOutput` is a core ipywidgets ``Output`` whose single output is the figure as
+plotly's own mime type (``application/vnd.plotly.v1+json``, the JSON of the figure: a few
+kB). JupyterLab draws it with the ``jupyterlab-plotly`` renderer that ships in plotly's wheel,
+which loads plotly.js once per page, whatever the number of figures or sessions. Updating a
+figure replaces that one output in place (one message to the browser, the same widget); a
+page reload or a second session gets the current figure from the widget's state.
+
+plotly and ipywidgets are imported by this module, which only :mod:`clobkit.widgets`
+imports (itself loaded on first use of ``ck.Dashboard``), so ``import clobkit`` stays light.
 
 >>> from clobkit.sim.trace import TraceRecord
 >>> records = [TraceRecord(1000, "commit", "n0", op=1), TraceRecord(2000, "crash", "n0")]
@@ -30,8 +38,11 @@ plotly is imported inside the functions (``import clobkit`` stays light).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+import ipywidgets
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -45,7 +56,9 @@ __all__ = [
     "depth_chart_for",
     "lag_figure",
     "depth_figure",
-    "update_in_place",
+    "PlotOutput",
+    "PLOTLY_MIME",
+    "figure_output",
     "NODE_COLORS",
 ]
 
@@ -232,25 +245,63 @@ def depth_figure(
     return fig
 
 
-def update_in_place(widget: Any, fig: go.Figure) -> None:
-    """Copy ``fig``'s traces and layout into the FigureWidget ``widget`` in one batch.
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+"""The mime type JupyterLab's plotly renderer (``jupyterlab-plotly``, in plotly's wheel) draws."""
 
-    Traces with the same names are updated property by property (the browser
-    redraws, the widget stays the same object); a different set of traces
-    replaces the data.
+#: Shown by the figures' mode bar: no plotly logo, no "edit in Chart Studio" link.
+PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": False}
+
+
+def figure_output(fig: go.Figure, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``fig`` as one notebook ``display_data`` output in plotly's mime type. O(figure size).
+
+    The figure's JSON (plotly's encoder: numpy arrays, dates and decimals become JSON) plus
+    the ``config``; a ``text/plain`` line for front ends without a plotly renderer.
+
+    >>> import plotly.graph_objects as go
+    >>> out = figure_output(go.Figure(go.Bar(x=[1], y=[2]), layout={"title": "t"}))
+    >>> out["output_type"], sorted(out["data"])
+    ('display_data', ['application/vnd.plotly.v1+json', 'text/plain'])
+    >>> out["data"][PLOTLY_MIME]["data"][0]["type"], out["data"]["text/plain"]
+    ('bar', '<plotly figure: t>')
     """
-    new = list(fig.data)
-    with widget.batch_update():
-        if [t.name for t in widget.data] == [t.name for t in new] and all(
-            a.type == b.type for a, b in zip(widget.data, new, strict=True)
-        ):
-            for old, trace in zip(widget.data, new, strict=True):
-                old.update(trace.to_plotly_json(), overwrite=True)
-        else:
-            widget.data = ()
-            widget.add_traces(new)
-        layout = fig.layout.to_plotly_json()
-        # array properties are replaced whole (an update would keep old shapes and labels)
-        for key in ("shapes", "annotations"):
-            widget.layout[key] = layout.pop(key, ())
-        widget.layout.update(layout, overwrite=True)
+    import plotly.io as pio
+
+    payload = json.loads(pio.to_json(fig, validate=False, remove_uids=False))
+    payload["config"] = dict(PLOT_CONFIG if config is None else config)
+    title = fig.layout.title.text or ""
+    return {
+        "output_type": "display_data",
+        "data": {PLOTLY_MIME: payload, "text/plain": f"<plotly figure: {title}>"},
+        "metadata": {},
+    }
+
+
+class PlotOutput(ipywidgets.Output):  # type: ignore[misc]
+    """A plotly figure in a core ipywidgets ``Output``, redrawn in place by :meth:`show`.
+
+    The widget's one output is :func:`figure_output` of :attr:`figure`, the ``go.Figure``
+    shown (see the module doc: why not a ``FigureWidget``). Read what is drawn from
+    ``panel.figure.data`` and ``panel.figure.layout`` (``panel.layout`` is the widget's own
+    CSS layout, as for every ipywidget); change the picture with :meth:`show`.
+
+    >>> import plotly.graph_objects as go
+    >>> panel = PlotOutput(go.Figure(go.Scatter(x=[0, 1], y=[1, 2], name="n0")))
+    >>> [t.name for t in panel.figure.data], len(panel.outputs)
+    (['n0'], 1)
+    >>> panel.show(go.Figure(go.Scatter(x=[0], y=[5], name="n1")))
+    >>> [t.name for t in panel.figure.data], len(panel.outputs)
+    (['n1'], 1)
+    """
+
+    def __init__(self, fig: go.Figure | None = None, **kwargs: Any) -> None:
+        import plotly.graph_objects as go
+
+        super().__init__(**kwargs)
+        self.figure: go.Figure = go.Figure()
+        self.show(go.Figure() if fig is None else fig)
+
+    def show(self, fig: go.Figure) -> None:
+        """Draw ``fig`` instead of the current figure: one message, the same widget."""
+        self.figure = fig
+        self.outputs = (figure_output(fig),)

@@ -2,7 +2,13 @@
 notebooks/00_tour.ipynb, Debian's Chromium (driven by Playwright, no `playwright install`) opens
 it, runs all cells from the Run menu, clicks "crash" on the primary's row and then "run 500 ms",
 and the page itself must show the node down, a new primary in a higher view, and a changed lag
-figure (its SVG line paths moved, a labelled crash band appeared). A screenshot is saved in the
+figure (its SVG line paths moved, a labelled crash band appeared). Then the notebook is saved
+and a second JupyterLab session (a new tab, its own workspace, so its own widget manager) opens
+it on the same kernel: the dashboard must come back from the kernel's widget state with both
+plotly figures drawn, showing the current state (the crash band), its buttons must drive the
+same cluster (both sessions see the run), and neither page may log anywidget's
+"Failed to initialize model" (what plotly's 5 MB FigureWidget module caused; the figures are
+now core Output widgets, see clobkit.widgets.figures). A screenshot is saved in the
 test's tmp dir; with CLOBKIT_SCREENSHOTS=1 the dashboard's goes to docs/assets/dashboard.png, the
 picture README.md and the docs home page show (regenerate it that way after a dashboard change).
 
@@ -205,7 +211,9 @@ def test_crash_the_primary_from_the_dashboard(
     t0 = time.perf_counter()
     page = lab_page
     page_errors: list[str] = []
+    console: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on("console", lambda message: console.append(message.text))
 
     page.goto(f"{lab_server}/lab/tree/{NOTEBOOK.name}?reset&token={TOKEN}")
     expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=90_000)
@@ -218,7 +226,7 @@ def test_crash_the_primary_from_the_dashboard(
     page.get_by_text("Run All Cells", exact=True).click()
 
     dashboard = page.locator(".jp-OutputArea-output .clobkit-dashboard")
-    expect(dashboard).to_be_visible(timeout=150_000)  # kernel imports + the 5 MB plotly widget ESM
+    expect(dashboard).to_be_visible(timeout=150_000)  # kernel imports, plotly.js loaded once
     plots = dashboard.locator(".js-plotly-plot")
     expect(plots).to_have_count(2, timeout=90_000)
     lag = plots.nth(0)
@@ -273,3 +281,56 @@ def test_crash_the_primary_from_the_dashboard(
     _log(f"screenshots: {shot}", t0)
     assert not dashboard.locator(".clobkit-output").inner_text().strip(), "a button failed"
     assert not page_errors, page_errors
+
+    second_session(page, lab_server, primary, console, t0)
+
+
+def _saved_with_widgets(base: str) -> bool:
+    """Whether the notebook on disk holds the dashboard's widget view (saved after Run All)."""
+    url = f"{base}/api/contents/{NOTEBOOK.name}?content=1&token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = response.read().decode()
+    return "application/vnd.jupyter.widget-view+json" in body
+
+
+def second_session(page: Any, base: str, primary: str, console: list[str], t0: float) -> None:
+    """Save, open the notebook in a second JupyterLab session on the same kernel, check it."""
+    page.get_by_role("menuitem", name="File", exact=True).click()
+    page.get_by_text("Save Notebook", exact=True).click()
+    # Wait for the save to finish before reading the file: a read during jupyter_server's
+    # atomic write finds it half written and moves it aside as *.invalid.
+    expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0)
+    page.wait_for_timeout(1000)
+    assert _saved_with_widgets(base), "the notebook was not saved with its outputs"
+    _log("saved", t0)
+
+    other = page.context.new_page()
+    other_console: list[str] = []
+    other_errors: list[str] = []
+    other.on("console", lambda message: other_console.append(message.text))
+    other.on("pageerror", lambda error: other_errors.append(str(error)))
+    other.goto(f"{base}/lab/workspaces/second/tree/{NOTEBOOK.name}?reset&token={TOKEN}")
+    dashboard = other.locator(".jp-OutputArea-output .clobkit-dashboard")
+    expect(dashboard).to_be_visible(timeout=120_000)
+    plots = dashboard.locator(".js-plotly-plot")
+    expect(plots).to_have_count(2, timeout=60_000)
+    lag = plots.nth(0)
+    expect(lag.locator(".scatterlayer .trace")).to_have_count(3)
+    # the current figure, from the widget's state: the crash the first session made
+    expect(lag.locator(".annotation", has_text=f"crash {primary}")).to_have_count(1)
+    expect(plots.nth(1).locator(".barlayer .trace")).not_to_have_count(0)
+    _log("second session: dashboard and both figures rendered", t0)
+
+    # The two sessions drive one cluster: a run here moves the time shown in both.
+    first_status = page.locator(".jp-OutputArea-output .clobkit-status-line")
+    time_before = first_status.get_attribute("data-time-us")
+    dashboard.locator("button.clobkit-run-50").click()
+    expect(dashboard.locator(".clobkit-status-line")).not_to_have_attribute(
+        "data-time-us", time_before or ""
+    )
+    expect(first_status).not_to_have_attribute("data-time-us", time_before or "")
+    other.wait_for_timeout(3000)  # anywidget reports a failed model after ~2 s
+    failed = [m for m in console + other_console if "Failed to initialize model" in m]
+    assert not failed, failed
+    assert not other_errors, other_errors
+    _log(f"second session drove the cluster; {len(other_console)} console lines, none failed", t0)

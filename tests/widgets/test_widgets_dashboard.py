@@ -1,8 +1,9 @@
 """Proves the dashboard does what a user's clicks ask, headless: each button is pressed with
 ipywidgets' Button.click() (the same on_click path as a browser click) and the test asserts on the
 cluster itself (node down, new view after running, order in the book, network changed) and on the
-FigureWidget data; the time slider shows the exact earlier state, fork-from-here continues from it
-with an identical trace prefix, and every callback error lands in the visible output area."""
+figures shown (PlotOutput.figure); the time slider shows the exact earlier state, fork-from-here
+continues from it with an identical trace prefix, and every callback error lands in the visible
+output area."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def make(seed: int = 1) -> tuple[Cluster, Dashboard]:
 
 
 def lag_xy(dash: Dashboard) -> list[tuple[tuple, tuple]]:
-    return [(tuple(t.x), tuple(t.y)) for t in dash.lag_fig.data]
+    return [(tuple(t.x), tuple(t.y)) for t in dash.lag_fig.figure.data]
 
 
 def depth_levels(dash: Dashboard) -> dict[str, list[tuple[float, float]]]:
@@ -34,13 +35,13 @@ def depth_levels(dash: Dashboard) -> dict[str, list[tuple[float, float]]]:
     are drawn to the left of zero, asks to the right)."""
     return {
         t.name: sorted((float(p), abs(q)) for p, q in zip(t.y, t.x, strict=True))
-        for t in dash.depth_fig.data
+        for t in dash.depth_fig.figure.data
     }
 
 
 def bands(dash: Dashboard) -> list[str]:
     """The names of the fault bands shaded on the lag figure."""
-    return [shape.name for shape in dash.lag_fig.layout.shapes]
+    return [shape.name for shape in dash.lag_fig.figure.layout.shapes]
 
 
 def test_crash_primary_then_run_gives_a_new_view_and_moves_the_lag_figure() -> None:
@@ -60,10 +61,10 @@ def test_crash_primary_then_run_gives_a_new_view_and_moves_the_lag_figure() -> N
     assert f"data-primary='{c.primary}'" in dash.status.value
     assert f"data-view='{c.nodes[c.primary].view}'" in dash.status.value
     assert lag_xy(dash) != lag_before
-    assert [t.name for t in dash.lag_fig.data] == ["n0", "n1", "n2"]
+    assert [t.name for t in dash.lag_fig.figure.data] == ["n0", "n1", "n2"]
     assert f"crash {old_primary}" in bands(dash)
     assert f"view change to {c.nodes[c.primary].view}" in bands(dash)
-    assert dash.lag_fig.layout.xaxis.range[1] == pytest.approx(c.now_ms)
+    assert dash.lag_fig.figure.layout.xaxis.range[1] == pytest.approx(c.now_ms)
 
 
 def test_restart_replace_isolate_buttons() -> None:
@@ -143,8 +144,8 @@ def test_time_slider_shows_the_exact_earlier_state_and_returns_to_now() -> None:
     assert "data-live='false'" in dash.status.value and "data-primary='n0'" in dash.status.value
     assert "data-role='primary'" in dash.node_labels["n0"].value
     # the figures show the past: the time axis ends at the shown time, no crash band yet
-    assert dash.lag_fig.layout.xaxis.range[1] == pytest.approx(t_before_crash - 1)
-    assert all(x <= t_before_crash - 1 for t in dash.lag_fig.data for x in t.x)
+    assert dash.lag_fig.figure.layout.xaxis.range[1] == pytest.approx(t_before_crash - 1)
+    assert all(x <= t_before_crash - 1 for t in dash.lag_fig.figure.data for x in t.x)
     assert not any(name.startswith("crash") for name in bands(dash))
     assert not dash.fork_button.disabled
     # in a replay the buttons still act on the live cluster, so they follow the LIVE state:
@@ -260,11 +261,11 @@ def test_a_failing_figure_is_reported_once_and_replaced_by_a_simpler_one(
     monkeypatch.setattr(clobkit.viz, "lag_chart", broken)
     _c, dash = make()
     assert "viz bug" in dash.output.outputs[0]["text"] and "lag figure" in dash.errors[0]
-    assert [t.name for t in dash.lag_fig.data] == ["n0", "n1", "n2", "new primary", "crash"]
+    assert [t.name for t in dash.lag_fig.figure.data] == ["n0", "n1", "n2", "new primary", "crash"]
     dash.node_buttons["n0"]["crash"].click()
     dash.run_buttons[500].click()
     assert len(dash.errors) == 1  # reported once, not on every redraw
-    crash = dash.lag_fig.data[4]
+    crash = dash.lag_fig.figure.data[4]
     assert list(crash.text) == ["n0 crashed"]
 
 
@@ -308,3 +309,49 @@ def test_a_placed_order_is_one_readable_line_of_fixed_height() -> None:
     dash.order_button.click()
     assert "traded 2 @ 100.50" in dash.order_result.value
     assert dash.order_result.layout.height == height
+
+
+def _widget_tree(root: object) -> list[object]:
+    out, stack = [], [root]
+    while stack:
+        widget = stack.pop()
+        out.append(widget)
+        stack.extend(getattr(widget, "children", ()))
+    return out
+
+
+def test_figures_are_plain_output_widgets_carrying_the_figure_shown() -> None:
+    """The figures travel as plotly's mime type inside core ``Output`` widgets: no
+    ``FigureWidget`` (an anywidget carrying 5 MB of plotly.js, which a second browser session
+    into the kernel fails to initialise in time), and every anywidget left in the dashboard
+    has a small module. Each figure widget's one output is the figure the dashboard holds,
+    and a click replaces it."""
+    import json
+
+    import anywidget
+    import ipywidgets
+    import plotly.io as pio
+
+    from clobkit.widgets.figures import PLOTLY_MIME, PlotOutput
+
+    c, dash = make()
+    tree = _widget_tree(dash.widget)
+    assert dash.lag_fig in tree and dash.depth_fig in tree
+    for widget in tree:
+        assert "FigureWidget" not in type(widget).__name__, type(widget)
+        if isinstance(widget, anywidget.AnyWidget):
+            assert len(str(widget._esm)) < 200_000, type(widget)
+    for panel in (dash.lag_fig, dash.depth_fig):
+        assert isinstance(panel, PlotOutput) and isinstance(panel, ipywidgets.Output)
+        (output,) = panel.outputs
+        shown = output["data"][PLOTLY_MIME]
+        assert shown["data"] == json.loads(pio.to_json(panel.figure))["data"]
+        assert shown["layout"]["width"] in (420, 560)
+    before = dash.lag_fig.outputs[0]["data"][PLOTLY_MIME]
+    dash.node_buttons["n0"]["crash"].click()
+    dash.run_buttons[500].click()
+    (output,) = dash.lag_fig.outputs
+    after = output["data"][PLOTLY_MIME]
+    assert after != before
+    assert any("crash n0" in a.get("text", "") for a in after["layout"]["annotations"])
+    assert c.primary != "n0"

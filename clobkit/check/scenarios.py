@@ -58,6 +58,8 @@ __all__ = [
     "s8_ack_before_fsync",
     "s10_duplicate_retry",
     "s11_trade_before_commit",
+    "s12_read_without_write_back",
+    "s13_deposed_primary_read",
 ]
 
 
@@ -413,6 +415,74 @@ def s11_trade_before_commit(unsafe: bool = True, seed: int = 1) -> RunResult:
     )
 
 
+def s12_read_without_write_back(unsafe: bool = True, seed: int = 1) -> RunResult:
+    """S12 (switch ``no_write_back``): a quorum read returns a commit number only one replica
+    knows, and a later read misses what it saw.
+
+    1. alice's resting sell commits at op 1 on all three.
+    2. ``w`` places "buy 50 @ 100.00": op 2 commits at ``n0`` (a majority stored it), but
+       ``n0``'s two ``Commit`` messages are dropped: ``n1`` and ``n2`` still say commit 1.
+       ``w`` is not answered yet (its reply waits until a majority knows the commit).
+    3. ``r1`` reads the live orders from ``{n0, n1}`` (it cannot reach ``n2``): ``n0``
+       answers at commit 2 with ``w``'s bid, ``n1`` at commit 1. The highest commit wins:
+       ``r1`` sees the bid. Only ``n0`` knows commit 2, so the fix writes it back to a
+       majority (``n1`` learns it) before ``r1`` returns.
+    4. ``r2``, which starts after ``r1`` returned, reads from ``{n1, n2}`` (it cannot reach
+       ``n0``). Unsafe: both still say commit 1, so ``r2`` does not see the bid ``r1`` saw
+       (checker: illegal, a read inversion). Fix: ``n1`` answers at commit 2.
+    """
+
+    def steps(c: Cluster) -> None:
+        c.place("alice", "sell", price="101", qty=5)
+        c.drop_next("Commit", source="n0", count=2)
+        c.submit("w", "place", side="buy", price="100", qty=50)
+        c.run(until=lambda cluster: (cluster.nodes["n0"].commit_number or 0) >= 2)
+        c.block("client:r1", "n2")
+        _wait(c, c.submit("r1", "live_orders"))
+        c.run(ms=1)  # r2 starts strictly after r1 returned
+        c.block("client:r2", "n0")
+        _wait(c, c.submit("r2", "live_orders"))
+
+    return _staged(
+        "s12_read_without_write_back", unsafe=unsafe, seed=seed, switch="no_write_back", steps=steps
+    )
+
+
+def s13_deposed_primary_read(unsafe: bool = True, seed: int = 1) -> RunResult:
+    """S13 (switch ``no_leader_check``, ``read_mode="primary"``): a deposed primary answers
+    a read from its stale state.
+
+    1. alice's resting sell commits at op 1.
+    2. ``n0`` is cut off from ``n1`` and ``n2`` (clients still reach everyone). ``n1`` and
+       ``n2`` move to view 1 (primary ``n1``); ``n0`` hears nothing and still believes it
+       is the primary of view 0.
+    3. ``w`` places "buy 50 @ 100.00": its first try at ``n0`` times out, the retry reaches
+       ``n1``, and the bid commits in view 1. ``w`` is told "ok".
+    4. ``r``, which still believes view 0, reads the live orders through ``n0``.
+       Unsafe: ``n0`` answers at once from its own state, without the bid ``w`` was told
+       about (checker: illegal, a stale read). Fix (read index): ``n0`` first sends a
+       leadership probe, which no majority answers; ``r`` times out, retries everyone,
+       learns view 1 and reads through ``n1``, with the bid.
+    """
+
+    def steps(c: Cluster) -> None:
+        c.place("alice", "sell", price="101", qty=5)
+        c.partition({"n0"}, {"n1", "n2"})
+        c.run(ms=400)
+        c.place("w", "buy", price="100", qty=50)
+        c.run(ms=1)  # r starts strictly after w returned
+        _try(lambda: c.live_orders(client="r"))
+
+    return _staged(
+        "s13_deposed_primary_read",
+        unsafe=unsafe,
+        seed=seed,
+        switch="no_leader_check",
+        steps=steps,
+        read_mode="primary",
+    )
+
+
 ALL: dict[str, Callable[..., RunResult]] = {
     "s1_split_brain": s1_split_brain,
     "s3_dirty_read": s3_dirty_read,
@@ -421,6 +491,8 @@ ALL: dict[str, Callable[..., RunResult]] = {
     "s8_ack_before_fsync": s8_ack_before_fsync,
     "s10_duplicate_retry": s10_duplicate_retry,
     "s11_trade_before_commit": s11_trade_before_commit,
+    "s12_read_without_write_back": s12_read_without_write_back,
+    "s13_deposed_primary_read": s13_deposed_primary_read,
 }
 """Scenario name -> function."""
 
@@ -432,5 +504,7 @@ SWITCH: dict[str, str] = {
     "s8_ack_before_fsync": "ack_before_fsync",
     "s10_duplicate_retry": "no_dedup",
     "s11_trade_before_commit": "apply_before_commit",
+    "s12_read_without_write_back": "no_write_back",
+    "s13_deposed_primary_read": "no_leader_check",
 }
 """Scenario name -> the unsafe switch (or read mode) it demonstrates."""

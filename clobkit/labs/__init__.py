@@ -18,6 +18,15 @@ The labs:
     :func:`clobkit.replication.client_table.classify_request`. ``record`` is the client's
     :class:`~clobkit.replication.client_table.ClientRecord` (or ``None``). The replica asks it
     when a request reaches the primary and when a committed entry is applied.
+``"L2"``: fencing and the DoViewChange log choice
+    ``choose_log(dvcs) -> (index, message, commit)``, replacing
+    :func:`clobkit.replication.view_change.choose_log`. ``dvcs`` maps a replica index to its
+    :class:`~clobkit.replication.messages.DoViewChange` (``last_normal_view``, ``op``,
+    ``commit``); the new primary adopts the log of ``index`` and the commit number ``commit``.
+``"L3"``: ReadIndex reads
+    ``primary_read_ready(read, *, confirmed, applied, commit, view_start_op) -> bool``,
+    replacing :func:`clobkit.replication.reads.primary_read_ready`: may the primary answer
+    a waiting read (``read.read_index``, ``read.probe``) now?
 ``"L4"``: WAL recovery of a torn tail
     ``classify_tail(tail: bytes) -> "torn" | "corrupt"``, replacing
     :func:`clobkit.storage.format.classify_tail`: the unparseable bytes at the end of a WAL file
@@ -34,6 +43,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +82,30 @@ LABS: dict[str, Lab] = {
             "explain why a retried request must not execute twice, even across a failover",
             "tell a retry (answer from the table) from a stale request and a new one",
             "see that the client table is replicated state, applied with the log",
+        ),
+    ),
+    "L2": Lab(
+        "L2",
+        "Fencing and the DoViewChange log choice",
+        "clobkit.replication.view_change",
+        "choose_log",
+        "choose_log(dvcs: dict[int, DoViewChange]) -> tuple[int, DoViewChange, int]",
+        (
+            "explain why a replica refuses messages from an older view (fencing)",
+            "choose the new view's log by (last normal view, op), not by length alone",
+            "see how a wrong choice loses an acknowledged order or splits the replicas",
+        ),
+    ),
+    "L3": Lab(
+        "L3",
+        "ReadIndex reads",
+        "clobkit.replication.reads",
+        "primary_read_ready",
+        "primary_read_ready(read, *, confirmed, applied, commit, view_start_op) -> bool",
+        (
+            "explain why a primary must confirm its leadership after a read arrives",
+            "explain why a new primary serves no read before its view's no-op commits",
+            "see a stale read from a deposed primary, caught by the checker",
         ),
     ),
     "L4": Lab(
@@ -129,12 +163,22 @@ def use(lab_id: str, fn: Callable[..., Any]) -> Iterator[None]:
     if not callable(fn):
         raise InvalidType(f"lab {lab_id}: the solution must be a function, got {fn!r}")
     own = reference(lab_id)
-    module = lab.target()
-    setattr(module, lab.name, fn)
+    # The lab's module, and every clobkit module that imported the function by name (the
+    # replica imports choose_log that way): each must call the student's function.
+    import clobkit.replication  # noqa: F401  (the replica, so its by-name imports exist now)
+
+    holders = [lab.target()]
+    for name, module in sorted(sys.modules.items()):
+        by_name = getattr(module, lab.name, None) is own
+        if by_name and name.startswith("clobkit.") and module is not holders[0]:
+            holders.append(module)
+    for module in holders:
+        setattr(module, lab.name, fn)
     try:
         yield
     finally:
-        setattr(module, lab.name, own)
+        for module in holders:
+            setattr(module, lab.name, own)
 
 
 @dataclass(frozen=True)
@@ -209,9 +253,9 @@ def grade(
         raise InvalidType(f"lab {lab_id}: the solution must be a function, got {fn!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 0:
         raise InvalidArgument(f"seeds must be an int >= 0, got {seeds!r}")
-    from clobkit.labs import _l1, _l4
+    from clobkit.labs import _l1, _l2, _l3, _l4
 
-    module = {"L1": _l1, "L4": _l4}[lab.lab_id]
+    module = {"L1": _l1, "L2": _l2, "L3": _l3, "L4": _l4}[lab.lab_id]
     report = GradeReport(lab.lab_id)
     reference(lab_id)  # save clobkit's own function before the first swap
     with use(lab_id, fn):

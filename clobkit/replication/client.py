@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from clobkit.errors import InvalidArgument, InvalidType
-from clobkit.replication.config import READ_MODES, ClusterConfig, ReadMode
+from clobkit.replication.config import NO_WRITE_BACK, READ_MODES, ClusterConfig, ReadMode
 from clobkit.replication.messages import (
     Read,
     ReadReply,
@@ -63,6 +63,7 @@ from clobkit.replication.messages import (
     WriteBackOk,
     problem,
 )
+from clobkit.replication.reads import needs_write_back
 from clobkit.replication.step import Message, Step, TraceEvent, client_name, replica_name
 
 __all__ = ["ClientSession", "Outcome", "OutcomeStatus"]
@@ -447,7 +448,13 @@ class ClientSession:
         pending.chosen = best
         knowing = {self._names[r.source] for r in replies if r.commit >= best.commit}
         # Reported commit numbers are durable only in a quorum-mode cluster.
-        if len(knowing) >= quorum and self.config.read_mode == "quorum":
+        if not needs_write_back(
+            len(replies),
+            len(knowing),
+            quorum,
+            durable_commits=self.config.read_mode == "quorum",
+            write_back=NO_WRITE_BACK not in self.config.unsafe,
+        ):
             self._finish_read(pending, "ok", best.result, best.commit, "")
             return
         pending.phase = "write_back"

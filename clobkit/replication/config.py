@@ -16,6 +16,8 @@ the checker) can show what goes wrong without it (see SCENARIOS.md):
 ``ack_before_fsync``    the store's sync policy is ``"never"`` (S8)
 ``no_dedup``            no client table: a retried request is applied again (S10)
 ``apply_before_commit`` the primary applies (matches, publishes) before commit (S11)
+``no_write_back``       a quorum read returns without writing its commit number back (S12)
+``no_leader_check``     a primary read skips the leadership probe (S13)
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ __all__ = [
     "LEARNER_VOTES",
     "NO_DEDUP",
     "NO_FENCING",
+    "NO_LEADER_CHECK",
+    "NO_WRITE_BACK",
     "OWN_WAL_FAILOVER",
     "READ_MODES",
     "UNSAFE_SWITCHES",
@@ -58,6 +62,12 @@ NO_DEDUP = "no_dedup"
 """Unsafe switch: no client table, a retried request is applied again (S10)."""
 APPLY_BEFORE_COMMIT = "apply_before_commit"
 """Unsafe switch: the primary applies (matches, publishes) before commit (S11)."""
+NO_WRITE_BACK = "no_write_back"
+"""Unsafe switch: a quorum read returns the highest commit number it saw without writing it
+back to a majority first, so a later read can miss what it returned (S12)."""
+NO_LEADER_CHECK = "no_leader_check"
+"""Unsafe switch: a primary read (``read_mode="primary"``) is answered without confirming
+leadership with a majority, so a deposed primary serves stale state (S13)."""
 
 UNSAFE_SWITCHES: frozenset[str] = frozenset(
     {
@@ -67,6 +77,8 @@ UNSAFE_SWITCHES: frozenset[str] = frozenset(
         ACK_BEFORE_FSYNC,
         NO_DEDUP,
         APPLY_BEFORE_COMMIT,
+        NO_WRITE_BACK,
+        NO_LEADER_CHECK,
     }
 )
 """Every unsafe switch; protocol code names them by the constants above (a typo in a

@@ -71,6 +71,7 @@ from clobkit.replication.config import (
     LEARNER_VOTES,
     NO_DEDUP,
     NO_FENCING,
+    NO_LEADER_CHECK,
     OWN_WAL_FAILOVER,
     ClusterConfig,
 )
@@ -291,7 +292,8 @@ class Replica:
         self._new_entries: list[LogEntry] = []
         self._view_start_op = 0
         self._heartbeat_due = now
-        self._reads = ReadQueues()  # reads waiting for a probe round or for applied state
+        # reads waiting for a probe round or for applied state
+        self._reads = ReadQueues(check_leadership=NO_LEADER_CHECK not in self._unsafe)
         self._durable_op = 0
         self._durable_commit = 0
         self._probe_wanted = False
@@ -1606,9 +1608,15 @@ class Replica:
         if self._n == 1:
             # A lone replica is its own majority and sends no probes: every read is confirmed.
             confirmed = self._probe + 1
-        if self.commit_number < self._view_start_op:
-            return  # this view's no-op has not committed: nothing is confirmed yet
-        for m in self._reads.take_primary(confirmed=confirmed, applied=self.applied_op):
+        # (reads.primary_read_ready decides: this view's no-op committed, probe confirmed,
+        # read index applied)
+        ready = self._reads.take_primary(
+            confirmed=confirmed,
+            applied=self.applied_op,
+            commit=self.commit_number,
+            view_start_op=self._view_start_op,
+        )
+        for m in ready:
             self._answer(m, self._query(m.query), commit=self.applied_op)
 
     def _on_WriteBack(self, m: WriteBack) -> None:

@@ -19,6 +19,8 @@ EXPECTED = {
     "s8_ack_before_fsync": (None, {"acked_write_lost"}),
     "s10_duplicate_retry": ("illegal", set()),
     "s11_trade_before_commit": ("illegal", {"speculative_apply_lost"}),
+    "s12_read_without_write_back": ("illegal", set()),
+    "s13_deposed_primary_read": ("illegal", set()),
 }
 
 
@@ -71,15 +73,27 @@ RANDOM_SWITCHES = [
     pytest.param(("ack_before_fsync",), "quorum", id="ack_before_fsync"),
     pytest.param(("no_dedup",), "quorum", id="no_dedup"),
     pytest.param(("apply_before_commit",), "quorum", id="apply_before_commit"),
+    pytest.param(("no_write_back",), "quorum", id="no_write_back"),
     pytest.param((), "quorum-highest-seq", id="quorum-highest-seq"),
 ]
+
+# Switches the default random campaign finds too rarely for the default suite, with why; each
+# is still caught by its staged scenario above (switch on: illegal; off: ok).
+RARE_IN_RANDOM_CAMPAIGNS = {
+    # Needs a client that still believes the old view reading through a deposed primary
+    # that no fault has told about the new one, after a write committed in the new view:
+    # the default campaign with read_mode="primary" first found it at seed 103 of 0-150
+    # (measured 2026-12-06); partition-only and isolate-only nemeses found it in none of 20.
+    "no_leader_check",
+}
 
 
 def test_random_switch_list_is_complete() -> None:
     from clobkit.replication.config import UNSAFE_SWITCHES
 
     named = {p.values[0][0] for p in RANDOM_SWITCHES if p.values[0]}  # type: ignore[index]
-    assert named == UNSAFE_SWITCHES
+    assert named | RARE_IN_RANDOM_CAMPAIGNS == UNSAFE_SWITCHES
+    assert not named & RARE_IN_RANDOM_CAMPAIGNS
 
 
 @pytest.mark.parametrize(("unsafe", "read_mode"), RANDOM_SWITCHES)

@@ -1,7 +1,8 @@
 """Proves the lab graders (clobkit.labs.grade) pass clobkit's own functions and catch plausible
-wrong answers through behaviour, not only through the spec table: for each wrong answer at least
-one staged situation or campaign check fails. Also proves a swap is always undone (even when
-the graded function raises) and that bad arguments are refused before anything runs."""
+wrong answers (at least two per lab) through behaviour, not only through the spec table: for
+each wrong answer at least one staged situation or campaign check fails. Also proves a swap is
+always undone (even when the graded function raises, and in modules that imported the function
+by name) and that bad arguments are refused before anything runs."""
 
 from __future__ import annotations
 
@@ -25,6 +26,32 @@ def _equal_is_new(record: Any, number: int) -> str:
     return "new" if record is None or number >= record.request_number else "stale"
 
 
+def _longest_log(dvcs: dict[int, Any]) -> tuple[int, Any, int]:
+    # the length alone decides: an older view's longer log wins
+    index, best = max(dvcs.items(), key=lambda kv: (kv[1].op, -kv[0]))
+    return index, best, max(d.commit for d in dvcs.values())
+
+
+def _newest_view_only(dvcs: dict[int, Any]) -> tuple[int, Any, int]:
+    # the view alone decides: among logs of the newest view, the lowest index, however short
+    index, best = max(dvcs.items(), key=lambda kv: (kv[1].last_normal_view, -kv[0]))
+    return index, best, max(d.commit for d in dvcs.values())
+
+
+def _no_leadership_check(
+    read: Any, *, confirmed: int, applied: int, commit: int, view_start_op: int
+) -> bool:
+    # answers without waiting for the probe round: a deposed primary serves stale state
+    return commit >= view_start_op and applied >= read.read_index
+
+
+def _no_view_start_check(
+    read: Any, *, confirmed: int, applied: int, commit: int, view_start_op: int
+) -> bool:
+    # trusts a new primary's commit number before its view's no-op commits
+    return confirmed >= read.probe and applied >= read.read_index
+
+
 def _always_torn(tail: bytes) -> str:
     return "torn"  # truncate whatever does not parse (the naive recovery)
 
@@ -41,6 +68,10 @@ def _length_only(tail: bytes) -> str:
 WRONG = [
     ("L1", _never_duplicate),
     ("L1", _equal_is_new),
+    ("L2", _longest_log),
+    ("L2", _newest_view_only),
+    ("L3", _no_leadership_check),
+    ("L3", _no_view_start_check),
     ("L4", _always_torn),
     ("L4", _always_corrupt),
     ("L4", _length_only),
@@ -72,6 +103,16 @@ def test_a_failing_campaign_yields_a_shrunk_counterexample_and_a_picture() -> No
     assert "ck.replay(seed=" in campaign[0].detail
     assert report.counterexample is not None and report.counterexample.failed
     assert report.picture() is not None
+
+
+def test_the_swap_reaches_modules_that_imported_the_function_by_name() -> None:
+    # The replica imports choose_log by name; lab L2 must reach that copy too, and undo it.
+    from clobkit.replication import replica, view_change
+
+    with labs.use("L2", _longest_log):
+        assert view_change.choose_log is _longest_log
+        assert replica.choose_log is _longest_log
+    assert replica.choose_log is view_change.choose_log is labs.reference("L2")
 
 
 def test_grade_prints_the_report(capsys: pytest.CaptureFixture[str]) -> None:

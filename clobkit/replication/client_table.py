@@ -15,7 +15,7 @@ u32 len | reply)*``, clients sorted by id so equal states give equal bytes.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Literal
 
 __all__ = ["ClientRecord", "RequestKind", "classify_request", "decode_state", "encode_state"]
@@ -26,13 +26,55 @@ _U32 = struct.Struct(">I")
 _REC = struct.Struct(">QQ")
 
 
-@dataclass(frozen=True, slots=True)
 class ClientRecord:
-    """The last applied request of one client: its number, op and reply."""
+    """The last applied request of one client: its number, op and reply.
 
-    request_number: int
-    op: int
-    reply: bytes
+    ``reply`` may be given as bytes or as a function that encodes it: a backup never
+    sends the replies it computes (only the primary answers clients), so it encodes one
+    only if it needs it (a retry after it became primary, or a snapshot). The function is
+    called at most once and must return the same bytes whenever it is called (the
+    machine's result is immutable). Read-only once built.
+
+    >>> rec = ClientRecord(2, 7, lambda: b"ok")
+    >>> rec.reply, rec == ClientRecord(2, 7, b"ok"), rec
+    (b'ok', True, ClientRecord(request_number=2, op=7, reply=b'ok'))
+    """
+
+    __slots__ = ("_encode", "_reply", "op", "request_number")
+
+    def __init__(self, request_number: int, op: int, reply: bytes | Callable[[], bytes]) -> None:
+        self.request_number = request_number
+        self.op = op
+        if isinstance(reply, bytes):
+            self._reply: bytes | None = reply
+            self._encode: Callable[[], bytes] | None = None
+        else:
+            self._reply, self._encode = None, reply
+
+    @property
+    def reply(self) -> bytes:
+        """The encoded reply (encoded now if it was deferred)."""
+        if self._reply is None:
+            assert self._encode is not None
+            self._reply, self._encode = self._encode(), None
+        return self._reply
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClientRecord):
+            return NotImplemented
+        return (self.request_number, self.op, self.reply) == (
+            other.request_number,
+            other.op,
+            other.reply,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientRecord(request_number={self.request_number}, op={self.op}, "
+            f"reply={self.reply!r})"
+        )
 
 
 def classify_request(record: ClientRecord | None, request_number: int) -> RequestKind:

@@ -10,9 +10,15 @@ It knows three things the WAL does not:
   display read (:meth:`Journal.peek`) marks nothing: looking at a log changes no state.
 * **The fencing rule of appends.** An entry is stored under a view no lower than the last
   entry's (only the unsafe switches ever offer a lower one).
+* **What is cheap to know.** The last entry's view comes from the log's index and the
+  timestamp of the last entry this replica appended is kept, so appending reads nothing
+  back. Entries appended but not applied yet are kept with their decoded envelope (the
+  *apply cache*, TigerBeetle's in-memory journal headers and prepares): the hot path
+  applies them without a WAL read-back or a second decode.
 
-Every protocol read goes to the disk and verifies the checksum, so a bit flipped under a
-running replica is found before it can be vouched for.
+Every other protocol read (the log shipped to a peer in a view change, a state transfer,
+a repair or a retransmission) goes to the disk and verifies the checksum, so a bit
+flipped under a running replica is found before the replica vouches for that entry.
 """
 
 from __future__ import annotations
@@ -20,32 +26,44 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clobkit.errors import CorruptEntry
+from clobkit.replication.envelope import Envelope, decode_envelope
 from clobkit.storage.base import LogEntry, Wal
 
 __all__ = ["Journal"]
 
 
 class Journal:
-    """One replica's log with its corrupt marks.
+    """One replica's log with its corrupt marks and its apply cache.
 
-    Invariant: every op in :attr:`corrupt` is in ``[first_op, last_op]``. ``on_corrupt(op)``
-    is called once when a protocol read finds op ``op`` corrupt (the replica traces it).
+    Invariants: every op in :attr:`corrupt` is in ``[first_op, last_op]``; every op in the
+    apply cache is in ``[first_op, last_op]`` and maps to the entry this replica appended
+    there (cut, compacted and repaired ops leave the cache with their entries).
+    ``on_corrupt(op)`` is called once when a protocol read finds op ``op`` corrupt (the
+    replica traces it).
 
     >>> from clobkit.storage import MemoryStore
+    >>> from clobkit.replication.envelope import encode_envelope
     >>> found = []
     >>> j = Journal(MemoryStore(cluster_id="demo", replica_id=0).wal, found.append)
-    >>> j.append(LogEntry(0, 1, b"x")).view
+    >>> env = Envelope("alice", 1, 10, b"buy")
+    >>> j.append(LogEntry(0, 1, encode_envelope(env))).view
     0
-    >>> j.append(LogEntry(0, 2, b"y")).op, j.last_op, j.entry(2).payload, found
-    (2, 2, b'y', [])
+    >>> j.entry(1).op, j.last_op, j.last_ts_us(), found
+    (1, 1, 10, [])
+    >>> j.take_for_apply(1)[1].client_id, j.take_for_apply(1)
+    ('alice', None)
     """
 
-    __slots__ = ("_on_corrupt", "corrupt", "wal")
+    __slots__ = ("_cache", "_last", "_on_corrupt", "corrupt", "wal")
 
     def __init__(self, wal: Wal, on_corrupt: Callable[[int], None]) -> None:
         self.wal = wal
         self.corrupt: set[int] = set()
         self._on_corrupt = on_corrupt
+        # op -> (entry, its envelope once decoded): appended, not yet taken for apply.
+        self._cache: dict[int, tuple[LogEntry, Envelope | None]] = {}
+        # The last entry appended in this life and its envelope (None: read the log).
+        self._last: tuple[LogEntry, Envelope | None] | None = None
 
     def load_corrupt_marks(self) -> None:
         """Mark the ops the log found corrupt when it was opened."""
@@ -96,26 +114,68 @@ class Journal:
             self._on_corrupt(op)
             return None
 
+    def take_for_apply(self, op: int) -> tuple[LogEntry, Envelope] | None:
+        """Entry ``op`` and its envelope from the apply cache, which then forgets it and
+        every op below; ``None`` when it is not cached (read it with :meth:`entry`). O(1)
+        amortised."""
+        cache = self._cache
+        found = cache.pop(op, None)
+        if found is None:
+            return None
+        if cache and next(iter(cache)) < op:
+            for stale in [k for k in cache if k < op]:
+                del cache[stale]
+        entry, env = found
+        return entry, env if env is not None else decode_envelope(entry.payload)
+
+    def last_ts_us(self) -> int | None:
+        """The timestamp of the last entry (``None`` when the log is empty or that entry
+        is corrupt). From memory when this replica appended it, else read and verified."""
+        last = self._last
+        if last is not None and last[0].op == self.wal.last_op:
+            entry, env = last
+            if env is None:
+                env = decode_envelope(entry.payload)
+                self._last = (entry, env)
+            return env.ts_us
+        found = self.entry(self.wal.last_op)
+        return None if found is None else decode_envelope(found.payload).ts_us
+
     # -- changing ----------------------------------------------------------------------
 
-    def append(self, entry: LogEntry) -> LogEntry:
+    def _last_view(self) -> int | None:
+        view = getattr(self.wal, "last_view", None)
+        if isinstance(view, int):
+            return view if self.wal.last_op >= self.wal.first_op else None
+        # (a Wal from outside clobkit need not index views: read the last entry)
+        last = self.entry(self.wal.last_op)
+        return None if last is None else last.view
+
+    def append(self, entry: LogEntry, envelope: Envelope | None = None) -> LogEntry:
         """Append ``entry`` (op ``last_op + 1``), under the last entry's view if that is
-        higher (only the unsafe switches offer a lower one); returns the entry as stored."""
-        last = self.entry(self.last_op)
-        if last is not None and last.view > entry.view:
-            entry = LogEntry(last.view, entry.op, entry.payload)
+        higher (only the unsafe switches offer a lower one); returns the entry as stored.
+        ``envelope``: its decoded payload when the caller has it (else decoded on use)."""
+        last_view = self._last_view()
+        if last_view is not None and last_view > entry.view:
+            entry = LogEntry(last_view, entry.op, entry.payload)
         self.wal.append(entry)
+        self._cache[entry.op] = self._last = (entry, envelope)
         return entry
 
     def truncate_after(self, op: int) -> None:
         """Cut every entry after ``op`` (durably), with its corrupt mark."""
         self.wal.truncate_after(op)
         self.corrupt = {c for c in self.corrupt if c <= op}
+        for cut in [k for k in self._cache if k > op]:
+            del self._cache[cut]
+        self._last = None
 
     def compact_through(self, op: int, *, view: int | None = None) -> None:
         """Drop every entry up to ``op`` (a snapshot covers them), with their marks."""
         self.wal.compact_through(op, view=view)
         self.corrupt = {c for c in self.corrupt if c > op}
+        for gone in [k for k in self._cache if k <= op]:
+            del self._cache[gone]
 
     def repair(self, entry: LogEntry) -> None:
         """Write a good copy of a corrupt entry and clear its mark (raises
@@ -123,8 +183,12 @@ class Journal:
         record)."""
         self.wal.repair(entry)
         self.corrupt.discard(entry.op)
+        self._cache.pop(entry.op, None)
+        self._last = None
 
     def discard_all(self) -> None:
         """Drop the whole log (a damaged disk starts over)."""
         self.wal.discard_all()
         self.corrupt = set()
+        self._cache = {}
+        self._last = None

@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from clobkit.book import Exchange, MarketSpec, decode_command, encode_result
 from clobkit.errors import InvalidArgument
 
 __all__ = ["BookMachine", "KvMachine", "StateMachine"]
+
+
+def _EMPTY_REPLY() -> bytes:
+    return b""
 
 
 @runtime_checkable
@@ -167,11 +172,24 @@ class BookMachine:
 
     def apply(self, op: int, ts_us: int, payload: bytes) -> bytes:
         """Decode and apply one command at seq ``op``. O(log levels + fills)."""
+        return self.apply_deferred(op, ts_us, payload)()
+
+    def apply_deferred(self, op: int, ts_us: int, payload: bytes) -> Callable[[], bytes]:
+        """Apply like :meth:`apply`, but return a function that encodes the reply: a backup,
+        which sends no reply, never pays for the encoding (the result is immutable, so a
+        later call gives the same bytes).
+
+        >>> from clobkit.book import Place, encode_command
+        >>> m = BookMachine([MarketSpec("ACME")])
+        >>> reply = m.apply_deferred(1, 5, encode_command(Place("ACME", "al", "buy", 100, 3)))
+        >>> reply() == reply()
+        True
+        """
         try:
             command = decode_command(payload)
         except InvalidArgument:
-            return b""  # an undecodable command is refused (it cannot come from a client API)
-        return encode_result(self._exchange.apply(command, op, ts_us))
+            return _EMPTY_REPLY  # an undecodable command is refused (not from a client API)
+        return partial(encode_result, self._exchange.apply(command, op, ts_us))
 
     def query(self, query: Any) -> Any:
         """Answer one read-only query (see the class docstring); raises ``InvalidArgument``."""

@@ -211,6 +211,8 @@ class Replica:
     restores it from the snapshot and log). ``rng`` draws the randomised
     view-change timeouts. ``learner=True`` with an empty store makes a
     replacement that fetches state before it counts in any quorum.
+    ``trace_events=False`` is for a host that records no trace: the Steps then
+    carry no events (messages and protocol behaviour are the same).
 
     The constructor sends nothing: call :meth:`tick` once (with the same
     ``now``) to get the first Step (its ``wake_at_us`` arms the timer).
@@ -245,6 +247,7 @@ class Replica:
         rng: random.Random,
         now: int = 0,
         learner: bool = False,
+        trace_events: bool = True,
     ) -> None:
         if not isinstance(config, ClusterConfig):
             raise InvalidType(f"config must be a ClusterConfig, got {config!r}")
@@ -267,6 +270,13 @@ class Replica:
         self._names = {replica_name(i): i for i in range(self._n)}
         self._initial_state = machine.snapshot()
         self._unsafe = config.unsafe
+        # A host that records no trace says so: then no TraceEvent is built (Step.events
+        # stays empty), which is most of the cost of an event.
+        self._trace_events = trace_events
+        # A machine that can defer encoding its replies lets backups skip that work.
+        self._apply_deferred: Callable[[int, int, bytes], Callable[[], bytes]] | None = getattr(
+            machine, "apply_deferred", None
+        )
 
         # Replicated and protocol state.
         self.view = 0
@@ -619,7 +629,8 @@ class Replica:
         return replica_name(index)
 
     def _event(self, event: str, /, **fields: Any) -> None:
-        self._events.append(TraceEvent(event, self.name, fields))
+        if self._trace_events:
+            self._events.append(TraceEvent(event, self.name, fields))
 
     def _drop(self, message: object, reason: str) -> None:
         self.counters[f"drop:{reason}"] += 1
@@ -672,7 +683,20 @@ class Replica:
             and self.commit_number > self._durable_commit
             and self.status in ("normal", "view_change")
         ):
+            self._save_commit()
+
+    def _save_commit(self) -> None:
+        """Make the commit number durable. Only it changed (every view and vote change saves
+        the metadata itself), so a store that can save it alone does: one write and one
+        fsync instead of a metadata replace, which is what lets a sync cover many commands."""
+        save_commit = getattr(self.store, "save_commit", None)
+        if save_commit is None:
             self._save_meta()
+            return
+        self._sync_wal()  # the log first: the commit number vouches for it
+        info = save_commit(self.commit_number)
+        self._durable_commit = self.commit_number
+        self._delay_us += info.latency_us
 
     def _sync_wal(self) -> None:
         wal = self.store.wal
@@ -693,9 +717,9 @@ class Replica:
     def _trace_corrupt(self, op: int) -> None:
         self._event(CORRUPT, op=op)
 
-    def _append(self, entry: LogEntry) -> None:
+    def _append(self, entry: LogEntry, envelope: Envelope | None = None) -> None:
         assert entry.op == self.op_number + 1, (entry.op, self.op_number)
-        stored = self._journal.append(entry)
+        stored = self._journal.append(entry, envelope)
         # Only the unsafe switches mix views (S1, S2: no fencing; S6, S7: a log adopted from
         # the wrong replica): the journal stores such an entry under the view our log already
         # has, as the replica cannot tell the histories apart.
@@ -704,7 +728,9 @@ class Replica:
         # Unsafe (S11): the primary matches and publishes at append time.
         early = APPLY_BEFORE_COMMIT in self._unsafe and self.is_primary
         if early and self.applied_op == entry.op - 1:
-            self._apply_entry(entry)
+            taken = self._journal.take_for_apply(entry.op)
+            assert taken is not None
+            self._apply_entry(*taken)
 
     def _truncate_after(self, op: int) -> None:
         if op >= self.op_number:
@@ -749,16 +775,22 @@ class Replica:
 
     def _apply_committed(self) -> None:
         target = min(self.commit_number, self.op_number)
+        take = self._journal.take_for_apply
         while self.applied_op < target:
-            entry = self._entry(self.applied_op + 1)
-            if entry is None:
-                break
-            self._apply_entry(entry)
+            op = self.applied_op + 1
+            # Entries this replica appended in this life come from memory with their decoded
+            # envelope; others (after a restart, a cut, a repair) are read and verified.
+            taken = take(op)
+            if taken is None:
+                entry = self._entry(op)
+                if entry is None:
+                    break
+                taken = (entry, decode_envelope(entry.payload))
+            self._apply_entry(*taken)
         self._maybe_snapshot()
 
-    def _apply_entry(self, entry: LogEntry) -> None:
+    def _apply_entry(self, entry: LogEntry, env: Envelope) -> None:
         assert entry.op == self.applied_op + 1
-        env = decode_envelope(entry.payload)
         self.applied_op = entry.op
         if env.noop:
             return
@@ -776,23 +808,34 @@ class Replica:
                 duplicate=True,
             )
             if seen == "retry":
-                self._queue_reply(env.client_id, env.request_number, rec.op, rec.reply)
+                self._queue_reply(env.client_id, env.request_number, rec.op, rec)
             return
-        reply = self.machine.apply(entry.op, env.ts_us, env.payload)
-        self.client_table[env.client_id] = ClientRecord(env.request_number, entry.op, reply)
-        self._event(
-            APPLY,
-            op=entry.op,
-            view=entry.view,
-            client=env.client_id,
-            request_number=env.request_number,
-            duplicate=False,
-        )
-        self._queue_reply(env.client_id, env.request_number, entry.op, reply)
+        apply_deferred = self._apply_deferred
+        reply: bytes | Callable[[], bytes]
+        if apply_deferred is not None:
+            reply = apply_deferred(entry.op, env.ts_us, env.payload)
+        else:
+            reply = self.machine.apply(entry.op, env.ts_us, env.payload)
+        record = ClientRecord(env.request_number, entry.op, reply)
+        self.client_table[env.client_id] = record
+        if self._trace_events:
+            self._event(
+                APPLY,
+                op=entry.op,
+                view=entry.view,
+                client=env.client_id,
+                request_number=env.request_number,
+                duplicate=False,
+            )
+        self._queue_reply(env.client_id, env.request_number, entry.op, record)
 
-    def _queue_reply(self, client_id: str, request_number: int, op: int, reply: bytes) -> None:
-        """Park the reply to ``op`` until the reply frontier passes it (primary only)."""
+    def _queue_reply(
+        self, client_id: str, request_number: int, op: int, record: ClientRecord
+    ) -> None:
+        """Park the reply to ``op`` until the reply frontier passes it (primary only: only
+        here is a reply encoded, see :class:`ClientRecord`)."""
         if self.primary_index == self.index and self.status == "normal":
+            reply = record.reply
             self._pending_replies[op] = Reply(
                 **self._hdr_client(client_id),
                 client_id=client_id,
@@ -942,7 +985,7 @@ class Replica:
         op = self.op_number + 1
         envelope = Envelope(m.client_id, m.request_number, self._next_ts(), m.payload)
         entry = LogEntry(self.view, op, encode_envelope(envelope))
-        self._append(entry)
+        self._append(entry, envelope)
         self._new_entries.append(entry)
         self._inflight[m.client_id] = (m.request_number, op)
 
@@ -966,8 +1009,8 @@ class Replica:
 
     def _next_ts(self) -> int:
         """The primary's timestamp for a new entry: ``now``, never below the last entry's."""
-        last = self._entry(self.op_number)
-        return self._now if last is None else max(self._now, decode_envelope(last.payload).ts_us)
+        last_ts = self._journal.last_ts_us()
+        return self._now if last_ts is None else max(self._now, last_ts)
 
     def _append_noop(self) -> None:
         noop = LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts()))
@@ -1004,7 +1047,7 @@ class Replica:
             self._event(COMMIT, op=candidate)
             self._apply_committed()
             if self.config.read_mode == "quorum":
-                self._save_meta()
+                self._save_commit()
                 for i in self._others:
                     self._send(
                         Commit(
@@ -1627,7 +1670,7 @@ class Replica:
             self._event(LEARN_COMMIT, op=m.commit, via="write_back")
             self._learn_commit(m.commit)
         if self.commit_number > self._durable_commit:
-            self._save_meta()  # the write-back promise: this commit number survives a crash
+            self._save_commit()  # the write-back promise: this commit number survives a crash
         self._send(WriteBackOk(**self._hdr(m.source), read_id=m.read_id, commit=self.commit_number))
 
     # -- timers ----------------------------------------------------------------------------------

@@ -615,7 +615,14 @@ class Cluster:
         rng = self.world.streams.fresh(f"node:{name}/{generation}/{self._lives[name]}")
         machine = BookMachine([self.market])
         return Replica(
-            self.config, index, store, machine, rng=rng, now=self.world.now_us, learner=learner
+            self.config,
+            index,
+            store,
+            machine,
+            rng=rng,
+            now=self.world.now_us,
+            learner=learner,
+            trace_events=self.world.trace.enabled,  # no trace: no TraceEvent objects built
         )
 
     def _client(self, client_id: str) -> _ClientNode:

@@ -130,11 +130,31 @@ class _CrashCountdown:
 
 
 class _Inode:
-    __slots__ = ("data", "durable")
+    """One simulated file. Invariant: ``data[:dirty_from] == durable[:dirty_from]`` and
+    ``dirty_from <= len(durable)``, so an fsync copies only ``data[dirty_from:]`` (O(bytes
+    written since the last fsync), not O(file))."""
+
+    __slots__ = ("data", "dirty_from", "durable")
 
     def __init__(self) -> None:
         self.data = bytearray()  # what a reader sees now
         self.durable = bytearray()  # what survives a power loss
+        self.dirty_from = 0  # the first byte that may differ between the two
+
+    def changed_from(self, offset: int) -> None:
+        if offset < self.dirty_from:
+            self.dirty_from = offset
+
+    def make_durable(self) -> None:
+        start = self.dirty_from
+        durable = self.durable
+        del durable[start:]
+        durable += self.data[start:]
+        self.dirty_from = len(durable)
+
+    def forget_volatile(self) -> None:
+        self.data[:] = self.durable
+        self.dirty_from = len(self.durable)
 
 
 class MemoryDisk(_CrashCountdown):
@@ -340,6 +360,7 @@ class MemoryDisk(_CrashCountdown):
         offset = self._misdirect.pop(name, offset)
         if self._read_faults:
             self._remap(name, offset, offset + len(data))
+        inode.changed_from(min(offset, len(inode.data)))
         if offset > len(inode.data):
             inode.data.extend(bytes(offset - len(inode.data)))
         inode.data[offset : offset + len(data)] = data
@@ -354,6 +375,7 @@ class MemoryDisk(_CrashCountdown):
     def truncate(self, name: str, size: int) -> None:
         inode = self._inode(name)
         self._tick()
+        inode.changed_from(min(size, len(inode.data)))
         del inode.data[size:]
 
     def fsync(self, name: str) -> None:
@@ -361,9 +383,9 @@ class MemoryDisk(_CrashCountdown):
         self._tick()
         if name in self._lose_next_sync:
             self._lose_next_sync.discard(name)
-            inode.data[:] = inode.durable
+            inode.forget_volatile()
             return
-        inode.durable[:] = inode.data
+        inode.make_durable()
 
     def rename(self, source: str, target: str) -> None:
         inode = self._inode(source)
@@ -395,7 +417,7 @@ class MemoryDisk(_CrashCountdown):
         """Forget everything not fsynced: file bytes and directory changes."""
         self._names = dict(self._durable_names)
         for inode in self._names.values():
-            inode.data[:] = inode.durable
+            inode.forget_volatile()
 
     def close(self) -> None:
         """Nothing to release; the disk outlives the store."""

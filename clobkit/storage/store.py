@@ -15,6 +15,19 @@ their crash semantics are identical by construction. A store directory holds:
     atomically: write ``<name>.tmp``, fsync it, rename it over ``<name>``,
     fsync the directory. A crash before the directory fsync leaves the old
     value, after it the new one, never a mix.
+``commit``
+    the durable commit number, saved every commit round (:meth:`save_commit
+    <_DiskStore.save_commit>`) with one write and one fsync instead of a whole
+    metadata replace (two fsyncs and a rename): this is what lets one sync cover
+    many commands (group commit). Two fixed-size checksummed slots written in
+    turn, each with a sequence number; reading takes the valid slot with the
+    higher sequence, so a torn write of one slot leaves the other (the value
+    before it, which nothing was promised beyond). :meth:`load_metadata` reports
+    the larger of the two commit numbers. A new disk gets the file with its
+    identity; ``meta`` records that it exists, so a disk whose ``meta`` says so and
+    that lacks the file is damaged (``missing_files``). A directory written before
+    this file existed opens as before and gets the file at its first
+    :meth:`save_commit`.
 
 A store opened on a disk whose ``identity`` already exists sets ``reopened``;
 ``missing_files`` then names the files such a disk should hold and does not
@@ -42,6 +55,7 @@ written, reported in :attr:`SyncInfo.latency_us
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import struct
@@ -72,6 +86,7 @@ from clobkit.storage.wal import WAL_FILE, Life, LogFile
 
 __all__ = [
     "IDENTITY_FILE",
+    "COMMIT_FILE",
     "META_FILE",
     "SNAPSHOT_FILE",
     "DEFAULT_SYNC_LATENCY_US",
@@ -84,12 +99,39 @@ __all__ = [
 IDENTITY_FILE = "identity"
 META_FILE = "meta"
 SNAPSHOT_FILE = "snapshot"
+COMMIT_FILE = "commit"
 DEFAULT_SYNC_LATENCY_US = 1000
 DEFAULT_WRITE_LATENCY_US_PER_KIB = 10
 _KIND_IDENTITY = b"CLOBIDNT"
 _KIND_META = b"CLOBMETA"
 _KIND_SNAPSHOT = b"CLOBSNAP"
 _SNAP_HEAD = struct.Struct("<QQ")  # op, view
+_KIND_COMMIT = b"CLOBCMIT"
+_COMMIT_BODY = struct.Struct("<QQ")  # sequence, commit number
+_COMMIT_SLOT = len(encode_blob(_KIND_COMMIT, _COMMIT_BODY.pack(0, 0)))
+_META_COMMIT_FILE_KEY = "commit_file"  # meta's record that the commit file is in use
+
+
+def _commit_slot(sequence: int, commit_number: int) -> bytes:
+    return encode_blob(_KIND_COMMIT, _COMMIT_BODY.pack(sequence, commit_number))
+
+
+def _read_commit(data: bytes) -> tuple[int, int]:
+    """``(sequence, commit number)`` of the newest valid slot of a commit file; raises
+    ``CorruptEntry`` when neither slot is valid (``NotAWal`` when it is no commit file)."""
+    if data[:8] != _KIND_COMMIT:
+        raise NotAWal("commit: not a clobkit CLOBCMIT file")
+    found = []
+    for index in range(2):
+        chunk = data[index * _COMMIT_SLOT : (index + 1) * _COMMIT_SLOT]
+        try:
+            found.append(_COMMIT_BODY.unpack(decode_blob(_KIND_COMMIT, chunk, "commit")))
+        except (CorruptEntry, NotAWal):
+            continue  # a torn slot: the other one holds the value before it
+    if not found:
+        raise CorruptEntry("commit: neither slot is valid")
+    seq, commit = max(found)
+    return seq, commit
 
 
 def _check_int(name: str, value: object, minimum: int = 0) -> int:
@@ -191,7 +233,7 @@ class _DiskStore:
                     f"this disk belongs to cluster {ident.get('cluster_id')!r} replica "
                     f"{ident.get('replica_id')!r}, not cluster {cluster_id!r} replica {replica_id}"
                 )
-        elif any(disk.exists(name) for name in (WAL_FILE, META_FILE, SNAPSHOT_FILE)):
+        elif any(disk.exists(name) for name in (WAL_FILE, META_FILE, SNAPSHOT_FILE, COMMIT_FILE)):
             if disk.exists(WAL_FILE):
                 scan(disk.read(WAL_FILE))  # a file that is not a clobkit WAL says so first
             raise WrongOwner("this disk holds clobkit files but no identity file: owner unknown")
@@ -199,8 +241,14 @@ class _DiskStore:
         if has_identity and disk.exists(WAL_FILE):
             self.unreadable = _scrub(disk, WAL_FILE)
         result = scan(disk.read(WAL_FILE)) if disk.exists(WAL_FILE) else None
+        expects_commit_file = False
         if disk.exists(META_FILE):
-            self._decode_meta(disk.read(META_FILE))
+            expects_commit_file = self._read_meta(disk.read(META_FILE))[1]
+        # The newest valid slot of the commit file (raises when no slot is valid).
+        self._commit_seq = 0
+        self._commit_saved: int | None = None
+        if disk.exists(COMMIT_FILE):
+            self._commit_seq, self._commit_saved = _read_commit(disk.read(COMMIT_FILE))
         if disk.exists(SNAPSHOT_FILE):
             self._decode_snapshot(disk.read(SNAPSHOT_FILE))
 
@@ -211,6 +259,8 @@ class _DiskStore:
             missing.append(WAL_FILE)
         if has_identity and not disk.exists(META_FILE):
             missing.append(META_FILE)
+        if expects_commit_file and not disk.exists(COMMIT_FILE):
+            missing.append(COMMIT_FILE)
         self.reopened = has_identity
         self.missing_files: tuple[str, ...] = tuple(missing)
 
@@ -219,6 +269,9 @@ class _DiskStore:
             if not has_identity:
                 ident = {"cluster_id": cluster_id, "replica_id": replica_id}
                 self._replace(IDENTITY_FILE, _encode_json(_KIND_IDENTITY, ident))
+                # A new disk has its commit file from the start (commit 0 in both slots).
+                self._replace(COMMIT_FILE, _commit_slot(0, 0) + _commit_slot(1, 0))
+                self._commit_seq, self._commit_saved = 1, 0
             if result is None:
                 self._replace(WAL_FILE, encode_file_header(0, 0))
 
@@ -283,9 +336,11 @@ class _DiskStore:
         """The disk this store writes through (a :class:`MemoryDisk` or an ``OsDisk``)."""
         return self._disk
 
-    def _decode_meta(self, data: bytes) -> Metadata:
+    def _read_meta(self, data: bytes) -> tuple[Metadata, bool]:
+        """The metadata in ``data`` and whether it says the commit file is in use."""
         value = _decode_json(_KIND_META, data, "metadata")
-        return Metadata(**value)
+        uses_commit_file = bool(value.pop(_META_COMMIT_FILE_KEY, False))
+        return Metadata(**value), uses_commit_file
 
     def _decode_snapshot(self, data: bytes) -> Snapshot:
         body = decode_blob(_KIND_SNAPSHOT, data, "snapshot")
@@ -297,7 +352,11 @@ class _DiskStore:
         self._life.check()
         if not self._disk.exists(META_FILE):
             return None
-        return self._decode_meta(self._disk.read(META_FILE))
+        meta = self._read_meta(self._disk.read(META_FILE))[0]
+        saved = self._commit_saved
+        if saved is not None and saved > meta.commit_number:
+            meta = dataclasses.replace(meta, commit_number=saved)
+        return meta
 
     def save_metadata(self, meta: Metadata) -> SyncInfo:
         """Write ``meta`` atomically and durably: temp, fsync, rename, fsync dir (2 fsyncs).
@@ -331,9 +390,60 @@ class _DiskStore:
             "vote": meta.vote,
             "commit_number": meta.commit_number,
         }
+        if self._commit_saved is not None:
+            fields[_META_COMMIT_FILE_KEY] = True
         data = _encode_json(_KIND_META, fields)
         self._guarded(lambda: self._replace(META_FILE, data))
         return SyncInfo(records=1, fsyncs=2, latency_us=self._cost(2, len(data)))
+
+    def save_commit(self, commit_number: int) -> SyncInfo:
+        """Make ``commit_number`` durable: one slot write and one fsync (group commit).
+
+        Needs saved metadata (the identity of what the number belongs to). On a directory
+        written before the commit file existed, the first call creates it atomically and
+        records it in ``meta`` (4 fsyncs, once).
+        :meth:`load_metadata` then reports the larger of this and meta's commit number.
+        Raises ``InvalidType``/``InvalidArgument`` for a bad number and ``InvalidArgument``
+        before any metadata is saved; nothing changes then.
+
+        >>> store = MemoryStore(cluster_id="c", replica_id=1, sync_latency_us=500)
+        >>> _ = store.save_metadata(Metadata("c", 1, view=2, commit_number=3))
+        >>> store.save_commit(7).fsyncs, store.save_commit(8).fsyncs
+        (1, 1)
+        >>> store.load_metadata().commit_number, store.load_metadata().view
+        (8, 2)
+        """
+        self._life.check()
+        _check_int("commit_number", commit_number)
+        meta = self.load_metadata()
+        if meta is None:
+            raise InvalidArgument("save_commit needs saved metadata first (save_metadata)")
+        self._commit_seq += 1
+        slot = _commit_slot(self._commit_seq, commit_number)
+        disk = self._disk
+        if self._commit_saved is None:
+            # First use: both slots at once, atomically, then meta records that the file
+            # exists (so that losing it later reads as damage, not as an older disk).
+            # (slot k holds the sequence numbers equal to k mod 2: this write is sequence 1)
+            assert self._commit_seq == 1
+            image = _commit_slot(0, commit_number) + slot
+            self._guarded(lambda: self._replace(COMMIT_FILE, image))
+            self._commit_saved = commit_number
+            info = self.save_metadata(meta)
+            return SyncInfo(
+                records=1,
+                fsyncs=2 + info.fsyncs,
+                latency_us=self._cost(2, len(image)) + info.latency_us,
+            )
+        offset = (self._commit_seq % 2) * _COMMIT_SLOT
+
+        def write() -> None:
+            disk.write(COMMIT_FILE, offset, slot)
+            disk.fsync(COMMIT_FILE)
+
+        self._guarded(write)
+        self._commit_saved = max(self._commit_saved, commit_number)
+        return SyncInfo(records=1, fsyncs=1, latency_us=self._cost(1, len(slot)))
 
     def save_snapshot(self, snapshot: Snapshot) -> SyncInfo:
         """Write ``snapshot`` atomically and durably, replacing the previous one. O(len(data)).

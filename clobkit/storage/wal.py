@@ -221,7 +221,8 @@ class LogFile:
     @property
     def last_op(self) -> int:
         """The last op appended, synced or not (``first_op - 1`` when empty)."""
-        return self.synced_op + len(self._pending)
+        # (spelled out rather than through synced_op: the replica asks for it constantly)
+        return self._base_op + len(self._slots) + len(self._pending)
 
     @property
     def last_view(self) -> int:

@@ -984,6 +984,7 @@ def _check_disks(
                 f"committed log on disk (op {op} holds {got})",
                 time_us,
                 (f"client:{client}",),
+                op=op,
             )
         )
     return violations, canonical

@@ -78,9 +78,9 @@ from clobkit.replication.replica import Replica
 from clobkit.replication.step import Message, Step
 from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
-from clobkit.sim.invariants import InvariantMonitor
+from clobkit.sim.invariants import InvariantMonitor, Violation
 from clobkit.sim.network import Latency, Network, Rule, matching
-from clobkit.sim.nodes import NODE_COLUMNS, NodeHandle, node_table_html
+from clobkit.sim.nodes import NodeHandle, node_table_html, nodes_frame
 from clobkit.sim.results import Call, CommandResult, fills_frame, for_people, orders_frame
 from clobkit.sim.rng import check_seed
 from clobkit.sim.trace import Trace, TraceRecord
@@ -1446,10 +1446,10 @@ class Cluster:
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.replace("n2")
-        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        >>> [c.node_rows()[2][k] for k in ("role", "op_number")]
         ['learner', 0]
         >>> _ = c.run(ms=200)
-        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        >>> [c.node_rows()[2][k] for k in ("role", "op_number")]
         ['backup', 1]
 
         Raises ``InvalidArgument`` for an unknown node.
@@ -1475,7 +1475,7 @@ class Cluster:
         >>> c.pause("n1")
         >>> c.place("alice", "buy", price="99", qty=1).op  # n0 + n2 are a majority
         1
-        >>> c.nodes["n1"].status, c.node_rows()[1]["op"]
+        >>> c.nodes["n1"].status, c.node_rows()[1]["op_number"]
         ('paused', 0)
 
         Raises ``InvalidArgument`` for an unknown node.
@@ -1496,7 +1496,7 @@ class Cluster:
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.resume("n1")
         >>> _ = c.run(ms=50)
-        >>> c.nodes["n1"].status, c.node_rows()[1]["op"]
+        >>> c.nodes["n1"].status, c.node_rows()[1]["op_number"]
         ('normal', 1)
 
         Raises ``InvalidArgument`` for an unknown node.
@@ -1573,7 +1573,7 @@ class Cluster:
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.block("n0", "n2")  # n2 hears nothing from the primary
         >>> _ = c.place("alice", "buy", price="99", qty=1)  # n0 + n1 commit it
-        >>> [r["op"] for r in c.node_rows()]
+        >>> [r["op_number"] for r in c.node_rows()]
         [1, 1, 0]
 
         Raises ``InvalidArgument`` for an unknown name or ``source == target``.
@@ -1594,7 +1594,7 @@ class Cluster:
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.heal()
         >>> _ = c.run(ms=50)  # the next heartbeat tells n2 what it missed
-        >>> [r["op"] for r in c.node_rows()]
+        >>> [r["op_number"] for r in c.node_rows()]
         [1, 1, 1]
         """
         self._check_open()
@@ -1851,7 +1851,7 @@ class Cluster:
         >>> c.node_rows()[2]["role"]
         'learner'
         >>> _ = c.run(ms=200)
-        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        >>> [c.node_rows()[2][k] for k in ("role", "op_number")]
         ['backup', 1]
 
         Raises ``InvalidArgument`` for an unknown node or file name (nothing changes).
@@ -1923,10 +1923,11 @@ class Cluster:
     # -- checks -----------------------------------------------------------------------
 
     @property
-    def violations(self) -> list[Any]:
+    def violations(self) -> list[Violation]:
         """Invariant violations recorded so far (only possible with an unsafe switch on).
 
-        A copy, oldest first; each names its time, kind, node and detail.
+        A copy, oldest first; each a :class:`~clobkit.sim.invariants.Violation` (kind, detail,
+        time, nodes, and the op and view when the rule has one).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.violations
@@ -1934,7 +1935,7 @@ class Cluster:
         """
         return list(self.monitor.violations)
 
-    def check(self) -> list[Any]:
+    def check(self) -> list[Violation]:
         """Check that every acknowledged write is in the committed log now; returns every
         violation so far (raises ``AssertionError`` instead when no unsafe switch is on).
 
@@ -2157,7 +2158,7 @@ class Cluster:
         self.close()
 
     def node_rows(self) -> list[dict[str, Any]]:
-        """One dict per replica: node, role, status, view, op, commit, learner, host.
+        """One dict per replica, keyed by :data:`~clobkit.sim.nodes.NODE_COLUMNS`.
 
         ``host`` is the process (``up``, ``crashed``, ``paused``); ``status``
         is ``crashed`` / ``paused`` when the host is, else the replica's
@@ -2168,16 +2169,18 @@ class Cluster:
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> row = c.node_rows()[0]
         >>> list(row)
-        ['node', 'role', 'status', 'view', 'op', 'commit', 'learner', 'host']
-        >>> row["role"], row["status"], row["op"], row["commit"], row["host"]
+        ['node', 'up', 'host', 'role', 'status', 'view', 'op_number', 'commit_number',
+         'applied_op', 'learner']
+        >>> row["role"], row["status"], row["op_number"], row["commit_number"], row["host"]
         ('primary', 'normal', 1, 1, 'up')
         """
         return [node.row() for node in self.nodes.values()]
 
     def nodes_df(self) -> pd.DataFrame:
-        """:meth:`node_rows` as a DataFrame (``view``/``op``/``commit`` as nullable ``Int64``).
+        """:meth:`node_rows` as a DataFrame: columns and dtypes are
+        :data:`~clobkit.sim.nodes.NODE_COLUMNS`, the same frame as :func:`clobkit.views.nodes`.
 
-        A crashed node has no view, op or commit: those cells are ``<NA>``.
+        A crashed node has no view or numbers: those cells are ``<NA>`` (nullable ``Int64``).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.crash("n2")
@@ -2185,12 +2188,7 @@ class Cluster:
         >>> df["host"].tolist(), df["view"].isna().tolist()
         (['up', 'up', 'crashed'], [False, False, True])
         """
-        import pandas as pd
-
-        # Nullable integers: a crashed node has no view/op/commit, and NaN would turn the
-        # whole column into floats.
-        frame = pd.DataFrame(self.node_rows(), columns=list(NODE_COLUMNS))
-        return frame.astype({"view": "Int64", "op": "Int64", "commit": "Int64"})
+        return nodes_frame(self.node_rows())
 
     def __repr__(self) -> str:
         primary = self.primary

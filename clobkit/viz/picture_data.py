@@ -645,7 +645,7 @@ class PictureTimeline:
                     held[op] = {
                         "op": op,
                         "view": traced.get(op, -1),
-                        "committed": op <= (row["commit"] or 0),
+                        "committed": op <= (row["commit_number"] or 0),
                         "corrupt": True,
                         "leaving": False,
                     }
@@ -670,8 +670,8 @@ class PictureTimeline:
                     role=role,
                     status=row["status"],
                     view=row["view"],
-                    op=row["op"],
-                    commit=row["commit"],
+                    op=row["op_number"],
+                    commit=row["commit_number"],
                     syncing=bool(handle.up and host.busy_until_us > now),
                     log=entries,
                 )

@@ -50,6 +50,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import CorruptEntry, StorageError
+from clobkit.replication import config as cfg
+from clobkit.replication.step import client_name
 from clobkit.sim.invariants import Violation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,7 +153,7 @@ class LiveInvariants:
     @classmethod
     def attach(cls, cluster: Cluster) -> LiveInvariants:
         """Build the observer for ``cluster`` and register it with the cluster's world."""
-        live = cls(cluster, speculative="apply_before_commit" in cluster.config.unsafe)
+        live = cls(cluster, speculative=cfg.APPLY_BEFORE_COMMIT in cluster.config.unsafe)
         cluster.world.observers.append(live)
         return live
 
@@ -326,7 +328,7 @@ def check_invariants(cluster: Cluster, live: LiveInvariants | None = None) -> li
                 f"call {a.call_index} by {a.client_id}, acknowledged at op {a.op} "
                 f"({a.time_us}us), is not in the committed log",
                 now,
-                (f"client:{a.client_id}",),
+                (client_name(a.client_id),),
                 op=a.op,
             )
         )
@@ -370,7 +372,7 @@ def check_invariants(cluster: Cluster, live: LiveInvariants | None = None) -> li
         if r.applied_op <= r.commit_number and r.applied_op > 0:
             targets.setdefault(r.applied_op, []).append(name)
     if targets and canonical:
-        dedup = "no_dedup" not in cluster.config.unsafe
+        dedup = cfg.NO_DEDUP not in cluster.config.unsafe
         machine = BookMachine([cluster.market])
         table: dict[str, int] = {}
         expected_op = 1

@@ -59,7 +59,7 @@ from clobkit.errors import InvalidArgument, InvalidType, OrderRejected, OutcomeU
 from clobkit.proc.wire import BadFrame, BadStream, FrameReader, decode_message, encode_frame
 from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import ClusterConfig
-from clobkit.replication.step import Message, Step
+from clobkit.replication.step import CLIENT_PREFIX, Message, Step, client_name, replica_name
 from clobkit.sim.cluster import READ_KINDS, WRITE_KINDS, Cluster, read_output
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.results import Call, CommandResult
@@ -705,7 +705,7 @@ class ProcessCluster:
                 message = decode_message(body)
             except BadFrame:
                 continue
-            user = message.target.removeprefix("client:")
+            user = message.target.removeprefix(CLIENT_PREFIX)
             session = self._sessions.get(user)
             if session is not None:
                 self._apply(user, session.handle(message, now))
@@ -950,7 +950,7 @@ def _check_disks(
     logs: dict[str, list[tuple[int, int, bytes]]] = {}
     commits: dict[str, int] = {}
     for index, directory in enumerate(dirs):
-        name = f"n{index}"
+        name = replica_name(index)
         logs[name], commits[name] = [], 0
         if not (directory / "identity").exists():
             continue
@@ -983,7 +983,7 @@ def _check_disks(
                 f"call {call_index} by {client}, acknowledged at op {op}, is not in the "
                 f"committed log on disk (op {op} holds {got})",
                 time_us,
-                (f"client:{client}",),
+                (client_name(client),),
                 op=op,
             )
         )

@@ -75,7 +75,7 @@ from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
 from clobkit.replication.machine import BookMachine
 from clobkit.replication.replica import Replica
-from clobkit.replication.step import Message, Step
+from clobkit.replication.step import Message, Step, client_name, is_client_name, replica_name
 from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor, Violation
@@ -394,7 +394,9 @@ class Cluster:
         storage_kind, storage_path = self._check_storage(storage)
         if not isinstance(reopen, bool):
             raise InvalidType(f"reopen must be a bool, got {reopen!r}")
-        generations = self._check_directories(storage_path, [f"n{i}" for i in range(nodes)], reopen)
+        generations = self._check_directories(
+            storage_path, [replica_name(i) for i in range(nodes)], reopen
+        )
         if isinstance(sync_latency_us, bool) or not isinstance(sync_latency_us, int):
             raise InvalidType(f"sync_latency_us must be an int, got {sync_latency_us!r}")
         if sync_latency_us < 0:
@@ -626,12 +628,12 @@ class Cluster:
             session = ClientSession(
                 self.config,
                 client_id,
-                rng=self.world.streams.stream(f"client:{client_id}"),
+                rng=self.world.streams.stream(client_name(client_id)),
                 max_attempts=max(1, self.timeout_us // attempt_us),
             )
             node = _ClientNode(self, client_id, session)
             self._clients[client_id] = node
-            self.world.add_host(f"client:{client_id}", node)
+            self.world.add_host(client_name(client_id), node)
         return node
 
     def _live_replicas(self) -> list[tuple[str, int, Any]]:
@@ -961,7 +963,7 @@ class Cluster:
         # -- everything checked: from here on, state changes ---------------------------
         world = self.world
         client = self._client(user)
-        host = world.hosts[f"client:{user}"]
+        host = world.hosts[client_name(user)]
         now = world.now_us
         index = self.history.invoke(user, hist_input, now)
         call = Call(kind, user, hist_input, now, now + timeout_us, index, request=dict(args))
@@ -1027,7 +1029,7 @@ class Cluster:
             self._give_up(call, "its deadline passed")
 
     def _give_up(self, call: Call, cause: str) -> None:
-        why = self.diagnose(f"client:{call.client_id}")
+        why = self.diagnose(client_name(call.client_id))
         waited = (self.world.now_us - call.call_us) / 1000
         if call.kind in WRITE_KINDS:
             call.error = OutcomeUnknown(
@@ -1041,7 +1043,7 @@ class Cluster:
                 f"simulated time ({cause}); {why}"
             )
         self.world.record(
-            "client_timeout", f"client:{call.client_id}", detail={"call": call.history_index}
+            "client_timeout", client_name(call.client_id), detail={"call": call.history_index}
         )
         self._finish(call, "unknown", None, None, self.world.now_us)
 
@@ -1316,7 +1318,7 @@ class Cluster:
         return node
 
     def _any_name(self, node: object) -> str:
-        if isinstance(node, str) and (node in self.world.hosts or node.startswith("client:")):
+        if isinstance(node, str) and (node in self.world.hosts or is_client_name(node)):
             return node
         return self._replica_name(node)
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import CorruptEntry, StorageError
 from clobkit.replication.envelope import decode_envelope
+from clobkit.replication.step import client_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from clobkit.sim.world import World
@@ -233,7 +234,7 @@ class InvariantMonitor:
             detail = f"call {a.call_index} acknowledged at op {a.op} is not in the committed log"
             if ("acked_write_lost", detail) in recorded:
                 continue
-            self._violate("acked_write_lost", (f"client:{a.client_id}",), detail, op=a.op)
+            self._violate("acked_write_lost", (client_name(a.client_id),), detail, op=a.op)
 
     def _violate(
         self,

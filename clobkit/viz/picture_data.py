@@ -160,7 +160,14 @@ LEAVE_US = 5_000
 
 # Records after which a node's log may have lost entries (compared before and after).
 _SHRINKING = frozenset(
-    {"recover", "primary", "start_view", "state_transfer", "repair_truncate", "learner_caught_up"}
+    {
+        ev.RECOVER,
+        ev.PRIMARY,
+        ev.START_VIEW,
+        ev.STATE_TRANSFER,
+        ev.REPAIR_TRUNCATE,
+        ev.LEARNER_CAUGHT_UP,
+    }
 )
 
 _RECOVERING_STATUSES = ("recovering", "view_change")

@@ -214,6 +214,30 @@ class JournalEntry:
 _ADVANCE_ACTIONS = ("run", "step")
 
 
+#: The keyword arguments each kind of call takes (built once: submit() is on every call's path).
+_CALL_ARGUMENTS: dict[str, frozenset[str]] = {
+    "place": frozenset(
+        {
+            "side",
+            "price",
+            "qty",
+            "order_type",
+            "tif",
+            "order_id",
+            "stp",
+            "protection_price",
+            "post_only",
+            "client_order_id",
+        }
+    ),
+    "cancel": frozenset({"order_id", "client_order_id"}),
+    "modify": frozenset({"order_id", "price", "qty", "client_order_id"}),
+    "fills": frozenset({"user"}),
+    "live_orders": frozenset({"user"}),
+    "depth": frozenset({"levels"}),
+}
+
+
 def _journaled(method: Callable[..., Any]) -> Callable[..., Any]:
     """Record a successful top-level call of ``method`` in the cluster's journal.
 
@@ -933,27 +957,9 @@ class Cluster:
         if kind not in WRITE_KINDS and kind not in READ_KINDS:
             raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
         timeout_us = self.timeout_us if timeout_ms is None else _check_ms("timeout_ms", timeout_ms)
-        allowed = {
-            "place": {
-                "side",
-                "price",
-                "qty",
-                "order_type",
-                "tif",
-                "order_id",
-                "stp",
-                "protection_price",
-                "post_only",
-                "client_order_id",
-            },
-            "cancel": {"order_id", "client_order_id"},
-            "modify": {"order_id", "price", "qty", "client_order_id"},
-            "fills": {"user"},
-            "live_orders": {"user"},
-            "depth": {"levels"},
-        }[kind]
-        extra = sorted(set(args) - allowed)
-        if extra:
+        allowed = _CALL_ARGUMENTS[kind]
+        if not allowed.issuperset(args):
+            extra = sorted(set(args) - allowed)
             raise InvalidArgument(f"{kind} takes no argument(s) {', '.join(extra)}")
         if kind in WRITE_KINDS:
             command, hist_input = self._command(kind, user, args)

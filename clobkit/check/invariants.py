@@ -46,10 +46,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import CorruptEntry, StorageError
+from clobkit.replication import config as cfg
+from clobkit.replication.step import client_name
+from clobkit.sim.invariants import Violation
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -79,33 +82,22 @@ VIOLATION_KINDS = (
 )
 """Every invariant kind this module reports (see the module docstring)."""
 
-VIOLATION_COLUMNS = {"kind": "str", "detail": "str", "time_us": "int64", "nodes": "str"}
+VIOLATION_COLUMNS = {
+    "kind": "str",
+    "detail": "str",
+    "time_us": "int64",
+    "nodes": "str",
+    "op": "Int64",
+    "view": "Int64",
+}
 """Columns of :func:`violations_frame` and their pandas dtypes, in order."""
 
 LogEntryRow = tuple[int, int, bytes]  # (op, view, payload)
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One broken invariant: its ``kind`` (one of :data:`VIOLATION_KINDS`), what happened,
-    when (simulated µs; the end of the run for end-of-run checks) and the nodes involved.
-
-    >>> str(Violation("two_primaries", "view 3 has primaries n0, n1", 1500, ("n0", "n1")))
-    '1500us two_primaries [n0, n1]: view 3 has primaries n0, n1'
-    """
-
-    kind: str
-    detail: str
-    time_us: int
-    nodes: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.time_us}us {self.kind} [{', '.join(self.nodes)}]: {self.detail}"
-
-
 def violations_frame(violations: Iterable[Violation]) -> pd.DataFrame:
     """The violations as a DataFrame with :data:`VIOLATION_COLUMNS` (``nodes`` as a
-    comma-joined str).
+    comma-joined str; ``op`` and ``view`` missing where the rule has none).
 
     >>> violations_frame([Violation("two_primaries", "x", 5, ("n0", "n1"))]).iloc[0].nodes
     'n0,n1'
@@ -119,6 +111,8 @@ def violations_frame(violations: Iterable[Violation]) -> pd.DataFrame:
             "detail": pd.array([v.detail for v in rows], dtype="str"),
             "time_us": pd.array([v.time_us for v in rows], dtype="int64"),
             "nodes": pd.array([",".join(v.nodes) for v in rows], dtype="str"),
+            "op": pd.array([v.op for v in rows], dtype="Int64"),
+            "view": pd.array([v.view for v in rows], dtype="Int64"),
         }
     )
 
@@ -159,7 +153,7 @@ class LiveInvariants:
     @classmethod
     def attach(cls, cluster: Cluster) -> LiveInvariants:
         """Build the observer for ``cluster`` and register it with the cluster's world."""
-        live = cls(cluster, speculative="apply_before_commit" in cluster.config.unsafe)
+        live = cls(cluster, speculative=cfg.APPLY_BEFORE_COMMIT in cluster.config.unsafe)
         cluster.world.observers.append(live)
         return live
 
@@ -178,6 +172,7 @@ class LiveInvariants:
                             f"{name} applied op {applied} with commit number {commit}",
                             world.now_us,
                             (name,),
+                            op=applied,
                         )
                     )
                 continue
@@ -244,6 +239,8 @@ def compare_logs(
                         f"committed (view {known[0]}) a different entry",
                         time_us,
                         (name,) if known[2] == "canonical" else (known[2], name),
+                        op=op,
+                        view=view,
                     )
                 )
     for name in sorted(logs):
@@ -256,6 +253,7 @@ def compare_logs(
                     f"{name} applied op {done} with commit number {commit}",
                     time_us,
                     (name,),
+                    op=done,
                 )
             )
         for op in sorted(by_op[name]):
@@ -270,6 +268,8 @@ def compare_logs(
                         f"the committed entry (view {known[0]})",
                         time_us,
                         (name,),
+                        op=op,
+                        view=by_op[name][op][0],
                     )
                 )
                 break  # one report per replica: everything after it is off the prefix too
@@ -292,19 +292,12 @@ def _replica_log(replica: Any, upto: int) -> list[LogEntryRow]:
 
 
 def _from_monitor(cluster: Cluster) -> list[Violation]:
+    """The monitor's violations; a split brain names every primary its view ever had."""
     out = []
     for v in cluster.monitor.violations:
-        if v.kind == "two_primaries":
-            # detail: "view V has primaries ['n0', 'n1']": name every primary of that view
-            nodes = tuple(
-                sorted({n for names in cluster.monitor.primaries.values() for n in names})
-            )
-            view = int(v.detail.split()[1]) if v.detail.startswith("view ") else None
-            if view is not None:
-                nodes = tuple(cluster.monitor.primaries.get(view, [v.node]))
-        else:
-            nodes = (v.node,)
-        out.append(Violation(v.kind, v.detail, v.time_us, nodes))
+        if v.kind == "two_primaries" and v.view is not None:
+            v = replace(v, nodes=tuple(cluster.monitor.primaries.get(v.view, v.nodes)))
+        out.append(v)
     return out
 
 
@@ -335,7 +328,8 @@ def check_invariants(cluster: Cluster, live: LiveInvariants | None = None) -> li
                 f"call {a.call_index} by {a.client_id}, acknowledged at op {a.op} "
                 f"({a.time_us}us), is not in the committed log",
                 now,
-                (f"client:{a.client_id}",),
+                (client_name(a.client_id),),
+                op=a.op,
             )
         )
     canonical = cluster.committed_log()
@@ -368,6 +362,8 @@ def check_invariants(cluster: Cluster, live: LiveInvariants | None = None) -> li
                         f"op {op} {state}",
                         when,
                         (name,),
+                        op=op,
+                        view=view,
                     )
                 )
     # Equal digests at equal commit numbers: replay the committed log once, in op order.
@@ -376,7 +372,7 @@ def check_invariants(cluster: Cluster, live: LiveInvariants | None = None) -> li
         if r.applied_op <= r.commit_number and r.applied_op > 0:
             targets.setdefault(r.applied_op, []).append(name)
     if targets and canonical:
-        dedup = "no_dedup" not in cluster.config.unsafe
+        dedup = cfg.NO_DEDUP not in cluster.config.unsafe
         machine = BookMachine([cluster.market])
         table: dict[str, int] = {}
         expected_op = 1
@@ -398,6 +394,7 @@ def check_invariants(cluster: Cluster, live: LiveInvariants | None = None) -> li
                             f"{name}'s book at op {op} differs from a replay of the committed log",
                             now,
                             (name,),
+                            op=op,
                         )
                     )
     found.sort(key=lambda v: (v.time_us, VIOLATION_KINDS.index(v.kind), v.nodes, v.detail))

@@ -53,14 +53,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clobkit.book import MarketSpec, decode_result, encode_command
-from clobkit.book.records import write_output
-from clobkit.errors import InvalidArgument, InvalidType, OrderRejected, OutcomeUnknown, Unavailable
+from clobkit.book import MarketSpec, encode_command
+from clobkit.errors import InvalidArgument, InvalidType, OutcomeUnknown, Unavailable
 from clobkit.proc.wire import BadFrame, BadStream, FrameReader, decode_message, encode_frame
 from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import ClusterConfig
-from clobkit.replication.step import Message, Step
-from clobkit.sim.cluster import READ_KINDS, WRITE_KINDS, Cluster, read_output
+from clobkit.replication.step import CLIENT_PREFIX, Message, Step, client_name, replica_name
+from clobkit.sim.calls import READ_KINDS, WRITE_KINDS, build_command, build_query, settle
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.results import Call, CommandResult
 
@@ -568,29 +567,17 @@ class ProcessCluster:
         if outcome.status == "unknown":
             self._give_up(call, f"the client gave up after {outcome.attempts} attempts")
             return
-        if outcome.status == "fail":
-            call.error = Unavailable(
-                f"{call.kind} by {call.client_id} was refused: {outcome.error or 'refused'}"
-            )
-            self._finish(call, "fail", None, None, now)
-            return
-        if call.kind in WRITE_KINDS:
-            op = int(outcome.op or 0)
-            result = decode_result(outcome.value)
-            if not result.accepted:
-                try:
-                    result.raise_for_reason()
-                except OrderRejected as exc:
-                    call.error = exc
-            self.acks.append((call.client_id, call.history_index, call.payload, op))
-            self._positions[call.history_index] = op
-            self._finish(
-                call, "ok", CommandResult(result, op, self.market), write_output(result), now
-            )
-        else:
-            if outcome.op is not None:
-                self._positions[call.history_index] = int(outcome.op)
-            self._finish(call, "ok", outcome.value, read_output(call.kind, outcome.value), now)
+        # The same decoding as the simulator's (one place: clobkit.sim.calls); a read's value
+        # stays in the book's ticks and lots here.
+        done = settle(call, outcome, self.market, people=False)
+        call.error = done.error
+        if done.outcome == "ok":
+            if call.kind in WRITE_KINDS:
+                assert done.op is not None
+                self.acks.append((call.client_id, call.history_index, call.payload, done.op))
+            if done.op is not None:
+                self._positions[call.history_index] = done.op
+        self._finish(call, done.outcome, done.value, done.output, now)
 
     def _finish(self, call: Call, outcome: str, value: Any, output: Any, now: int) -> None:
         call.outcome = outcome
@@ -615,9 +602,6 @@ class ProcessCluster:
             )
         self._finish(call, "unknown", None, None, self.now_us)
 
-    _command = Cluster._command
-    _query = Cluster._query
-
     def submit(self, user: str, kind: str, /, **args: Any) -> Call:
         """Start a call without waiting; returns its :class:`~clobkit.sim.results.Call`.
 
@@ -629,10 +613,10 @@ class ProcessCluster:
         if not isinstance(user, str) or not user or len(user) > 64 or user != user.strip():
             raise InvalidArgument(f"user must be a non-empty trimmed str, got {user!r}")
         if kind in WRITE_KINDS:
-            command, hist_input = self._command(kind, user, args)  # type: ignore[misc]
+            command, hist_input = build_command(self.market, kind, user, args)
             payload = encode_command(command)
         elif kind in READ_KINDS:
-            query, hist_input = self._query(kind, args)  # type: ignore[misc]
+            query, hist_input = build_query(self.market.symbol, kind, args)
         else:
             raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
         session = self._session(user)
@@ -705,7 +689,7 @@ class ProcessCluster:
                 message = decode_message(body)
             except BadFrame:
                 continue
-            user = message.target.removeprefix("client:")
+            user = message.target.removeprefix(CLIENT_PREFIX)
             session = self._sessions.get(user)
             if session is not None:
                 self._apply(user, session.handle(message, now))
@@ -950,7 +934,7 @@ def _check_disks(
     logs: dict[str, list[tuple[int, int, bytes]]] = {}
     commits: dict[str, int] = {}
     for index, directory in enumerate(dirs):
-        name = f"n{index}"
+        name = replica_name(index)
         logs[name], commits[name] = [], 0
         if not (directory / "identity").exists():
             continue
@@ -983,7 +967,8 @@ def _check_disks(
                 f"call {call_index} by {client}, acknowledged at op {op}, is not in the "
                 f"committed log on disk (op {op} holds {got})",
                 time_us,
-                (f"client:{client}",),
+                (client_name(client),),
+                op=op,
             )
         )
     return violations, canonical

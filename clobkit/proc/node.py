@@ -53,10 +53,11 @@ from typing import Any
 
 from clobkit.book import MarketSpec
 from clobkit.proc.wire import BadFrame, BadStream, FrameReader, decode_message, encode_frame
+from clobkit.replication import events as ev
 from clobkit.replication.config import ClusterConfig
 from clobkit.replication.machine import BookMachine
 from clobkit.replication.replica import Replica
-from clobkit.replication.step import Message, Step
+from clobkit.replication.step import CLIENT_PREFIX, Message, Step, replica_name
 from clobkit.storage import FileStore
 
 __all__ = ["NodeHost", "main"]
@@ -66,7 +67,7 @@ _MAX_QUEUED = 8 << 20  # bytes queued on one connection before frames are droppe
 _REDIAL_S = 0.05
 _STATUS_EVERY_S = 0.02
 # Trace events too frequent to keep on disk for every command (the status file counts them).
-_HOT_EVENTS = frozenset({"commit", "learn_commit", "sync", "apply", "drop"})
+_HOT_EVENTS = frozenset({ev.COMMIT, ev.LEARN_COMMIT, ev.SYNC, ev.APPLY, ev.DROP})
 
 
 def _now_us() -> int:
@@ -115,7 +116,7 @@ class NodeHost:
         )
         self.cfg = cfg
         self.index = int(config["index"])
-        self.name = f"n{self.index}"
+        self.name = replica_name(self.index)
         market = MarketSpec(config["market"][0], tick=config["market"][1], lot=config["market"][2])
         self.store = FileStore(
             config["dir"],
@@ -197,7 +198,7 @@ class NodeHost:
             f"{self.name}: step would send with ops {wal.synced_op + 1}..{wal.last_op} unsynced"
         )
         for event in step.events:
-            if event.kind == "sync":
+            if event.kind == ev.SYNC:
                 self.syncs += 1
             elif self.trace_file is not None and event.kind not in _HOT_EVENTS:
                 row = {"time_us": _now_us() - self.t0_us, "node": self.name, "kind": event.kind}
@@ -211,7 +212,7 @@ class NodeHost:
 
     def _send(self, message: Message) -> None:
         target = message.target
-        if target.startswith("client:"):
+        if target.startswith(CLIENT_PREFIX):
             conn = self.clients.get(target)
         else:
             conn = self._outgoing(target)
@@ -293,7 +294,7 @@ class NodeHost:
                 if message.target != self.name:
                     self.counters["misaddressed"] += 1
                     continue
-                if message.source.startswith("client:") and conn.peer is None:
+                if message.source.startswith(CLIENT_PREFIX) and conn.peer is None:
                     self.clients[message.source] = conn
                 self.inbox.append(message)
         except BadStream:

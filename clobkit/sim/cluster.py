@@ -35,37 +35,23 @@ Bad arguments raise :class:`~clobkit.errors.InvalidArgument` (or
 from __future__ import annotations
 
 import contextlib
-import functools
 import html
 import os
 import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clobkit.book import (
-    Cancel,
     MarketSpec,
-    Modify,
-    Place,
-    decode_result,
     encode_command,
 )
 from clobkit.book.names import check_user
-from clobkit.book.records import (
-    command_input,
-    depth_output,
-    fills_output,
-    orders_output,
-    write_output,
-)
 from clobkit.errors import (
     InvalidArgument,
     InvalidType,
-    OrderRejected,
     OutcomeUnknown,
     StorageError,
     Unavailable,
@@ -75,27 +61,39 @@ from clobkit.replication.client import ClientSession, Outcome
 from clobkit.replication.config import UNSAFE_SWITCHES, ClusterConfig
 from clobkit.replication.machine import BookMachine
 from clobkit.replication.replica import Replica
-from clobkit.replication.step import Message, Step
+from clobkit.replication.step import client_name, is_client_name, replica_name
+from clobkit.sim import diagnosis
+from clobkit.sim.calls import (
+    CALL_ARGUMENTS,
+    READ_KINDS,
+    WRITE_KINDS,
+    ClientNode,
+    build_command,
+    build_query,
+    read_output,
+    settle,
+)
+from clobkit.sim.disks import check_directories, check_storage
 from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
-from clobkit.sim.invariants import InvariantMonitor
+from clobkit.sim.invariants import InvariantMonitor, Violation
+from clobkit.sim.journal import ADVANCE_ACTIONS, JournalEntry, journaled
 from clobkit.sim.network import Latency, Network, Rule, matching
-from clobkit.sim.nodes import NODE_COLUMNS, NodeHandle, node_table_html
-from clobkit.sim.results import Call, CommandResult, fills_frame, for_people, orders_frame
+from clobkit.sim.nodes import NodeHandle, node_table_html, nodes_frame
+from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
 from clobkit.sim.rng import check_seed
 from clobkit.sim.trace import Trace, TraceRecord
 from clobkit.sim.world import World
 from clobkit.storage import FileStore, MemoryDisk, MemoryStore
+from clobkit.storage.inspect import LOSABLE_FILES, WAL_FILE, record_span
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from clobkit.book import Fill, Order
 
-__all__ = ["Cluster", "JournalEntry", "WRITE_KINDS", "READ_KINDS"]
+__all__ = ["Cluster", "JournalEntry", "WRITE_KINDS", "READ_KINDS", "read_output"]
 
-WRITE_KINDS = ("place", "cancel", "modify")
-READ_KINDS = ("fills", "live_orders", "depth")
 _NODE_COUNTS = (1, 3, 5, 7)
 
 # Timeouts the notebook cluster uses unless ``config=`` says otherwise: a backup that hears
@@ -175,111 +173,6 @@ class _Nodes(dict[str, NodeHandle]):
 
     def __missing__(self, key: str) -> NodeHandle:
         raise UnknownNode(f"node must be one of {', '.join(self)}, got {key!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One user action on a cluster, as :attr:`Cluster.journal` records it.
-
-    ``time_us`` is the simulated time and ``events`` the number of simulator
-    events run when the action was made; ``action`` is the :class:`Cluster`
-    method (``"submit"``, ``"crash"``, ``"partition"``..., or ``"run"`` /
-    ``"step"``, which only mark that time advanced) and ``args`` / ``kwargs``
-    its arguments. ``replayable`` is False for an action made from inside the
-    simulation (a :class:`~clobkit.sim.workload.RandomWorkload` user, a
-    call's ``on_done`` callback): :meth:`Cluster.fork` cannot replay those.
-
-    >>> JournalEntry(2500, 7, "crash", ("n0",))
-    JournalEntry(t=2.5ms, events=7, crash('n0'))
-    """
-
-    time_us: int
-    events: int
-    action: str
-    args: tuple[Any, ...] = ()
-    kwargs: tuple[tuple[str, Any], ...] = ()
-    replayable: bool = True
-
-    def __repr__(self) -> str:
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
-        flag = "" if self.replayable else ", not replayable"
-        return (
-            f"JournalEntry(t={self.time_us / 1000:g}ms, events={self.events}, "
-            f"{self.action}({', '.join(parts)}){flag})"
-        )
-
-
-# Actions that only mark that time advanced: replay runs the simulator to the next
-# action's event count instead of calling them.
-_ADVANCE_ACTIONS = ("run", "step")
-
-
-def _journaled(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Record a successful top-level call of ``method`` in the cluster's journal.
-
-    Calls made by another journaled method (``restart`` crashing first) are
-    not recorded; calls made from inside the simulation are recorded as not
-    replayable, except faults applied by :meth:`Cluster.schedule_faults`
-    (replaying ``schedule_faults`` schedules them again).
-    """
-    name = method.__name__
-
-    @functools.wraps(method)
-    def wrapper(self: Cluster, *args: Any, **kwargs: Any) -> Any:
-        outer = self._journal_depth == 0
-        time_us, events = self.world.now_us, self.world.events_processed
-        if name == "partition":  # keep the groups (a generator is read once), in a stable order
-            args = tuple(
-                tuple(sorted(g, key=str))
-                if isinstance(g, Iterable) and not isinstance(g, str)
-                else g
-                for g in args
-            )
-        elif name == "schedule_faults" and args:
-            args = (tuple(args[0]), *args[1:])
-        self._journal_depth += 1
-        try:
-            result = method(self, *args, **kwargs)
-        finally:
-            self._journal_depth -= 1
-        if outer and not (self._sim_depth and self._fault_depth):
-            entry = JournalEntry(
-                time_us, events, name, args, tuple(kwargs.items()), self._sim_depth == 0
-            )
-            self._journal.append(entry)
-        return result
-
-    return wrapper
-
-
-class _ClientNode:
-    """A client session as a host participant that resolves the cluster's calls."""
-
-    def __init__(self, cluster: Cluster, client_id: str, session: Any) -> None:
-        self.cluster = cluster
-        self.client_id = client_id
-        self.session = session
-        self.pending: dict[Any, Call] = {}
-
-    def handle(self, message: Message, now: int) -> Step:
-        step: Step = self.session.handle(message, now)
-        if self.pending:
-            self.poll(now)
-        return step
-
-    def tick(self, now: int) -> Step:
-        step: Step = self.session.tick(now)
-        if self.pending:
-            self.poll(now)
-        return step
-
-    def poll(self, now: int) -> None:
-        result = self.session.result
-        for handle in list(self.pending):
-            outcome = result(handle)
-            if outcome is not None:
-                call = self.pending.pop(handle)
-                self.cluster._resolve(call, outcome, now)
 
 
 class Cluster:
@@ -391,10 +284,12 @@ class Cluster:
             market = MarketSpec("ACME", tick="0.01", lot=1)
         elif not isinstance(market, MarketSpec):
             raise InvalidType(f"market must be a MarketSpec, got {market!r}")
-        storage_kind, storage_path = self._check_storage(storage)
+        storage_kind, storage_path = check_storage(storage)
         if not isinstance(reopen, bool):
             raise InvalidType(f"reopen must be a bool, got {reopen!r}")
-        generations = self._check_directories(storage_path, [f"n{i}" for i in range(nodes)], reopen)
+        generations = check_directories(
+            storage_path, [replica_name(i) for i in range(nodes)], reopen
+        )
         if isinstance(sync_latency_us, bool) or not isinstance(sync_latency_us, int):
             raise InvalidType(f"sync_latency_us must be an int, got {sync_latency_us!r}")
         if sync_latency_us < 0:
@@ -449,7 +344,7 @@ class Cluster:
         self._stores: dict[str, Any] = {}
         self._generation: dict[str, int] = {}
         self._lives: dict[str, int] = {}
-        self._clients: dict[str, _ClientNode] = {}
+        self._clients: dict[str, ClientNode] = {}
         self._calls: list[Call] = []
         self._pending = 0  # calls without an outcome yet
         self._closed = False
@@ -498,70 +393,6 @@ class Cluster:
             self.nodes[name] = NodeHandle(self, name)
 
     # -- construction helpers -------------------------------------------------------------
-
-    @staticmethod
-    def _check_storage(storage: object) -> tuple[str, Path | None]:
-        if isinstance(storage, os.PathLike):
-            return "file", Path(storage)
-        if not isinstance(storage, str):
-            raise InvalidType(f"storage must be 'file', 'memory' or a path, got {storage!r}")
-        if storage in ("file", "memory"):
-            return storage, None
-        if os.sep in storage or storage.startswith("."):
-            return "file", Path(storage)
-        raise InvalidArgument(
-            f"storage must be 'file', 'memory' or a path (a pathlib.Path, or a str with "
-            f"'{os.sep}'), got {storage!r}"
-        )
-
-    @staticmethod
-    def _check_directories(path: Path | None, names: list[str], reopen: bool) -> dict[str, int]:
-        """Check an explicit storage path before anything is created; returns, for
-        ``reopen``, each replica's newest disk generation (``n0``, ``n0.1``, ...).
-
-        clobkit never deletes or rewrites what it did not create: a replica directory that
-        is not empty and holds no clobkit ``identity`` is refused, and clobkit's own state
-        from an earlier run is reopened only when asked (``reopen=True``)."""
-        if path is None:
-            if reopen:
-                raise InvalidArgument("reopen=True needs a storage path that holds a cluster")
-            return {}
-        if path.exists() and not path.is_dir():
-            raise InvalidArgument(f"storage path {str(path)!r} is a file, not a directory")
-        generations: dict[str, int] = {}
-        for name in names:
-            found = []
-            if path.is_dir():
-                for entry in path.iterdir():
-                    stem, _, suffix = entry.name.partition(".")
-                    if stem == name and (suffix == "" or suffix.isdigit()):
-                        found.append((int(suffix or 0), entry))
-            for _, directory in sorted(found):
-                if not directory.is_dir():
-                    raise InvalidArgument(
-                        f"{str(directory)!r} is a file where replica {name}'s directory goes; "
-                        f"clobkit never deletes what it did not create: choose another path"
-                    )
-                contents = sorted(p.name for p in directory.iterdir())
-                if contents and "identity" not in contents:
-                    shown = ", ".join(contents[:3]) + (", ..." if len(contents) > 3 else "")
-                    raise InvalidArgument(
-                        f"{str(directory)!r} is not empty ({shown}) and was not created by "
-                        f"clobkit; clobkit never deletes what it did not create: choose an "
-                        f"empty or new storage path"
-                    )
-                if contents and not reopen:
-                    raise InvalidArgument(
-                        f"{str(directory)!r} holds replica {name}'s state from an earlier run; "
-                        f"pass reopen=True to recover that cluster, or choose a new path"
-                    )
-            if reopen:
-                if not found:
-                    raise InvalidArgument(
-                        f"reopen=True but {str(path)!r} holds no directory for replica {name}"
-                    )
-                generations[name] = max(found)[0]
-        return generations
 
     def _open_store(self, name: str, index: int, *, fresh: bool) -> Any:
         """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one."""
@@ -625,7 +456,7 @@ class Cluster:
             trace_events=self.world.trace.enabled,  # no trace: no TraceEvent objects built
         )
 
-    def _client(self, client_id: str) -> _ClientNode:
+    def _client(self, client_id: str) -> ClientNode:
         node = self._clients.get(client_id)
         if node is None:
             # The session gives up (outcome unknown) before the call's deadline does.
@@ -633,12 +464,12 @@ class Cluster:
             session = ClientSession(
                 self.config,
                 client_id,
-                rng=self.world.streams.stream(f"client:{client_id}"),
+                rng=self.world.streams.stream(client_name(client_id)),
                 max_attempts=max(1, self.timeout_us // attempt_us),
             )
-            node = _ClientNode(self, client_id, session)
+            node = ClientNode(client_id, session, self._resolve)
             self._clients[client_id] = node
-            self.world.add_host(f"client:{client_id}", node)
+            self.world.add_host(client_name(client_id), node)
         return node
 
     def _live_replicas(self) -> list[tuple[str, int, Any]]:
@@ -836,76 +667,7 @@ class Cluster:
 
     # -- client calls ---------------------------------------------------------------------
 
-    def _command(self, kind: str, user: str, args: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
-        """Validate a write and build (book command, history input). Raises, changes nothing."""
-        spec = self.market
-        symbol = spec.symbol
-        if kind == "place":
-            side = args.get("side")
-            qty = args.get("qty")
-            if qty is None:
-                raise InvalidArgument("qty is required")
-            order_type = args.get("order_type", "limit")
-            price = args.get("price")
-            ticks = None if price is None else spec.price_to_ticks(price, "price")
-            lots = spec.qty_to_lots(qty, "qty")
-            protection = args.get("protection_price")
-            command = Place(
-                symbol,
-                user,
-                side,  # type: ignore[arg-type]
-                ticks,
-                lots,
-                order_type=order_type,
-                tif=args.get("tif", "gtc"),
-                order_id=args.get("order_id"),
-                stp=args.get("stp"),
-                protection_price=None
-                if protection is None
-                else spec.price_to_ticks(protection, "protection_price"),
-                post_only=args.get("post_only", False),
-                client_order_id=args.get("client_order_id"),
-            )
-            return command, command_input(command)
-        if kind == "cancel":
-            cancel = Cancel(symbol, user, args.get("order_id"), args.get("client_order_id"))
-            return cancel, command_input(cancel)
-        if kind == "modify":
-            price = args.get("price")
-            qty = args.get("qty")
-            new_ticks = None if price is None else spec.price_to_ticks(price, "price")
-            new_lots = None if qty is None else spec.qty_to_lots(qty, "qty")
-            order_id: Any = args.get("order_id")
-            modify = Modify(
-                symbol,
-                user,
-                order_id,
-                price=new_ticks,
-                qty=new_lots,
-                client_order_id=args.get("client_order_id"),
-            )
-            return modify, command_input(modify)
-        raise AssertionError(kind)
-
-    def _query(self, kind: str, args: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """Validate a read and build (machine query, history input)."""
-        symbol = self.market.symbol
-        if kind in ("fills", "live_orders"):
-            user = args.get("user")
-            if user is not None:
-                check_user(user)
-            recorded = "fills" if kind == "fills" else "orders"
-            return (kind, symbol, user), (recorded, symbol, user)
-        if kind == "depth":
-            levels = args.get("levels", 10)
-            if isinstance(levels, bool) or not isinstance(levels, int):
-                raise InvalidType(f"levels must be an int, got {levels!r}")
-            if levels < 1:
-                raise InvalidArgument(f"levels must be >= 1, got {levels!r}")
-            return ("depth", symbol, levels), ("depth", symbol, levels)
-        raise AssertionError(kind)
-
-    @_journaled
+    @journaled
     def submit(
         self, user: str, kind: str, /, *, timeout_ms: float | None = None, **args: Any
     ) -> Call:
@@ -938,37 +700,19 @@ class Cluster:
         if kind not in WRITE_KINDS and kind not in READ_KINDS:
             raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
         timeout_us = self.timeout_us if timeout_ms is None else _check_ms("timeout_ms", timeout_ms)
-        allowed = {
-            "place": {
-                "side",
-                "price",
-                "qty",
-                "order_type",
-                "tif",
-                "order_id",
-                "stp",
-                "protection_price",
-                "post_only",
-                "client_order_id",
-            },
-            "cancel": {"order_id", "client_order_id"},
-            "modify": {"order_id", "price", "qty", "client_order_id"},
-            "fills": {"user"},
-            "live_orders": {"user"},
-            "depth": {"levels"},
-        }[kind]
-        extra = sorted(set(args) - allowed)
-        if extra:
+        allowed = CALL_ARGUMENTS[kind]
+        if not allowed.issuperset(args):
+            extra = sorted(set(args) - allowed)
             raise InvalidArgument(f"{kind} takes no argument(s) {', '.join(extra)}")
         if kind in WRITE_KINDS:
-            command, hist_input = self._command(kind, user, args)
+            command, hist_input = build_command(self.market, kind, user, args)
             payload = encode_command(command)
         else:
-            query, hist_input = self._query(kind, args)
+            query, hist_input = build_query(self.market.symbol, kind, args)
         # -- everything checked: from here on, state changes ---------------------------
         world = self.world
         client = self._client(user)
-        host = world.hosts[f"client:{user}"]
+        host = world.hosts[client_name(user)]
         now = world.now_us
         index = self.history.invoke(user, hist_input, now)
         call = Call(kind, user, hist_input, now, now + timeout_us, index, request=dict(args))
@@ -992,28 +736,12 @@ class Cluster:
         if outcome.status == "unknown":
             self._give_up(call, f"the client gave up after {outcome.attempts} attempts")
             return
-        if outcome.status == "fail":
-            call.error = Unavailable(
-                f"{call.kind} by {call.client_id} was refused before it could apply: "
-                f"{outcome.error or 'refused'}"
-            )
-            self._finish(call, "fail", None, None, now)
-            return
-        if call.kind in WRITE_KINDS:
-            op = int(outcome.op or 0)
-            result = decode_result(outcome.value)
-            value = CommandResult(result, op, self.market)
-            if not result.accepted:
-                try:
-                    result.raise_for_reason()
-                except OrderRejected as exc:
-                    call.error = exc
-            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
-            self._finish(call, "ok", value, write_output(result), now, hint=outcome.op)
-        else:
-            value = for_people(call.kind, outcome.value, self.market)
-            output = read_output(call.kind, outcome.value)
-            self._finish(call, "ok", value, output, now, hint=outcome.op)
+        done = settle(call, outcome, self.market)
+        call.error = done.error
+        if done.outcome == "ok" and call.kind in WRITE_KINDS:
+            assert done.op is not None
+            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, done.op, now)
+        self._finish(call, done.outcome, done.value, done.output, now, hint=outcome.op)
 
     def _finish(
         self, call: Call, outcome: str, value: Any, output: Any, now: int, hint: int | None = None
@@ -1034,7 +762,7 @@ class Cluster:
             self._give_up(call, "its deadline passed")
 
     def _give_up(self, call: Call, cause: str) -> None:
-        why = self.diagnose(f"client:{call.client_id}")
+        why = self.diagnose(client_name(call.client_id))
         waited = (self.world.now_us - call.call_us) / 1000
         if call.kind in WRITE_KINDS:
             call.error = OutcomeUnknown(
@@ -1048,7 +776,7 @@ class Cluster:
                 f"simulated time ({cause}); {why}"
             )
         self.world.record(
-            "client_timeout", f"client:{call.client_id}", detail={"call": call.history_index}
+            "client_timeout", client_name(call.client_id), detail={"call": call.history_index}
         )
         self._finish(call, "unknown", None, None, self.world.now_us)
 
@@ -1056,57 +784,14 @@ class Cluster:
         """Why the cluster may not answer: who is down, paused or cut off.
 
         ``client`` (``"client:alice"``) also names the replicas that client
-        cannot reach. Cost: O(2 ** nodes) (the largest connected group).
+        cannot reach. Cost: O(2 ** nodes) (the largest connected group). See
+        :mod:`clobkit.sim.diagnosis`.
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.diagnose()
         'a majority can still talk (n0, n1, n2), ...: every replica is up and connected; ...'
-        >>> c.crash("n1"); c.crash("n2")
-        >>> c.diagnose()
-        'no majority of 3 replicas reachable (2 needed): n1, n2 down'
         """
-        names = self.replica_names
-        hosts = self.world.hosts
-        net = self.world.network
-        down = [n for n in names if hosts[n].status == "crashed"]
-        paused = [n for n in names if hosts[n].status == "paused"]
-        alive = [n for n in names if hosts[n].status == "up"]
-        quorum = self.config.quorum
-        best = _largest_connected(alive, net.can_reach)
-        parts = []
-        if down:
-            parts.append(f"{', '.join(down)} down")
-        if paused:
-            parts.append(f"{', '.join(paused)} paused")
-        if client is not None:
-            cut = [n for n in alive if not (net.can_reach(client, n) and net.can_reach(n, client))]
-            if cut:
-                parts.append(f"{', '.join(cut)} unreachable from {client}")
-        cut_off = [n for n in alive if n not in best]
-        if cut_off and len(best) < len(alive):
-            parts.append(f"{', '.join(cut_off)} cut off from the others by a partition")
-        statuses = {n: getattr(hosts[n].participant, "status", "normal") for n in alive + paused}
-        learners = [n for n in names if statuses.get(n) == "learner"]
-        repairing = [n for n in names if statuses.get(n) == "recovering"]
-        if learners:
-            parts.append(f"{', '.join(learners)} learning (a learner waits for a primary's state)")
-        if repairing:
-            parts.append(f"{', '.join(repairing)} repairing corrupt log entries")
-        state = "; ".join(parts) if parts else "every replica is up and connected"
-        if len(best) < quorum:
-            return f"no majority of {len(names)} replicas reachable ({quorum} needed): {state}"
-        voters = [n for n in best if statuses.get(n) in ("normal", "view_change")]
-        if len(voters) < quorum:
-            return (
-                f"no majority of {len(names)} replicas can vote ({quorum} needed, "
-                f"{len(voters)} can: {', '.join(voters) or 'none'}): {state}; learners and "
-                f"repairing replicas count in no quorum, so this stays stuck until enough "
-                f"replicas with intact disks are restarted or reconnected"
-            )
-        return (
-            f"a majority can still talk ({', '.join(best)}), so it may be changing views or "
-            f"the network is losing messages: {state}; try run(ms=...) and call again"
-        )
+        return diagnosis.diagnose(self, client)
 
     def _wait(self, call: Call) -> Any:
         self._sim_depth += 1
@@ -1323,11 +1008,11 @@ class Cluster:
         return node
 
     def _any_name(self, node: object) -> str:
-        if isinstance(node, str) and (node in self.world.hosts or node.startswith("client:")):
+        if isinstance(node, str) and (node in self.world.hosts or is_client_name(node)):
             return node
         return self._replica_name(node)
 
-    @_journaled
+    @journaled
     def crash(self, node: str | None, torn: bool | int = False) -> None:
         """Crash ``node``: unsynced log bytes are lost (``torn``: keep a torn prefix of them).
 
@@ -1364,7 +1049,7 @@ class Cluster:
         store.crash(torn_bytes)
         self.world.record("crash", name, detail={"torn_bytes": torn_bytes} if torn_bytes else None)
 
-    @_journaled
+    @journaled
     def restart(self, node: str) -> None:
         """Restart a crashed ``node`` from its disk (recovery runs); a running one crashes first.
 
@@ -1411,7 +1096,7 @@ class Cluster:
         learner = self._generation[name] > 0 and store.load_metadata() is None
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
 
-    @_journaled
+    @journaled
     def bounce(self, node: str, down_ms: float = 0.0) -> None:
         """Crash ``node`` now (losing its unsynced bytes) and restart it ``down_ms`` later.
 
@@ -1443,7 +1128,7 @@ class Cluster:
             finally:
                 self._fault_depth -= 1
 
-    @_journaled
+    @journaled
     def replace(self, node: str) -> None:
         """Replace ``node``'s disk with an empty one; it rejoins as a learner and catches up.
 
@@ -1453,10 +1138,10 @@ class Cluster:
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.replace("n2")
-        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        >>> [c.node_rows()[2][k] for k in ("role", "op_number")]
         ['learner', 0]
         >>> _ = c.run(ms=200)
-        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        >>> [c.node_rows()[2][k] for k in ("role", "op_number")]
         ['backup', 1]
 
         Raises ``InvalidArgument`` for an unknown node.
@@ -1472,7 +1157,7 @@ class Cluster:
         self.world.record("replace", name, detail={"generation": self._generation[name]})
         host.restart(self._new_replica(index, store, learner=True), wake_at_us=self.now_us)
 
-    @_journaled
+    @journaled
     def pause(self, node: str) -> None:
         """Stall ``node`` (a long GC pause): it queues messages and misses timers until resumed.
 
@@ -1482,7 +1167,7 @@ class Cluster:
         >>> c.pause("n1")
         >>> c.place("alice", "buy", price="99", qty=1).op  # n0 + n2 are a majority
         1
-        >>> c.nodes["n1"].status, c.node_rows()[1]["op"]
+        >>> c.nodes["n1"].status, c.node_rows()[1]["op_number"]
         ('paused', 0)
 
         Raises ``InvalidArgument`` for an unknown node.
@@ -1494,7 +1179,7 @@ class Cluster:
             host.pause()
             self.world.record("pause", name)
 
-    @_journaled
+    @journaled
     def resume(self, node: str) -> None:
         """Let a paused ``node`` run again; it handles what queued up meanwhile. O(1).
 
@@ -1503,7 +1188,7 @@ class Cluster:
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.resume("n1")
         >>> _ = c.run(ms=50)
-        >>> c.nodes["n1"].status, c.node_rows()[1]["op"]
+        >>> c.nodes["n1"].status, c.node_rows()[1]["op_number"]
         ('normal', 1)
 
         Raises ``InvalidArgument`` for an unknown node.
@@ -1515,7 +1200,7 @@ class Cluster:
             host.resume()
             self.world.record("resume", name)
 
-    @_journaled
+    @journaled
     def partition(self, *groups: Iterable[str]) -> None:
         """Cut the network between ``groups`` (sets of node names); unnamed nodes reach all.
 
@@ -1554,7 +1239,7 @@ class Cluster:
         self.world.network.partition(checked)
         self.world.record("partition", "", detail={"groups": checked})
 
-    @_journaled
+    @journaled
     def isolate(self, node: str) -> None:
         """Cut ``node`` off from every other node and client, both ways, until :meth:`heal`.
 
@@ -1573,14 +1258,14 @@ class Cluster:
         self.world.network.isolate(name)
         self.world.record("isolate", name)
 
-    @_journaled
+    @journaled
     def block(self, source: str, target: str) -> None:
         """Cut the one-way link ``source -> target`` until :meth:`heal`.
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.block("n0", "n2")  # n2 hears nothing from the primary
         >>> _ = c.place("alice", "buy", price="99", qty=1)  # n0 + n1 commit it
-        >>> [r["op"] for r in c.node_rows()]
+        >>> [r["op_number"] for r in c.node_rows()]
         [1, 1, 0]
 
         Raises ``InvalidArgument`` for an unknown name or ``source == target``.
@@ -1592,7 +1277,7 @@ class Cluster:
         self.world.network.block(a, b)
         self.world.record("block", a, peer=b)
 
-    @_journaled
+    @journaled
     def heal(self) -> None:
         """Restore every cut link (partitions, isolations, blocks). O(cuts).
 
@@ -1601,14 +1286,14 @@ class Cluster:
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.heal()
         >>> _ = c.run(ms=50)  # the next heartbeat tells n2 what it missed
-        >>> [r["op"] for r in c.node_rows()]
+        >>> [r["op_number"] for r in c.node_rows()]
         [1, 1, 1]
         """
         self._check_open()
         self.world.network.heal()
         self.world.record("heal", "")
 
-    @_journaled
+    @journaled
     def set_loss(self, loss: float) -> None:
         """Drop each message with probability ``loss`` (seeded; clients retry). O(1).
 
@@ -1625,7 +1310,7 @@ class Cluster:
         self.world.network.set_loss(loss)
         self.world.record("set_loss", "", detail={"loss": float(loss)})
 
-    @_journaled
+    @journaled
     def set_duplicate(self, duplicate: float) -> None:
         """Deliver a message twice with probability ``duplicate`` (seeded). O(1).
 
@@ -1644,7 +1329,7 @@ class Cluster:
         self.world.network.set_duplicate(duplicate)
         self.world.record("set_duplicate", "", detail={"duplicate": float(duplicate)})
 
-    @_journaled
+    @journaled
     def set_latency(
         self, latency_us_min: int, latency_us_max: int | None = None, distribution: str = "uniform"
     ) -> None:
@@ -1669,7 +1354,7 @@ class Cluster:
         self.world.network.latency = lat
         self.world.record("set_latency", "", detail={"min": lat.latency_us_min, "max": lat.high_us})
 
-    @_journaled
+    @journaled
     def set_link_latency(
         self,
         source: str,
@@ -1699,7 +1384,7 @@ class Cluster:
             "set_latency", a, peer=b, detail={"min": lat.latency_us_min, "max": lat.high_us}
         )
 
-    @_journaled
+    @journaled
     def drop_next(
         self,
         kind: str | None = None,
@@ -1733,7 +1418,7 @@ class Cluster:
             Rule(name, matching(kind, source=source, target=target, op=op), count=count)
         )
 
-    @_journaled
+    @journaled
     def delay_next(
         self,
         kind: str | None = None,
@@ -1773,7 +1458,7 @@ class Cluster:
             )
         )
 
-    @_journaled
+    @journaled
     def disk_fault(self, node: str, kind: str, *, op: int | None = None) -> dict[str, Any]:
         """Inject a disk fault into ``node``'s simulated WAL (``storage="memory"`` only).
 
@@ -1806,7 +1491,7 @@ class Cluster:
         if self.storage != "memory":
             raise InvalidArgument("disk faults need storage='memory' (a simulated disk)")
         disk = self._disks[name]
-        wal_file = "wal.log"
+        wal_file = WAL_FILE
         offset: int | None = None
         if op is not None:
             store = self._stores[name]
@@ -1814,12 +1499,11 @@ class Cluster:
                 raise InvalidType(f"op must be an int, got {op!r}")
             if not store.wal.first_op <= op <= store.wal.last_op:
                 raise InvalidArgument(f"op {op} is not in {name}'s log")
-            payload = store.wal.get(op).payload
-            found = disk.contents(wal_file).find(payload)
-            if found < 0:
+            span = record_span(disk, store.wal.get(op).payload)
+            if span is None:
                 raise InvalidArgument(f"op {op} is not written to {name}'s disk yet")
-            offset = found
-            length = len(payload)
+            offset, end = span
+            length = end - offset
         elif kind in ("misdirected_write", "read_error"):
             raise InvalidArgument(f"{kind} needs op=")
         done: dict[str, Any] = {"kind": kind, "op": op}
@@ -1841,7 +1525,7 @@ class Cluster:
         self.world.record("disk_fault", name, op=op, detail=done)
         return done
 
-    @_journaled
+    @journaled
     def lose_file(self, node: str, name: str) -> None:
         """Crash ``node`` and delete one of its clobkit files (a lost file, an operator's ``rm``).
 
@@ -1858,16 +1542,15 @@ class Cluster:
         >>> c.node_rows()[2]["role"]
         'learner'
         >>> _ = c.run(ms=200)
-        >>> [c.node_rows()[2][k] for k in ("role", "op")]
+        >>> [c.node_rows()[2][k] for k in ("role", "op_number")]
         ['backup', 1]
 
         Raises ``InvalidArgument`` for an unknown node or file name (nothing changes).
         """
         self._check_open()
         replica = self._replica_name(node)
-        names = ("meta", "wal.log", "snapshot")
-        if name not in names:
-            raise InvalidArgument(f"name must be one of {names}, got {name!r}")
+        if name not in LOSABLE_FILES:
+            raise InvalidArgument(f"name must be one of {LOSABLE_FILES}, got {name!r}")
         self.crash(replica)
         if self.storage == "memory":
             disk = self._disks[replica]
@@ -1880,7 +1563,7 @@ class Cluster:
                 path.unlink()
         self.world.record("lose_file", replica, detail={"file": name})
 
-    @_journaled
+    @journaled
     def schedule_faults(self, faults: Iterable[Fault]) -> None:
         """Apply each :class:`~clobkit.sim.faults.Fault` at its time (in the future).
 
@@ -1930,10 +1613,11 @@ class Cluster:
     # -- checks -----------------------------------------------------------------------
 
     @property
-    def violations(self) -> list[Any]:
+    def violations(self) -> list[Violation]:
         """Invariant violations recorded so far (only possible with an unsafe switch on).
 
-        A copy, oldest first; each names its time, kind, node and detail.
+        A copy, oldest first; each a :class:`~clobkit.sim.invariants.Violation` (kind, detail,
+        time, nodes, and the op and view when the rule has one).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.violations
@@ -1941,7 +1625,7 @@ class Cluster:
         """
         return list(self.monitor.violations)
 
-    def check(self) -> list[Any]:
+    def check(self) -> list[Violation]:
         """Check that every acknowledged write is in the committed log now; returns every
         violation so far (raises ``AssertionError`` instead when no unsafe switch is on).
 
@@ -2008,7 +1692,7 @@ class Cluster:
                 self.resume(name)
         self.run(ms=ms)
 
-    @_journaled
+    @journaled
     def _calm_network(self) -> None:
         """No loss, no duplicates (untraced; part of :meth:`settle`)."""
         self.world.network.set_loss(0.0)
@@ -2097,7 +1781,7 @@ class Cluster:
                     pass
                 assert world.events_processed == entry.events, "the replay ran out of events"
                 world.now_us = max(world.now_us, entry.time_us)
-                if entry.action in _ADVANCE_ACTIONS:
+                if entry.action in ADVANCE_ACTIONS:
                     fork._journal.append(entry)
                 else:
                     getattr(fork, entry.action)(*entry.args, **dict(entry.kwargs))
@@ -2164,7 +1848,7 @@ class Cluster:
         self.close()
 
     def node_rows(self) -> list[dict[str, Any]]:
-        """One dict per replica: node, role, status, view, op, commit, learner, host.
+        """One dict per replica, keyed by :data:`~clobkit.sim.nodes.NODE_COLUMNS`.
 
         ``host`` is the process (``up``, ``crashed``, ``paused``); ``status``
         is ``crashed`` / ``paused`` when the host is, else the replica's
@@ -2175,16 +1859,18 @@ class Cluster:
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> row = c.node_rows()[0]
         >>> list(row)
-        ['node', 'role', 'status', 'view', 'op', 'commit', 'learner', 'host']
-        >>> row["role"], row["status"], row["op"], row["commit"], row["host"]
+        ['node', 'up', 'host', 'role', 'status', 'view', 'op_number', 'commit_number',
+         'applied_op', 'learner']
+        >>> row["role"], row["status"], row["op_number"], row["commit_number"], row["host"]
         ('primary', 'normal', 1, 1, 'up')
         """
         return [node.row() for node in self.nodes.values()]
 
     def nodes_df(self) -> pd.DataFrame:
-        """:meth:`node_rows` as a DataFrame (``view``/``op``/``commit`` as nullable ``Int64``).
+        """:meth:`node_rows` as a DataFrame: columns and dtypes are
+        :data:`~clobkit.sim.nodes.NODE_COLUMNS`, the same frame as :func:`clobkit.views.nodes`.
 
-        A crashed node has no view, op or commit: those cells are ``<NA>``.
+        A crashed node has no view or numbers: those cells are ``<NA>`` (nullable ``Int64``).
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> c.crash("n2")
@@ -2192,12 +1878,7 @@ class Cluster:
         >>> df["host"].tolist(), df["view"].isna().tolist()
         (['up', 'up', 'crashed'], [False, False, True])
         """
-        import pandas as pd
-
-        # Nullable integers: a crashed node has no view/op/commit, and NaN would turn the
-        # whole column into floats.
-        frame = pd.DataFrame(self.node_rows(), columns=list(NODE_COLUMNS))
-        return frame.astype({"view": "Int64", "op": "Int64", "commit": "Int64"})
+        return nodes_frame(self.node_rows())
 
     def __repr__(self) -> str:
         primary = self.primary
@@ -2233,25 +1914,3 @@ class Cluster:
             f"t = {self.now_ms:g} ms, storage {self.storage}, read_mode {self.config.read_mode}"
         )
         return f"<div><p>{head}</p>{unsafe}{node_table_html(self.node_rows())}</div>"
-
-
-def _largest_connected(names: list[str], can_reach: Callable[[str, str], bool]) -> list[str]:
-    """The largest subset of ``names`` whose members all reach each other both ways."""
-    best: list[str] = []
-    n = len(names)
-    for mask in range(1, 1 << n):
-        group = [names[i] for i in range(n) if mask >> i & 1]
-        if len(group) <= len(best):
-            continue
-        if all(can_reach(a, b) for a in group for b in group if a != b):
-            best = group
-    return best
-
-
-def read_output(kind: str, value: Any) -> Any:
-    """The history output of a read (the recorded form of :mod:`clobkit.book.records`)."""
-    if kind == "fills":
-        return fills_output(value)
-    if kind == "live_orders":
-        return orders_output(value)
-    return depth_output(value)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import CorruptEntry, StorageError
 from clobkit.replication.envelope import decode_envelope
+from clobkit.replication.step import client_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from clobkit.sim.world import World
@@ -40,16 +41,29 @@ __all__ = ["InvariantMonitor", "Violation", "AckedWrite"]
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One broken invariant: ``kind`` (``"divergent_commit"``, ``"commit_went_back"``,
-    ``"two_primaries"``, ``"acked_write_lost"``), when, where and what."""
+    """One broken invariant, the one type every checker reports (this monitor,
+    :mod:`clobkit.check.invariants` and the real-process cluster).
 
-    time_us: int
+    ``kind`` names the rule (:data:`clobkit.check.invariants.VIOLATION_KINDS`), ``detail``
+    says what happened in words, ``time_us`` when (simulated µs; the end of the run for
+    end-of-run checks), ``nodes`` who (replica names, or ``client:<id>``), and ``op`` and
+    ``view`` the op and view concerned when there is one, so that no reader has to parse a
+    number back out of ``detail``.
+
+    >>> v = Violation("two_primaries", "view 3 has primaries n0, n1", 1500, ("n0", "n1"), view=3)
+    >>> str(v), v.view, v.op
+    ('1500us two_primaries [n0, n1]: view 3 has primaries n0, n1', 3, None)
+    """
+
     kind: str
-    node: str
     detail: str
+    time_us: int
+    nodes: tuple[str, ...] = ()
+    op: int | None = None
+    view: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.time_us}us {self.kind} at {self.node}: {self.detail}"
+        return f"{self.time_us}us {self.kind} [{', '.join(self.nodes)}]: {self.detail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +122,7 @@ class InvariantMonitor:
             checked = seen[1]
             if commit < checked:
                 self._violate(
-                    "commit_went_back", name, f"commit number {checked} -> {commit} in one life"
+                    "commit_went_back", (name,), f"commit number {checked} -> {commit} in one life"
                 )
                 checked = commit  # report each regression once
         if commit > checked:
@@ -123,7 +137,10 @@ class InvariantMonitor:
                 names.append(name)
                 if len(names) > 1:
                     self._violate(
-                        "two_primaries", name, f"view {replica.view} has primaries {names}"
+                        "two_primaries",
+                        tuple(names),
+                        f"view {replica.view} has primaries {names}",
+                        view=replica.view,
                     )
 
     def _check_committed(self, name: str, replica: Any, low: int, high: int) -> None:
@@ -143,9 +160,11 @@ class InvariantMonitor:
             elif known != (entry.view, entry.payload):
                 self._violate(
                     "divergent_commit",
-                    name,
+                    (name,),
                     f"op {op}: {name} committed (view {entry.view}) but "
                     f"{self.committed_by[op]} committed (view {known[0]}) a different entry",
+                    op=op,
+                    view=entry.view,
                 )
 
     # -- acknowledged writes ---------------------------------------------------
@@ -215,14 +234,18 @@ class InvariantMonitor:
             detail = f"call {a.call_index} acknowledged at op {a.op} is not in the committed log"
             if ("acked_write_lost", detail) in recorded:
                 continue
-            self._violate(
-                "acked_write_lost",
-                f"client:{a.client_id}",
-                detail,
-            )
+            self._violate("acked_write_lost", (client_name(a.client_id),), detail, op=a.op)
 
-    def _violate(self, kind: str, node: str, detail: str) -> None:
-        violation = Violation(self._now, kind, node, detail)
+    def _violate(
+        self,
+        kind: str,
+        nodes: tuple[str, ...],
+        detail: str,
+        *,
+        op: int | None = None,
+        view: int | None = None,
+    ) -> None:
+        violation = Violation(kind, detail, self._now, nodes, op, view)
         self.violations.append(violation)
         if self.strict:
             raise AssertionError(f"invariant broken: {violation} ({self._describe()})")

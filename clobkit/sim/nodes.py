@@ -12,13 +12,53 @@ import html
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from clobkit.book import OrderBook
     from clobkit.sim.cluster import Cluster
     from clobkit.sim.host import Host
 
-__all__ = ["NodeHandle", "NODE_COLUMNS"]
+__all__ = ["NodeHandle", "NODE_COLUMNS", "nodes_frame"]
 
-NODE_COLUMNS = ("node", "role", "status", "view", "op", "commit", "learner", "host")
+#: The one set of node-table columns: :meth:`NodeHandle.row`, ``Cluster.node_rows()``,
+#: ``Cluster.nodes_df()`` and :func:`clobkit.views.nodes` all use it, with these dtypes.
+#: One row per replica, in configuration order.
+#:
+#: ============= ======= ======================================================
+#: node          object  replica name (n0, n1, ...)
+#: up            bool    False while crashed
+#: host          object  the process: "up", "crashed" or "paused"
+#: role          object  "primary", "backup", "learner" or "down"
+#: status        object  "crashed", "paused" or the protocol status
+#: view          Int64   current view (NA while down)
+#: op_number     Int64   last op in its log
+#: commit_number Int64   highest op it knows committed
+#: applied_op    Int64   highest op applied to its book
+#: learner       bool    an empty replacement that does not vote yet
+#: ============= ======= ======================================================
+NODE_COLUMNS: dict[str, str] = {
+    "node": "object",
+    "up": "bool",
+    "host": "object",
+    "role": "object",
+    "status": "object",
+    "view": "Int64",
+    "op_number": "Int64",
+    "commit_number": "Int64",
+    "applied_op": "Int64",
+    "learner": "bool",
+}
+
+_HTML_COLUMNS = ("node", "role", "status", "view", "op_number", "commit_number", "learner")
+
+
+def nodes_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Node rows (:meth:`NodeHandle.row`) as a DataFrame with :data:`NODE_COLUMNS` and their
+    dtypes; nullable integers, because a crashed node has no view or numbers. O(rows)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(NODE_COLUMNS))
+    return frame.astype(NODE_COLUMNS)
 
 
 class NodeHandle:
@@ -160,13 +200,15 @@ class NodeHandle:
         """This node as one row of the cluster's node table (:data:`NODE_COLUMNS`)."""
         return {
             "node": self.name,
+            "up": bool(self.up),
+            "host": self.host.status,
             "role": self.role,
             "status": self.status,
             "view": self.view,
-            "op": self.op_number,
-            "commit": self.commit_number,
+            "op_number": self.op_number,
+            "commit_number": self.commit_number,
+            "applied_op": self._get("applied_op"),
             "learner": self.learner,
-            "host": self.host.status,
         }
 
     def __repr__(self) -> str:
@@ -183,12 +225,11 @@ class NodeHandle:
 
 def node_table_html(rows: list[dict[str, Any]]) -> str:
     """A small escaped HTML table of node rows."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in NODE_COLUMNS[:-1])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in _HTML_COLUMNS)
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td>{html.escape('' if row[c] is None else str(row[c]))}</td>"
-            for c in NODE_COLUMNS[:-1]
+            f"<td>{html.escape('' if row[c] is None else str(row[c]))}</td>" for c in _HTML_COLUMNS
         )
         + "</tr>"
         for row in rows

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clobkit.errors import InvalidArgument
+from clobkit.replication import events as ev
 from clobkit.replication.step import Message
 from clobkit.sim.host import Host, Participant
 from clobkit.sim.network import Network, message_op
@@ -157,7 +158,7 @@ class World:
                 self.trace.add(
                     TraceRecord(
                         self.now_us,
-                        "drop",
+                        ev.DROP,
                         message.source,
                         message.target,
                         message.kind,
@@ -205,7 +206,7 @@ class World:
             self.trace.add(
                 TraceRecord(
                     self.now_us,
-                    "drop",
+                    ev.DROP,
                     message.target,
                     message.source,
                     message.kind,

@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
+from clobkit.replication import events as ev
 from clobkit.views.common import is_cluster, typed_frame
 from clobkit.views.trace import records
 
@@ -222,7 +223,7 @@ def _apply(rec: Any, state: dict[str, _Node], sent: set[int]) -> None:
             node.op = max(node.op, rec.op)
             _settle_applied(node)
         return
-    if kind == "drop":
+    if kind == ev.DROP:
         # Refused at send time (never sent): the record's node is the sender.
         if rec.msg_id is not None and rec.msg_id not in sent and rec.message in _OP_SENDS:
             node = state.get(rec.node)
@@ -236,9 +237,9 @@ def _apply(rec: Any, state: dict[str, _Node], sent: set[int]) -> None:
     if node is None:
         return
     detail = rec.detail or {}
-    if kind == "fresh_start":
+    if kind == ev.FRESH_START:
         node.started("normal")
-    elif kind == "learner_start":
+    elif kind == ev.LEARNER_START:
         node.started("learner")
         node.op = node.commit = node.applied = 0
     elif kind == "crash":
@@ -255,7 +256,7 @@ def _apply(rec: Any, state: dict[str, _Node], sent: set[int]) -> None:
     elif kind == "resume":
         node.paused = False
         node.status = "normal"
-    elif kind == "recover":
+    elif kind == ev.RECOVER:
         # The replica resumes at once: view change if it crashed mid-change, recovering while
         # it repairs corrupt entries, else normal.
         node.up = True
@@ -269,41 +270,41 @@ def _apply(rec: Any, state: dict[str, _Node], sent: set[int]) -> None:
         node.op = rec.op if rec.op is not None else node.op
         node.commit = int(detail.get("commit", node.commit or 0))
         node.applied = int(detail.get("snapshot_op", 0))
-    elif kind == "view_change_start":
+    elif kind == ev.VIEW_CHANGE_START:
         node.status = "view_change"
         node.view = rec.view if rec.view is not None else node.view
-    elif kind in ("primary", "start_view", "join_view"):
+    elif kind in (ev.PRIMARY, ev.START_VIEW, ev.JOIN_VIEW):
         node.status = "normal"
         node.view = rec.view if rec.view is not None else node.view
         if rec.op is not None:
             node.op = rec.op
         if "commit" in detail:
             node.commit = max(node.commit or 0, int(detail["commit"]))
-    elif kind == "state_transfer":
+    elif kind == ev.STATE_TRANSFER:
         node.status = "normal"
         if rec.op is not None:
             node.op = rec.op
-    elif kind == "learner_caught_up":
+    elif kind == ev.LEARNER_CAUGHT_UP:
         node.status = "normal"
         node.view = rec.view if rec.view is not None else node.view
         if rec.op is not None:
             node.op = rec.op
         if "commit" in detail:
             node.commit = max(node.commit or 0, int(detail["commit"]))
-    elif kind == "truncate":
+    elif kind == ev.TRUNCATE:
         after = detail.get("after")
         if after is not None:
             node.op = int(after)
             if node.applied is not None and node.applied > node.op:
                 node.applied = node.op
-    elif kind in ("commit", "learn_commit"):
+    elif kind in (ev.COMMIT, ev.LEARN_COMMIT):
         if rec.op is not None:
             node.commit = max(node.commit or 0, rec.op)
             # No-ops are applied without an ``apply`` record: _settle_applied covers them.
-    elif kind == "apply":
+    elif kind == ev.APPLY:
         if rec.op is not None:
             node.applied = max(node.applied or 0, rec.op)
-    elif kind == "install_snapshot" and rec.op is not None:
+    elif kind == ev.INSTALL_SNAPSHOT and rec.op is not None:
         node.applied = rec.op
         node.commit = max(node.commit or 0, rec.op)
         node.op = max(node.op or 0, rec.op)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidType
+from clobkit.sim.nodes import NODE_COLUMNS, nodes_frame
 from clobkit.views.common import check_node, is_cluster, require_cluster, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,28 +40,8 @@ __all__ = [
     "wal",
 ]
 
-#: :func:`nodes` columns: one row per replica, in configuration order.
-#:
-#: ========== ======= ======================================================
-#: node       object  replica name (n0, n1, ...)
-#: up         bool    False while crashed
-#: role       object  "primary", "backup", "learner" or "down"
-#: status     object  "crashed", "paused" or the protocol status
-#: view       Int64   current view (NA while down)
-#: op_number  Int64   last op in its log
-#: commit_number Int64 highest op it knows committed
-#: applied_op Int64   highest op applied to its book
-#: ========== ======= ======================================================
-NODE_COLUMNS: dict[str, str] = {
-    "node": "object",
-    "up": "bool",
-    "role": "object",
-    "status": "object",
-    "view": "Int64",
-    "op_number": "Int64",
-    "commit_number": "Int64",
-    "applied_op": "Int64",
-}
+#: :func:`nodes` columns: :data:`clobkit.sim.nodes.NODE_COLUMNS`, the one set of node
+#: columns (``Cluster.nodes_df()`` is the same frame).
 
 #: :func:`node_log` columns: one row per (running node, op held in its log).
 #:
@@ -157,7 +138,8 @@ def _describe_command(payload: bytes, spec: MarketSpec | None) -> str:
 
 
 def nodes(cluster: Any) -> pd.DataFrame:
-    """One row per replica: up, role, status, view, op/commit/applied numbers. O(nodes).
+    """One row per replica: up, host, role, status, view, op/commit/applied numbers, learner.
+    O(nodes).
 
     Columns and dtypes: :data:`NODE_COLUMNS`.
 
@@ -166,19 +148,7 @@ def nodes(cluster: Any) -> pd.DataFrame:
     ['primary', 'backup', 'backup']
     """
     require_cluster(cluster)
-    cols: dict[str, list[Any]] = {name: [] for name in NODE_COLUMNS}
-    for name in cluster.nodes:
-        handle = cluster.nodes[name]
-        replica = handle.replica
-        cols["node"].append(name)
-        cols["up"].append(bool(handle.up))
-        cols["role"].append(handle.role)
-        cols["status"].append(handle.status)
-        cols["view"].append(handle.view)
-        cols["op_number"].append(handle.op_number)
-        cols["commit_number"].append(handle.commit_number)
-        cols["applied_op"].append(None if replica is None else getattr(replica, "applied_op", None))
-    return typed_frame(cols, NODE_COLUMNS)
+    return nodes_frame([cluster.nodes[name].row() for name in cluster.nodes])
 
 
 def node_log(cluster: Any, node: str | None = None) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument, InvalidType
+from clobkit.replication import events as ev
 from clobkit.views.common import is_cluster, is_frame, parse_detail, typed_frame
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -219,7 +220,7 @@ def trace(source: Any) -> pd.DataFrame:
 
 
 def _send_time_drop(rec: Any, sent: set[int]) -> bool:
-    return rec.kind == "drop" and rec.msg_id is not None and rec.msg_id not in sent
+    return rec.kind == ev.DROP and rec.msg_id is not None and rec.msg_id not in sent
 
 
 def messages(source: Any, start_us: int | None = None, end_us: int | None = None) -> pd.DataFrame:
@@ -257,13 +258,13 @@ def messages(source: Any, start_us: int | None = None, end_us: int | None = None
                 pending.append(row)
             open_rows[mid] = pending
             continue
-        if kind == "drop" and mid not in sends:  # refused by the network at send time
+        if kind == ev.DROP and mid not in sends:  # refused by the network at send time
             row = [mid, 0, rec.message, rec.node, rec.peer, rec.view, rec.op]
             row += [rec.time_us, rec.time_us, "dropped", _reason(rec), 0]
             rows.append(row)
             continue
         pending = open_rows.get(mid, [])
-        if kind == "drop" and not pending and mid in last_delivered:
+        if kind == ev.DROP and not pending and mid in last_delivered:
             row = last_delivered.pop(mid)  # delivered, then refused by a full inbox
             row[9], row[10] = "dropped", _reason(rec)
             continue
@@ -351,7 +352,7 @@ def commits(source: Any) -> pd.DataFrame:
     known: dict[str, int] = {}
     cols: dict[str, list[Any]] = {name: [] for name in COMMIT_COLUMNS}
     for rec in records(source):
-        if rec.kind != "commit" or rec.op is None:
+        if rec.kind != ev.COMMIT or rec.op is None:
             continue
         before = known.get(rec.node, 0)
         for op in range(before + 1, rec.op + 1):
@@ -419,7 +420,7 @@ def fault_interval_rows(recs: list[Any]) -> Iterator[list[Any]]:
                 row[3] = t
                 yield row
             cuts = []
-        elif kind == "view_change_start" and rec.view is not None:
+        elif kind == ev.VIEW_CHANGE_START and rec.view is not None:
             if rec.view not in changing and all(rec.view > v for v in changing):
                 for view in sorted(changing):  # a higher view change supersedes this one
                     row = changing.pop(view)
@@ -433,7 +434,7 @@ def fault_interval_rows(recs: list[Any]) -> Iterator[list[Any]]:
                     f"view change to {rec.view}",
                     rec.view,
                 ]
-        elif kind == "primary" and rec.view is not None:
+        elif kind == ev.PRIMARY and rec.view is not None:
             for view in sorted(changing):
                 if view <= rec.view:
                     row = changing.pop(view)

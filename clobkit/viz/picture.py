@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
+from clobkit.replication.step import CLIENT_PREFIX
 from clobkit.viz.picture_data import (
     FAMILIES,
     ROLES,
@@ -278,7 +279,7 @@ def picture_figure_dict(
             "name": "clients",
             "x": [c["x"] for c in clients],
             "y": [c["y"] for c in clients],
-            "text": [c["name"].removeprefix("client:") for c in clients],
+            "text": [c["name"].removeprefix(CLIENT_PREFIX) for c in clients],
             "mode": "markers+text",
             "textposition": "bottom center",
             "textfont": {"size": 10, "color": CLIENT_COLOR},

@@ -160,7 +160,14 @@ LEAVE_US = 5_000
 
 # Records after which a node's log may have lost entries (compared before and after).
 _SHRINKING = frozenset(
-    {"recover", "primary", "start_view", "state_transfer", "repair_truncate", "learner_caught_up"}
+    {
+        ev.RECOVER,
+        ev.PRIMARY,
+        ev.START_VIEW,
+        ev.STATE_TRANSFER,
+        ev.REPAIR_TRUNCATE,
+        ev.LEARNER_CAUGHT_UP,
+    }
 )
 
 _RECOVERING_STATUSES = ("recovering", "view_change")
@@ -645,7 +652,7 @@ class PictureTimeline:
                     held[op] = {
                         "op": op,
                         "view": traced.get(op, -1),
-                        "committed": op <= (row["commit"] or 0),
+                        "committed": op <= (row["commit_number"] or 0),
                         "corrupt": True,
                         "leaving": False,
                     }
@@ -670,8 +677,8 @@ class PictureTimeline:
                     role=role,
                     status=row["status"],
                     view=row["view"],
-                    op=row["op"],
-                    commit=row["commit"],
+                    op=row["op_number"],
+                    commit=row["commit_number"],
                     syncing=bool(handle.up and host.busy_until_us > now),
                     log=entries,
                 )

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import InvalidArgument
+from clobkit.replication import events as ev
 from clobkit.viz.bands import BAND_TICK, drawn_span, label_rows, merge_bands, show_label
 from clobkit.viz.style import CLIENT_COLOR, check_height, finish, is_na, node_color
 
@@ -253,7 +254,7 @@ def _add_commits(
     text: list[str] = []
     colors: list[str] = []
     for r in recs:
-        if r.kind != "commit" or r.node not in lane_y or r.op is None:
+        if r.kind != ev.COMMIT or r.node not in lane_y or r.op is None:
             continue
         if (start_us is not None and r.time_us < start_us) or (
             end_us is not None and r.time_us > end_us

@@ -673,11 +673,11 @@ def _node_html(name: str, row: dict[str, Any] | None) -> str:
 
     text = (
         f"<b>{html.escape(name)}</b> <span style='color:{color}'><b>{html.escape(role)}</b></span>"
-        f" · {html.escape(str(row['status']))} · view {num('view')} · op {num('op')}"
-        f" · commit {num('commit')}"
+        f" · {html.escape(str(row['status']))} · view {num('view')} · op {num('op_number')}"
+        f" · commit {num('commit_number')}"
     )
     return (
         f"<span class='clobkit-node' data-node='{html.escape(name)}' data-role='{role}' "
         f"data-status='{html.escape(str(row['status']))}' data-view='{num('view')}' "
-        f"data-commit='{num('commit')}'>{text}</span>"
+        f"data-commit='{num('commit_number')}'>{text}</span>"
     )

@@ -61,7 +61,7 @@ class Moment:
     @property
     def commit(self) -> int | None:
         """The highest commit number any up node knows."""
-        commits = [row["commit"] for row in self.rows if row["commit"] is not None]
+        commits = [row["commit_number"] for row in self.rows if row["commit_number"] is not None]
         return max(commits) if commits else None
 
 

@@ -55,10 +55,11 @@ def test_applied_beyond_commit_is_caught() -> None:
 
 
 def test_violation_frame_has_documented_columns() -> None:
-    df = violations_frame([Violation("two_primaries", "view 1", 10, ("n0", "n1"))])
+    df = violations_frame([Violation("two_primaries", "view 1", 10, ("n0", "n1"), view=1)])
     assert list(df.columns) == list(VIOLATION_COLUMNS)
-    assert [str(t) for t in df.dtypes] == ["str", "str", "int64", "str"]
+    assert [str(t) for t in df.dtypes] == ["str", "str", "int64", "str", "Int64", "Int64"]
     assert df.nodes[0] == "n0,n1"
+    assert df.view[0] == 1 and df.op.isna()[0]
     assert set(VIOLATION_KINDS) >= {"divergent_commit", "acked_write_lost"}
 
 

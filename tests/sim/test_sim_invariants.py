@@ -108,3 +108,27 @@ def test_checking_twice_records_a_lost_write_once() -> None:
     second = [v for v in cluster.check() if v.kind == "acked_write_lost"]
     assert first and second == first
     cluster.close()
+
+
+def test_violations_carry_view_op_and_nodes_as_fields() -> None:
+    """One Violation type for the monitor and the end-of-run checks, whose view, op and
+    nodes are fields: the end-of-run check names a split brain's primaries from ``view``
+    even when ``detail`` says nothing parseable."""
+    import clobkit.check.invariants as ci
+    import clobkit.sim.invariants as si
+
+    assert ci.Violation is si.Violation
+    a, b = FakeReplica(is_primary=True, view=4), FakeReplica(is_primary=True, view=4)
+    m = monitor({"n0": (0, a), "n1": (0, b)}, strict=False)
+    m(CLOCK)  # type: ignore[arg-type]
+    (v,) = m.violations
+    assert (v.kind, v.view, v.op, v.nodes) == ("two_primaries", 4, None, ("n0", "n1"))
+
+    class Holder:
+        monitor = m
+
+    m.primaries[4].append("n2")  # a third primary of view 4 turned up later in the run
+    m.primaries[5] = ["n3"]  # and view 5 has a primary of its own
+    m.violations[0] = si.Violation("two_primaries", "split brain", 7, ("n1",), view=4)
+    (seen,) = ci._from_monitor(Holder())  # type: ignore[arg-type]
+    assert seen.nodes == ("n0", "n1", "n2") and seen.view == 4

@@ -85,7 +85,7 @@ def test_restart_after_read_error_recovers_from_peers() -> None:
         c.restart("n2")
         c.run(ms=300)
         row = c.node_rows()[2]
-        assert (row["role"], row["op"]) == ("backup", 3)
+        assert (row["role"], row["op_number"]) == ("backup", 3)
         kinds = [r.kind for r in c.trace.select(node="n2")]
         assert "damaged_disk" in kinds and "learner_caught_up" in kinds
         assert c.violations == []

@@ -30,6 +30,21 @@ def test_nodes_matches_handles() -> None:
     assert down.isna()["op_number"]
 
 
+def test_one_node_table_for_cluster_and_views() -> None:
+    """c.nodes_df(), c.node_rows() and cv.nodes(c) are one table: same columns, dtypes and
+    values (op_number/commit_number, the protocol's words), before and after a crash."""
+    from clobkit.sim.nodes import NODE_COLUMNS
+
+    c = quiet_cluster()
+    for _ in range(2):
+        frame = c.nodes_df()
+        assert cv.NODE_COLUMNS is NODE_COLUMNS
+        assert_schema(frame, NODE_COLUMNS)
+        assert frame.equals(cv.nodes(c))
+        assert [list(row) for row in c.node_rows()] == [list(NODE_COLUMNS)] * 3
+        c.crash("n2")
+
+
 def test_node_log_rows() -> None:
     c = quiet_cluster()
     log = cv.node_log(c)

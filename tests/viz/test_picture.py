@@ -40,7 +40,7 @@ def _rows_like_picture(cluster: ck.Cluster) -> dict[str, tuple[str, object, obje
         role = row["role"]
         if role == "backup" and row["status"] in ("recovering", "view_change"):
             role = "recovering"
-        out[row["node"]] = (role, row["view"], row["op"], row["commit"])
+        out[row["node"]] = (role, row["view"], row["op_number"], row["commit_number"])
     return out
 
 

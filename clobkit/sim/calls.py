@@ -1,0 +1,235 @@
+"""Client calls, the part every host shares: checking a call's arguments, building the book
+command (or read query) and its history input, and turning a session's outcome into what
+the caller gets back.
+
+The simulated :class:`~clobkit.sim.cluster.Cluster` and the real-process
+:class:`~clobkit.proc.ProcessCluster` both use these, so a call means the same in both:
+:func:`build_command` and :func:`build_query` raise (changing nothing) for bad arguments;
+:func:`settle` decodes an outcome once (the book's result, the recorded output, the error a
+rejected order raises). Each host then records the acknowledgement its own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from clobkit.book import Cancel, MarketSpec, Modify, Place, decode_result
+from clobkit.book.names import check_user
+from clobkit.book.records import (
+    command_input,
+    depth_output,
+    fills_output,
+    orders_output,
+    write_output,
+)
+from clobkit.errors import ClobError, InvalidArgument, InvalidType, OrderRejected, Unavailable
+from clobkit.replication.client import Outcome
+from clobkit.replication.step import Message, Step
+from clobkit.sim.results import Call, CommandResult, for_people
+
+__all__ = [
+    "CALL_ARGUMENTS",
+    "READ_KINDS",
+    "WRITE_KINDS",
+    "ClientNode",
+    "Settled",
+    "build_command",
+    "build_query",
+    "read_output",
+    "settle",
+]
+
+WRITE_KINDS = ("place", "cancel", "modify")
+READ_KINDS = ("fills", "live_orders", "depth")
+
+#: The keyword arguments each kind of call takes (built once: submit() is on every call's path).
+CALL_ARGUMENTS: dict[str, frozenset[str]] = {
+    "place": frozenset(
+        {
+            "side",
+            "price",
+            "qty",
+            "order_type",
+            "tif",
+            "order_id",
+            "stp",
+            "protection_price",
+            "post_only",
+            "client_order_id",
+        }
+    ),
+    "cancel": frozenset({"order_id", "client_order_id"}),
+    "modify": frozenset({"order_id", "price", "qty", "client_order_id"}),
+    "fills": frozenset({"user"}),
+    "live_orders": frozenset({"user"}),
+    "depth": frozenset({"levels"}),
+}
+
+
+def build_command(
+    spec: MarketSpec, kind: str, user: str, args: dict[str, Any]
+) -> tuple[Any, tuple[Any, ...]]:
+    """Validate a write and build (book command, history input). Raises, changes nothing."""
+    symbol = spec.symbol
+    if kind == "place":
+        side = args.get("side")
+        qty = args.get("qty")
+        if qty is None:
+            raise InvalidArgument("qty is required")
+        order_type = args.get("order_type", "limit")
+        price = args.get("price")
+        ticks = None if price is None else spec.price_to_ticks(price, "price")
+        lots = spec.qty_to_lots(qty, "qty")
+        protection = args.get("protection_price")
+        command = Place(
+            symbol,
+            user,
+            side,  # type: ignore[arg-type]
+            ticks,
+            lots,
+            order_type=order_type,
+            tif=args.get("tif", "gtc"),
+            order_id=args.get("order_id"),
+            stp=args.get("stp"),
+            protection_price=None
+            if protection is None
+            else spec.price_to_ticks(protection, "protection_price"),
+            post_only=args.get("post_only", False),
+            client_order_id=args.get("client_order_id"),
+        )
+        return command, command_input(command)
+    if kind == "cancel":
+        cancel = Cancel(symbol, user, args.get("order_id"), args.get("client_order_id"))
+        return cancel, command_input(cancel)
+    if kind == "modify":
+        price = args.get("price")
+        qty = args.get("qty")
+        new_ticks = None if price is None else spec.price_to_ticks(price, "price")
+        new_lots = None if qty is None else spec.qty_to_lots(qty, "qty")
+        order_id: Any = args.get("order_id")
+        modify = Modify(
+            symbol,
+            user,
+            order_id,
+            price=new_ticks,
+            qty=new_lots,
+            client_order_id=args.get("client_order_id"),
+        )
+        return modify, command_input(modify)
+    raise AssertionError(kind)
+
+
+def build_query(
+    symbol: str, kind: str, args: dict[str, Any]
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Validate a read and build (machine query, history input)."""
+    if kind in ("fills", "live_orders"):
+        user = args.get("user")
+        if user is not None:
+            check_user(user)
+        recorded = "fills" if kind == "fills" else "orders"
+        return (kind, symbol, user), (recorded, symbol, user)
+    if kind == "depth":
+        levels = args.get("levels", 10)
+        if isinstance(levels, bool) or not isinstance(levels, int):
+            raise InvalidType(f"levels must be an int, got {levels!r}")
+        if levels < 1:
+            raise InvalidArgument(f"levels must be >= 1, got {levels!r}")
+        return ("depth", symbol, levels), ("depth", symbol, levels)
+    raise AssertionError(kind)
+
+
+def read_output(kind: str, value: Any) -> Any:
+    """The history output of a read (the recorded form of :mod:`clobkit.book.records`)."""
+    if kind == "fills":
+        return fills_output(value)
+    if kind == "live_orders":
+        return orders_output(value)
+    return depth_output(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What a finished call gives back: ``outcome`` (``"ok"`` or ``"fail"``), the caller's
+    ``value``, the history ``output``, the log ``op`` it was served at, and the ``error``
+    the caller sees (a rejected order's :class:`~clobkit.errors.OrderRejected`)."""
+
+    outcome: str
+    value: Any
+    output: Any
+    op: int | None
+    error: ClobError | None
+
+
+def settle(call: Call, outcome: Outcome, spec: MarketSpec, *, people: bool = True) -> Settled:
+    """Decode a session's ``ok``/``fail`` ``outcome`` for ``call`` (an ``unknown`` one is the
+    host's to explain). A write's value is a :class:`~clobkit.sim.results.CommandResult`; a
+    read's is in market units when ``people`` (else the book's ticks and lots). O(result).
+
+    >>> from clobkit.replication.client import Outcome
+    >>> from clobkit.sim.results import Call
+    >>> call = Call("depth", "alice", ("depth", "ACME", 1), 0, 10, 0)
+    >>> empty = {"bids": [], "asks": []}
+    >>> outcome = Outcome(1, "read", "ok", empty, 3, "", 0, 9, 1)
+    >>> done = settle(call, outcome, MarketSpec("ACME"))
+    >>> done.outcome, done.op, done.output
+    ('ok', 3, ((), ()))
+    """
+    assert outcome.status in ("ok", "fail"), outcome.status
+    if outcome.status == "fail":
+        error = Unavailable(
+            f"{call.kind} by {call.client_id} was refused before it could apply: "
+            f"{outcome.error or 'refused'}"
+        )
+        return Settled("fail", None, None, None, error)
+    if call.kind in WRITE_KINDS:
+        op = int(outcome.op or 0)
+        result = decode_result(outcome.value)
+        rejected: ClobError | None = None
+        if not result.accepted:
+            try:
+                result.raise_for_reason()
+            except OrderRejected as exc:
+                rejected = exc
+        return Settled("ok", CommandResult(result, op, spec), write_output(result), op, rejected)
+    value = for_people(call.kind, outcome.value, spec) if people else outcome.value
+    seen = None if outcome.op is None else int(outcome.op)
+    return Settled("ok", value, read_output(call.kind, outcome.value), seen, None)
+
+
+class ClientNode:
+    """A client session as a host participant: after each message or tick it hands every
+    call whose outcome is known to ``resolve(call, outcome, now)``."""
+
+    def __init__(
+        self,
+        client_id: str,
+        session: Any,
+        resolve: Callable[[Call, Outcome, int], None],
+    ) -> None:
+        self.resolve = resolve
+        self.client_id = client_id
+        self.session = session
+        self.pending: dict[Any, Call] = {}
+
+    def handle(self, message: Message, now: int) -> Step:
+        step: Step = self.session.handle(message, now)
+        if self.pending:
+            self.poll(now)
+        return step
+
+    def tick(self, now: int) -> Step:
+        step: Step = self.session.tick(now)
+        if self.pending:
+            self.poll(now)
+        return step
+
+    def poll(self, now: int) -> None:
+        result = self.session.result
+        for handle in list(self.pending):
+            outcome = result(handle)
+            if outcome is not None:
+                call = self.pending.pop(handle)
+                self.resolve(call, outcome, now)

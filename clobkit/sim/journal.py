@@ -1,0 +1,96 @@
+"""The cluster's journal: every user action, in order, so that a run can be replayed.
+
+:func:`journaled` wraps a :class:`~clobkit.sim.cluster.Cluster` method so that each
+successful top-level call is appended to ``cluster.journal`` as a :class:`JournalEntry`
+(the simulated time, the number of events run, the method and its arguments).
+:meth:`~clobkit.sim.cluster.Cluster.fork` replays such a journal on a fresh cluster: actions
+at their event counts, and :data:`ADVANCE_ACTIONS` (``run``, ``step``), which only mark that
+time advanced, by running the simulator to the next action instead of calling them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from clobkit.sim.cluster import Cluster
+
+__all__ = ["ADVANCE_ACTIONS", "JournalEntry", "journaled"]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One user action on a cluster, as :attr:`Cluster.journal` records it.
+
+    ``time_us`` is the simulated time and ``events`` the number of simulator
+    events run when the action was made; ``action`` is the :class:`Cluster`
+    method (``"submit"``, ``"crash"``, ``"partition"``..., or ``"run"`` /
+    ``"step"``, which only mark that time advanced) and ``args`` / ``kwargs``
+    its arguments. ``replayable`` is False for an action made from inside the
+    simulation (a :class:`~clobkit.sim.workload.RandomWorkload` user, a
+    call's ``on_done`` callback): :meth:`Cluster.fork` cannot replay those.
+
+    >>> JournalEntry(2500, 7, "crash", ("n0",))
+    JournalEntry(t=2.5ms, events=7, crash('n0'))
+    """
+
+    time_us: int
+    events: int
+    action: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    replayable: bool = True
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        flag = "" if self.replayable else ", not replayable"
+        return (
+            f"JournalEntry(t={self.time_us / 1000:g}ms, events={self.events}, "
+            f"{self.action}({', '.join(parts)}){flag})"
+        )
+
+
+# Actions that only mark that time advanced: replay runs the simulator to the next
+# action's event count instead of calling them.
+ADVANCE_ACTIONS = ("run", "step")
+
+
+def journaled(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Record a successful top-level call of ``method`` in the cluster's journal.
+
+    Calls made by another journaled method (``restart`` crashing first) are
+    not recorded; calls made from inside the simulation are recorded as not
+    replayable, except faults applied by :meth:`Cluster.schedule_faults`
+    (replaying ``schedule_faults`` schedules them again).
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Cluster, *args: Any, **kwargs: Any) -> Any:
+        outer = self._journal_depth == 0
+        time_us, events = self.world.now_us, self.world.events_processed
+        if name == "partition":  # keep the groups (a generator is read once), in a stable order
+            args = tuple(
+                tuple(sorted(g, key=str))
+                if isinstance(g, Iterable) and not isinstance(g, str)
+                else g
+                for g in args
+            )
+        elif name == "schedule_faults" and args:
+            args = (tuple(args[0]), *args[1:])
+        self._journal_depth += 1
+        try:
+            result = method(self, *args, **kwargs)
+        finally:
+            self._journal_depth -= 1
+        if outer and not (self._sim_depth and self._fault_depth):
+            entry = JournalEntry(
+                time_us, events, name, args, tuple(kwargs.items()), self._sim_depth == 0
+            )
+            self._journal.append(entry)
+        return result
+
+    return wrapper

@@ -332,32 +332,35 @@ def _is_mode(v: object) -> bool:
 
 
 def _entry_ok(e: object) -> bool:
-    if not (
-        isinstance(e, LogEntry)
-        and _is_nat(e.view)
-        and _is_nat(e.op)
-        and e.op >= 1
-        and _is_bytes(e.payload)
-    ):
+    """A log entry with a natural view, an op >= 1 and a payload whose envelope decodes."""
+    if not isinstance(e, LogEntry):
+        return False
+    view, op, payload = e.view, e.op, e.payload
+    if not ((type(view) is int and view >= 0) or _is_nat(view)):
+        return False
+    if not ((type(op) is int and op >= 1) or (_is_nat(op) and op >= 1)):
+        return False
+    if not isinstance(payload, bytes):
         return False
     try:
-        decode_envelope(e.payload)
+        decode_envelope(payload)
     except ValueError:
         return False
     return True
 
 
 def _is_entries(v: object) -> bool:
+    """A tuple of good entries (see :func:`_entry_ok`) with consecutive ops."""
     if not isinstance(v, tuple):
         return False
-    prev: int | None = None
+    prev = -1
     for e in v:
         if not _entry_ok(e):
             return False
-        assert isinstance(e, LogEntry)
-        if prev is not None and e.op != prev + 1:
+        op = e.op
+        if prev >= 0 and op != prev + 1:
             return False
-        prev = e.op
+        prev = op
     return True
 
 
@@ -482,8 +485,8 @@ def _compile_check(cls: type[Message]) -> Callable[[Any], str | None]:
         kind = _KIND_OF_FIELD.get(name)
         test = _INLINE[kind] if kind is not None else f"_CHECKS[{name!r}](v)"
         lines += [f"    v = m.{name}", f"    if not ({test}):", f"        return 'bad {name}'"]
-    shaped = cls.__name__ in _LOG_SHIPPING or issubclass(cls, Prepare | EntryReply)
-    lines.append("    return _shape(m)" if shaped else "    return None")
+    lines += _shape_lines(cls)
+    lines.append("    return None")
     source = "\n".join(lines)
     namespace: dict[str, Any] = {}
     exec(source, _CHECK_GLOBALS, namespace)  # source built above from field names
@@ -492,26 +495,48 @@ def _compile_check(cls: type[Message]) -> Callable[[Any], str | None]:
     return function
 
 
-def _shape(message: Any) -> str | None:
-    """The checks across fields: shipped entries sit between ``base_op`` and ``op``, etc."""
-    if message.kind in _LOG_SHIPPING:
-        entries: Entries = getattr(message, "entries", ())
-        op: int = getattr(message, "op")  # noqa: B009 - every shipping kind has it
-        base: int = getattr(message, "base_op", op - len(entries))
-        if entries and entries[0].op != base + 1:
-            return "entries do not follow base_op"
-        if entries and entries[-1].op != op:
-            return "entries do not end at op"
-        if not entries and base != op and message.kind != "RecoveryResponse":
-            return "no entries but base_op != op"
-        snap = getattr(message, "snapshot", None)
-        if snap is not None and snap.op != base:
-            return "snapshot not at base_op"
-    if isinstance(message, Prepare) and not message.entries:
-        return "empty prepare"
-    if isinstance(message, EntryReply) and message.entry and message.entry.op != message.op:
-        return "entry op mismatch"
-    return None
+def _shape_lines(cls: type[Message]) -> list[str]:
+    """The checks across fields of ``cls``, as source lines (the field values are in scope).
+
+    Log-shipping kinds: shipped entries start right after ``base_op`` (``op - len(entries)``
+    when the kind has no ``base_op``) and end at ``op``; no entries means ``base_op == op``
+    (except a ``RecoveryResponse``, whose log may be withheld); a snapshot sits at
+    ``base_op``. A ``Prepare`` ships at least one entry; an ``EntryReply``'s entry is for its
+    ``op``. Which attributes exist is known per class, so no ``getattr`` is needed.
+    """
+    names = {f.name for f in fields(cls)}
+    lines = []
+    if cls.__name__ in _LOG_SHIPPING:
+        lines.append("    entries = m.entries" if "entries" in names else "    entries = ()")
+        lines.append("    op = m.op")
+        lines.append(
+            "    base = m.base_op" if "base_op" in names else "    base = op - len(entries)"
+        )
+        lines += [
+            "    if entries and entries[0].op != base + 1:",
+            "        return 'entries do not follow base_op'",
+            "    if entries and entries[-1].op != op:",
+            "        return 'entries do not end at op'",
+        ]
+        if cls.__name__ != "RecoveryResponse":
+            lines += [
+                "    if not entries and base != op:",
+                "        return 'no entries but base_op != op'",
+            ]
+        if "snapshot" in names:
+            lines += [
+                "    snap = m.snapshot",
+                "    if snap is not None and snap.op != base:",
+                "        return 'snapshot not at base_op'",
+            ]
+    if issubclass(cls, Prepare):
+        lines += ["    if not m.entries:", "        return 'empty prepare'"]
+    if issubclass(cls, EntryReply):
+        lines += [
+            "    if m.entry and m.entry.op != m.op:",
+            "        return 'entry op mismatch'",
+        ]
+    return lines
 
 
 _CHECK_GLOBALS: dict[str, Any] = {
@@ -519,7 +544,6 @@ _CHECK_GLOBALS: dict[str, Any] = {
     "_is_nat": _is_nat,
     "_MODES": _MODES,
     "_CHECKS": _CHECKS,
-    "_shape": _shape,
 }
 
 

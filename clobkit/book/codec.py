@@ -66,23 +66,40 @@ _STP_CODES: tuple[str | None, ...] = (None, *STP_MODES)
 # -- encoding primitives -----------------------------------------------------------------
 
 _SMALL = 1 << 14
+
+
+def _pairs(high_flag: int) -> tuple[bytes, ...]:
+    """For every v below 2**14: ``(v & 0x7F) | 0x80`` then ``(v >> 7) | high_flag``, as 2 bytes.
+
+    Built row by row with slice assignment (a few milliseconds at import, not one ``bytes``
+    call per value).
+    """
+    lows = bytes(range(0x80, 0x100))
+    blob = bytearray(2 * _SMALL)
+    for high in range(0x80):
+        row = 2 * 0x80 * high
+        blob[row : row + 0x100 : 2] = lows
+        blob[row + 1 : row + 0x100 : 2] = bytes((high | high_flag,)) * 0x80
+    data = bytes(blob)
+    return tuple(data[i : i + 2] for i in range(0, len(data), 2))
+
+
 #: The LEB128 bytes of every value below 2**14 (one or two bytes each), built once.
-_VARINT: tuple[bytes, ...] = tuple(
-    bytes((v,)) if v < 0x80 else bytes(((v & 0x7F) | 0x80, v >> 7)) for v in range(_SMALL)
-)
+_VARINT: tuple[bytes, ...] = tuple(bytes((v,)) for v in range(0x80)) + _pairs(0)[0x80:]
+#: The two leading bytes (14 bits, both with the continuation bit) of a larger value.
+_LOW14: tuple[bytes, ...] = _pairs(0x80)
 
 
 def _uvar(value: int) -> bytes:
-    """``value`` as an unsigned LEB128 varint (the bytes of ``Writer.uint``)."""
+    """``value`` as an unsigned LEB128 varint (the bytes of ``Writer.uint``), 14 bits a step."""
     if 0 <= value < _SMALL:
         return _VARINT[value]
     assert value >= 0, value
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    out = b""
+    while value >= _SMALL:
+        out += _LOW14[value & 0x3FFF]
+        value >>= 14
+    return out + _VARINT[value]
 
 
 def _ovar(value: int | None) -> bytes:

@@ -66,6 +66,8 @@ _STP_CODES: tuple[str | None, ...] = (None, *STP_MODES)
 # -- encoding primitives -----------------------------------------------------------------
 
 _SMALL = 1 << 14
+#: How many distinct strings (encoding) and byte strings (decoding) are remembered.
+_MEMO_SIZE = 4096
 
 
 def _pairs(high_flag: int) -> tuple[bytes, ...]:
@@ -107,8 +109,25 @@ def _ovar(value: int | None) -> bytes:
     return _VARINT[0] if value is None else _uvar(value + 1)
 
 
+_texts: dict[str, bytes] = {}
+
+
 def _utext(value: str) -> bytes:
-    """A string: varint byte length, then UTF-8 (``Writer.text``)."""
+    """A string: varint byte length, then UTF-8 (``Writer.text``).
+
+    Markets and user names repeat on every command and fill, so the encodings of the last few
+    thousand distinct strings are remembered (a ``str`` always encodes to the same bytes).
+    """
+    if type(value) is str:
+        known = _texts.get(value)
+        if known is not None:
+            return known
+        data = value.encode("utf-8")
+        known = _uvar(len(data)) + data
+        if len(_texts) >= _MEMO_SIZE:
+            _texts.clear()
+        _texts[value] = known
+        return known
     data = value.encode("utf-8")
     return _uvar(len(data)) + data
 
@@ -266,7 +285,6 @@ def _version(data: bytes, newest: int) -> int:
     return version
 
 
-_MEMO_SIZE = 4096
 _decoded: dict[bytes, Command] = {}
 
 

@@ -233,13 +233,18 @@ def _fail(what: str, pos: int) -> InvalidArgument:
 
 def _uint(data: bytes, pos: int) -> tuple[int, int]:
     """The varint at ``pos`` and the position after it (at most 10 bytes, canonical)."""
-    if pos < len(data):
+    n = len(data)
+    if pos + 1 < n:  # one or two bytes (below 2**14, canonical): the common case
         b = data[pos]
         if b < 0x80:
             return b, pos + 1
+        c = data[pos + 1]
+        if 0 < c < 0x80:
+            return (b & 0x7F) | c << 7, pos + 2
+    elif pos < n and data[pos] < 0x80:
+        return data[pos], pos + 1
     result = 0
     shift = 0
-    n = len(data)
     for _ in range(10):
         if pos >= n:
             raise _fail("unexpected end", pos)
@@ -256,7 +261,11 @@ def _uint(data: bytes, pos: int) -> tuple[int, int]:
 
 def _text(data: bytes, pos: int) -> tuple[str, int]:
     """The length-prefixed UTF-8 string at ``pos`` and the position after it."""
-    size, pos = _uint(data, pos)
+    if pos < len(data) and data[pos] < 0x80:
+        size = data[pos]
+        pos += 1
+    else:
+        size, pos = _uint(data, pos)
     end = pos + size
     if end > len(data):
         raise _fail("string past end", pos)

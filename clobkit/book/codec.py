@@ -66,23 +66,42 @@ _STP_CODES: tuple[str | None, ...] = (None, *STP_MODES)
 # -- encoding primitives -----------------------------------------------------------------
 
 _SMALL = 1 << 14
+#: How many distinct strings (encoding) and byte strings (decoding) are remembered.
+_MEMO_SIZE = 4096
+
+
+def _pairs(high_flag: int) -> tuple[bytes, ...]:
+    """For every v below 2**14: ``(v & 0x7F) | 0x80`` then ``(v >> 7) | high_flag``, as 2 bytes.
+
+    Built row by row with slice assignment (a few milliseconds at import, not one ``bytes``
+    call per value).
+    """
+    lows = bytes(range(0x80, 0x100))
+    blob = bytearray(2 * _SMALL)
+    for high in range(0x80):
+        row = 2 * 0x80 * high
+        blob[row : row + 0x100 : 2] = lows
+        blob[row + 1 : row + 0x100 : 2] = bytes((high | high_flag,)) * 0x80
+    data = bytes(blob)
+    return tuple(data[i : i + 2] for i in range(0, len(data), 2))
+
+
 #: The LEB128 bytes of every value below 2**14 (one or two bytes each), built once.
-_VARINT: tuple[bytes, ...] = tuple(
-    bytes((v,)) if v < 0x80 else bytes(((v & 0x7F) | 0x80, v >> 7)) for v in range(_SMALL)
-)
+_VARINT: tuple[bytes, ...] = tuple(bytes((v,)) for v in range(0x80)) + _pairs(0)[0x80:]
+#: The two leading bytes (14 bits, both with the continuation bit) of a larger value.
+_LOW14: tuple[bytes, ...] = _pairs(0x80)
 
 
 def _uvar(value: int) -> bytes:
-    """``value`` as an unsigned LEB128 varint (the bytes of ``Writer.uint``)."""
+    """``value`` as an unsigned LEB128 varint (the bytes of ``Writer.uint``), 14 bits a step."""
     if 0 <= value < _SMALL:
         return _VARINT[value]
     assert value >= 0, value
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    out = b""
+    while value >= _SMALL:
+        out += _LOW14[value & 0x3FFF]
+        value >>= 14
+    return out + _VARINT[value]
 
 
 def _ovar(value: int | None) -> bytes:
@@ -90,8 +109,25 @@ def _ovar(value: int | None) -> bytes:
     return _VARINT[0] if value is None else _uvar(value + 1)
 
 
+_texts: dict[str, bytes] = {}
+
+
 def _utext(value: str) -> bytes:
-    """A string: varint byte length, then UTF-8 (``Writer.text``)."""
+    """A string: varint byte length, then UTF-8 (``Writer.text``).
+
+    Markets and user names repeat on every command and fill, so the encodings of the last few
+    thousand distinct strings are remembered (a ``str`` always encodes to the same bytes).
+    """
+    if type(value) is str:
+        known = _texts.get(value)
+        if known is not None:
+            return known
+        data = value.encode("utf-8")
+        known = _uvar(len(data)) + data
+        if len(_texts) >= _MEMO_SIZE:
+            _texts.clear()
+        _texts[value] = known
+        return known
     data = value.encode("utf-8")
     return _uvar(len(data)) + data
 
@@ -197,13 +233,18 @@ def _fail(what: str, pos: int) -> InvalidArgument:
 
 def _uint(data: bytes, pos: int) -> tuple[int, int]:
     """The varint at ``pos`` and the position after it (at most 10 bytes, canonical)."""
-    if pos < len(data):
+    n = len(data)
+    if pos + 1 < n:  # one or two bytes (below 2**14, canonical): the common case
         b = data[pos]
         if b < 0x80:
             return b, pos + 1
+        c = data[pos + 1]
+        if 0 < c < 0x80:
+            return (b & 0x7F) | c << 7, pos + 2
+    elif pos < n and data[pos] < 0x80:
+        return data[pos], pos + 1
     result = 0
     shift = 0
-    n = len(data)
     for _ in range(10):
         if pos >= n:
             raise _fail("unexpected end", pos)
@@ -220,7 +261,11 @@ def _uint(data: bytes, pos: int) -> tuple[int, int]:
 
 def _text(data: bytes, pos: int) -> tuple[str, int]:
     """The length-prefixed UTF-8 string at ``pos`` and the position after it."""
-    size, pos = _uint(data, pos)
+    if pos < len(data) and data[pos] < 0x80:
+        size = data[pos]
+        pos += 1
+    else:
+        size, pos = _uint(data, pos)
     end = pos + size
     if end > len(data):
         raise _fail("string past end", pos)
@@ -249,7 +294,6 @@ def _version(data: bytes, newest: int) -> int:
     return version
 
 
-_MEMO_SIZE = 4096
 _decoded: dict[bytes, Command] = {}
 
 

@@ -208,3 +208,14 @@ def test_hand_picked_bad_input_fails_the_same_way(data: Any) -> None:
 def test_non_commands_and_non_results_raise_the_same_errors(value: object) -> None:
     assert outcome(codec.encode_command, value) == outcome(oracle.encode_command, value)
     assert outcome(codec.encode_result, value) == outcome(oracle.encode_result, value)
+
+
+def test_varints_at_every_seven_and_fourteen_bit_boundary_match() -> None:
+    values = [2**k + d for k in range(71) for d in (-1, 0, 1) if 2**k + d >= 0]
+    for v in values:
+        result = ApplyResult(True, None, v, v, v, "resting", (), v, v, (v,))
+        assert codec.encode_result(result) == oracle.encode_result(result), v
+        data = codec.encode_result(result)
+        assert outcome(codec.decode_result, data) == outcome(oracle.decode_result, data)
+        if v < 2**63:
+            assert codec.decode_result(data) == result

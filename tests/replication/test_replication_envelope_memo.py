@@ -1,7 +1,7 @@
 """Remembering decoded envelopes changes no answer: same values, same errors, every time.
 
-``decode_envelope`` keeps recently decoded byte strings. The decoder below is the one before
-the memo (commit 53a6306), the oracle: for random envelopes and damaged copies of them, a
+``decode_envelope`` keeps recently decoded byte strings. ``envelope_oracle.py`` is the decoder
+before the memo (commit 53a6306): for random envelopes and damaged copies of them, a
 first and a second decode (the second served from the memo when the first succeeded) must
 both match the oracle's value or its ``ValueError`` message; malformed bytes must raise on
 every call, and non-bytes input is still refused.
@@ -9,7 +9,6 @@ every call, and non-bytes input is still refused.
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import pytest
@@ -18,31 +17,14 @@ from hypothesis import strategies as st
 
 from clobkit.replication import envelope as env
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope
-
-_HEAD = struct.Struct(">cBQQH")
-
-
-def old_decode(data: bytes) -> Envelope:
-    if not isinstance(data, bytes) or len(data) < _HEAD.size:
-        raise ValueError("envelope too short")
-    magic, kind, ts_us, request_number, cid_len = _HEAD.unpack_from(data)
-    if magic != b"E" or kind not in (0, 1):
-        raise ValueError("bad envelope header")
-    end = _HEAD.size + cid_len
-    if len(data) < end:
-        raise ValueError("envelope client id truncated")
-    client_id = data[_HEAD.size : end].decode()
-    payload = data[end:]
-    if kind == 0 and (client_id or payload or request_number):
-        raise ValueError("no-op envelope with content")
-    if kind == 1 and not client_id:
-        raise ValueError("request envelope without client id")
-    return Envelope(client_id, request_number, ts_us, payload, noop=kind == 0)
+from tests.replication.envelope_oracle import decode_envelope as old_decode
 
 
 def outcome(decode: Any, data: Any) -> tuple[object, ...]:
+    """("ok", the envelope's fields) or ("raises", type, message)."""
     try:
-        return ("ok", decode(data))
+        e = decode(data)
+        return ("ok", e.client_id, e.request_number, e.ts_us, e.payload, e.noop)
     except Exception as exc:  # the exact exception is what we compare
         return ("raises", type(exc), str(exc))
 

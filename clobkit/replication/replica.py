@@ -58,7 +58,6 @@ from typing import Any, Literal
 
 from clobkit.errors import (
     ClobError,
-    CorruptEntry,
     InvalidArgument,
     InvalidType,
     ProtocolDefinitionError,
@@ -104,6 +103,7 @@ from clobkit.replication.events import (
     TRUNCATE,
     VIEW_CHANGE_START,
 )
+from clobkit.replication.journal import Journal
 from clobkit.replication.machine import StateMachine
 from clobkit.replication.messages import (
     CLIENT_KINDS,
@@ -131,6 +131,13 @@ from clobkit.replication.messages import (
 )
 from clobkit.replication.primary import BackupProgress
 from clobkit.replication.reads import ReadQueues
+from clobkit.replication.repair import RepairState, vouches_for
+from clobkit.replication.state_transfer import (
+    CatchUp,
+    LearnerRecovery,
+    catch_up_after,
+    log_suffix,
+)
 from clobkit.replication.step import (
     Message,
     Step,
@@ -268,7 +275,8 @@ class Replica:
         self.commit_number = 0
         self.applied_op = 0
         self.client_table: dict[str, ClientRecord] = {}
-        self._corrupt: set[int] = set()
+        # The log, read and changed only through the journal (which keeps the corrupt marks).
+        self._journal = Journal(store.wal, self._trace_corrupt)
 
         # Per-step output.
         self._out: list[Message] = []
@@ -296,12 +304,10 @@ class Replica:
         self._vc_deadline = now
         self._vc_resend_at = now
         self._votes = ViewChangeVotes()
-        self._awaiting_state = False
-        self._state_retry_at = now
+        self._catch_up = CatchUp(now)  # GetState sent, NewState awaited
         self._retry_at = now
-        self._nonce = 0
-        self._recovery: dict[int, RecoveryResponse] = {}
-        self._entry_nacks: dict[int, set[int]] = {}
+        self._learner = LearnerRecovery()  # a learner's Recovery round
+        self._repair = RepairState()  # nacks gathered while corrupt entries await repair
 
         self._opening = True
         self._open(now, learner)
@@ -345,7 +351,7 @@ class Replica:
         rows = []
         wal = self.store.wal
         for op in range(wal.first_op, wal.last_op + 1):
-            entry = self._peek(op)
+            entry = self._journal.peek(op)
             if entry is None:
                 continue
             env = decode_envelope(entry.payload)
@@ -433,7 +439,7 @@ class Replica:
             self.commit_number = max(self.commit_number, snapshot.op)
         wal = self.store.wal
         self._durable_op = wal.synced_op
-        self._corrupt = set(wal.corrupt_ops())
+        self._journal.load_corrupt_marks()
         if ACK_BEFORE_FSYNC in self._unsafe and self.commit_number > wal.last_op:
             # Unsafe (S8): the metadata survived but the unsynced log did not. Forget the
             # commit number the log cannot back, or the replica would wait for it forever.
@@ -447,11 +453,11 @@ class Replica:
             commit=self.commit_number,
             op=wal.last_op,
             snapshot_op=snapshot.op if snapshot else 0,
-            corrupt=sorted(self._corrupt),
+            corrupt=sorted(self._journal.corrupt),
             torn_tail=report.torn_tail,
         )
         self._apply_committed()
-        if self._corrupt:
+        if self._journal.corrupt:
             self._set_status("recovering")
             self._retry_at = now
             return
@@ -459,9 +465,9 @@ class Replica:
 
     def _become_learner(self, now: int) -> None:
         self._set_status("learner")
-        self._nonce = self._rng.getrandbits(32)
+        self._learner.start(self._rng.getrandbits(32))
         self._retry_at = now
-        self._event(LEARNER_START, nonce=self._nonce)
+        self._event(LEARNER_START, nonce=self._learner.nonce)
 
     def _damage(self, meta: Metadata | None) -> list[str]:
         """What is wrong with a disk this replica has used before (empty when nothing is).
@@ -497,9 +503,9 @@ class Replica:
         wal = self.store.wal
         self._event(DAMAGED_DISK, damage=damage, op=wal.last_op)
         snapshot = self.store.load_snapshot()
-        wal.discard_all()
+        self._journal.discard_all()
         if snapshot is not None:
-            wal.compact_through(snapshot.op, view=snapshot.view)
+            self._journal.compact_through(snapshot.op, view=snapshot.view)
             self._restore_state(snapshot.data)
             self.applied_op = self.commit_number = snapshot.op
         self._durable_op = wal.synced_op
@@ -564,8 +570,8 @@ class Replica:
         if self.applied_op < self.store.wal.first_op - 1:
             raise fail(f"applied below the snapshot (log starts at {self.store.wal.first_op})")
         # a corrupt entry stops a replica voting and acking until it is repaired
-        if self._corrupt and self.status not in ("recovering", "learner"):
-            raise fail(f"a corrupt entry in a voter ({sorted(self._corrupt)})")
+        if self._journal.corrupt and self.status not in ("recovering", "learner"):
+            raise fail(f"a corrupt entry in a voter ({sorted(self._journal.corrupt)})")
         if self.is_primary and self._view_start_op > self.op_number + 1:
             raise fail(f"view starts past the log ({self._view_start_op})")
 
@@ -576,7 +582,7 @@ class Replica:
         self._now = now
 
     def _finish(self) -> Step:
-        if self._corrupt and self._voter():
+        if self._journal.corrupt and self._voter():
             self._begin_repair()
         if self.is_primary:
             self._flush_new_entries()
@@ -598,7 +604,7 @@ class Replica:
     def _begin_repair(self) -> None:
         """A corrupt entry turned up while running: stop voting and acking, fetch good
         copies from peers (as recovery does after a restart), then rejoin."""
-        self._event(REPAIR_START, corrupt=sorted(self._corrupt))
+        self._event(REPAIR_START, corrupt=sorted(self._journal.corrupt))
         self._set_status("recovering")
         self._out = [m for m in self._out if not isinstance(m, (PrepareOk, DoViewChange))]
         self._pending_replies = {}
@@ -634,8 +640,8 @@ class Replica:
         if self.is_primary:
             return self._heartbeat_due
         wake = self._primary_deadline
-        if self._awaiting_state or self.commit_number > self.op_number:
-            wake = min(wake, self._state_retry_at)
+        if self._catch_up.awaiting or self.commit_number > self.op_number:
+            wake = min(wake, self._catch_up.retry_at)
         assert cfg.heartbeat_us > 0
         return wake
 
@@ -679,40 +685,22 @@ class Replica:
                     SYNC, records=info.records, latency_us=info.latency_us, durable=info.durable
                 )
 
-    def _peek(self, op: int) -> LogEntry | None:
-        """Entry ``op`` for display, without side effects on the replica: ``None`` when it
-        is not held, known corrupt, or fails its checksum now (not recorded: see _entry)."""
-        wal = self.store.wal
-        if op < wal.first_op or op > wal.last_op or op in self._corrupt:
-            return None
-        try:
-            return wal.get(op)
-        except CorruptEntry:
-            return None
-
     def _entry(self, op: int) -> LogEntry | None:
-        """Entry ``op`` for the protocol: a checksum failure marks it corrupt (repair
-        starts at the end of the step) and is traced."""
-        wal = self.store.wal
-        if op < wal.first_op or op > wal.last_op or op in self._corrupt:
-            return None
-        try:
-            return wal.get(op)
-        except CorruptEntry:
-            self._corrupt.add(op)
-            self._event(CORRUPT, op=op)
-            return None
+        """Entry ``op`` for the protocol (see :meth:`Journal.entry`): ``None`` when it is
+        not held or corrupt; a checksum failure starts repair at the end of the step."""
+        return self._journal.entry(op)
+
+    def _trace_corrupt(self, op: int) -> None:
+        self._event(CORRUPT, op=op)
 
     def _append(self, entry: LogEntry) -> None:
         assert entry.op == self.op_number + 1, (entry.op, self.op_number)
-        last = self._entry(self.op_number)
-        if last is not None and last.view > entry.view:
-            # Only the unsafe switches mix views like this (S1, S2: no fencing; S6, S7: a log
-            # adopted from the wrong replica). The entry is stored under the view our log
-            # already has: the replica cannot tell the histories apart.
-            assert self._unsafe & _LOG_BREAKING, (self.name, entry, last)
-            entry = LogEntry(last.view, entry.op, entry.payload)
-        self.store.wal.append(entry)
+        stored = self._journal.append(entry)
+        # Only the unsafe switches mix views (S1, S2: no fencing; S6, S7: a log adopted from
+        # the wrong replica): the journal stores such an entry under the view our log already
+        # has, as the replica cannot tell the histories apart.
+        assert stored.view == entry.view or self._unsafe & _LOG_BREAKING, (self.name, entry)
+        entry = stored
         # Unsafe (S11): the primary matches and publishes at append time.
         early = APPLY_BEFORE_COMMIT in self._unsafe and self.is_primary
         if early and self.applied_op == entry.op - 1:
@@ -724,14 +712,13 @@ class Replica:
         lost_committed = op < min(self.commit_number, self.op_number)
         assert not lost_committed or self._unsafe & _LOG_BREAKING, (self.name, op)
         self._event(TRUNCATE, after=op, dropped=self.op_number - op, lost_committed=lost_committed)
-        self.store.wal.truncate_after(op)
-        self._corrupt = {c for c in self._corrupt if c <= op}
+        self._journal.truncate_after(op)
         self._durable_op = min(self._durable_op, op)
         if self.applied_op > op:
             self._rebuild_machine()
 
     def _snapshot_floor(self) -> int:
-        return self.store.wal.first_op - 1
+        return self._journal.snapshot_floor
 
     def _rebuild_machine(self) -> None:
         """Rebuild the applied state from the snapshot and committed log (after a truncation
@@ -828,7 +815,7 @@ class Replica:
             return
         info = self.store.save_snapshot(Snapshot(upto, self.view, self._state_bytes()))
         self._delay_us += info.latency_us
-        self.store.wal.compact_through(upto)
+        self._journal.compact_through(upto)
         self._event(SNAPSHOT, op=upto)
 
     def _hdr(self, target: str) -> dict[str, Any]:
@@ -1125,7 +1112,7 @@ class Replica:
             self._drop(m, "not_backup")
             return False
         self._primary_deadline = self._now + self._timeout()
-        return not self._awaiting_state
+        return not self._catch_up.awaiting
 
     def _ack(self, target: str) -> None:
         """PrepareOk for our whole log and the commit number we know. Both are durable before
@@ -1178,21 +1165,24 @@ class Replica:
             self._save_meta()
         self._set_status("normal")
         self._event(JOIN_VIEW, view=m.view, via=m.kind)
-        self._awaiting_state = True
+        self._catch_up.awaiting = True
         self._primary_deadline = self._now + self._timeout()
         self._request_state(force=True)
         return False
 
     def _request_state(self, force: bool = False) -> None:
-        if not force and self._now < self._state_retry_at:
+        if not self._catch_up.may_ask(self._now, force=force):
             return
         if self.primary_index == self.index:
             return
-        after = self.op_number
-        if self._awaiting_state or self.last_normal_view != self.view:
-            after = min(self.commit_number, self.op_number)
+        after = catch_up_after(
+            op_number=self.op_number,
+            commit_number=self.commit_number,
+            awaiting_state=self._catch_up.awaiting,
+            in_normal_view=self.last_normal_view == self.view,
+        )
         self._send(GetState(**self._hdr(self._to(self.primary_index)), op=after))
-        self._state_retry_at = self._now + self.config.state_request_timeout_us
+        self._catch_up.retry_at = self._now + self.config.state_request_timeout_us
 
     def _on_GetState(self, m: GetState) -> None:
         if m.view > self.view or not self.is_primary:
@@ -1205,20 +1195,12 @@ class Replica:
     def _log_message(self, kind: type[Any], target: str, *, after: int) -> Any:
         """A NewState/StartView/DoViewChange carrying our log after ``after``; ``None`` when
         part of that log is corrupt (the caller sends nothing)."""
-        wal = self.store.wal
-        snapshot = None
-        base = after
-        if after < wal.first_op - 1:
-            snapshot = self.store.load_snapshot()
-            assert snapshot is not None and snapshot.op == wal.first_op - 1
-            base = snapshot.op
-        base = min(base, self.op_number)
-        found = [self._entry(op) for op in range(base + 1, self.op_number + 1)]
-        entries = tuple(e for e in found if e is not None)
-        if len(entries) != len(found):
+        suffix = log_suffix(self._journal, self.store.load_snapshot, after=after)
+        if suffix is None:
             # A corrupt entry turned up: we cannot vouch for our log, so we send nothing
             # and repair first (_finish moves us to "recovering").
             return None
+        base, snapshot, entries = suffix
         fields: dict[str, Any] = {
             "op": self.op_number,
             "commit": self.commit_number,
@@ -1241,11 +1223,11 @@ class Replica:
             self._save_meta()
         authoritative = self.last_normal_view != self.view or self.status != "normal"
         if not self._adopt(m.base_op, m.snapshot, m.entries, m.commit, authoritative):
-            self._awaiting_state = True
+            self._catch_up.awaiting = True
             self._request_state(force=True)
             return
-        self._state_retry_at = self._now
-        self._awaiting_state = False
+        self._catch_up.retry_at = self._now
+        self._catch_up.awaiting = False
         was_normal_view = self.last_normal_view == self.view and self.status == "normal"
         self._set_status("normal")
         self.last_normal_view = self.view
@@ -1300,8 +1282,7 @@ class Replica:
         self._restore_state(snapshot.data)
         info = self.store.save_snapshot(snapshot)
         self._delay_us += info.latency_us
-        self.store.wal.compact_through(snapshot.op)
-        self._corrupt = {c for c in self._corrupt if c > snapshot.op}
+        self._journal.compact_through(snapshot.op)
         self.applied_op = snapshot.op
         self.commit_number = max(self.commit_number, snapshot.op)
         self._durable_op = max(self._durable_op, min(self.op_number, snapshot.op))
@@ -1313,7 +1294,7 @@ class Replica:
         self.view = view
         self._set_status("view_change")
         self._votes.reset(own=self.index)
-        self._awaiting_state = False
+        self._catch_up.awaiting = False
         self._pending_replies = {}
         self._reads.clear_primary()
         if persist:
@@ -1431,7 +1412,7 @@ class Replica:
         assert adopted  # a StartView ships a snapshot whenever it compacted
         self._set_status("normal")
         self.last_normal_view = self.view
-        self._awaiting_state = False
+        self._catch_up.awaiting = False
         self._save_meta()
         self._primary_deadline = self._now + self._timeout()
         self._event(START_VIEW, view=self.view, op=self.op_number, commit=self.commit_number)
@@ -1473,24 +1454,18 @@ class Replica:
             )
 
     def _on_RecoveryResponse(self, m: RecoveryResponse) -> None:
-        if self.status != "learner" or m.nonce != self._nonce:
+        if self.status != "learner" or m.nonce != self._learner.nonce:
             self._drop(m, "unexpected")
             return
         if m.has_state and self._src(m) != self.config.primary_index(m.view):
             self._drop(m, "not_from_primary")
             return
-        self._recovery[self._src(m)] = m
-        if len(self._recovery) < self._quorum:
+        decided = self._learner.add(
+            self._src(m), m, quorum=self._quorum, primary_of=self.config.primary_index
+        )
+        if decided is None:
             return
-        view = max(r.view for r in self._recovery.values())
-        primary = self._recovery.get(self.config.primary_index(view))
-        if primary is None or primary.view != view or not primary.has_state:
-            return
-        target_commit = max(r.commit for r in self._recovery.values())
-        if primary.op < target_commit:
-            # The primary's answer predates a commit another replica reported: ask again.
-            del self._recovery[self.config.primary_index(view)]
-            return
+        view, primary, target_commit = decided
         self.view = view
         self._adopt(primary.base_op, primary.snapshot, primary.entries, primary.commit, True)
         self.commit_number = max(self.commit_number, min(target_commit, self.op_number))
@@ -1498,7 +1473,7 @@ class Replica:
         self._set_status("normal")
         self.last_normal_view = view
         self._save_meta()
-        self._recovery = {}
+        self._learner.finish()
         self._primary_deadline = self._now + self._timeout()
         self._event(LEARNER_CAUGHT_UP, view=view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
@@ -1510,42 +1485,40 @@ class Replica:
         if not self._voter_or_drop(m):
             return
         entry = self._entry(m.op) if m.op <= self.op_number else None
-        vouched = entry is not None and (m.op <= self.commit_number or self.is_primary)
+        vouched = entry is not None and vouches_for(
+            m.op, commit_number=self.commit_number, is_primary=self.is_primary
+        )
         if entry is None and m.op <= self.op_number:
             return  # we have it but cannot read it, or it is compacted: say nothing
         self._send(EntryReply(**self._hdr(m.source), op=m.op, entry=entry, vouched=vouched))
 
     def _on_EntryReply(self, m: EntryReply) -> None:
-        if self.status != "recovering" or m.op not in self._corrupt:
+        if self.status != "recovering" or m.op not in self._journal.corrupt:
             self._drop(m, "unexpected")
             return
         if m.entry is not None and m.vouched:
             try:
-                self.store.wal.repair(m.entry)
+                self._journal.repair(m.entry)
             except InvalidArgument:
                 # Its view contradicts our damaged record: ours is a different entry. If the
                 # sender is the primary of a view at least ours, its log holds every committed
                 # op, so ours was never committed and the suffix from it can go.
                 if self._from_primary_of_view(m) and m.view >= self.view:
                     self._event(REPAIR_TRUNCATE, op=m.op, nacks=[])
-                    self._corrupt.discard(m.op)
                     self._truncate_after(m.op - 1)
                 else:
                     self._drop(m, "repair_mismatch")
                     return
             else:
-                self._corrupt.discard(m.op)
                 self._event(REPAIR, op=m.op, source=m.source)
         elif m.entry is None:
-            nacks = self._entry_nacks.setdefault(m.op, set())
-            nacks.add(self._src(m))
-            if len(nacks) >= self.config.f + 1:
+            outcome, nackers = self._repair.add_nack(m.op, source=self._src(m), f=self.config.f)
+            if outcome == "truncate":
                 # f + 1 peers lack it: at most f replicas ever had it, so it never committed.
-                self._event(REPAIR_TRUNCATE, op=m.op, nacks=sorted(nacks))
-                self._corrupt.discard(m.op)
+                self._event(REPAIR_TRUNCATE, op=m.op, nacks=nackers)
                 self._truncate_after(m.op - 1)
-        if not self._corrupt:
-            self._entry_nacks = {}
+        if not self._journal.corrupt:
+            self._repair.clear()
             self._event(REPAIRED)
             self._apply_committed()
             self._resume_after_open(self._now)
@@ -1664,12 +1637,12 @@ class Replica:
         if self.status == "learner":
             if now >= self._retry_at:
                 for i in self._others:
-                    self._send(Recovery(**self._hdr(self._to(i)), nonce=self._nonce))
+                    self._send(Recovery(**self._hdr(self._to(i)), nonce=self._learner.nonce))
                 self._retry_at = now + self.config.state_request_timeout_us
             return
         if self.status == "recovering":
             if now >= self._retry_at:
-                for op in sorted(self._corrupt):
+                for op in sorted(self._journal.corrupt):
                     for i in self._others:
                         self._send(GetEntry(**self._hdr(self._to(i)), op=op))
                 self._retry_at = now + self.config.state_request_timeout_us
@@ -1687,8 +1660,8 @@ class Replica:
         if now >= self._primary_deadline:
             self._enter_view_change(self.view + 1, now)
             return
-        if (self._awaiting_state or self.commit_number > self.op_number) and (
-            now >= self._state_retry_at
+        if (self._catch_up.awaiting or self.commit_number > self.op_number) and (
+            now >= self._catch_up.retry_at
         ):
             self._request_state(force=True)
 

@@ -73,7 +73,7 @@ class ChaosNet(Net):
             self.commit_seen_by[key] = r.commit_number
             wal = r.store.wal
             for op in range(max(wal.first_op, 1), min(r.commit_number, r.op_number) + 1):
-                if op in r._corrupt:  # awaiting repair
+                if op in r._journal.corrupt:  # awaiting repair
                     continue
                 e = wal.get(op)
                 mine = (e.view, e.payload)

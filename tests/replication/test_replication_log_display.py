@@ -23,7 +23,7 @@ def _state(r: Replica) -> tuple[object, ...]:
         r.op_number,
         r.commit_number,
         r.applied_op,
-        sorted(r._corrupt),
+        sorted(r._journal.corrupt),
         list(r._events),
         list(r._out),
         dict(r.counters),
@@ -61,5 +61,5 @@ def test_reading_the_log_of_a_damaged_wal_changes_nothing() -> None:
 
     # the protocol itself still finds the damage when it reads the entry
     assert r._entry(2) is None
-    assert r._corrupt == {2}
+    assert r._journal.corrupt == {2}
     assert [e.kind for e in r._events] == ["corrupt"]

@@ -82,13 +82,14 @@ def test_every_legal_change_is_accepted() -> None:
         ("last_normal_view", 1, "last normal view above the view"),
         ("_durable_op", 2, "durable op above the op number"),
         ("_durable_commit", 2, "durable commit above the commit number"),
-        ("_corrupt", {1}, "a corrupt entry in a voter"),
+        ("_journal.corrupt", {1}, "a corrupt entry in a voter"),
     ],
 )
 def test_check_fails_on_each_broken_invariant(field: str, value: object, needle: str) -> None:
     r = _primary()
     r._check()
-    setattr(r, field, value)
+    owner_path, _, name = field.rpartition(".")
+    setattr(getattr(r, owner_path) if owner_path else r, name, value)
     with pytest.raises(AssertionError, match=needle):
         r._check()
 

@@ -56,6 +56,7 @@ __all__ = [
     "s6_own_wal_failover",
     "s7_learner_votes",
     "s8_ack_before_fsync",
+    "s9_truncate_corrupt",
     "s10_duplicate_retry",
     "s11_trade_before_commit",
     "s12_read_without_write_back",
@@ -357,6 +358,44 @@ def s8_ack_before_fsync(unsafe: bool = True, seed: int = 1) -> RunResult:
     )
 
 
+def s9_truncate_corrupt(unsafe: bool = True, seed: int = 1) -> RunResult:
+    """S9 (G5, switch ``truncate_corrupt``): a corrupt record in the middle of the WAL is cut
+    off like a torn tail, and committed ops go with it.
+
+    1. alice's resting sell commits at op 1 on all three. ``n2`` is cut off.
+    2. ``w``'s buy and bob's buy commit at ops 2 and 3 on ``{n0, n1}``; both are told "ok".
+    3. ``n0`` crashes. ``n1``'s record of op 2 (the middle of its log) is damaged by a bit
+       flip, and ``n1`` restarts; the network heals, so ``n1`` and ``n2`` can talk.
+       Unsafe: recovery cuts ``n1``'s log after op 1, as if op 2 were a torn write, and
+       ``n1`` + ``n2`` form view 1 from op 1: both acknowledged buys are gone (invariants:
+       ``acked_write_lost``; checker: the reads without them are illegal).
+       Fix: op 2's record was synced, so it may have been acknowledged: ``n1`` keeps its log
+       and asks its peers for a good copy. ``n2`` has none and ``n0`` is down, so ``n1``
+       neither votes nor acks, and the first read times out (unavailable, not wrong).
+    4. ``n0`` restarts with its disk; ``n1`` repairs op 2 and the cluster runs on with all
+       three orders, which a second read shows.
+    """
+
+    def steps(c: Cluster) -> None:
+        c.place("alice", "sell", price="101", qty=5)
+        c.isolate("n2")
+        c.place("w", "buy", price="100", qty=10)
+        c.place("bob", "buy", price="99", qty=3)
+        c.crash("n0")
+        c.disk_fault("n1", "bit_flip", op=2)
+        c.restart("n1")
+        c.heal()
+        c.run(ms=600)
+        _try(lambda: c.live_orders())
+        c.restart("n0")
+        c.run(ms=600)
+        _try(lambda: c.live_orders(client="r2"))
+
+    return _staged(
+        "s9_truncate_corrupt", unsafe=unsafe, seed=seed, switch="truncate_corrupt", steps=steps
+    )
+
+
 def s10_duplicate_retry(unsafe: bool = True, seed: int = 1) -> RunResult:
     """S10 (G6, switch ``no_dedup``): a retried order executes twice.
 
@@ -489,6 +528,7 @@ ALL: dict[str, Callable[..., RunResult]] = {
     "s6_own_wal_failover": s6_own_wal_failover,
     "s7_learner_votes": s7_learner_votes,
     "s8_ack_before_fsync": s8_ack_before_fsync,
+    "s9_truncate_corrupt": s9_truncate_corrupt,
     "s10_duplicate_retry": s10_duplicate_retry,
     "s11_trade_before_commit": s11_trade_before_commit,
     "s12_read_without_write_back": s12_read_without_write_back,
@@ -502,6 +542,7 @@ SWITCH: dict[str, str] = {
     "s6_own_wal_failover": "own_wal_failover",
     "s7_learner_votes": "learner_votes",
     "s8_ack_before_fsync": "ack_before_fsync",
+    "s9_truncate_corrupt": "truncate_corrupt",
     "s10_duplicate_retry": "no_dedup",
     "s11_trade_before_commit": "apply_before_commit",
     "s12_read_without_write_back": "no_write_back",

@@ -18,6 +18,7 @@ the checker) can show what goes wrong without it (see SCENARIOS.md):
 ``apply_before_commit`` the primary applies (matches, publishes) before commit (S11)
 ``no_write_back``       a quorum read returns without writing its commit number back (S12)
 ``no_leader_check``     a primary read skips the leadership probe (S13)
+``truncate_corrupt``    recovery cuts the log at a corrupt middle record, no repair (S9)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "NO_WRITE_BACK",
     "OWN_WAL_FAILOVER",
     "READ_MODES",
+    "TRUNCATE_CORRUPT",
     "UNSAFE_SWITCHES",
     "ClusterConfig",
     "ReadMode",
@@ -68,6 +70,10 @@ back to a majority first, so a later read can miss what it returned (S12)."""
 NO_LEADER_CHECK = "no_leader_check"
 """Unsafe switch: a primary read (``read_mode="primary"``) is answered without confirming
 leadership with a majority, so a deposed primary serves stale state (S13)."""
+TRUNCATE_CORRUPT = "truncate_corrupt"
+"""Unsafe switch: recovery treats a corrupt record in the middle of the WAL like a torn tail
+and cuts the log there, instead of repairing the record from a peer; the ops it drops may
+be committed and acknowledged (S9)."""
 
 UNSAFE_SWITCHES: frozenset[str] = frozenset(
     {
@@ -79,6 +85,7 @@ UNSAFE_SWITCHES: frozenset[str] = frozenset(
         APPLY_BEFORE_COMMIT,
         NO_WRITE_BACK,
         NO_LEADER_CHECK,
+        TRUNCATE_CORRUPT,
     }
 )
 """Every unsafe switch; protocol code names them by the constants above (a typo in a

@@ -12,14 +12,16 @@ nor votes (status ``"recovering"``) until every corrupt op is either
 
 :class:`RepairState` holds what the replica collects while it repairs: who nacked which
 op. The replica sends the ``GetEntry`` requests and applies the outcome; this module
-decides it.
+decides it. :func:`truncate_point` is where the unsafe switch ``truncate_corrupt`` (S9)
+skips all of this and cuts the log at the first corrupt op, as if it were a torn tail.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
-__all__ = ["RepairOutcome", "RepairState", "vouches_for"]
+__all__ = ["RepairOutcome", "RepairState", "truncate_point", "vouches_for"]
 
 RepairOutcome = Literal["wait", "truncate"]
 
@@ -35,6 +37,26 @@ def vouches_for(op: int, *, commit_number: int, is_primary: bool) -> bool:
     False
     """
     return op <= commit_number or is_primary
+
+
+def truncate_point(corrupt: Iterable[int], *, truncate_corrupt: bool) -> int | None:
+    """Where recovery cuts a log that holds the corrupt ops ``corrupt``: ``None`` (keep the
+    log and repair each corrupt op from peers, the safe answer), or, under the unsafe switch
+    ``truncate_corrupt`` (S9), the op before the first corrupt one. A corrupt record in the
+    middle of the log was synced, so it may have been acknowledged; cutting there, as if it
+    were a torn tail, can drop committed ops. O(len(corrupt)).
+
+    >>> truncate_point({7, 9}, truncate_corrupt=False) is None
+    True
+    >>> truncate_point({7, 9}, truncate_corrupt=True)
+    6
+    >>> truncate_point(set(), truncate_corrupt=True) is None
+    True
+    """
+    ops = list(corrupt)
+    if not truncate_corrupt or not ops:
+        return None
+    return min(ops) - 1
 
 
 class RepairState:

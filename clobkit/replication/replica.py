@@ -73,6 +73,7 @@ from clobkit.replication.config import (
     NO_FENCING,
     NO_LEADER_CHECK,
     OWN_WAL_FAILOVER,
+    TRUNCATE_CORRUPT,
     ClusterConfig,
 )
 from clobkit.replication.envelope import Envelope, decode_envelope, encode_envelope, noop_payload
@@ -131,7 +132,7 @@ from clobkit.replication.messages import (
 )
 from clobkit.replication.primary import BackupProgress
 from clobkit.replication.reads import ReadQueues
-from clobkit.replication.repair import RepairState, vouches_for
+from clobkit.replication.repair import RepairState, truncate_point, vouches_for
 from clobkit.replication.state_transfer import (
     CatchUp,
     LearnerRecovery,
@@ -154,7 +155,9 @@ __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "Re
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
 # The unsafe switches that can make logs diverge or lose committed entries.
-_LOG_BREAKING = frozenset({NO_FENCING, OWN_WAL_FAILOVER, LEARNER_VOTES, ACK_BEFORE_FSYNC})
+_LOG_BREAKING = frozenset(
+    {NO_FENCING, OWN_WAL_FAILOVER, LEARNER_VOTES, ACK_BEFORE_FSYNC, TRUNCATE_CORRUPT}
+)
 
 STATUS_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
     {
@@ -450,6 +453,16 @@ class Replica:
         wal = self.store.wal
         self._durable_op = wal.synced_op
         self._journal.load_corrupt_marks()
+        cut = truncate_point(
+            self._journal.corrupt, truncate_corrupt=TRUNCATE_CORRUPT in self._unsafe
+        )
+        if cut is not None:
+            # Unsafe (S9): the corrupt record is cut off like a torn tail, with everything
+            # after it; the commit number cannot point past the shortened log.
+            self._truncate_after(cut)
+            self.commit_number = self._durable_commit = max(
+                min(self.commit_number, cut), self.applied_op
+            )
         if ACK_BEFORE_FSYNC in self._unsafe and self.commit_number > wal.last_op:
             # Unsafe (S8): the metadata survived but the unsynced log did not. Forget the
             # commit number the log cannot back, or the replica would wait for it forever.

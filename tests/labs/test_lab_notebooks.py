@@ -23,7 +23,12 @@ pytestmark = pytest.mark.notebooks
 
 
 def test_there_are_lab_notebooks() -> None:
-    assert [p.name for p in NOTEBOOKS] == ["L1_client_table.ipynb", "L4_torn_tail.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "L1_client_table.ipynb",
+        "L2_view_change.ipynb",
+        "L3_read_index.ipynb",
+        "L4_torn_tail.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

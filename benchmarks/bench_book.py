@@ -43,7 +43,8 @@ JSON keys (besides rates and peers): ``ratio_to_reference`` (prebuilt commands),
 ``bytes_per_resting_order``.
 
 Usage: ``python benchmarks/bench_book.py [--quick] [--json PATH] [--ops N] [--repeats R]
-[--clock cpu|wall]``
+[--clock cpu|wall] [--no-peers]`` (``--no-peers``: clobkit and the reference only, for A/B
+runs of two trees).
 """
 
 from __future__ import annotations
@@ -668,6 +669,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument(
+        "--no-peers", action="store_true", help="clobkit paths and the reference only (A/B runs)"
+    )
+    parser.add_argument(
         "--clock",
         choices=("cpu", "wall"),
         default="cpu",
@@ -705,7 +709,7 @@ def main() -> None:
         LightMatchingAdapter,
         PyOrderbookAdapter,
     ]
-    for cls in peer_classes:
+    for cls in [] if args.no_peers else peer_classes:
         try:
             engines.append(cls())
         except Exception as exc:  # any import or API failure means "skip it"

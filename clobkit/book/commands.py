@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, TypeAlias
 
-from clobkit.book.names import MAX_USER_CHARS, check_user
+from clobkit.book.names import check_user, is_valid_user, valid_users
 from clobkit.book.spec import MAX_UNITS
 from clobkit.errors import InvalidArgument, InvalidType
 
@@ -44,6 +44,9 @@ ORDER_TYPES = ("limit", "market")
 TIFS = ("gtc", "ioc", "fok")
 #: Self-trade prevention modes (``None`` on a command means "the book's default").
 STP_MODES = ("none", "cancel-taker", "cancel-maker", "cancel-both")
+
+# The quick checks compare choices with these by identity (see Place.__new__).
+_LIMIT, _BUY, _SELL, _GTC, _IOC, _FOK = "limit", "buy", "sell", "gtc", "ioc", "fok"
 
 #: Order ids are non-negative and fit a signed 64-bit column.
 MAX_ORDER_ID = 2**63 - 1
@@ -162,29 +165,26 @@ class Place(_PlaceFields):
         # expression; anything else goes through _check_place, which checks every field in
         # order and names the first bad one. Every command the expression admits,
         # _check_place admits too (tests/book/test_book_fast_paths.py).
+        # The choices are compared by identity, which also proves the type: the codec and
+        # callers' literals pass the interned constants; an equal string built at run time
+        # (or a str subclass) is checked by _check_place instead, with the same outcome.
         if not (
             type(price) is int
             and 0 < price <= MAX_UNITS
             and type(qty) is int
             and 0 < qty <= MAX_UNITS
-            and order_type == "limit"
-            and (side == "buy" or side == "sell")
-            and (tif == "gtc" or tif == "ioc" or tif == "fok")
+            and order_type is _LIMIT
+            and (side is _BUY or side is _SELL)
+            and (tif is _GTC or tif is _IOC or tif is _FOK)
             and type(market) is str
             and market
             and type(user) is str
-            and 0 < len(user) <= MAX_USER_CHARS
-            and user.isprintable()
-            and user[0] != " "
-            and user[-1] != " "
+            and (user in valid_users or is_valid_user(user))
             and order_id is None
             and stp is None
             and protection_price is None
             and post_only is False
             and client_order_id is None
-            and type(side) is str
-            and type(tif) is str
-            and type(order_type) is str
         ):
             _check_place(
                 market, user, side, price, qty, order_type, tif, order_id, stp,
@@ -286,10 +286,7 @@ class Cancel(_CancelFields):
             and type(market) is str
             and market
             and type(user) is str
-            and 0 < len(user) <= MAX_USER_CHARS
-            and user.isprintable()
-            and user[0] != " "
-            and user[-1] != " "
+            and (user in valid_users or is_valid_user(user))
         ):
             _check_str(market, "market")
             check_user(user)

@@ -21,10 +21,34 @@ from __future__ import annotations
 
 from clobkit.errors import InvalidArgument, InvalidType
 
-__all__ = ["MAX_USER_CHARS", "check_user"]
+__all__ = ["MAX_USER_CHARS", "check_user", "is_valid_user", "valid_users"]
 
 #: Longest user name accepted.
 MAX_USER_CHARS = 64
+
+#: Most names :data:`valid_users` holds before it is emptied.
+VALID_USERS_MEMO_SIZE = 4096
+
+#: Names :func:`is_valid_user` found valid. A name's validity never changes, so the quick
+#: checks of commands and of ``OrderBook.place``/``cancel`` test ``user in valid_users``
+#: (one set lookup) before the rule itself. A cache only: it changes no answer, and it is
+#: only ever cleared, never replaced, so modules may bind it once.
+valid_users: set[str] = set()
+
+
+def is_valid_user(user: str) -> bool:
+    """Whether the ``str`` ``user`` follows the rule; a valid name is remembered in
+    :data:`valid_users`. The same expression as :func:`check_user`'s test. O(1) (bounded).
+
+    >>> is_valid_user("alice"), is_valid_user(" alice"), "alice" in valid_users
+    (True, False, True)
+    """
+    if 0 < len(user) <= MAX_USER_CHARS and user.isprintable() and user[0] != " " != user[-1]:
+        if len(valid_users) >= VALID_USERS_MEMO_SIZE:
+            valid_users.clear()
+        valid_users.add(user)
+        return True
+    return False
 
 
 def check_user(value: object, name: str = "user") -> str:

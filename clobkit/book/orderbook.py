@@ -68,7 +68,7 @@ from clobkit.book.commands import (
     Place,
 )
 from clobkit.book.fill_log import FillLog
-from clobkit.book.names import MAX_USER_CHARS
+from clobkit.book.names import is_valid_user, valid_users
 from clobkit.book.results import (
     ApplyResult,
     Fill,
@@ -88,6 +88,11 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 _new = tuple.__new__  # builds an ApplyResult without NamedTuple's keyword handling
+
+# place()'s quick route compares its keywords with their defaults by identity, which also
+# proves the type: an equal value of another type or object (a str subclass, a string built
+# at run time, 0 for False) takes the general route, which gives the same answer.
+_LIMIT, _GTC, _BUY, _SELL = "limit", "gtc", "buy", "sell"
 
 #: Version byte of :meth:`OrderBook.snapshot` (see :mod:`clobkit.book.snapshot`).
 SNAPSHOT_VERSION = snapshot.SNAPSHOT_VERSION
@@ -139,6 +144,8 @@ class OrderBook:
         # only ever cleared, never replaced) and whether a lot is 1 (an int qty is its lots).
         self._price_memo = spec._price_memo
         self._unit_lot = spec._lot_num == 1 and spec._lot_den == 1
+        # An int price on a tick-1 grid is its own tick count once inside the band.
+        self._unit_tick = spec._tick_num == 1 and spec._tick_den == 1
 
     # -- the state machine -------------------------------------------------------------
 
@@ -702,8 +709,8 @@ class OrderBook:
         # the general path's. Any other call takes the general path below.
         # tests/book/test_book_fast_paths.py proves both give the same results and errors.
         if (
-            order_type == "limit"
-            and tif == "gtc"
+            order_type is _LIMIT
+            and tif is _GTC
             and post_only is False
             and order_id is None
             and stp is None
@@ -712,20 +719,24 @@ class OrderBook:
             and ts_us is None
             and price is not None
             and qty is not None
-            and (side == "buy" or side == "sell")
+            and (side is _BUY or side is _SELL or (type(side) is str and side in (_BUY, _SELL)))
             and type(user) is str
-            and 0 < len(user) <= MAX_USER_CHARS
-            and user.isprintable()
-            and user[0] != " "
-            and user[-1] != " "
-            and type(side) is str
-            and type(order_type) is str
-            and type(tif) is str
+            and (user in valid_users or is_valid_user(user))
         ):
-            # A memo hit is a string the spec already parsed; an int qty on a unit lot is its
-            # own lot count once in range. Both give what the spec's methods would return.
-            ticks = self._price_memo.get(price) if type(price) is str else None
-            if ticks is None:
+            # A memo hit is a string the spec already parsed; an int price on a tick-1 grid
+            # inside the band is its own tick count; an int qty on a unit lot is its own lot
+            # count once in range. Each gives what the spec's methods would return.
+            if type(price) is str:
+                ticks = self._price_memo.get(price)
+                if ticks is None:
+                    ticks = spec.price_to_ticks(price, "price")
+            elif (
+                type(price) is int
+                and self._unit_tick
+                and self._min_ticks <= price <= self._max_ticks
+            ):
+                ticks = price
+            else:
                 ticks = spec.price_to_ticks(price, "price")
             if not (self._unit_lot and type(qty) is int and 0 < qty <= MAX_UNITS):
                 qty = spec.qty_to_lots(qty, "qty")
@@ -778,10 +789,7 @@ class OrderBook:
             and client_order_id is None
             and ts_us is None
             and type(user) is str
-            and 0 < len(user) <= MAX_USER_CHARS
-            and user.isprintable()
-            and user[0] != " "
-            and user[-1] != " "
+            and (user in valid_users or is_valid_user(user))
         ):
             return self._cancel_id(user, order_id)
         command = Cancel(self._symbol, user, order_id, client_order_id)

@@ -1,9 +1,18 @@
 """One side of the book: its price levels, each a FIFO of resting orders, and its best price.
 
-A side is a ``dict`` price (ticks) -> :class:`Level` plus a ``sortedcontainers.SortedList``
-of the level prices (ascending; the best bid is the last price, the best ask the first).
-The best price is cached in :attr:`BookSide.best`, so the SortedList is touched only when a
-level is created or emptied. Empty levels are removed at once.
+A side is a ``dict`` price (ticks) -> :class:`Level` plus the level prices in ascending
+order (the best bid is the last price, the best ask the first). The best price is cached in
+:attr:`BookSide.best`, so the price list is touched only when a level is created or emptied.
+Empty levels are removed at once.
+
+The price list is a plain ``list`` kept sorted with :mod:`bisect` while the side has at most
+:data:`SMALL_SIDE_LEVELS` levels: a level is added or removed by a C binary search and a C
+``memmove`` of at most that many pointers, several times cheaper than a
+``sortedcontainers.SortedList`` at the tens to hundreds of levels a book usually holds
+(``benchmarks/bench_book.py``). A side that grows past that many levels moves its prices to
+a ``SortedList`` (O(log L) per level created or emptied, whatever L) and keeps it. Which of
+the two holds the prices is representation only: both iterate, index and pop alike, and
+``tests/book/test_book_fast_paths.py`` proves the bytes equal.
 
 A level is a FIFO ``deque`` of :class:`Resting` orders with its price, side, live quantity
 and the number of dead (lazily deleted) entries it still holds. Each resting order points
@@ -13,7 +22,7 @@ the order's open quantity to 0, fixes the level's totals and leaves the dead ent
 deque. Matching pops dead entries when it meets them at the front, and a level whose deque
 holds more dead than live entries (plus a little slack) is compacted; each compaction is
 paid for by the cancels that created the dead entries, so a cancel is O(1) amortised (plus
-O(log L) when it empties one of L levels).
+the price-list update above when it empties a level).
 
 >>> side = BookSide(is_buy=True)
 >>> level = side.new_level(100)
@@ -23,12 +32,16 @@ O(log L) when it empties one of L levels).
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
 
 from sortedcontainers import SortedList
 
-__all__ = ["BookSide", "Level", "Resting"]
+__all__ = ["SMALL_SIDE_LEVELS", "BookSide", "Level", "Resting"]
+
+#: Most levels a side keeps in a plain sorted ``list``; past it, a ``SortedList`` (see above).
+SMALL_SIDE_LEVELS = 2048
 
 
 class Resting:
@@ -94,16 +107,19 @@ class Level:
 class BookSide:
     """The bids or the asks: levels by price, the sorted prices and the cached best price."""
 
-    __slots__ = ("best", "is_buy", "levels", "prices")
+    __slots__ = ("best", "is_buy", "levels", "prices", "small")
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
         self.levels: dict[int, Level] = {}
-        self.prices: SortedList = SortedList()
+        # Ascending prices: a plain list while ``small``, else a SortedList (module docstring).
+        self.prices: list[int] | SortedList = []
+        self.small = True
         self.best: int | None = None
 
     def new_level(self, price: int) -> Level:
-        """Create an empty level at ``price`` and keep ``best`` right. O(log L)."""
+        """Create an empty level at ``price`` and keep ``best`` right. O(log L) search, plus a
+        ``memmove`` of at most :data:`SMALL_SIDE_LEVELS` pointers while the side is small."""
         level = Level()
         level.price = price
         level.is_buy = self.is_buy
@@ -111,7 +127,15 @@ class BookSide:
         level.qty = 0
         level.dead = 0
         self.levels[price] = level
-        self.prices.add(price)
+        prices = self.prices
+        if self.small:
+            insort(prices, price)
+            if len(prices) > SMALL_SIDE_LEVELS:
+                self.prices = SortedList(prices)
+                self.small = False
+        else:
+            sorted_prices: SortedList = prices
+            sorted_prices.add(price)
         best = self.best
         if best is None or (price > best if self.is_buy else price < best):
             self.best = price
@@ -127,7 +151,8 @@ class BookSide:
         level.qty += order.qty
 
     def drop_best(self) -> int | None:
-        """Remove the (empty) best level; return the new best price. O(log L)."""
+        """Remove the (empty) best level; return the new best price. O(1) for bids; for asks
+        a ``memmove`` of at most :data:`SMALL_SIDE_LEVELS` pointers, or O(log L)."""
         prices = self.prices
         best = self.best
         assert best is not None
@@ -156,7 +181,11 @@ class BookSide:
         if len(level.orders) == level.dead:
             price = level.price
             del self.levels[price]
-            self.prices.remove(price)
+            if self.small:
+                prices = self.prices
+                del prices[bisect_left(prices, price)]
+            else:
+                self.prices.remove(price)
             if price == self.best:
                 prices = self.prices
                 self.best = (prices[-1] if self.is_buy else prices[0]) if prices else None

@@ -159,15 +159,27 @@ def test_fast_paths_match_general_path_hypothesis(seed: int, n: int) -> None:
     assert fast.snapshot() == general.snapshot()
 
 
-# Each field's values: valid ones, and each kind of invalid one the checks name.
+class Text(str):
+    """A str subclass: the quick checks must send it to the full checks (same outcome)."""
+
+
+def fresh(text: str) -> str:
+    """An equal string that is a different object from the interned literal ``text``."""
+    built = "".join(list(text))
+    assert built == text and (built is not text or len(text) < 2)
+    return built
+
+
+# Each field's values: valid ones, and each kind of invalid one the checks name; then equal
+# values that are not the interned literals (the quick checks compare choices by identity).
 PLACE_FIELDS = {
     "market": ["ACME", "", 7],
-    "user": ["ann", "", " ann", "a\n", 5, "x" * 65, "dée"],
-    "side": ["buy", "sell", "hold", None],
+    "user": ["ann", "", " ann", "ann ", "a\n", 5, "x" * 65, "dée", fresh("bea"), Text("cid")],
+    "side": ["buy", "sell", "hold", None, fresh("buy"), Text("sell")],
     "price": [100, 0, -1, 2**62, 2**62 + 1, None, True, 1.0],
     "qty": [1, 0, 2**62 + 1, True, None],
-    "order_type": ["limit", "market", "stop", None],
-    "tif": ["gtc", "ioc", "fok", "day"],
+    "order_type": ["limit", "market", "stop", None, fresh("limit"), Text("limit")],
+    "tif": ["gtc", "ioc", "fok", "day", fresh("ioc"), Text("gtc")],
     "order_id": [None, 1, 0, "1"],
     "stp": [None, "none", "cancel-maker", "x"],
     "protection_price": [None, 5, 0],
@@ -207,7 +219,7 @@ def test_the_place_constructors_quick_check_admits_only_valid_orders(
 
 CANCEL_FIELDS = {
     "market": ["ACME", "", 7],
-    "user": ["ann", "", " ann", "a\n", 5, "x" * 65],
+    "user": ["ann", "", " ann", "ann ", "a\n", 5, "x" * 65],
     "order_id": [3, None, 0, 2**63, True, "3"],
     "client_order_id": [None, "c", "", 3],
 }
@@ -240,11 +252,24 @@ def test_the_cancel_constructors_quick_check_admits_only_valid_cancels(
 # The public convenience calls. ``place``/``cancel`` take a quick route when every keyword is
 # at its default; passing ``ts_us`` equal to its default (the next seq) sends the very same
 # call down the general route, so the two routes can be compared call by call.
-CALL_USERS = ["ann", "bob", "", " ann", "a\n", 5, "x" * 65, "dée", None]
+CALL_USERS = [
+    "ann",
+    "bob",
+    "",
+    " ann",
+    "ann ",
+    "a\n",
+    5,
+    "x" * 65,
+    "dée",
+    None,
+    fresh("cy"),
+    Text("di"),
+]
 CALL_PRICES = ["1.00", "1.05", "0.99", 100, 105, "1.005", "abc", "", ".", "1e2", "１",
                " 1.00", "-1.00", "0", 0, -3, None, 1.0, True, 2**70, "9" * 40]  # fmt: skip
 CALL_QTYS = [1, 3, "2", "2.0", "1.5", 0, -1, None, True, 1.0, "", 2**63]
-CALL_SIDES = ["buy", "sell", "hold", "BUY", None, 1]
+CALL_SIDES = ["buy", "sell", "hold", "BUY", None, 1, fresh("buy"), fresh("sell"), Text("buy")]
 
 
 def _outcome(method: Any, *args: object, **kwargs: object) -> object:
@@ -364,3 +389,32 @@ def test_quick_routes_handle_reserved_ids_client_ids_and_tidying(stp_default: st
     assert states[True] == states[False]
     assert books[0]._extras == books[1]._extras == {}
     assert books[0].fills() == books[1].fills()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_side_past_the_small_list_size_keeps_the_same_bytes(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A side keeps its level prices in a plain list up to ``SMALL_SIDE_LEVELS`` levels and
+    in a ``SortedList`` past it (and keeps that): with the limit at 3, so the sides move over
+    early and then create and empty levels in the ``SortedList``, a book gives the same
+    results, digests and snapshot bytes as one that never leaves the plain list."""
+    from clobkit.book import side as side_module
+
+    commands = list(stream(random.Random(seed), 600))
+
+    def run(limit: int) -> tuple[OrderBook, list[tuple[ApplyResult, str]]]:
+        monkeypatch.setattr(side_module, "SMALL_SIDE_LEVELS", limit)
+        book = OrderBook(spec_for(random.Random(seed)))
+        trace = []
+        for seq, command in enumerate(commands, 1):
+            trace.append((book.apply(command, seq, seq), book.digest()))
+            book._check()
+        return book, trace
+
+    plain, plain_trace = run(side_module.SMALL_SIDE_LEVELS)
+    moved, moved_trace = run(3)
+    assert plain._bids.small and plain._asks.small
+    assert not moved._bids.small and not moved._asks.small, "both sides moved over"
+    assert moved_trace == plain_trace
+    assert moved.snapshot() == plain.snapshot()

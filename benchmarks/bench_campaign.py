@@ -106,18 +106,36 @@ def seeds_to_catch(caught: list[bool], starts: int) -> list[int]:
     return out
 
 
-def switch_section(starts: int) -> list[dict[str, Any]]:
+def _verdict(seed: int, options: RunOptions) -> str:
+    return str(run_seed(seed, options)["verdict"])
+
+
+def switch_section(
+    starts: int, only: list[str] | None = None, workers: int = 1
+) -> list[dict[str, Any]]:
+    """Per switch (``only``: the named ones; ``"-"`` is the read mode alone), the verdicts of
+    seeds ``0..starts-1`` and on until one more catch closes the tail, on ``workers``
+    processes (the verdicts do not depend on how many)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     rows = []
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
     for switch, mode in SWITCHES:
+        if only and (switch or "-") not in only:
+            continue
         options = RunOptions(unsafe=(switch,) if switch else (), read_mode=mode)
         caught: list[bool] = []
         seed = 0
         t0 = time.perf_counter()
         # Verdicts for seeds 0..starts-1, then on until one more catch closes the tail.
         while seed < starts or not any(caught[starts - 1 :]):
-            verdict = run_seed(seed, options)["verdict"]
-            caught.append(verdict in ("illegal", "violation"))
-            seed += 1
+            batch = range(seed, seed + (max(starts - seed, 1) if seed < starts else workers))
+            if pool is None:
+                verdicts = [_verdict(s, options) for s in batch]
+            else:
+                verdicts = list(pool.map(_verdict, batch, [options] * len(batch)))
+            caught.extend(v in ("illegal", "violation") for v in verdicts)
+            seed += len(batch)
             if seed > starts + 200:
                 break
         distances = seeds_to_catch(caught, starts)
@@ -146,11 +164,25 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=200, help="seeds per safe configuration")
     parser.add_argument("--switches", action="store_true", help="also measure the switches")
     parser.add_argument("--switch-seeds", type=int, default=100, help="start seeds per switch")
+    parser.add_argument(
+        "--switch",
+        action="append",
+        metavar="NAME",
+        help="measure only this switch (repeatable; '-' is quorum-highest-seq alone): chunks",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="processes for the switch seeds")
+    parser.add_argument(
+        "--no-safe", action="store_true", help="skip the safe configurations (switches only)"
+    )
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()
     seeds = 3 if args.quick else args.seeds
-    safe = safe_section(seeds)
-    switches = switch_section(args.switch_seeds) if args.switches and not args.quick else []
+    safe = [] if args.no_safe else safe_section(seeds)
+    switches = (
+        switch_section(args.switch_seeds, args.switch, args.workers)
+        if args.switches and not args.quick
+        else []
+    )
     failures = sum(r["illegal"] + r["violation"] + r["error"] for r in safe)
     print(f"safe: {sum(r['seeds'] for r in safe)} seeds, {failures} illegal/violation/error")
     if args.json:

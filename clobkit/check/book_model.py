@@ -2,9 +2,23 @@
 
 :func:`book_model` wraps :class:`clobkit.book.OrderBook` in the checker's
 :class:`~clobkit.check.model.Model` protocol so a history of client calls against a replicated
-cluster can be judged against a single sequential book. A state is an immutable pair
-``(key, snapshot bytes)``; a step restores the book from the bytes, applies the command at the
-next sequence number and snapshots it again. Histories are split by market (one part each).
+cluster can be judged against a single sequential book. Histories are split by market (one
+part each).
+
+**States without the whole book.** A state is an immutable :class:`BookState`: its memo
+``key``, a ``snapshot`` of the book's *resting* side only (live orders, ``last_seq``, reserved
+and client ids: small, whatever the length of the history), and its fill ``tape``, a
+persistent list shared with its parent (each accepted write adds one node: the command, the
+fill rows it made and a running digest of all fill rows so far). A step restores the resting
+book (O(live orders)), applies the command at the next sequence number, puts the new fills on
+a new tape node (O(new fills)) and snapshots the resting book again; the fill tape is never
+copied or re-read. Before, every step copied the whole book, fill tape included, three times
+(restore, snapshot, key): O(fills) per step, most of the checker's time on long histories.
+The search backs up by simply going back to the parent state (nothing to undo: states are
+never changed). ``BookState.book()`` rebuilds the full book, fills included, by replaying the
+tape's commands (for explanations and tests). The book's fill log plays no part in matching
+(only the ids of new fills, which no history compares, are counted from it), which is why the
+model may keep the fills beside the book instead of in it.
 
 **The recorded format** (inputs and outputs are tuples of str/int/bool/None, so they are
 hashable and survive JSON lines; prices are ticks, quantities lots, as in ``clobkit.book``):
@@ -60,7 +74,9 @@ independent steps give the same book except for ``seq``/``ts_us`` stamps, which 
 compares; the key is therefore a BLAKE2b digest of the book *without* those stamps (live
 orders in priority order and the fill tape) but *with* ``last_seq`` and the reserved ids,
 which decide whether a later explicit id is accepted, so the checker merges such states and
-no others. Steps are cached per ``(key, input, output)``.
+no others. The fill tape enters the key as its running digest, a chain hash of the rows in order
+(equal tapes, equal digests), so the key costs O(live orders), not O(fills). Steps are cached
+per ``(key, input, output)``.
 
 >>> from clobkit.book import MarketSpec
 >>> from clobkit.check import Operation, check_operations
@@ -78,9 +94,11 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from clobkit.book import (
+    ApplyResult,
     Cancel,
     Command,
     MarketSpec,
@@ -89,6 +107,7 @@ from clobkit.book import (
     Place,
 )
 from clobkit.book.describe import describe_book, describe_input, describe_output
+from clobkit.book.fill_log import FillLog
 from clobkit.book.records import (
     command_input,
     depth_output,
@@ -102,6 +121,7 @@ from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operati
 from clobkit.errors import ClobError
 
 __all__ = [
+    "BookState",
     "PLACEHOLDER_ID_BASE",
     "book_model",
     "command_input",
@@ -131,23 +151,104 @@ _STEP_CACHE_MAX = 100_000  # entries; the cache is cleared when full (memory bou
 # -- the model ----------------------------------------------------------------
 
 
-def _canonical_key(book: OrderBook) -> str:
-    """The memo key of ``book``: a digest of everything that decides its future outputs.
+class _Tape:
+    """One node of a persistent fill tape: the accepted command of one step, the fill rows
+    it made, and the running digest and count of every row from the start to here."""
+
+    __slots__ = ("command", "count", "digest", "parent", "rows")
+
+    def __init__(
+        self, parent: _Tape | None, command: Command | None, rows: tuple[tuple[Any, ...], ...]
+    ) -> None:
+        self.parent = parent
+        self.command = command
+        self.rows = rows
+        before = b"" if parent is None else parent.digest
+        self.count: int = len(rows) + (0 if parent is None else parent.count)
+        # A chain hash over the rows in order: equal tapes give equal digests, and a step
+        # without fills keeps its parent's digest (the tape did not change).
+        self.digest: bytes = (
+            before
+            if not rows
+            else hashlib.blake2b(before + repr(rows).encode(), digest_size=16).digest()
+        )
+
+    def all_rows(self) -> list[tuple[Any, ...]]:
+        """Every fill row from the start, oldest first. O(fills + steps)."""
+        chunks = []
+        node: _Tape | None = self
+        while node is not None:
+            if node.rows:
+                chunks.append(node.rows)
+            node = node.parent
+        return [row for chunk in reversed(chunks) for row in chunk]
+
+    def commands(self) -> list[Command]:
+        """The accepted commands from the start, in order. O(steps)."""
+        out = []
+        node: _Tape | None = self
+        while node is not None:
+            if node.command is not None:
+                out.append(node.command)
+            node = node.parent
+        out.reverse()
+        return out
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class BookState:
+    """A book model state (see the module doc): memo ``key``, resting-book ``snapshot``
+    (no fills) and fill ``tape``. Never changed once made."""
+
+    key: str
+    snapshot: bytes
+    tape: _Tape
+    spec: MarketSpec
+    stp_default: str
+
+    def resting(self) -> OrderBook:
+        """The resting book (live orders, ``last_seq``, ids), with an empty fill log. O(orders)."""
+        return OrderBook.restore(self.snapshot)
+
+    def fill_rows(self, user: str | None = None) -> tuple[tuple[Any, ...], ...]:
+        """The fills output (``fills_output`` rows), only ``user``'s (taker or maker) if given."""
+        rows = self.tape.all_rows()
+        if user is None:
+            return tuple(rows)
+        return tuple(r for r in rows if r[4] == user or r[5] == user)
+
+    def book(self) -> OrderBook:
+        """The full book, fills included, rebuilt by replaying the tape's commands. O(steps)."""
+        book = OrderBook(self.spec, stp_default=self.stp_default)
+        for command in self.tape.commands():
+            book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
+        return book
+
+
+def _canonical_key(book: OrderBook, tape: _Tape) -> str:
+    """The memo key of the state (resting ``book``, fill ``tape``): a digest of everything that
+    decides its future outputs.
 
     That is the live orders in priority order and the fill tape (rows without seq/ts stamps,
-    which no client compares), ``last_seq`` and the reserved ids above it (which decide
-    whether an explicit id is ``order_id_too_low``). Leaving out the last two merged
-    states that answer differently (issue 12: a no-op modify or a place+cancel leaves the
-    same orders and fills at another ``last_seq``). ``tests/check/test_check_model_keys.py``
-    checks the contract of :attr:`Model.key` for this key.
+    which no client compares; the tape as its running digest), ``last_seq`` and the reserved
+    ids above it (which decide whether an explicit id is ``order_id_too_low``). Leaving out
+    the last two merged states that answer differently (issue 12: a no-op modify or a
+    place+cancel leaves the same orders and fills at another ``last_seq``).
+    ``tests/check/test_check_model_keys.py`` checks the contract of :attr:`Model.key` for this
+    key.
     """
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(orders_output(book.live_orders())).encode())
     h.update(b"|")
-    h.update(repr(fills_output(book.fills())).encode())
+    h.update(tape.digest)
     h.update(b"|")
-    h.update(repr((book.last_seq, sorted(_reserved_ids(book)))).encode())
+    h.update(repr((tape.count, book.last_seq, sorted(_reserved_ids(book)))).encode())
     return h.hexdigest()
+
+
+def _drop_fills(book: OrderBook) -> None:
+    """Empty ``book``'s fill log (the model keeps fills on its tape; see the module doc)."""
+    book._log = FillLog(book.spec.symbol)
 
 
 def _reserved_ids(book: OrderBook) -> set[int]:
@@ -259,7 +360,7 @@ def book_model(
     OrderBook(specs_list[0], stp_default=stp_default)  # validates stp_default up front
     cache: dict[tuple[Any, Any, Any], tuple[bool, Any]] = {}
 
-    def load(state: Any, market: Any) -> OrderBook:
+    def load(state: BookState | None, market: Any) -> OrderBook:
         if state is None:
             spec = specs.get(market)
             if spec is None:
@@ -267,19 +368,25 @@ def book_model(
                     f"no MarketSpec for market {market!r} (have {sorted(specs)})"
                 )
             return OrderBook(spec, stp_default=stp_default)
-        return OrderBook.restore(state[1])
+        return state.resting()
 
-    def judge(book: OrderBook, inp: Any, out: Any) -> tuple[bool, bool]:
-        """Apply ``inp`` to ``book`` in place: (``out`` is what it answers, it changed)."""
+    def judge(
+        book: OrderBook, inp: Any, out: Any, fills: Any = None
+    ) -> tuple[bool, ApplyResult | None]:
+        """Apply ``inp`` to ``book`` in place: (``out`` is what it answers, the result of an
+        accepted write or None). ``fills(user)`` gives the fills output when the book's own
+        fill log is not kept (the model's states)."""
         kind = inp[0]
         if kind in READ_KINDS:
             if kind == "fills":
-                seen: Any = fills_output(book.fills(user=inp[2]))
+                seen: Any = (
+                    fills_output(book.fills(user=inp[2])) if fills is None else fills(inp[2])
+                )
             elif kind == "orders":
                 seen = orders_output(book.live_orders(user=inp[2]))
             else:
                 seen = depth_output(book.depth(inp[2]))
-            return out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out), False
+            return out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out), None
         if kind not in WRITE_KINDS:
             raise MalformedHistory(
                 f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
@@ -289,15 +396,16 @@ def book_model(
             # command, even a rejected one, uses up a sequence number there, while the model
             # counts only the accepted ones), so "this explicit id may already be used" is a
             # possible answer for any explicit id. It changes nothing.
-            return True, False
+            return True, None
         command = _command(inp, out)
         # A rejected command leaves the book as it was (last_seq included).
         result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
+        changed = result if result.accepted else None
         if out is not UNKNOWN_OUTPUT:
             mine, theirs = _normal_write(write_output(result)), _normal_write(out)
             if mine != theirs and not _loose_equal(mine, theirs):
-                return False, result.accepted
-        return True, result.accepted
+                return False, changed
+        return True, changed
 
     def check_input(inp: Any) -> None:
         if not isinstance(inp, tuple) or len(inp) < 3:
@@ -305,13 +413,27 @@ def book_model(
                 f"book input must be a tuple like ('place', market, ...), got {inp!r}"
             )
 
-    def compute(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
+    # The resting book of the state made last, still live: the search usually steps from the
+    # state it just made, and then the restore is skipped. Used once (a step changes it).
+    cursor: list[Any] = [None, None]
+
+    def compute(state: BookState | None, inp: Any, out: Any) -> tuple[bool, Any]:
         check_input(inp)
-        book = load(state, inp[1])
-        legal, changed = judge(book, inp, out)
-        if not legal or not changed:
+        if state is not None and cursor[0] is state:
+            book = cursor[1]
+            cursor[0] = cursor[1] = None
+        else:
+            book = load(state, inp[1])
+        tape = _EMPTY_TAPE if state is None else state.tape
+        legal, result = judge(book, inp, out, fills=_tape_fills(tape))
+        if not legal or result is None:
             return legal, state
-        return True, (_canonical_key(book), book.snapshot())
+        rows = tuple(fill_row(f) for f in result.fills)
+        tape = _Tape(tape, _command(inp, out), rows)
+        _drop_fills(book)
+        new = BookState(_canonical_key(book, tape), book.snapshot(), tape, book.spec, stp_default)
+        cursor[0], cursor[1] = new, book
+        return True, new
 
     def runner() -> Any:
         """One mutable book per market, no snapshots: the witness replays in one pass."""
@@ -327,7 +449,7 @@ def book_model(
         return run
 
     def step(state: Any, inp: Any, out: Any) -> tuple[bool, Any]:
-        memo = (None if state is None else state[0], inp, out)
+        memo = (None if state is None else state.key, inp, out)
         try:
             hit = cache.get(memo)
         except TypeError:
@@ -344,7 +466,7 @@ def book_model(
         init=lambda: None,
         step=step,
         partition=_by_market,
-        key=lambda state: None if state is None else state[0],
+        key=lambda state: None if state is None else state.key,
         describe_operation=lambda op: _describe(op, specs),
         describe_state=lambda state: _describe_state(state),
         name="book",
@@ -371,7 +493,22 @@ def _describe(op: Operation, specs: Mapping[str, MarketSpec]) -> str:
     return f"{what} returned {describe_output(inp, op.output, specs)}"
 
 
-def _describe_state(state: Any) -> str:
+def _describe_state(state: BookState | None) -> str:
     if state is None:
         return "the empty book"
-    return describe_book(OrderBook.restore(state[1]))
+    return describe_book(state.book())
+
+
+_EMPTY_TAPE = _Tape(None, None, ())
+
+
+def _tape_fills(tape: _Tape) -> Any:
+    """``fills(user)`` for :func:`book_model`'s judge: the fills output from ``tape``."""
+
+    def fills(user: str | None) -> tuple[tuple[Any, ...], ...]:
+        rows = tape.all_rows()
+        if user is None:
+            return tuple(rows)
+        return tuple(r for r in rows if r[4] == user or r[5] == user)
+
+    return fills

@@ -96,7 +96,7 @@ def book_input(rng: random.Random) -> Any:
 def book_oracle(state: Any, inp: Any, op: int) -> Any:
     """What a correct book in ``state`` answers; an auto id is the op number ``op`` (> any
     id the walk names), as the cluster assigns it."""
-    book = OrderBook(SPEC) if state is None else OrderBook.restore(state[1])
+    book = OrderBook(SPEC) if state is None else state.book()
     kind = inp[0]
     if kind == "fills":
         return fills_output(book.fills(user=inp[2]))
@@ -115,7 +115,7 @@ def book_oracle(state: Any, inp: Any, op: int) -> Any:
 
 
 def book_fingerprint(state: Any) -> Any:
-    return state if state is None else state[1]
+    return state if state is None else state.book().snapshot()
 
 
 MODELS: dict[str, tuple[Callable[[], Model], Callable[[random.Random], Any], Oracle]] = {

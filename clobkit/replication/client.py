@@ -14,7 +14,9 @@ from every reply); on timeout the *same* request number is resent to every
 replica, so a request that committed but whose reply was lost gets the cached
 reply instead of a second execution. After ``max_attempts`` the outcome is
 ``"unknown"`` (it may or may not have been applied); a ``"stale_request"``
-error is a definite ``"fail"``.
+error is a definite ``"fail"``. A ``"no_quorum"`` refusal (a primary that has heard from no
+majority lately refuses new requests before logging them) makes the first attempt move on at
+once: the request goes to every replica, in case another view has a live primary.
 
 **Reads**, per cluster (``config.read_mode``) or per read:
 
@@ -360,6 +362,11 @@ class ClientSession:
             self._finish_write("fail", None, None, m.error)
         elif m.error == "not_primary" and self._learn_view(m.view):
             self._send_write(write, everyone=False)
+        elif m.error == "no_quorum" and write.attempts == 1:
+            # The primary we believed in has heard from no majority lately: another view may
+            # have a live primary, so ask everyone now instead of waiting for the timeout.
+            self.counters["no_quorum"] += 1
+            self._send_write(write, everyone=True)
 
     def _finish_write(self, status: OutcomeStatus, value: Any, op: int | None, error: str) -> None:
         write = self._write
@@ -429,6 +436,9 @@ class ClientSession:
                 self._finish_read(pending, "fail", None, None, m.error)
             elif m.error == "not_primary" and self._learn_view(m.view):
                 self._send_read(pending, everyone=False)
+            elif m.error == "no_quorum" and pending.attempts == 1:
+                self.counters["no_quorum"] += 1
+                self._send_read(pending, everyone=True)
             return
         self._learn_view(m.view)
         if pending.mode == "primary":

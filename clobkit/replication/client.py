@@ -313,9 +313,15 @@ class ClientSession:
             "view": self.view,
         }
 
-    def _deadline(self) -> int:
-        jitter = self._rng.randint(0, self.request_timeout_us // 10)
-        return self._now + self.request_timeout_us + jitter
+    def _deadline(self, first: bool = False) -> int:
+        # A first attempt went to the believed primary alone: if it is dead, the sooner the
+        # request reaches the others (who keep it for the next primary), the shorter the
+        # outage. So it waits at most half the shortest view-change timeout.
+        wait = self.request_timeout_us
+        if first:
+            wait = min(wait, self.config.view_change_timeout_us_min // 2)
+        jitter = self._rng.randint(0, wait // 10)
+        return self._now + wait + jitter
 
     def _learn_view(self, view: int) -> bool:
         if view > self.view:
@@ -344,7 +350,9 @@ class ClientSession:
                     payload=write.payload,
                 )
             )
-        write.deadline = self._deadline()
+        # (a session allowed one attempt waits the whole timeout for it)
+        first = write.attempts == 1 and not everyone and self.max_attempts > 1
+        write.deadline = self._deadline(first=first)
 
     def _on_reply(self, m: Reply) -> None:
         write = self._write

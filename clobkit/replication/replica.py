@@ -154,6 +154,8 @@ __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "Re
 
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
+_PARKED_MAX = 4096  # clients whose request a backup keeps for the next view (one each)
+
 # The unsafe switches that can make logs diverge or lose committed entries.
 _LOG_BREAKING = frozenset({NO_FENCING, OWN_WAL_FAILOVER, LEARNER_VOTES, ACK_BEFORE_FSYNC})
 
@@ -308,6 +310,9 @@ class Replica:
         self._heard_primary_at = now - config.view_change_timeout_us_min
         self._acked_at: dict[int, int] = {}  # primary: when each backup last answered
         self._no_quorum = False  # primary: heard from no majority lately (CheckQuorum)
+        # backup: the latest request each client sent us while we were not its primary; a
+        # new primary logs them with its no-op, a new backup points them to the new view
+        self._parked: dict[str, Request] = {}
         self._awaiting_state = False
         self._state_retry_at = now
         self._retry_at = now
@@ -914,11 +919,38 @@ class Replica:
 
     # -- client requests --------------------------------------------------------------------
 
+    def _park(self, m: Request) -> None:
+        if m.client_id in self._parked or len(self._parked) < _PARKED_MAX:
+            old = self._parked.get(m.client_id)
+            if old is None or old.request_number <= m.request_number:
+                self._parked[m.client_id] = m
+
+    def _unpark(self, *, primary: bool) -> None:
+        """A view change finished: as its primary, take the parked requests now (they share
+        the Prepare of the view's no-op); as a backup, tell their clients the new view."""
+        parked, self._parked = self._parked, {}
+        for m in parked.values():
+            if primary:
+                self._on_Request(m)
+            else:
+                self._send(
+                    Reply(
+                        **self._hdr(m.source),
+                        client_id=m.client_id,
+                        request_number=m.request_number,
+                        ok=False,
+                        error="not_primary",
+                    )
+                )
+
     def _on_Request(self, m: Request) -> None:
         if self.status != "normal" or self.last_normal_view != self.view:
             self._drop(m, "not_normal")
+            if self._voter():
+                self._park(m)
             return
         if not self.is_primary:
+            self._park(m)
             self._send(
                 Reply(
                     **self._hdr(m.source),
@@ -1527,6 +1559,7 @@ class Replica:
             self._send(start_view)
         self._heartbeat_due = self._now + self.config.heartbeat_us
         self._apply_committed()
+        self._unpark(primary=True)
 
     def _on_StartView(self, m: StartView) -> None:
         if self._fenced(m) or not self._voter_or_drop(m):
@@ -1549,6 +1582,7 @@ class Replica:
         self._event(START_VIEW, view=self.view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(m.source)
+        self._unpark(primary=False)
 
     # -- learners (Recovery) ---------------------------------------------------------------
 

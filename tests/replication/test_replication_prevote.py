@@ -169,3 +169,19 @@ def test_partitioned_primary_notices_and_the_majority_moves_on() -> None:
 def test_prevote_must_be_a_bool() -> None:
     with pytest.raises(InvalidType, match="prevote must be a bool"):
         ClusterConfig("t", 3, prevote="yes")  # type: ignore[arg-type]
+
+
+def test_a_write_sent_to_a_dead_primary_is_logged_with_the_new_primarys_noop() -> None:
+    with Cluster(3, seed=7, storage="memory") as c:
+        c.place("alice", "buy", price="99", qty=1)
+        c.crash("n0")
+        crashed = c.now_us
+        result = c.place("bob", "sell", price="99", qty=1)
+        new = c.primary
+        assert new is not None
+        start_view = c.trace.select("send", node=new, message="StartView")[0]
+        prepares = [r for r in c.trace.select("send", node=new, message="Prepare") if r.view == 1]
+        # the parked request leaves in the same step as the StartView carrying the no-op
+        assert prepares[0].time_us == start_view.time_us and prepares[0].op == result.op
+        latency_ms = (c.calls[-1].return_us - crashed) / 1000
+        assert latency_ms < c.config.view_change_timeout_us_max / 1000 + 20 + 10

@@ -183,9 +183,11 @@ def s1_split_brain(unsafe: bool = True, seed: int = 1) -> RunResult:
     """S1 (G1, switch ``no_fencing``): two primaries commit different entries at one op.
 
     1. ``n0`` is primary of view 0; alice's resting sell commits at op 1 on all three.
-    2. Cut ``n0`` <-> ``n1`` only. ``n1`` hears no heartbeat and starts view 1 (its own);
-       ``n2`` joins it, so ``n1`` is primary of view 1 with ``{n1, n2}``, while ``n0``, which
-       still reaches ``n2``, believes it is primary of view 0.
+    2. Cut ``n0`` off. ``n1`` and ``n2`` hear no heartbeat, agree in the pre-vote round and
+       start view 1, so ``n1`` is primary of view 1 with ``{n1, n2}``. Then reconnect ``n0``
+       to ``n2`` only: ``n0``, still cut off from ``n1``, believes it is primary of view 0.
+       (Cutting only ``n0`` <-> ``n1`` would not do: ``n2`` still hears ``n0`` and refuses
+       ``n1`` its pre-vote, so no second primary ever appears.)
     3. ``w1`` (who reaches only ``n0``) places "buy 100 @ 100.00"; ``w2`` (who reaches only
        ``n1``) places "sell 100 @ 99.00".
     4. Unsafe: ``n2`` cannot tell the primaries apart and acks both: ``n0`` commits ``w1``'s
@@ -201,8 +203,11 @@ def s1_split_brain(unsafe: bool = True, seed: int = 1) -> RunResult:
 
     def steps(c: Cluster) -> None:
         c.place("alice", "sell", price="101", qty=5)
-        c.partition({"n0"}, {"n1"})
+        c.partition({"n0"}, {"n1", "n2"})
         c.run(ms=300)
+        c.heal()
+        c.partition({"n0"}, {"n1"})
+        c.run(ms=100)  # n0 hears from n2 again: a majority, as far as it can tell
         c.block("client:w2", "n0")
         c.block("n0", "client:w2")
         c.block("client:w1", "n1")

@@ -14,7 +14,9 @@ from every reply); on timeout the *same* request number is resent to every
 replica, so a request that committed but whose reply was lost gets the cached
 reply instead of a second execution. After ``max_attempts`` the outcome is
 ``"unknown"`` (it may or may not have been applied); a ``"stale_request"``
-error is a definite ``"fail"``.
+error is a definite ``"fail"``. A ``"no_quorum"`` refusal (a primary that has heard from no
+majority lately refuses new requests before logging them) makes the first attempt move on at
+once: the request goes to every replica, in case another view has a live primary.
 
 **Reads**, per cluster (``config.read_mode``) or per read:
 
@@ -312,9 +314,15 @@ class ClientSession:
             "view": self.view,
         }
 
-    def _deadline(self) -> int:
-        jitter = self._rng.randint(0, self.request_timeout_us // 10)
-        return self._now + self.request_timeout_us + jitter
+    def _deadline(self, first: bool = False) -> int:
+        # A first attempt went to the believed primary alone: if it is dead, the sooner the
+        # request reaches the others (who keep it for the next primary), the shorter the
+        # outage. So it waits at most half the shortest view-change timeout.
+        wait = self.request_timeout_us
+        if first:
+            wait = min(wait, self.config.view_change_timeout_us_min // 2)
+        jitter = self._rng.randint(0, wait // 10)
+        return self._now + wait + jitter
 
     def _learn_view(self, view: int) -> bool:
         if view > self.view:
@@ -343,7 +351,9 @@ class ClientSession:
                     payload=write.payload,
                 )
             )
-        write.deadline = self._deadline()
+        # (a session allowed one attempt waits the whole timeout for it)
+        first = write.attempts == 1 and not everyone and self.max_attempts > 1
+        write.deadline = self._deadline(first=first)
 
     def _on_reply(self, m: Reply) -> None:
         write = self._write
@@ -361,6 +371,11 @@ class ClientSession:
             self._finish_write("fail", None, None, m.error)
         elif m.error == "not_primary" and self._learn_view(m.view):
             self._send_write(write, everyone=False)
+        elif m.error == "no_quorum" and write.attempts == 1:
+            # The primary we believed in has heard from no majority lately: another view may
+            # have a live primary, so ask everyone now instead of waiting for the timeout.
+            self.counters["no_quorum"] += 1
+            self._send_write(write, everyone=True)
 
     def _finish_write(self, status: OutcomeStatus, value: Any, op: int | None, error: str) -> None:
         write = self._write
@@ -430,6 +445,9 @@ class ClientSession:
                 self._finish_read(pending, "fail", None, None, m.error)
             elif m.error == "not_primary" and self._learn_view(m.view):
                 self._send_read(pending, everyone=False)
+            elif m.error == "no_quorum" and pending.attempts == 1:
+                self.counters["no_quorum"] += 1
+                self._send_read(pending, everyone=True)
             return
         self._learn_view(m.view)
         if pending.mode == "primary":

@@ -111,6 +111,19 @@ class ClusterConfig:
     machine and compact its log every that many applied ops. ``unsafe`` holds
     names from :data:`UNSAFE_SWITCHES`.
 
+    ``prevote`` (default ``True``): a backup whose primary went quiet first asks the others
+    (``PreViewChange``) whether they too have lost the primary, and starts a view change only
+    when a majority, itself included, says so; a replica that heard from a live primary within
+    ``view_change_timeout_us_min`` refuses (Raft's PreVote, Ongaro's thesis 9.6). A primary that
+    has heard from no majority for ``view_change_timeout_us_min`` stops serving: it refuses
+    writes and primary-mode reads with ``error="no_quorum"`` (CheckQuorum) until a majority
+    answers again. ``prevote=False`` is the textbook behaviour: a replica that times out moves
+    to the next view at once, so an isolated replica climbs a view per timeout and drags the
+    cluster into its view when it rejoins (a needless view change; safe, but downtime).
+
+    >>> ClusterConfig("demo", 3).prevote, ClusterConfig("demo", 3, prevote=False).prevote
+    (True, False)
+
     >>> cfg = ClusterConfig("demo", 3)
     >>> cfg.f, cfg.quorum, cfg.replica_names, cfg.sync_policy
     (1, 2, ('n0', 'n1', 'n2'), 'group')
@@ -138,6 +151,7 @@ class ClusterConfig:
     state_request_timeout_us: int = 50_000
     safe_sync_policy: SyncPolicy = "group"
     snapshot_every: int | None = None
+    prevote: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.cluster_id, str) or not self.cluster_id:
@@ -185,6 +199,8 @@ class ClusterConfig:
             )
         if self.snapshot_every is not None:
             _positive_int("snapshot_every", self.snapshot_every)
+        if not isinstance(self.prevote, bool):
+            raise InvalidType(f"prevote must be a bool, got {self.prevote!r}")
 
     @property
     def f(self) -> int:

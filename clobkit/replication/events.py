@@ -23,6 +23,8 @@ __all__ = [
     "LEARNER_CAUGHT_UP",
     "LEARNER_START",
     "LEARN_COMMIT",
+    "NO_QUORUM",
+    "PREVOTE",
     "PRIMARY",
     "REBUILD",
     "RECOVER",
@@ -51,6 +53,8 @@ JOIN_VIEW = "join_view"
 LEARN_COMMIT = "learn_commit"
 LEARNER_CAUGHT_UP = "learner_caught_up"
 LEARNER_START = "learner_start"
+NO_QUORUM = "no_quorum"
+PREVOTE = "prevote"
 PRIMARY = "primary"
 REBUILD = "rebuild"
 RECOVER = "recover"
@@ -82,6 +86,8 @@ REPLICA_EVENT_KINDS: frozenset[str] = frozenset(
         LEARN_COMMIT,
         LEARNER_CAUGHT_UP,
         LEARNER_START,
+        NO_QUORUM,
+        PREVOTE,
         PRIMARY,
         REBUILD,
         RECOVER,

@@ -9,7 +9,8 @@ The kinds follow Viewstamped Replication Revisited (Liskov & Cowling 2012):
 * normal case: :class:`Prepare`, :class:`PrepareOk`, :class:`Commit` (also the
   heartbeat), :class:`CommitOk` (the extra half round of ``read_mode="quorum"``
   and the leadership confirmation of ``"primary"`` reads);
-* view change: :class:`StartViewChange`, :class:`DoViewChange`, :class:`StartView`;
+* view change: :class:`StartViewChange`, :class:`DoViewChange`, :class:`StartView`, and the
+  pre-vote round before it (``prevote=True``): :class:`PreViewChange`, :class:`PreViewChangeOk`;
 * state transfer: :class:`GetState` / :class:`NewState` (catch up after op k),
   :class:`Recovery` / :class:`RecoveryResponse` (a learner joining with an
   empty disk);
@@ -54,6 +55,8 @@ __all__ = [
     "GetEntry",
     "GetState",
     "NewState",
+    "PreViewChange",
+    "PreViewChangeOk",
     "Prepare",
     "PrepareOk",
     "Read",
@@ -276,6 +279,23 @@ class EntryReply(Message):
     vouched: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreViewChange(Message):
+    """Pre-vote: "my primary went quiet; have you lost it too? May we move to ``proposed``?"
+
+    ``view`` is the sender's (unchanged) view: asking raises no view number anywhere.
+    """
+
+    proposed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreViewChangeOk(Message):
+    """The sender has no live primary either and would support a view change to ``proposed``."""
+
+    proposed: int
+
+
 CLIENT_KINDS: frozenset[type[Message]] = frozenset({Request, Read, WriteBack})
 """Kinds only clients send (every other kind comes from a replica)."""
 
@@ -296,6 +316,8 @@ REPLICA_BOUND: tuple[type[Message], ...] = (
     RecoveryResponse,
     GetEntry,
     EntryReply,
+    PreViewChange,
+    PreViewChangeOk,
 )
 """Every kind a replica handles: its dispatch table must have exactly one handler for each
 (checked when :mod:`clobkit.replication.replica` is imported)."""
@@ -396,6 +418,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "has_state": _is_bool,
     "entry": _is_entry_or_none,
     "vouched": _is_bool,
+    "proposed": lambda v: _is_nat(v) and isinstance(v, int) and v >= 1,
 }
 
 _LOG_SHIPPING = ("Prepare", "DoViewChange", "StartView", "NewState", "RecoveryResponse")

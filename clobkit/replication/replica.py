@@ -90,6 +90,8 @@ from clobkit.replication.events import (
     LEARN_COMMIT,
     LEARNER_CAUGHT_UP,
     LEARNER_START,
+    NO_QUORUM,
+    PREVOTE,
     PRIMARY,
     REBUILD,
     RECOVER,
@@ -118,6 +120,8 @@ from clobkit.replication.messages import (
     NewState,
     Prepare,
     PrepareOk,
+    PreViewChange,
+    PreViewChangeOk,
     Read,
     ReadReply,
     Recovery,
@@ -147,12 +151,19 @@ from clobkit.replication.step import (
     is_client_name,
     replica_name,
 )
-from clobkit.replication.view_change import ViewChangeVotes, choose_log
+from clobkit.replication.view_change import (
+    PreVotes,
+    ViewChangeVotes,
+    choose_log,
+    grants_prevote,
+)
 from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
 
 __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "ReplicaStatus"]
 
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
+
+_PARKED_MAX = 4096  # clients whose request a backup keeps for the next view (one each)
 
 # The unsafe switches that can make logs diverge or lose committed entries.
 _LOG_BREAKING = frozenset(
@@ -318,6 +329,14 @@ class Replica:
         self._vc_resend_at = now
         self._votes = ViewChangeVotes()
         self._catch_up = CatchUp(now)  # GetState sent, NewState awaited
+        self._prevotes = PreVotes()
+        # never heard from a primary yet (a pre-vote may be granted at once)
+        self._heard_primary_at = now - config.view_change_timeout_us_min
+        self._acked_at: dict[int, int] = {}  # primary: when each backup last answered
+        self._no_quorum = False  # primary: heard from no majority lately (CheckQuorum)
+        # backup: the latest request each client sent us while we were not its primary; a
+        # new primary logs them with its no-op, a new backup points them to the new view
+        self._parked: dict[str, Request] = {}
         self._retry_at = now
         self._learner = LearnerRecovery()  # a learner's Recovery round
         self._repair = RepairState()  # nacks gathered while corrupt entries await repair
@@ -655,6 +674,12 @@ class Replica:
         cfg = self.config
         return self._rng.randint(cfg.view_change_timeout_us_min, cfg.view_change_timeout_us_max)
 
+    def _heard_from_primary(self) -> None:
+        """The primary of our view showed it is alive: restart the timeout, end any pre-vote."""
+        self._primary_deadline = self._now + self._timeout()
+        self._heard_primary_at = self._now
+        self._prevotes.clear()
+
     def _next_wake(self) -> int:
         cfg = self.config
         if self.status == "learner" or self.status == "recovering":
@@ -939,11 +964,38 @@ class Replica:
 
     # -- client requests --------------------------------------------------------------------
 
+    def _park(self, m: Request) -> None:
+        if m.client_id in self._parked or len(self._parked) < _PARKED_MAX:
+            old = self._parked.get(m.client_id)
+            if old is None or old.request_number <= m.request_number:
+                self._parked[m.client_id] = m
+
+    def _unpark(self, *, primary: bool) -> None:
+        """A view change finished: as its primary, take the parked requests now (they share
+        the Prepare of the view's no-op); as a backup, tell their clients the new view."""
+        parked, self._parked = self._parked, {}
+        for m in parked.values():
+            if primary:
+                self._on_Request(m)
+            else:
+                self._send(
+                    Reply(
+                        **self._hdr(m.source),
+                        client_id=m.client_id,
+                        request_number=m.request_number,
+                        ok=False,
+                        error="not_primary",
+                    )
+                )
+
     def _on_Request(self, m: Request) -> None:
         if self.status != "normal" or self.last_normal_view != self.view:
             self._drop(m, "not_normal")
+            if self._voter():
+                self._park(m)
             return
         if not self.is_primary:
+            self._park(m)
             self._send(
                 Reply(
                     **self._hdr(m.source),
@@ -953,6 +1005,8 @@ class Replica:
                     error="not_primary",
                 )
             )
+            return
+        if self._refuse_no_quorum(m):
             return
         if NO_DEDUP not in self._unsafe:
             rec = self.client_table.get(m.client_id)
@@ -1012,6 +1066,8 @@ class Replica:
         self._view_start_op = view_start_op
         self._heartbeat_due = self._now
         self._inflight = {}
+        self._acked_at = dict.fromkeys(self._others, self._now)
+        self._no_quorum = False
         for op in range(self.commit_number + 1, self.op_number + 1):
             entry = self._entry(op)
             if entry is None:
@@ -1092,6 +1148,7 @@ class Replica:
             self._drop(m, "not_primary")
             return
         self._progress.on_prepare_ok(self._src(m), op=min(m.op, self.op_number), commit=m.commit)
+        self._acked_at[self._src(m)] = self._now
 
     def _on_CommitOk(self, m: CommitOk) -> None:
         if self._fenced(m):
@@ -1102,6 +1159,7 @@ class Replica:
         # (a probe we never sent answers a previous life of this replica: it confirms nothing)
         probe = m.probe if m.probe <= self._probe else None
         self._progress.on_commit_ok(self._src(m), commit=m.commit, probe=probe)
+        self._acked_at[self._src(m)] = self._now
 
     def _heartbeat(self) -> None:
         """Commit news and a leadership probe to every backup, plus retransmission of the
@@ -1129,6 +1187,50 @@ class Replica:
             )
         self._op_at_last_heartbeat = self.op_number
         self._heartbeat_due = self._now + self.config.heartbeat_us
+        self._primary_has_quorum()
+
+    def _primary_has_quorum(self) -> bool:
+        """CheckQuorum (``prevote=True``): has a majority, us included, answered within the
+        minimum view-change timeout? A primary that has not stops serving (writes and
+        primary-mode reads are refused with ``no_quorum``) but keeps sending heartbeats, and
+        serves again as soon as a majority answers. Always True with ``prevote=False``."""
+        if not self.config.prevote or self._n == 1:
+            return True
+        window = self.config.view_change_timeout_us_min
+        heard = 1 + sum(1 for t in self._acked_at.values() if self._now - t < window)
+        ok = heard >= self._quorum
+        if not ok and not self._no_quorum:
+            silent = sorted(
+                self._to(i) for i, t in self._acked_at.items() if self._now - t >= window
+            )
+            self._event(NO_QUORUM, view=self.view, silent=silent)
+        self._no_quorum = not ok
+        return ok
+
+    def _refuse_no_quorum(self, m: Request) -> bool:
+        """A new request reaching a primary without a majority: refuse it (it is not in the
+        log, so the refusal is definite). A request already in our log (in flight, or a
+        retry of a committed one) is left to the protocol: it may still commit."""
+        if self._primary_has_quorum():
+            return False
+        rec = self.client_table.get(m.client_id)
+        inflight = self._inflight.get(m.client_id)
+        known = (rec is not None and m.request_number <= rec.request_number) or (
+            inflight is not None and m.request_number <= inflight[0]
+        )
+        if known:
+            self._drop(m, "no_quorum")
+            return True
+        self._send(
+            Reply(
+                **self._hdr(m.source),
+                client_id=m.client_id,
+                request_number=m.request_number,
+                ok=False,
+                error="no_quorum",
+            )
+        )
+        return True
 
     # -- backup side -----------------------------------------------------------------------
 
@@ -1140,7 +1242,7 @@ class Replica:
             return
         if NO_FENCING in self._unsafe and self.status == "normal" and not self.is_primary:
             # Unsafe (S1, S2): any replica's prepare is taken at face value.
-            self._primary_deadline = self._now + self._timeout()
+            self._heard_from_primary()
             self._accept_entries(m, overwrite=True)
             self._learn_commit(m.commit)
             self._ack(m.source)
@@ -1167,7 +1269,7 @@ class Replica:
         if self.status != "normal" or self.is_primary:
             self._drop(m, "not_backup")
             return False
-        self._primary_deadline = self._now + self._timeout()
+        self._heard_from_primary()
         return not self._catch_up.awaiting
 
     def _ack(self, target: str) -> None:
@@ -1222,7 +1324,7 @@ class Replica:
         self._set_status("normal")
         self._event(JOIN_VIEW, view=m.view, via=m.kind)
         self._catch_up.awaiting = True
-        self._primary_deadline = self._now + self._timeout()
+        self._heard_from_primary()
         self._request_state(force=True)
         return False
 
@@ -1289,7 +1391,7 @@ class Replica:
         self.last_normal_view = self.view
         if not was_normal_view:
             self._save_meta()
-        self._primary_deadline = self._now + self._timeout()
+        self._heard_from_primary()
         self._event(
             STATE_TRANSFER,
             source=m.source,
@@ -1346,10 +1448,13 @@ class Replica:
 
     # -- view change -----------------------------------------------------------------------
 
-    def _enter_view_change(self, view: int, now: int, *, persist: bool = True) -> None:
+    def _enter_view_change(
+        self, view: int, now: int, *, persist: bool = True, prevotes: list[int] | None = None
+    ) -> None:
         self.view = view
         self._set_status("view_change")
         self._votes.reset(own=self.index)
+        self._prevotes.clear()
         self._catch_up.awaiting = False
         self._pending_replies = {}
         self._reads.clear_primary()
@@ -1357,7 +1462,10 @@ class Replica:
             self._save_meta()  # persist the view before acting in it (fencing)
         self._vc_deadline = now + self._timeout()
         self._vc_resend_at = now
-        self._event(VIEW_CHANGE_START, view=view)
+        if prevotes is None:
+            self._event(VIEW_CHANGE_START, view=view)
+        else:  # we won a pre-vote round: say who agreed (the chaos properties check it)
+            self._event(VIEW_CHANGE_START, view=view, prevotes=[self._to(i) for i in prevotes])
         if OWN_WAL_FAILOVER in self._unsafe and self.primary_index == self.index:
             # Unsafe (S6): take over from our own WAL without collecting any other log.
             self._become_primary()
@@ -1403,6 +1511,44 @@ class Replica:
         if m.view > self.view:
             self._enter_view_change(m.view, self._now)
         return m.view == self.view and self.status == "view_change"
+
+    def _start_prevote(self) -> None:
+        """Ask the others whether they too lack a live primary (our view stays put)."""
+        proposed = self.view + 1
+        self._prevotes.start(own=self.index, proposed=proposed)
+        self._event(PREVOTE, proposed=proposed)
+        for i in self._others:
+            self._send(PreViewChange(**self._hdr(self._to(i)), proposed=proposed))
+
+    def _on_PreViewChange(self, m: PreViewChange) -> None:
+        if not self._voter_or_drop(m):
+            return
+        granted = grants_prevote(
+            proposed=m.proposed,
+            view=self.view,
+            status=self.status,
+            is_primary=self.is_primary,
+            primary_has_quorum=self.is_primary and self._primary_has_quorum(),
+            heard_primary_us_ago=self._now - self._heard_primary_at,
+            timeout_min_us=self.config.view_change_timeout_us_min,
+        )
+        if not granted:
+            self._drop(m, "prevote_refused")
+            return
+        self._send(PreViewChangeOk(**self._hdr(m.source), proposed=m.proposed))
+
+    def _on_PreViewChangeOk(self, m: PreViewChangeOk) -> None:
+        if (
+            not self._voter()
+            or self.is_primary
+            or m.proposed != self.view + 1
+            or not self._prevotes.add(self._src(m), proposed=m.proposed)
+        ):
+            self._drop(m, "unexpected")
+            return
+        if len(self._prevotes.granted) >= self._quorum:
+            granted = sorted(self._prevotes.granted)
+            self._enter_view_change(m.proposed, self._now, prevotes=granted)
 
     def _on_StartViewChange(self, m: StartViewChange) -> None:
         if not self._in_view_change_for(m):
@@ -1452,6 +1598,7 @@ class Replica:
             self._send(start_view)
         self._heartbeat_due = self._now + self.config.heartbeat_us
         self._apply_committed()
+        self._unpark(primary=True)
 
     def _on_StartView(self, m: StartView) -> None:
         if self._fenced(m) or not self._voter_or_drop(m):
@@ -1470,10 +1617,11 @@ class Replica:
         self.last_normal_view = self.view
         self._catch_up.awaiting = False
         self._save_meta()
-        self._primary_deadline = self._now + self._timeout()
+        self._heard_from_primary()
         self._event(START_VIEW, view=self.view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(m.source)
+        self._unpark(primary=False)
 
     # -- learners (Recovery) ---------------------------------------------------------------
 
@@ -1530,7 +1678,7 @@ class Replica:
         self.last_normal_view = view
         self._save_meta()
         self._learner.finish()
-        self._primary_deadline = self._now + self._timeout()
+        self._heard_from_primary()
         self._event(LEARNER_CAUGHT_UP, view=view, op=self.op_number, commit=self.commit_number)
         self._apply_committed()
         self._ack(self._to(self.primary_index))
@@ -1591,6 +1739,17 @@ class Replica:
                         mode=m.mode,
                         ok=False,
                         error="not_primary",
+                    )
+                )
+                return
+            if not self._primary_has_quorum():
+                self._send(
+                    ReadReply(
+                        **self._hdr(m.source),
+                        read_id=m.read_id,
+                        mode=m.mode,
+                        ok=False,
+                        error="no_quorum",
                     )
                 )
                 return
@@ -1704,7 +1863,11 @@ class Replica:
                 self._retry_at = now + self.config.state_request_timeout_us
             return
         if self.status == "view_change":
-            if now >= self._vc_deadline:
+            if now >= self._vc_deadline and self.config.prevote:
+                # stuck: ask whether a majority would move on, without raising our view
+                self._vc_deadline = now + self._timeout()
+                self._start_prevote()
+            elif now >= self._vc_deadline:
                 self._enter_view_change(self.view + 1, now)
             elif now >= self._vc_resend_at:
                 self._send_view_change_messages()
@@ -1712,6 +1875,10 @@ class Replica:
         if self.is_primary:
             if now >= self._heartbeat_due:
                 self._heartbeat()
+            return
+        if now >= self._primary_deadline and self.config.prevote:
+            self._primary_deadline = now + self._timeout()
+            self._start_prevote()
             return
         if now >= self._primary_deadline:
             self._enter_view_change(self.view + 1, now)
@@ -1743,6 +1910,8 @@ _HANDLERS: dict[type[Message], Handler] = {
     RecoveryResponse: Replica._on_RecoveryResponse,
     GetEntry: Replica._on_GetEntry,
     EntryReply: Replica._on_EntryReply,
+    PreViewChange: Replica._on_PreViewChange,
+    PreViewChangeOk: Replica._on_PreViewChangeOk,
 }
 """Message kind -> the :class:`Replica` method that handles it (kinds not here are dropped
 as ``unexpected_kind``: the client-bound ones)."""

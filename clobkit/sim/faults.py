@@ -237,13 +237,20 @@ SWARM_KINDS = (
     "lose_file",
     "power_loss",
     "replace",
+    "rejoin",
+    "pause_primary",
 )
-"""Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset)."""
+"""Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset). ``rejoin``
+cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts) and heals: the
+pre-vote round must keep it from moving anyone's view. ``pause_primary`` stalls whoever is
+primary and resumes it later (after the others may have replaced it): it comes back
+believing it leads an old view."""
 
 _MESSAGE_KINDS = (
     "Prepare", "PrepareOk", "Commit", "CommitOk", "StartViewChange", "DoViewChange",
     "StartView", "GetState", "NewState", "Request", "Reply", "Read", "ReadReply",
     "WriteBack", "WriteBackOk", "Recovery", "RecoveryResponse", "GetEntry", "EntryReply",
+    "PreViewChange", "PreViewChangeOk",
 )  # fmt: skip
 _CATCH_UP_US = 800_000  # a restarted or relearning replica counts as faulty this long after
 
@@ -354,6 +361,18 @@ def swarm_faults(
             faults.append(Fault(now, "bounce", (PRIMARY, down_ms)))
             anon += 1
             faulty_until[f"@{anon}"] = now + int(down_ms * 1000) + 200_000
+        elif kind == "pause_primary" and room > 0:
+            # Whoever is primary then; every replica is resumed later (resuming one that is
+            # not paused does nothing), so the paused primary comes back whoever it is.
+            back = min(end, now + rng.randint(60_000, 900_000))
+            faults.append(Fault(now, "pause", (PRIMARY,)))
+            for node in names:
+                faults.append(Fault(back, "resume", (node,)))
+            anon += 1
+            faulty_until[f"@{anon}"] = back + 200_000
+        elif kind == "rejoin":
+            faults.append(Fault(now, "isolate", (rng.choice(names),)))
+            faults.append(Fault(min(end, now + rng.randint(300_000, 1_500_000)), "heal"))
         elif kind == "power_loss":
             majority = rng.random() < 0.3
             if majority:

@@ -13,7 +13,7 @@ and check that every acknowledged write is in the committed log:
 * at most one primary per view, ever;
 * a replica's commit number never goes backwards (within one incarnation);
 * a learner never sends a quorum message (PrepareOk, CommitOk, StartViewChange,
-  DoViewChange) while it is a learner;
+  DoViewChange, PreViewChangeOk) while it is a learner;
 * reads are linearizable for the append-only key: every ok read returns a prefix
   of the final committed list, contains every write acknowledged before the read
   began, and is no shorter than any read that finished before it began;
@@ -32,7 +32,7 @@ from clobkit.replication import Replica
 from clobkit.replication.step import Message, Step
 from tests.replication.harness import Net
 
-VOTES = {"PrepareOk", "CommitOk", "StartViewChange", "DoViewChange"}
+VOTES = {"PrepareOk", "CommitOk", "StartViewChange", "DoViewChange", "PreViewChangeOk"}
 
 
 class ChaosNet(Net):

@@ -31,6 +31,8 @@ from clobkit.replication.messages import (
     NewState,
     Prepare,
     PrepareOk,
+    PreViewChange,
+    PreViewChangeOk,
     Read,
     Recovery,
     Request,
@@ -98,6 +100,8 @@ def valid_messages(target: str) -> list[Message]:
         GetState(**h, op=0),
         GetEntry(**h, op=1),
         Recovery(**h, nonce=1),
+        PreViewChange(**h, proposed=6),
+        PreViewChangeOk(**h, proposed=6),
         Request(**c, client_id="mallory", request_number=1, payload=KvMachine.append("x", "m")),
         Read(**c, read_id=1, query=("all",), mode="quorum"),
         WriteBack(**c, read_id=1, commit=99),
@@ -181,7 +185,7 @@ def test_random_garbage_changes_nothing(garbage: object) -> None:
 
 def test_each_valid_message_is_accepted_by_the_validator() -> None:
     """The mutation test above is meaningful only if the unmutated messages pass validation."""
-    assert [problem(m) for m in valid_messages("n1")] == [None] * 14
+    assert [problem(m) for m in valid_messages("n1")] == [None] * 16
 
 
 # -- configuration ---------------------------------------------------------------------

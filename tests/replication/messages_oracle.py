@@ -250,6 +250,20 @@ class EntryReply(Message):
     vouched: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreViewChange(Message):
+    """Pre-vote: may we move to ``proposed``? (``view`` is the sender's unchanged view.)"""
+
+    proposed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreViewChangeOk(Message):
+    """The sender has no live primary either and would support ``proposed``."""
+
+    proposed: int
+
+
 CLIENT_KINDS: frozenset[type[Message]] = frozenset({Request, Read, WriteBack})
 """Kinds only clients send (every other kind comes from a replica)."""
 
@@ -270,6 +284,8 @@ REPLICA_BOUND: tuple[type[Message], ...] = (
     RecoveryResponse,
     GetEntry,
     EntryReply,
+    PreViewChange,
+    PreViewChangeOk,
 )
 """Every kind a replica handles: its dispatch table must have exactly one handler for each
 (checked when :mod:`clobkit.replication.replica` is imported)."""
@@ -367,6 +383,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "has_state": _is_bool,
     "entry": _is_entry_or_none,
     "vouched": _is_bool,
+    "proposed": lambda v: _is_nat(v) and isinstance(v, int) and v >= 1,
 }
 
 _LOG_SHIPPING = ("Prepare", "DoViewChange", "StartView", "NewState", "RecoveryResponse")

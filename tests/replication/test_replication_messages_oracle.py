@@ -102,6 +102,7 @@ GOOD: dict[str, list[object]] = {
     "has_state": [True],
     "entry": [None, entry(2)],
     "vouched": [False],
+    "proposed": [1, 4],
 }
 KINDS = [*new.REPLICA_BOUND, *new.CLIENT_BOUND]
 

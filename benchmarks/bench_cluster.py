@@ -13,6 +13,12 @@ What it measures, all in one run, interleaved, medians of several repeats:
   constant one-way network latency and sync latency, next to ``2 * one_way + sync`` (one round trip
   plus a sync, the cost of replication itself).
 
+* ``cpu_us_per_command``: process CPU time (``time.process_time``) per committed command of the
+  memory run (3 nodes, quorum reads, memory disks, trace off): less sensitive than wall-clock
+  rates to other processes sharing the machine (target <= 35);
+* ``commands_per_real_fsync``: committed commands per real fsync of the durable run (group
+  commit; target >= 40).
+
 Ratios: ``sim_cluster_over_book`` (target >= 0.25) and ``durable_cluster_over_fsync`` (target
 >= 20: each fsync covers many commands). ``--quick`` keeps the run under a minute; ``--json PATH``
 writes every figure.

@@ -415,8 +415,7 @@ class _DiskStore:
         """
         self._life.check()
         _check_int("commit_number", commit_number)
-        meta = self.load_metadata()
-        if meta is None:
+        if not self._disk.exists(META_FILE):
             raise InvalidArgument("save_commit needs saved metadata first (save_metadata)")
         self._commit_seq += 1
         slot = _commit_slot(self._commit_seq, commit_number)
@@ -428,6 +427,8 @@ class _DiskStore:
             assert self._commit_seq == 1
             image = _commit_slot(0, commit_number) + slot
             self._guarded(lambda: self._replace(COMMIT_FILE, image))
+            meta = self.load_metadata()
+            assert meta is not None
             self._commit_saved = commit_number
             info = self.save_metadata(meta)
             return SyncInfo(

@@ -399,7 +399,11 @@ class Cluster:
         policy = self.config.sync_policy
         if self.storage == "memory":
             if fresh or name not in self._disks:
-                self._disks[name] = MemoryDisk(seed=self.seed * 1000 + index)
+                # The disk's own randomness (which bit a random bit flip hits) comes from a
+                # named stream of the cluster seed, like every other random choice: a
+                # replacement disk (next generation) draws afresh.
+                rng = self.world.streams.fresh(f"disk:{name}/{self._generation[name]}")
+                self._disks[name] = MemoryDisk(seed=rng.getrandbits(64))
             store: Any = MemoryStore(
                 self._disks[name],
                 cluster_id=self.config.cluster_id,

@@ -73,7 +73,7 @@ from clobkit.sim.calls import (
     read_output,
     settle,
 )
-from clobkit.sim.disks import check_directories, check_storage
+from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
 from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor, Violation
@@ -84,7 +84,6 @@ from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
 from clobkit.sim.rng import check_seed
 from clobkit.sim.trace import Trace, TraceRecord
 from clobkit.sim.world import World
-from clobkit.storage import FileStore, MemoryDisk, MemoryStore
 from clobkit.storage.inspect import LOSABLE_FILES, WAL_FILE, record_span
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -339,10 +338,7 @@ class Cluster:
         self.path: Path | None = storage_path
         self.world = World(seed, network, trace=Trace(enabled=trace))
         self.history = ClientHistory(market=market)
-        self._disks: dict[str, MemoryDisk] = {}
-        self._dirs: dict[str, Path] = {}
-        self._stores: dict[str, Any] = {}
-        self._generation: dict[str, int] = {}
+        self._storage = ReplicaStorage(storage_kind, storage_path, self.world.streams)
         self._lives: dict[str, int] = {}
         self._clients: dict[str, ClientNode] = {}
         self._calls: list[Call] = []
@@ -383,7 +379,7 @@ class Cluster:
         if check:
             self.world.observers.append(self.monitor)
         for index, name in enumerate(self.replica_names):
-            self._generation[name] = generations.get(name, 0)
+            self._storage.generation[name] = generations.get(name, 0)
             self._lives[name] = 0
             store = self._open_store(name, index, fresh=not reopen)
             replica = self._new_replica(index, store, learner=False)
@@ -396,41 +392,14 @@ class Cluster:
 
     def _open_store(self, name: str, index: int, *, fresh: bool) -> Any:
         """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one."""
-        policy = self.config.sync_policy
-        if self.storage == "memory":
-            if fresh or name not in self._disks:
-                # The disk's own randomness (which bit a random bit flip hits) comes from a
-                # named stream of the cluster seed, like every other random choice: a
-                # replacement disk (next generation) draws afresh.
-                rng = self.world.streams.fresh(f"disk:{name}/{self._generation[name]}")
-                self._disks[name] = MemoryDisk(seed=rng.getrandbits(64))
-            store: Any = MemoryStore(
-                self._disks[name],
-                cluster_id=self.config.cluster_id,
-                replica_id=index,
-                sync_policy=policy,
-                sync_latency_us=self.sync_latency_us,
-            )
-        else:
-            assert self.path is not None
-            if fresh or name not in self._dirs:
-                generation = self._generation[name]
-                suffix = "" if generation == 0 else f".{generation}"
-                directory = self.path / f"{name}{suffix}"
-                while fresh and directory.exists() and any(directory.iterdir()):
-                    # Never delete a disk: a replacement goes to the next unused name.
-                    generation = self._generation[name] = generation + 1
-                    directory = self.path / f"{name}.{generation}"
-                self._dirs[name] = directory
-            store = FileStore(
-                self._dirs[name],
-                cluster_id=self.config.cluster_id,
-                replica_id=index,
-                sync_policy=policy,
-                sync_latency_us=self.sync_latency_us,
-            )
-        self._stores[name] = store
-        return store
+        return self._storage.open(
+            name,
+            index,
+            fresh=fresh,
+            cluster_id=self.config.cluster_id,
+            sync_policy=self.config.sync_policy,
+            sync_latency_us=self.sync_latency_us,
+        )
 
     def _disk_error(self, name: str, error: BaseException) -> None:
         """A replica hit a disk error (read-only file, full disk, unreadable sector): it
@@ -438,7 +407,7 @@ class Cluster:
         host = self.world.hosts[name]
         if host.status != "crashed":
             host.crash()
-        store = self._stores.get(name)
+        store = self._storage.stores.get(name)
         if store is not None and not store.closed:
             with contextlib.suppress(OSError, StorageError):  # the disk is failing
                 store.crash()
@@ -446,7 +415,7 @@ class Cluster:
 
     def _new_replica(self, index: int, store: Any, *, learner: bool) -> Any:
         name = self.replica_names[index]
-        generation = self._generation[name]
+        generation = self._storage.generation[name]
         rng = self.world.streams.fresh(f"node:{name}/{generation}/{self._lives[name]}")
         machine = BookMachine([self.market])
         return Replica(
@@ -1042,7 +1011,7 @@ class Cluster:
         if host.status == "crashed":
             return
         host.crash()
-        store = self._stores[name]
+        store = self._storage.stores[name]
         store.crash(torn_bytes)
         self.world.record("crash", name, detail={"torn_bytes": torn_bytes} if torn_bytes else None)
 
@@ -1090,7 +1059,7 @@ class Cluster:
         # A replaced disk that crashed before the learner wrote anything is still empty: it
         # must come back as a learner, never as a fresh voter (that would count an empty
         # replica in a quorum, scenario S7).
-        learner = self._generation[name] > 0 and store.load_metadata() is None
+        learner = self._storage.generation[name] > 0 and store.load_metadata() is None
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
 
     @journaled
@@ -1149,9 +1118,9 @@ class Cluster:
         if host.status != "crashed":
             self.crash(name)
         index = self.replica_names.index(name)
-        self._generation[name] += 1
+        self._storage.generation[name] += 1
         store = self._open_store(name, index, fresh=True)
-        self.world.record("replace", name, detail={"generation": self._generation[name]})
+        self.world.record("replace", name, detail={"generation": self._storage.generation[name]})
         host.restart(self._new_replica(index, store, learner=True), wake_at_us=self.now_us)
 
     @journaled
@@ -1487,11 +1456,11 @@ class Cluster:
             raise InvalidArgument(f"kind must be one of {kinds}, got {kind!r}")
         if self.storage != "memory":
             raise InvalidArgument("disk faults need storage='memory' (a simulated disk)")
-        disk = self._disks[name]
+        disk = self._storage.disks[name]
         wal_file = WAL_FILE
         offset: int | None = None
         if op is not None:
-            store = self._stores[name]
+            store = self._storage.stores[name]
             if isinstance(op, bool) or not isinstance(op, int):
                 raise InvalidType(f"op must be an int, got {op!r}")
             if not store.wal.first_op <= op <= store.wal.last_op:
@@ -1550,12 +1519,12 @@ class Cluster:
             raise InvalidArgument(f"name must be one of {LOSABLE_FILES}, got {name!r}")
         self.crash(replica)
         if self.storage == "memory":
-            disk = self._disks[replica]
+            disk = self._storage.disks[replica]
             if disk.exists(name):
                 disk.remove(name)
                 disk.fsync_dir()
         else:
-            path = self._dirs[replica] / name
+            path = self._storage.dirs[replica] / name
             if path.exists():
                 path.unlink()
         self.world.record("lose_file", replica, detail={"file": name})
@@ -1832,7 +1801,7 @@ class Cluster:
         if self._closed:
             return
         self._closed = True
-        for store in self._stores.values():
+        for store in self._storage.stores.values():
             if not getattr(store, "closed", False):
                 store.close()
         if self._finalizer is not None:

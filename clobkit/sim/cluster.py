@@ -77,7 +77,7 @@ from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
 from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor, Violation
-from clobkit.sim.journal import ADVANCE_ACTIONS, JournalEntry, journaled
+from clobkit.sim.journal import JournalEntry, journaled, replay
 from clobkit.sim.network import Latency, Network, Rule, matching
 from clobkit.sim.nodes import NodeHandle, node_table_html, nodes_frame
 from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
@@ -1740,36 +1740,8 @@ class Cluster:
         elif self.storage == "file":
             options["storage"] = "file"
         fork = Cluster(**options)
-        world = fork.world
         try:
-            for entry in entries:
-                while world.events_processed < entry.events and world.step():
-                    pass
-                assert world.events_processed == entry.events, "the replay ran out of events"
-                world.now_us = max(world.now_us, entry.time_us)
-                if entry.action in ADVANCE_ACTIONS:
-                    fork._journal.append(entry)
-                else:
-                    getattr(fork, entry.action)(*entry.args, **dict(entry.kwargs))
-            if at_us == now:
-                while world.events_processed < self.world.events_processed and world.step():
-                    pass
-                world.now_us = max(world.now_us, now)
-            else:
-                world.run(at_us)
-            if self.trace.enabled:
-                mine = self.trace
-                theirs = fork.trace
-                n = len(theirs)
-                same = n <= len(mine) and all(mine[i] == theirs[i] for i in range(n))
-                if at_us < now:
-                    same = same and (n == len(mine) or mine[n].time_us > at_us)
-                if not same:
-                    raise InvalidArgument(
-                        f"the fork's replay diverged from this cluster's trace before {at_us} us: "
-                        f"the cluster was changed around its methods (e.g. through "
-                        f"cluster.world), so it cannot be forked"
-                    )
+            replay(fork, entries, at_us, self)
         except BaseException:
             fork.close()
             raise

@@ -73,18 +73,17 @@ from clobkit.sim.calls import (
     read_output,
     settle,
 )
-from clobkit.sim.disks import check_directories, check_storage
+from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
 from clobkit.sim.faults import PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor, Violation
-from clobkit.sim.journal import ADVANCE_ACTIONS, JournalEntry, journaled
+from clobkit.sim.journal import JournalEntry, journaled, replay
 from clobkit.sim.network import Latency, Network, Rule, matching
 from clobkit.sim.nodes import NodeHandle, node_table_html, nodes_frame
 from clobkit.sim.results import Call, CommandResult, fills_frame, orders_frame
 from clobkit.sim.rng import check_seed
 from clobkit.sim.trace import Trace, TraceRecord
 from clobkit.sim.world import World
-from clobkit.storage import FileStore, MemoryDisk, MemoryStore
 from clobkit.storage.inspect import LOSABLE_FILES, WAL_FILE, record_span
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -339,10 +338,7 @@ class Cluster:
         self.path: Path | None = storage_path
         self.world = World(seed, network, trace=Trace(enabled=trace))
         self.history = ClientHistory(market=market)
-        self._disks: dict[str, MemoryDisk] = {}
-        self._dirs: dict[str, Path] = {}
-        self._stores: dict[str, Any] = {}
-        self._generation: dict[str, int] = {}
+        self._storage = ReplicaStorage(storage_kind, storage_path, self.world.streams)
         self._lives: dict[str, int] = {}
         self._clients: dict[str, ClientNode] = {}
         self._calls: list[Call] = []
@@ -383,7 +379,7 @@ class Cluster:
         if check:
             self.world.observers.append(self.monitor)
         for index, name in enumerate(self.replica_names):
-            self._generation[name] = generations.get(name, 0)
+            self._storage.generation[name] = generations.get(name, 0)
             self._lives[name] = 0
             store = self._open_store(name, index, fresh=not reopen)
             replica = self._new_replica(index, store, learner=False)
@@ -396,37 +392,14 @@ class Cluster:
 
     def _open_store(self, name: str, index: int, *, fresh: bool) -> Any:
         """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one."""
-        policy = self.config.sync_policy
-        if self.storage == "memory":
-            if fresh or name not in self._disks:
-                self._disks[name] = MemoryDisk(seed=self.seed * 1000 + index)
-            store: Any = MemoryStore(
-                self._disks[name],
-                cluster_id=self.config.cluster_id,
-                replica_id=index,
-                sync_policy=policy,
-                sync_latency_us=self.sync_latency_us,
-            )
-        else:
-            assert self.path is not None
-            if fresh or name not in self._dirs:
-                generation = self._generation[name]
-                suffix = "" if generation == 0 else f".{generation}"
-                directory = self.path / f"{name}{suffix}"
-                while fresh and directory.exists() and any(directory.iterdir()):
-                    # Never delete a disk: a replacement goes to the next unused name.
-                    generation = self._generation[name] = generation + 1
-                    directory = self.path / f"{name}.{generation}"
-                self._dirs[name] = directory
-            store = FileStore(
-                self._dirs[name],
-                cluster_id=self.config.cluster_id,
-                replica_id=index,
-                sync_policy=policy,
-                sync_latency_us=self.sync_latency_us,
-            )
-        self._stores[name] = store
-        return store
+        return self._storage.open(
+            name,
+            index,
+            fresh=fresh,
+            cluster_id=self.config.cluster_id,
+            sync_policy=self.config.sync_policy,
+            sync_latency_us=self.sync_latency_us,
+        )
 
     def _disk_error(self, name: str, error: BaseException) -> None:
         """A replica hit a disk error (read-only file, full disk, unreadable sector): it
@@ -434,7 +407,7 @@ class Cluster:
         host = self.world.hosts[name]
         if host.status != "crashed":
             host.crash()
-        store = self._stores.get(name)
+        store = self._storage.stores.get(name)
         if store is not None and not store.closed:
             with contextlib.suppress(OSError, StorageError):  # the disk is failing
                 store.crash()
@@ -442,7 +415,7 @@ class Cluster:
 
     def _new_replica(self, index: int, store: Any, *, learner: bool) -> Any:
         name = self.replica_names[index]
-        generation = self._generation[name]
+        generation = self._storage.generation[name]
         rng = self.world.streams.fresh(f"node:{name}/{generation}/{self._lives[name]}")
         machine = BookMachine([self.market])
         return Replica(
@@ -1045,7 +1018,7 @@ class Cluster:
         if host.status == "crashed":
             return
         host.crash()
-        store = self._stores[name]
+        store = self._storage.stores[name]
         store.crash(torn_bytes)
         self.world.record("crash", name, detail={"torn_bytes": torn_bytes} if torn_bytes else None)
 
@@ -1093,7 +1066,7 @@ class Cluster:
         # A replaced disk that crashed before the learner wrote anything is still empty: it
         # must come back as a learner, never as a fresh voter (that would count an empty
         # replica in a quorum, scenario S7).
-        learner = self._generation[name] > 0 and store.load_metadata() is None
+        learner = self._storage.generation[name] > 0 and store.load_metadata() is None
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
 
     @journaled
@@ -1152,9 +1125,9 @@ class Cluster:
         if host.status != "crashed":
             self.crash(name)
         index = self.replica_names.index(name)
-        self._generation[name] += 1
+        self._storage.generation[name] += 1
         store = self._open_store(name, index, fresh=True)
-        self.world.record("replace", name, detail={"generation": self._generation[name]})
+        self.world.record("replace", name, detail={"generation": self._storage.generation[name]})
         host.restart(self._new_replica(index, store, learner=True), wake_at_us=self.now_us)
 
     @journaled
@@ -1490,11 +1463,11 @@ class Cluster:
             raise InvalidArgument(f"kind must be one of {kinds}, got {kind!r}")
         if self.storage != "memory":
             raise InvalidArgument("disk faults need storage='memory' (a simulated disk)")
-        disk = self._disks[name]
+        disk = self._storage.disks[name]
         wal_file = WAL_FILE
         offset: int | None = None
         if op is not None:
-            store = self._stores[name]
+            store = self._storage.stores[name]
             if isinstance(op, bool) or not isinstance(op, int):
                 raise InvalidType(f"op must be an int, got {op!r}")
             if not store.wal.first_op <= op <= store.wal.last_op:
@@ -1553,12 +1526,12 @@ class Cluster:
             raise InvalidArgument(f"name must be one of {LOSABLE_FILES}, got {name!r}")
         self.crash(replica)
         if self.storage == "memory":
-            disk = self._disks[replica]
+            disk = self._storage.disks[replica]
             if disk.exists(name):
                 disk.remove(name)
                 disk.fsync_dir()
         else:
-            path = self._dirs[replica] / name
+            path = self._storage.dirs[replica] / name
             if path.exists():
                 path.unlink()
         self.world.record("lose_file", replica, detail={"file": name})
@@ -1774,36 +1747,8 @@ class Cluster:
         elif self.storage == "file":
             options["storage"] = "file"
         fork = Cluster(**options)
-        world = fork.world
         try:
-            for entry in entries:
-                while world.events_processed < entry.events and world.step():
-                    pass
-                assert world.events_processed == entry.events, "the replay ran out of events"
-                world.now_us = max(world.now_us, entry.time_us)
-                if entry.action in ADVANCE_ACTIONS:
-                    fork._journal.append(entry)
-                else:
-                    getattr(fork, entry.action)(*entry.args, **dict(entry.kwargs))
-            if at_us == now:
-                while world.events_processed < self.world.events_processed and world.step():
-                    pass
-                world.now_us = max(world.now_us, now)
-            else:
-                world.run(at_us)
-            if self.trace.enabled:
-                mine = self.trace
-                theirs = fork.trace
-                n = len(theirs)
-                same = n <= len(mine) and all(mine[i] == theirs[i] for i in range(n))
-                if at_us < now:
-                    same = same and (n == len(mine) or mine[n].time_us > at_us)
-                if not same:
-                    raise InvalidArgument(
-                        f"the fork's replay diverged from this cluster's trace before {at_us} us: "
-                        f"the cluster was changed around its methods (e.g. through "
-                        f"cluster.world), so it cannot be forked"
-                    )
+            replay(fork, entries, at_us, self)
         except BaseException:
             fork.close()
             raise
@@ -1835,7 +1780,7 @@ class Cluster:
         if self._closed:
             return
         self._closed = True
-        for store in self._stores.values():
+        for store in self._storage.stores.values():
             if not getattr(store, "closed", False):
                 store.close()
         if self._finalizer is not None:

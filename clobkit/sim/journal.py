@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from clobkit.errors import InvalidArgument
+
 if TYPE_CHECKING:  # pragma: no cover
     from clobkit.sim.cluster import Cluster
 
-__all__ = ["ADVANCE_ACTIONS", "JournalEntry", "journaled"]
+__all__ = ["ADVANCE_ACTIONS", "JournalEntry", "journaled", "replay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +96,44 @@ def journaled(method: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+def replay(fork: Cluster, entries: list[JournalEntry], at_us: int, original: Cluster) -> None:
+    """Replay ``entries`` (from ``original``'s journal, all at or before ``at_us``) on the
+    fresh cluster ``fork``: each action after the same number of simulator events as in the
+    original, then run to ``at_us``. With tracing on, the fork's trace must be the
+    original's up to ``at_us``, record for record. Cost: the original's work up to ``at_us``.
+
+    Raises ``InvalidArgument`` when the replay diverges (the original was changed around its
+    methods, e.g. through ``cluster.world``).
+    """
+    world = fork.world
+    now = original.world.now_us
+    for entry in entries:
+        while world.events_processed < entry.events and world.step():
+            pass
+        assert world.events_processed == entry.events, "the replay ran out of events"
+        world.now_us = max(world.now_us, entry.time_us)
+        if entry.action in ADVANCE_ACTIONS:
+            fork._journal.append(entry)
+        else:
+            getattr(fork, entry.action)(*entry.args, **dict(entry.kwargs))
+    if at_us == now:
+        while world.events_processed < original.world.events_processed and world.step():
+            pass
+        world.now_us = max(world.now_us, now)
+    else:
+        world.run(at_us)
+    if original.trace.enabled:
+        mine = original.trace
+        theirs = fork.trace
+        n = len(theirs)
+        same = n <= len(mine) and all(mine[i] == theirs[i] for i in range(n))
+        if at_us < now:
+            same = same and (n == len(mine) or mine[n].time_us > at_us)
+        if not same:
+            raise InvalidArgument(
+                f"the fork's replay diverged from this cluster's trace before {at_us} us: "
+                f"the cluster was changed around its methods (e.g. through "
+                f"cluster.world), so it cannot be forked"
+            )

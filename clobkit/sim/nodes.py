@@ -144,7 +144,7 @@ class NodeHandle:
     @property
     def store(self) -> Any:
         """The replica's current store (the newest one after a restart or replace)."""
-        return self._cluster._stores[self.name]
+        return self._cluster._storage.stores[self.name]
 
     @property
     def wal(self) -> Any:

@@ -162,10 +162,10 @@ def decode_file_header(data: bytes) -> tuple[int, int]:
 # most _MEMO_RECORD bytes (cleared when full).
 _MEMO_SIZE = 1024
 _MEMO_RECORD = 2048
-_records: dict[bytes, LogEntry] = {}
+_records: dict[bytes, LogEntry | tuple[int, int, bytes]] = {}
 
 
-def _remember(record: bytes, entry: LogEntry) -> None:
+def _remember(record: bytes, entry: LogEntry | tuple[int, int, bytes]) -> None:
     if len(_records) >= _MEMO_SIZE:
         _records.clear()
     _records[record] = entry
@@ -178,7 +178,7 @@ def encode_record(view: int, op: int, payload: bytes) -> bytes:
     body_sum = _record_sum(head, payload)
     record = b"".join((head, body_sum, _rechead_sum(head + body_sum), payload))
     if type(payload) is bytes and len(record) <= _MEMO_RECORD:
-        _remember(record, LogEntry(view, op, payload))
+        _remember(record, (view, op, payload))  # the entry is built if it is read back
     return record
 
 
@@ -209,8 +209,11 @@ def decode_record(data: bytes) -> LogEntry:
     """
     if type(data) is bytes:
         known = _records.get(data)
-        if known is not None:
+        if isinstance(known, LogEntry):
             return known
+        if known is not None:
+            entry = _records[data] = LogEntry(*known)
+            return entry
     header = _read_header(data, 0)
     if header is None:
         raise CorruptEntry("record header is damaged (bad magic or header checksum)")

@@ -1,13 +1,15 @@
 """WAL records framed with the prebuilt hashers are the same bytes and fail the same way.
 
 ``clobkit.storage.format`` copies two prebuilt BLAKE2b hashers instead of building one per
-checksum. The functions below are the framing as it was before (one ``hashlib.blake2b(...)``
-call per checksum, over concatenated bytes), kept as the oracle: for random views, ops and
-payloads both must frame identical bytes (so every existing WAL file still reads), and for
-damaged records both must give the same decode outcome (value, or exception type and
-message). In a damaged WAL image, every record :func:`~clobkit.storage.format.scan` accepts
-must decode under the old framing to the payload written, every body it calls corrupt must
-fail the old check, and it may accept only records that survived intact.
+checksum, and remembers small records it framed or verified. The functions below are the
+framing as it was before (one ``hashlib.blake2b(...)`` call per checksum, over concatenated
+bytes), kept as the oracle: for random views, ops and payloads both must frame identical bytes
+(so every existing WAL file still reads), and for damaged records both must give the same
+decode outcome (value, or exception type and message), on a first decode and again (when
+``decode_record`` may answer from the bytes it remembers; failures are never remembered). In a
+damaged WAL image, every record :func:`~clobkit.storage.format.scan` accepts must decode under
+the old framing to the payload written, every body it calls corrupt must fail the old check,
+and it may accept only records that survived intact.
 """
 
 from __future__ import annotations
@@ -88,7 +90,11 @@ def test_records_are_identical_and_fail_identically(
     assert rec == old_encode_record(view, op, payload)
     assert fmt.decode_record(rec) == LogEntry(view, op, payload)
     bad = damage(rec, data.draw)
-    assert outcome(fmt.decode_record, bad) == outcome(old_decode_record, bad)
+    expected = outcome(old_decode_record, bad)
+    assert outcome(fmt.decode_record, bad) == expected
+    assert outcome(fmt.decode_record, bytes(bytearray(bad))) == expected  # again, fresh bytes
+    if expected[0] == "raises":
+        assert bad not in fmt._records  # a failure is never remembered
 
 
 def old_image(records: list[tuple[int, int, bytes]]) -> bytes:

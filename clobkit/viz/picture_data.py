@@ -113,7 +113,13 @@ FAMILIES: dict[str, dict[str, Any]] = {
         "svg": "circle",
     },
     "view change": {
-        "kinds": ("StartViewChange", "DoViewChange", "StartView"),
+        "kinds": (
+            "PreViewChange",
+            "PreViewChangeOk",
+            "StartViewChange",
+            "DoViewChange",
+            "StartView",
+        ),
         "color": "#9467bd",
         "symbol": "diamond",
         "svg": "diamond",

@@ -1,8 +1,10 @@
 """Proves the pre-vote round and CheckQuorum (issue 18): an isolated replica's view never
 climbs and its rejoin causes no view change, a replica that hears from a live primary refuses
-a pre-vote, a crashed primary is still replaced (after a majority's pre-votes), a primary that
-has heard from no majority refuses new writes and primary-mode reads with ``no_quorum``
-without logging anything, and ``prevote=False`` keeps the old climbing behaviour."""
+a pre-vote (so a backup cut off from the primary alone cannot move a healthy majority), a
+crashed primary is still replaced (after a majority's pre-votes) and a write sent to it is
+logged with the new primary's no-op, a primary that has heard from no majority refuses new
+writes and primary-mode reads with ``no_quorum`` without logging anything, and
+``prevote=False`` keeps the old climbing behaviour."""
 
 from __future__ import annotations
 
@@ -185,3 +187,21 @@ def test_a_write_sent_to_a_dead_primary_is_logged_with_the_new_primarys_noop() -
         assert prepares[0].time_us == start_view.time_us and prepares[0].op == result.op
         latency_ms = (c.calls[-1].return_us - crashed) / 1000
         assert latency_ms < c.config.view_change_timeout_us_max / 1000 + 20 + 10
+
+
+@pytest.mark.parametrize("prevote", [True, False])
+def test_a_backup_cut_off_from_the_primary_alone_cannot_move_the_others(prevote: bool) -> None:
+    # n1 loses n0 but still reaches n2, which hears n0: n2 refuses n1's pre-votes, so the
+    # healthy majority {n0, n2} keeps its view. (Without pre-vote, n1 forces view changes.)
+    with Cluster(3, seed=5, storage="memory", config={"prevote": prevote}) as c:
+        c.place("alice", "buy", price="99", qty=1)
+        c.partition({"n0"}, {"n1"})
+        c.run(ms=1_000)
+        c.heal()
+        c.place("alice", "buy", price="98", qty=1)
+        changes = c.trace.select("view_change_start")
+        if prevote:
+            assert changes == [] and c.primary == "n0"
+            assert c.trace.select("drop", node="n2")  # n2 refused n1's pre-votes
+        else:
+            assert len(changes) >= 2

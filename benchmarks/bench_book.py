@@ -43,8 +43,10 @@ JSON keys (besides rates and peers): ``ratio_to_reference`` (prebuilt commands),
 ``bytes_per_resting_order``.
 
 Usage: ``python benchmarks/bench_book.py [--quick] [--json PATH] [--ops N] [--repeats R]
-[--clock cpu|wall] [--no-peers]`` (``--no-peers``: clobkit and the reference only, for A/B
-runs of two trees).
+[--clock cpu|wall] [--no-peers] [--bytecodes N]`` (``--no-peers``: clobkit and the
+reference only, for A/B runs of two trees; ``--bytecodes N``: also the Python bytecodes each
+path executes per op over the first N ops, a load-independent count, JSON key
+``bytecodes_per_op``).
 """
 
 from __future__ import annotations
@@ -661,6 +663,39 @@ def bytes_per_resting_order(n: int, engine: str, seqs_traced: bool = False) -> f
     return used / n
 
 
+def bytecodes_per_op(engines: list[Engine], ops: list[Op]) -> dict[str, float]:
+    """Python bytecodes each engine executes per op (``sys.settrace`` opcode events).
+
+    A deterministic proxy for interpreter work: unlike a timing it does not move with the
+    load of a shared machine, so two trees can be compared on a busy VM. It counts nothing
+    done in C (a ``dict`` lookup, ``bisect``), so it is a guide for A/B runs, not a rate.
+    """
+    count = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "opcode":
+            count += 1
+        return local
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        frame.f_trace_lines = False
+        return local
+
+    out = {}
+    for engine in engines:
+        run = engine.prepare(ops)
+        count = 0
+        sys.settrace(tracer)
+        try:
+            run()
+        finally:
+            sys.settrace(None)
+        out[engine.name] = count / len(ops)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, < 60 s")
@@ -670,6 +705,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument(
         "--no-peers", action="store_true", help="clobkit paths and the reference only (A/B runs)"
+    )
+    parser.add_argument(
+        "--bytecodes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count Python bytecodes per op over the first N ops (deterministic A/B)",
     )
     parser.add_argument(
         "--clock",
@@ -773,6 +815,17 @@ def main() -> None:
         f"clobkit paired ratios: min {min(spread):.2f}, median {statistics.median(spread):.2f}, max {max(spread):.2f}"
     )
 
+    bytecodes: dict[str, float] = {}
+    if args.bytecodes:
+        first = ops[: args.bytecodes]
+        bytecodes = bytecodes_per_op(
+            [e for e in engines if e.name in (*CLOBKIT_PATHS, "reference")], first
+        )
+        print(
+            f"\nPython bytecodes per op (first {len(first):,} ops): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in bytecodes.items())
+        )
+
     n_mem = 20_000 if args.quick else 100_000
     mem_book = bytes_per_resting_order(n_mem, "clobkit")
     mem_book_old = bytes_per_resting_order(n_mem, "clobkit", seqs_traced=True)
@@ -814,6 +867,7 @@ def main() -> None:
         "resting_orders_median": statistics.median(steady),
         "seed": args.seed,
         "clock": args.clock,
+        "bytecodes_per_op": bytecodes,
     }
     if args.json:
         with open(args.json, "w") as fh:

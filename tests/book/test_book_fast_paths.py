@@ -418,3 +418,21 @@ def test_a_side_past_the_small_list_size_keeps_the_same_bytes(
     assert not moved._bids.small and not moved._asks.small, "both sides moved over"
     assert moved_trace == plain_trace
     assert moved.snapshot() == plain.snapshot()
+
+
+def test_decoded_commands_carry_the_constants_the_quick_checks_compare_by_identity() -> None:
+    """A replica builds its commands by decoding log bytes; the quick checks of ``Place``
+    compare ``side``/``order_type``/``tif`` with the interned constants by identity, so the
+    decoder must hand back those very objects (else every replicated place would take the
+    full checks: same outcome, slower)."""
+    from clobkit.book import commands
+    from clobkit.book.codec import decode_command, encode_command
+
+    for side in commands.SIDES:
+        for tif in commands.TIFS:
+            place = Place(SYMBOL, "ann", fresh(side), 5, 1, tif=fresh(tif))
+            decoded = decode_command(encode_command(place))
+            assert decoded == place
+            assert decoded.side is commands.SIDES[commands.SIDES.index(side)]
+            assert decoded.tif is commands.TIFS[commands.TIFS.index(tif)]
+            assert decoded.order_type is commands.ORDER_TYPES[0]

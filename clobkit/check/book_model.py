@@ -163,15 +163,14 @@ class _Tape:
         self.parent = parent
         self.command = command
         self.rows = rows
-        before = b"" if parent is None else parent.digest
+        digest = b"" if parent is None else parent.digest
         self.count: int = len(rows) + (0 if parent is None else parent.count)
-        # A chain hash over the rows in order: equal tapes give equal digests, and a step
-        # without fills keeps its parent's digest (the tape did not change).
-        self.digest: bytes = (
-            before
-            if not rows
-            else hashlib.blake2b(before + repr(rows).encode(), digest_size=16).digest()
-        )
+        # A chain hash over the rows one by one, in order: equal tapes give equal digests
+        # however their rows were split into steps, and a step without fills keeps its
+        # parent's digest (the tape did not change).
+        for row in rows:
+            digest = hashlib.blake2b(digest + repr(row).encode(), digest_size=16).digest()
+        self.digest: bytes = digest
 
     def all_rows(self) -> list[tuple[Any, ...]]:
         """Every fill row from the start, oldest first. O(fills + steps)."""

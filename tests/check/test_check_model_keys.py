@@ -217,3 +217,24 @@ def test_book_walks_do_merge_distinct_states() -> None:
     # when independent places go in either order), and the probes above compare them.
     pairs = sum(violations("book_model", random.Random(seed))[1] for seed in range(5))
     assert pairs >= 10
+
+
+def test_the_fill_tape_digest_is_an_exact_function_of_the_rows_in_order() -> None:
+    # The book model's key sees the fills only through the tape's running digest: tapes that
+    # differ in any field of a row, or in the order of rows, must get different digests (else
+    # two states whose fills reads differ could merge), and equal tapes the same digest
+    # however the rows were split into steps (else equal states would not merge).
+    from clobkit.check.book_model import _Tape
+
+    row = (100, 5, 7, 3, "a", "b", "buy")
+    digests = {_Tape(None, None, (row,)).digest}
+    for k, value in enumerate(row):
+        changed = list(row)
+        changed[k] = value + "x" if isinstance(value, str) else value + 1
+        digests.add(_Tape(None, None, (tuple(changed),)).digest)
+    assert len(digests) == len(row) + 1
+    other = (101, 1, 8, 4, "b", "a", "sell")
+    both = _Tape(None, None, (row, other))
+    assert both.digest != _Tape(None, None, (other, row)).digest
+    assert both.digest == _Tape(_Tape(None, None, (row,)), None, (other,)).digest
+    assert _Tape(both, None, ()).digest == both.digest and both.count == 2

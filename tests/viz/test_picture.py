@@ -29,8 +29,11 @@ ANOMALY: dict[str, list[tuple[str, str]]] = {
     "s6_own_wal_failover": [("Prepare", "partitioned"), ("StartView", "sent")],
     "s7_learner_votes": [("DoViewChange", "sent"), ("StartView", "sent")],
     "s8_ack_before_fsync": [("PrepareOk", "sent"), ("Commit", "sent")],
+    "s9_truncate_corrupt": [("DoViewChange", "sent"), ("StartView", "sent")],
     "s10_duplicate_retry": [("Reply", "rule:drop"), ("Request", "sent")],
     "s11_trade_before_commit": [("Prepare", "rule:drop"), ("Read", "sent")],
+    "s12_read_without_write_back": [("Commit", "rule:drop"), ("Read", "sent")],
+    "s13_deposed_primary_read": [("Read", "sent"), ("ReadReply", "sent")],
 }
 
 
@@ -100,6 +103,11 @@ def test_end_of_every_staged_scenario_rebuilt_from_the_trace_matches_the_replica
     )
     if (name, unsafe) == ("s6_own_wal_failover", True):
         return  # the new primary keeps its own WAL, which no trace record says: not rebuilt
+    if (name, unsafe) == ("s9_truncate_corrupt", True):
+        # n0 comes back with view-0 entries where view 1 committed others; a log-breaking
+        # switch stores what it appends under the view n0's log already has (Replica._append),
+        # which no trace record says: not rebuilt
+        return
     for a, b in zip(past["nodes"], live["nodes"], strict=True):
         if b["role"] != "down":
             assert a["log"] == b["log"], a["name"]

@@ -104,3 +104,28 @@ def test_acked_write_survives_replaced_primary_and_power_loss_of_a_lagging_backu
         assert c.check() == []
         history = c.history.to_check_history().operations()
         assert check_operations(book_model(c.market), history).verdict == "ok"
+
+
+def test_plain_crash_then_replaced_disk_within_f_keeps_the_cluster_available() -> None:
+    """The same bug without a power loss or more than f faults at once: the lagging backup
+    n1 crashes and restarts (losing nothing), a replaced disk at n0 follows once n1 is back.
+    If n1 had thrown its log away it would still be a learner, and two learners out of three
+    can never again form a majority: the cluster must instead recover and serve X."""
+    with ck.Cluster(3, seed=1, storage="memory", read_mode="primary") as c:
+        for k in range(2):
+            c.place("alice", "buy", price=f"{99 + k}", qty=1)
+        c.drop_next("Prepare", source="n0", target="n1", count=100)
+        c.drop_next("GetState", source="n1", count=100)
+        c.drop_next("Commit", source="n0", target="n2", count=100)
+        x = c.place("bob", "sell", price="105", qty=1)
+        c.run(ms=500, until=lambda cl: cl.nodes["n1"].commit_number >= x.op)
+        c.isolate("n1")
+        c.run(ms=1_000, until=lambda cl: cl.nodes["n1"].status == "view_change")
+        c.crash("n1")
+        c.restart("n1")
+        c.run(ms=300)
+        c.replace("n0")
+        c.settle(ms=3_000)
+        assert [r["role"] for r in c.node_rows()].count("learner") == 0
+        assert x.order_id in [o.order_id for o in c.live_orders()]
+        assert c.check() == []

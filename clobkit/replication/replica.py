@@ -521,12 +521,21 @@ class Replica:
         on the strength of that disk (DESIGN.md, "Durable state is a promise")."""
         # (a Store from outside clobkit may not report missing files: then only the
         # consistency check below applies)
+        reports = hasattr(self.store, "missing_files")
         damage = [f"{name} missing" for name in getattr(self.store, "missing_files", ())]
         damage += [
             f"wal.log unreadable at bytes [{start}, {end})"
             for start, end in getattr(self.store, "unreadable", ())
         ]
-        if meta is not None and not damage:
+        # A log shorter than the commit number in meta proves a loss only for the primary of
+        # the saved normal view: it commits nothing past its own durable log. A backup may
+        # know a commit number its log has not reached (the Commit came, the Prepare was
+        # lost) and save it in a view change: that log is a committed prefix, intact.
+        primary = meta is not None and (
+            meta.view == meta.last_normal_view
+            and self.config.primary_index(meta.view) == self.index
+        )
+        if meta is not None and not damage and (primary or not reports):
             snapshot = self.store.load_snapshot()
             held = max(self.store.wal.last_op, snapshot.op if snapshot is not None else 0)
             if meta.commit_number > held and ACK_BEFORE_FSYNC not in self._unsafe:

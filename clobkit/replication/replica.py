@@ -374,6 +374,14 @@ class Replica:
         )
 
     @property
+    def corrupt_ops(self) -> frozenset[int]:
+        """Ops of this replica's log known to be corrupt (awaiting repair from a peer).
+
+        A display, like :attr:`log`: it reads what the protocol already found, and finds
+        nothing itself."""
+        return frozenset(self._journal.corrupt)
+
+    @property
     def log(self) -> list[LogRow]:
         """The WAL entries still held, decoded, with committed flags. O(log).
 

@@ -220,6 +220,7 @@ class _Node:
     log: dict[int, int] = field(default_factory=dict)  # op -> view
     corrupt: set[int] = field(default_factory=set)
     sync_until_us: int = -1
+    last_normal_view: int = 0  # as the last reopening read it from disk
     leaving: dict[int, tuple[int, int]] = field(default_factory=dict)  # op -> (view, when)
 
     def truncate(self, last_op: int) -> None:
@@ -363,19 +364,11 @@ class PictureTimeline:
             node.corrupt |= corrupt
             self._set_numbers(node, r, detail)
             last_normal = detail.get("last_normal_view", node.view)
+            node.last_normal_view = last_normal if isinstance(last_normal, int) else node.view
             if corrupt:
                 node.role, node.status = "recovering", "recovering"
-            elif isinstance(last_normal, int) and node.view > last_normal:
-                node.role, node.status = "recovering", "view_change"
             else:
-                node.status = "normal"
-                lead = self.names[node.view % len(self.names)] == r.node
-                node.role = "primary" if lead else "backup"
-                if lead:
-                    # A reopened primary starts its view over with a fresh no-op past every op
-                    # it holds (Replica._resume_after_open); no trace record says so.
-                    node.op += 1
-                    node.log[node.op] = node.view
+                self._resume_after_open(r.node, node)
         elif kind == TK.VIEW_CHANGE_START:
             node.status = "view_change"
             node.role = "recovering" if not node.learner else "learner"
@@ -410,6 +403,8 @@ class PictureTimeline:
             node.corrupt.discard(r.op)
         elif kind == TK.REPAIRED:
             node.corrupt.clear()
+            if node.status == "recovering":  # reopened with corrupt entries: now resumes
+                self._resume_after_open(r.node, node)
         elif kind == TK.REPAIR_TRUNCATE and r.op is not None:
             node.truncate(r.op - 1)
             node.op = min(node.op, r.op - 1)
@@ -426,6 +421,21 @@ class PictureTimeline:
             node.paused = False
         else:
             self._apply_cluster(r)
+
+    def _resume_after_open(self, name: str, node: _Node) -> None:
+        """As ``Replica._resume_after_open``: back to its view's normal status, or on to a
+        view change when it had moved past its last normal view."""
+        if node.view > node.last_normal_view:
+            node.role, node.status = "recovering", "view_change"
+            return
+        node.status = "normal"
+        lead = self.names[node.view % len(self.names)] == name
+        node.role = "primary" if lead else "backup"
+        if lead:
+            # A reopened primary starts its view over with a fresh no-op past every op
+            # it holds (Replica._resume_after_open); no trace record says so.
+            node.op += 1
+            node.log[node.op] = node.view
 
     def _apply_cluster(self, r: Any) -> None:
         kind = r.kind
@@ -642,7 +652,7 @@ class PictureTimeline:
             entries: list[dict[str, Any]] = []
             if replica is not None:
                 # a corrupt entry has no row in the replica's log: draw it from the trace
-                corrupt = set(getattr(replica, "_corrupt", ()) or ())
+                corrupt = replica.corrupt_ops
                 traced = self._nodes[name].log
                 held = {
                     row.op: {

@@ -702,12 +702,14 @@ class OrderBook:
         """
         spec = self._spec
         # The call people make most (a plain GTC limit order, every keyword at its default)
-        # is validated once: the expression below checks exactly what Place's own quick check
-        # checks of these fields (the market is the book's own, so it is a valid str), so the
-        # command is built with tuple.__new__ instead of being checked a second time. Price
-        # and qty are parsed by the same spec methods, in the same order, so every error is
-        # the general path's. Any other call takes the general path below.
-        # tests/book/test_book_fast_paths.py proves both give the same results and errors.
+        # is validated once: the expression below admits only fields Place's checks accept
+        # (the same rules as its quick check; a side that is an equal str but not the
+        # interned constant is admitted too, as Place's full check admits it; the market is
+        # the book's own, so it is a valid str), and _limit_gtc applies the order without
+        # checking a command again. Price and qty are parsed by the same spec methods, in the same
+        # order, so every error is the general path's. Any other call takes the general path
+        # below. tests/book/test_book_fast_paths.py proves both give the same results and
+        # errors.
         if (
             order_type is _LIMIT
             and tif is _GTC

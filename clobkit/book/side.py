@@ -210,6 +210,8 @@ class BookSide:
     def _check(self) -> None:
         """Assert the side's structure: sorted prices match levels, no empty level."""
         assert list(self.prices) == sorted(set(self.levels)), "price list matches level keys"
+        assert self.small == (type(self.prices) is list), "a plain list exactly while small"
+        assert not self.small or len(self.prices) <= SMALL_SIDE_LEVELS
         expected = (self.prices[-1] if self.is_buy else self.prices[0]) if self.prices else None
         assert self.best == expected, "cached best price"
         for price, level in self.levels.items():

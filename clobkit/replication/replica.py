@@ -331,6 +331,11 @@ class Replica:
         return self.store.wal.last_op
 
     @property
+    def corrupt_ops(self) -> frozenset[int]:
+        """The ops of this replica's log known corrupt (awaiting repair). A display."""
+        return frozenset(self._journal.corrupt)
+
+    @property
     def learner(self) -> bool:
         """True while this replica is a learner (fetching state; counts in no quorum)."""
         return self.status == "learner"

@@ -629,7 +629,7 @@ class PictureTimeline:
             entries: list[dict[str, Any]] = []
             if replica is not None:
                 # a corrupt entry has no row in the replica's log: draw it from the trace
-                corrupt = set(getattr(replica, "_corrupt", ()) or ())
+                corrupt = set(getattr(replica, "corrupt_ops", ()) or ())
                 traced = self._nodes[name].log
                 held = {
                     row.op: {

@@ -489,8 +489,9 @@ class Replica:
         ``meta`` file the replica no longer knows which view it promised; without its
         ``commit`` file (when ``meta`` says it has one) it no longer knows which commit
         number it reported; without its ``wal.log``, or with a log that ends below the
-        commit number it saved, it no longer holds what it acknowledged. Either way it must not vote or ack
-        on the strength of that disk (DESIGN.md, "Durable state is a promise")."""
+        commit number it saved, it no longer holds what it acknowledged. Either way it
+        must not vote or ack on the strength of that disk (DESIGN.md, "Durable state is a
+        promise")."""
         # (a Store from outside clobkit may not report missing files: then only the
         # consistency check below applies)
         damage = [f"{name} missing" for name in getattr(self.store, "missing_files", ())]

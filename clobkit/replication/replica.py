@@ -355,6 +355,11 @@ class Replica:
         return self.store.wal.last_op
 
     @property
+    def corrupt_ops(self) -> frozenset[int]:
+        """The ops of this replica's log known corrupt (awaiting repair). A display."""
+        return frozenset(self._journal.corrupt)
+
+    @property
     def learner(self) -> bool:
         """True while this replica is a learner (fetching state; counts in no quorum)."""
         return self.status == "learner"
@@ -372,14 +377,6 @@ class Replica:
             and self.primary_index == self.index
             and self.last_normal_view == self.view
         )
-
-    @property
-    def corrupt_ops(self) -> frozenset[int]:
-        """Ops of this replica's log known to be corrupt (awaiting repair from a peer).
-
-        A display, like :attr:`log`: it reads what the protocol already found, and finds
-        nothing itself."""
-        return frozenset(self._journal.corrupt)
 
     @property
     def log(self) -> list[LogRow]:
@@ -524,9 +521,11 @@ class Replica:
 
         A disk whose identity exists has made promises: votes, acks, a view. Without its
         ``meta`` file the replica no longer knows which view it promised; without its
-        ``wal.log``, or with a log that ends below the commit number its metadata vouches
-        for, it no longer holds what it acknowledged. Either way it must not vote or ack
-        on the strength of that disk (DESIGN.md, "Durable state is a promise")."""
+        ``commit`` file (when ``meta`` says it has one) it no longer knows which commit
+        number it reported; without its ``wal.log``, or with a log that ends below the
+        commit number it saved, it no longer holds what it acknowledged. Either way it
+        must not vote or ack on the strength of that disk (DESIGN.md, "Durable state is a
+        promise")."""
         # (a Store from outside clobkit may not report missing files: then only the
         # consistency check below applies)
         reports = hasattr(self.store, "missing_files")

@@ -139,3 +139,22 @@ def test_every_replica_recovers_its_durable_commit_after_a_whole_cluster_crash()
         for n in c.replica_names:
             recover = c.trace.select("recover", node=n)[-1]
             assert recover.detail is not None and recover.detail["commit"] == commits[n], n
+
+
+def test_a_replica_whose_commit_file_is_lost_restarts_as_a_learner() -> None:
+    import random
+
+    from clobkit.replication import ClusterConfig, KvMachine, Replica
+
+    disk = MemoryDisk()
+    cfg = ClusterConfig("c", 3)
+    r = Replica(cfg, 0, _store(disk), KvMachine(), rng=random.Random(1))
+    assert r.status == "normal"
+    r.store.save_commit(0)
+    r.store.crash()
+    disk.remove(COMMIT_FILE)
+    disk.fsync_dir()
+    again = Replica(cfg, 0, _store(disk), KvMachine(), rng=random.Random(1))
+    assert again.status == "learner"
+    kinds = [e.kind for e in again.tick(0).events]
+    assert "damaged_disk" in kinds

@@ -241,7 +241,8 @@ SWARM_KINDS = (
     "pause_primary",
 )
 """Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset). ``rejoin``
-cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts) and heals: the
+cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts; it counts as one
+of the ``f`` faulty replicas meanwhile) and heals: the
 pre-vote round must keep it from moving anyone's view. ``pause_primary`` stalls whoever is
 primary and resumes it later (after the others may have replaced it): it comes back
 believing it leads an old view."""
@@ -383,9 +384,15 @@ def swarm_faults(
                 faults.append(Fault(back, "resume", (node,)))
             anon += 1
             faulty_until[f"@{anon}"] = back + 200_000
-        elif kind == "rejoin":
-            faults.append(Fault(now, "isolate", (rng.choice(names),)))
-            faults.append(Fault(min(end, now + rng.randint(300_000, 1_500_000)), "heal"))
+        elif kind == "rejoin" and room > 0 and healthy:
+            # A long isolation counts as a replica fault: a learner or a restarted replica
+            # cannot catch up while a second replica is cut off for seconds (with both, at
+            # most f + 1 replicas could hold the committed log: beyond what VSR tolerates).
+            node = rng.choice(healthy)
+            heal_at = min(end, now + rng.randint(300_000, 1_500_000))
+            faults.append(Fault(now, "isolate", (node,)))
+            faults.append(Fault(heal_at, "heal"))
+            faulty_until[node] = heal_at + 200_000
         elif kind == "power_loss":
             majority = rng.random() < 0.3
             if majority:

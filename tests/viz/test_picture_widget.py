@@ -30,9 +30,9 @@ def test_panel_follows_steps_and_the_slider() -> None:
     assert dash.picture.state == {**picture_state(c), "live": True}
     dash.step_button.click()
     assert dash.picture.state["time_us"] == c.now_us
-    dash.time_slider.value = 100.0  # mid view change, replayed exactly
+    dash.time_slider.value = 104.0  # mid view change (after n2's pre-vote round), replayed exactly
     shown = dash.picture.state
-    assert shown["live"] is False and shown["time_us"] == 100_000
+    assert shown["live"] is False and shown["time_us"] == 104_000
     assert [n["role"] for n in shown["nodes"]] == ["down", "recovering", "recovering"]
     json.dumps(shown)  # what the front end receives is plain JSON
 

@@ -197,7 +197,18 @@ class _Tape:
 @dataclass(frozen=True, eq=False, slots=True)
 class BookState:
     """A book model state (see the module doc): memo ``key``, resting-book ``snapshot``
-    (no fills) and fill ``tape``. Never changed once made."""
+    (no fills) and fill ``tape``. Never changed once made.
+
+    >>> m = book_model(MarketSpec("ACME"))
+    >>> _, s = m.step(None, ("place", "ACME", "a", "sell", 100, 5), (True, None, 1,
+    ...                  "resting", (), 5, 0, ()))
+    >>> _, s = m.step(s, ("place", "ACME", "b", "buy", 100, 2), (True, None, 2, "filled",
+    ...                  ((100, 2, 2, 1, "b", "a", "buy"),), 0, 0, ()))
+    >>> len(s.resting()), s.resting().fill_count(), s.fill_rows("a")
+    (1, 0, ((100, 2, 2, 1, 'b', 'a', 'buy'),))
+    >>> s.book().fill_count()
+    1
+    """
 
     key: str
     snapshot: bytes

@@ -13,7 +13,8 @@ Prints a table of medians (interleaved repeats) and, with ``--json PATH``, write
     {"checker": [{"model", "ops", "concurrency", "median_s", "ops_per_s", "states",
                   "verdict", "repeats"}...],
      "seeds_per_min_per_core", "unknown_fraction", "checker_seconds_per_history_median",
-     "campaign": {...}, "cluster_histories": {...}, "notes": {...}, "machine": {...}}
+     "campaign": {...}, "cluster_histories": {...}, "time_split": {...}, "notes": {...},
+     "machine": {...}}
 
 ``seeds_per_min_per_core`` is the campaign throughput (:func:`campaign_section`: full campaign
 runs of ~1,000 client calls each, serial and on a process pool; ``--seeds N`` sets how many);
@@ -21,7 +22,9 @@ runs of ~1,000 client calls each, serial and on a process pool; ``--seeds N`` se
 ``checker_seconds_per_history_median`` the median time of ``check_operations`` on the
 histories of such runs, as campaigns call it (hinted: the witness first), measured side by
 side with the search alone (``use_hints=False``) on the same histories
-(:func:`cluster_history_section`). ``--campaign-only`` skips the synthetic checker table.
+(:func:`cluster_history_section`); ``time_split`` says where a seed's CPU goes (simulation,
+invariants, reading the history, checker: :func:`time_split_section`). ``--campaign-only``
+skips the synthetic checker table.
 
 Run: ``python benchmarks/bench_check.py [--quick] [--json PATH]``.
 """
@@ -324,6 +327,48 @@ def cluster_history_section(quick: bool) -> dict[str, Any]:
     return out
 
 
+def time_split_section(quick: bool) -> dict[str, Any]:
+    """Where a campaign seed's CPU goes: the steps of ``campaigns._execute`` timed one by one
+    (CPU time, seeds 0..k-1 at 1,000 calls): building the cluster, running the simulation
+    (faults, heal, settle), the invariants, reading the history into the checker's form
+    (``to_check_history().operations()``) and ``check_operations``."""
+    from clobkit.check.book_model import book_model
+    from clobkit.check.campaigns import RunOptions, _build, _run_to_end, check_invariants
+
+    options = RunOptions(ops=1000)
+    parts = {"build": 0.0, "simulation": 0.0, "invariants": 0.0, "history": 0.0, "checker": 0.0}
+    seeds = range(2 if quick else 6)
+    for seed in seeds:
+        t = time.process_time()
+        c, live = _build(seed, options, trace=False)[:2]
+        parts["build"] += time.process_time() - t
+        t = time.process_time()
+        _run_to_end(options)(c)
+        parts["simulation"] += time.process_time() - t
+        t = time.process_time()
+        check_invariants(c, live)
+        parts["invariants"] += time.process_time() - t
+        t = time.process_time()
+        ops = c.history.to_check_history().operations()
+        parts["history"] += time.process_time() - t
+        t = time.process_time()
+        check_operations(book_model(c.market), ops, timeout_s=60, max_states=10_000)
+        parts["checker"] += time.process_time() - t
+        c.close()
+    total = sum(parts.values())
+    out = {
+        "seeds": len(seeds),
+        "cpu_s_per_seed": {k: round(v / len(seeds), 3) for k, v in parts.items()},
+        "share": {k: round(v / total, 3) for k, v in parts.items()},
+    }
+    print(
+        "where a 1,000-call seed's CPU goes: "
+        + ", ".join(f"{k} {100 * v:.1f}%" for k, v in out["share"].items())
+        + f" of {total / len(seeds):.2f} s"
+    )
+    return out
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:
@@ -369,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{model} {n} ops: time at concurrency 10 / 2 = {hi['median_s'] / lo['median_s']:.2f}x"
                 )
     histories = cluster_history_section(args.quick)
+    split = time_split_section(args.quick)
     campaign = campaign_section(args.quick, args.seeds)
     if args.json:
         out = {
@@ -378,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             "checker_seconds_per_history_median": histories["checker_seconds_per_history_median"],
             "campaign": {k: v for k, v in campaign.items() if k != "note"},
             "cluster_histories": histories,
+            "time_split": split,
             "notes": {"campaign": campaign["note"], "quick": args.quick},
             "machine": machine(),
         }

@@ -197,7 +197,18 @@ class _Tape:
 @dataclass(frozen=True, eq=False, slots=True)
 class BookState:
     """A book model state (see the module doc): memo ``key``, resting-book ``snapshot``
-    (no fills) and fill ``tape``. Never changed once made."""
+    (no fills) and fill ``tape``. Never changed once made.
+
+    >>> m = book_model(MarketSpec("ACME"))
+    >>> _, s = m.step(None, ("place", "ACME", "a", "sell", 100, 5), (True, None, 1,
+    ...                  "resting", (), 5, 0, ()))
+    >>> _, s = m.step(s, ("place", "ACME", "b", "buy", 100, 2), (True, None, 2, "filled",
+    ...                  ((100, 2, 2, 1, "b", "a", "buy"),), 0, 0, ()))
+    >>> len(s.resting()), s.resting().fill_count(), s.fill_rows("a")
+    (1, 0, ((100, 2, 2, 1, 'b', 'a', 'buy'),))
+    >>> s.book().fill_count()
+    1
+    """
 
     key: str
     snapshot: bytes
@@ -335,6 +346,42 @@ def _normal_write(out: Any) -> Any:
     return out
 
 
+def _judge(
+    book: OrderBook, inp: Any, out: Any, fills: Any = None
+) -> tuple[bool, ApplyResult | None]:
+    """Apply ``inp`` to ``book`` in place: (``out`` is what it answers, the result of an
+    accepted write or None). ``fills(user)`` gives the fills output when the book's own
+    fill log is not kept (the model's states)."""
+    kind = inp[0]
+    if kind in READ_KINDS:
+        if kind == "fills":
+            seen: Any = fills_output(book.fills(user=inp[2])) if fills is None else fills(inp[2])
+        elif kind == "orders":
+            seen = orders_output(book.live_orders(user=inp[2]))
+        else:
+            seen = depth_output(book.depth(inp[2]))
+        return out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out), None
+    if kind not in WRITE_KINDS:
+        raise MalformedHistory(
+            f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
+        )
+    if _duplicate_id_rejection(inp, out):
+        # The system's last_seq is unknown here: it is at least the model's (every
+        # command, even a rejected one, uses up a sequence number there, while the model
+        # counts only the accepted ones), so "this explicit id may already be used" is a
+        # possible answer for any explicit id. It changes nothing.
+        return True, None
+    command = _command(inp, out)
+    # A rejected command leaves the book as it was (last_seq included).
+    result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
+    changed = result if result.accepted else None
+    if out is not UNKNOWN_OUTPUT:
+        mine, theirs = _normal_write(write_output(result)), _normal_write(out)
+        if mine != theirs and not _loose_equal(mine, theirs):
+            return False, changed
+    return True, changed
+
+
 def book_model(
     spec_or_specs: MarketSpec | Iterable[MarketSpec], *, stp_default: str = "none"
 ) -> Model:
@@ -369,43 +416,6 @@ def book_model(
             return OrderBook(spec, stp_default=stp_default)
         return state.resting()
 
-    def judge(
-        book: OrderBook, inp: Any, out: Any, fills: Any = None
-    ) -> tuple[bool, ApplyResult | None]:
-        """Apply ``inp`` to ``book`` in place: (``out`` is what it answers, the result of an
-        accepted write or None). ``fills(user)`` gives the fills output when the book's own
-        fill log is not kept (the model's states)."""
-        kind = inp[0]
-        if kind in READ_KINDS:
-            if kind == "fills":
-                seen: Any = (
-                    fills_output(book.fills(user=inp[2])) if fills is None else fills(inp[2])
-                )
-            elif kind == "orders":
-                seen = orders_output(book.live_orders(user=inp[2]))
-            else:
-                seen = depth_output(book.depth(inp[2]))
-            return out is UNKNOWN_OUTPUT or seen == out or _loose_equal(seen, out), None
-        if kind not in WRITE_KINDS:
-            raise MalformedHistory(
-                f"book input kind must be one of {WRITE_KINDS + READ_KINDS}, got {inp!r}"
-            )
-        if _duplicate_id_rejection(inp, out):
-            # The system's last_seq is unknown here: it is at least the model's (every
-            # command, even a rejected one, uses up a sequence number there, while the model
-            # counts only the accepted ones), so "this explicit id may already be used" is a
-            # possible answer for any explicit id. It changes nothing.
-            return True, None
-        command = _command(inp, out)
-        # A rejected command leaves the book as it was (last_seq included).
-        result = book.apply(command, seq=book.last_seq + 1, ts_us=book.last_seq + 1)
-        changed = result if result.accepted else None
-        if out is not UNKNOWN_OUTPUT:
-            mine, theirs = _normal_write(write_output(result)), _normal_write(out)
-            if mine != theirs and not _loose_equal(mine, theirs):
-                return False, changed
-        return True, changed
-
     def check_input(inp: Any) -> None:
         if not isinstance(inp, tuple) or len(inp) < 3:
             raise MalformedHistory(
@@ -424,7 +434,7 @@ def book_model(
         else:
             book = load(state, inp[1])
         tape = _EMPTY_TAPE if state is None else state.tape
-        legal, result = judge(book, inp, out, fills=_tape_fills(tape))
+        legal, result = _judge(book, inp, out, fills=_tape_fills(tape))
         if not legal or result is None:
             return legal, state
         rows = tuple(fill_row(f) for f in result.fills)
@@ -443,7 +453,7 @@ def book_model(
             book = books.get(inp[1])
             if book is None:
                 book = books[inp[1]] = load(None, inp[1])
-            return judge(book, inp, out)[0]
+            return _judge(book, inp, out)[0]
 
         return run
 

@@ -271,6 +271,8 @@ def test_crash_the_primary_from_the_dashboard(
     assert _line_paths(lag) != paths_before
     _log(f"new primary in view {view_after}; lag figure changed", t0)
 
+    # Tall enough for the whole dashboard (status to message log) to be on screen at once.
+    page.set_viewport_size({"width": 1400, "height": 2300})
     dashboard.scroll_into_view_if_needed()
     shot = Path(os.environ.get("CLOBKIT_SHOT", tmp_path / "lab_dashboard.png"))
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -278,6 +280,7 @@ def test_crash_the_primary_from_the_dashboard(
     dashboard.screenshot(path=str(shot.with_name(shot.stem + "_dashboard.png")))
     if os.environ.get("CLOBKIT_SCREENSHOTS"):
         dashboard.screenshot(path=str(ROOT / "docs" / "assets" / "dashboard.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
     _log(f"screenshots: {shot}", t0)
     assert not dashboard.locator(".clobkit-output").inner_text().strip(), "a button failed"
     assert not page_errors, page_errors

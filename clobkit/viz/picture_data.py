@@ -641,8 +641,9 @@ class PictureTimeline:
                 role = "recovering"
             entries: list[dict[str, Any]] = []
             if replica is not None:
-                # a corrupt entry has no row in the replica's log: draw it from the trace
-                corrupt = set(getattr(replica, "_corrupt", ()) or ())
+                # a corrupt entry has no row in the replica's log: its log file knows it
+                # (public API, not a replica attribute: those move), its view is traced
+                corrupt = set(replica.store.wal.corrupt_ops())
                 traced = self._nodes[name].log
                 held = {
                     row.op: {

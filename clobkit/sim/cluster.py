@@ -35,6 +35,7 @@ Bad arguments raise :class:`~clobkit.errors.InvalidArgument` (or
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import os
 import shutil
@@ -391,8 +392,11 @@ class Cluster:
     # -- construction helpers -------------------------------------------------------------
 
     def _open_store(self, name: str, index: int, *, fresh: bool) -> Any:
-        """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one."""
-        return self._storage.open(
+        """Open replica ``name``'s store: on its old disk, or (``fresh``) a new empty one.
+
+        With the monitor on, the store tells it what each compaction drops (a replica may
+        commit an op and compact it within one event, before the monitor looks)."""
+        store = self._storage.open(
             name,
             index,
             fresh=fresh,
@@ -400,6 +404,9 @@ class Cluster:
             sync_policy=self.config.sync_policy,
             sync_latency_us=self.sync_latency_us,
         )
+        if self.monitor in self.world.observers:
+            store.wal.on_compact = functools.partial(self.monitor.compacting, name)
+        return store
 
     def _disk_error(self, name: str, error: BaseException) -> None:
         """A replica hit a disk error (read-only file, full disk, unreadable sector): it

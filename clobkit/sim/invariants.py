@@ -11,6 +11,12 @@ at every live replica and checks, incrementally (only what changed):
 * **at most one primary per view**: two replicas that each act as primary in
   normal status for the same view is split brain.
 
+A replica may commit op ``k`` and compact it into a snapshot within one event, before
+the monitor looks. So the host tells the monitor what a compaction drops
+(:meth:`InvariantMonitor.compacting`, wired to the store's ``on_compact``): at the next
+look, ops the replica now counts as committed that are below its log are checked from
+those entries, exactly as if they were still in the log.
+
 With every unsafe switch off a violation is a bug, so the monitor raises
 ``AssertionError`` at once, with the seed and the time. With any unsafe
 switch on, violations are the point of the lesson: they are recorded in
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from clobkit.errors import CorruptEntry, StorageError
 from clobkit.replication.envelope import decode_envelope
 from clobkit.replication.step import client_name
+from clobkit.storage.base import LogEntry
 
 if TYPE_CHECKING:  # pragma: no cover
     from clobkit.sim.world import World
@@ -103,6 +110,8 @@ class InvariantMonitor:
         self.acked: list[AckedWrite] = []
         self.violations: list[Violation] = []
         self._seen: dict[str, tuple[int, int]] = {}  # name -> (incarnation, commit checked)
+        # name -> {op: entry}: entries a compaction dropped since the last look.
+        self._compacted: dict[str, dict[int, LogEntry]] = {}
         self._now = 0
 
     # -- world observer ------------------------------------------------------
@@ -111,6 +120,25 @@ class InvariantMonitor:
         self._now = world.now_us
         for name, incarnation, replica in self._replicas():
             self.observe(name, incarnation, replica)
+        if self._compacted:
+            self._compacted.clear()  # (a replica that crashed meanwhile committed no more)
+
+    def compacting(self, name: str, entries: list[LogEntry]) -> None:
+        """Replica ``name`` is about to compact ``entries`` away (its store's ``on_compact``).
+
+        They are kept until the next look at ``name``, which checks those it then counts
+        as committed (and records them in :attr:`committed`), then forgets them all.
+        O(entries).
+
+        >>> from clobkit.storage import LogEntry
+        >>> m = InvariantMonitor(lambda: [], strict=True)
+        >>> m.compacting("n0", [LogEntry(0, 1, b"a"), LogEntry(0, 2, b"b")])
+        >>> m.committed
+        {}
+        """
+        held = self._compacted.setdefault(name, {})
+        for entry in entries:
+            held[entry.op] = entry
 
     def observe(self, name: str, incarnation: int, replica: Any) -> None:
         """Check one replica now (called for every live replica after each event)."""
@@ -128,6 +156,7 @@ class InvariantMonitor:
         if commit > checked:
             self._check_committed(name, replica, checked, commit)
             checked = commit
+        self._compacted.pop(name, None)
         self._seen[name] = (incarnation, checked)
         if commit > self.commit_high.get(name, 0):
             self.commit_high[name] = commit
@@ -147,25 +176,36 @@ class InvariantMonitor:
         wal = replica.store.wal
         first = max(low + 1, wal.first_op)
         last = min(high, wal.last_op)
-        committed = self.committed
+        dropped = self._compacted.get(name)
+        if dropped:
+            # Committed and compacted since the last look: check them from the dropped entries.
+            top = min(first - 1, high)
+            for op in sorted(op for op in dropped if low < op <= top):
+                self._agree(name, dropped[op])
         for op in range(first, last + 1):
             try:
                 entry = wal.get(op)
             except (CorruptEntry, StorageError):
                 continue  # awaiting repair from a peer; checked when it is readable again
-            known = committed.get(op)
-            if known is None:
-                committed[op] = (entry.view, entry.payload)
-                self.committed_by[op] = name
-            elif known != (entry.view, entry.payload):
-                self._violate(
-                    "divergent_commit",
-                    (name,),
-                    f"op {op}: {name} committed (view {entry.view}) but "
-                    f"{self.committed_by[op]} committed (view {known[0]}) a different entry",
-                    op=op,
-                    view=entry.view,
-                )
+            self._agree(name, entry)
+
+    def _agree(self, name: str, entry: LogEntry) -> None:
+        """Record ``entry`` as committed by ``name``, or report that it disagrees."""
+        op = entry.op
+        committed = self.committed
+        known = committed.get(op)
+        if known is None:
+            committed[op] = (entry.view, entry.payload)
+            self.committed_by[op] = name
+        elif known != (entry.view, entry.payload):
+            self._violate(
+                "divergent_commit",
+                (name,),
+                f"op {op}: {name} committed (view {entry.view}) but "
+                f"{self.committed_by[op]} committed (view {known[0]}) a different entry",
+                op=op,
+                view=entry.view,
+            )
 
     # -- acknowledged writes ---------------------------------------------------
 

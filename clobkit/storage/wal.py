@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from clobkit.errors import CorruptEntry, InvalidArgument, InvalidType, StoreClosed
+from clobkit.errors import CorruptEntry, InvalidArgument, InvalidType, StorageError, StoreClosed
 from clobkit.storage.base import LogEntry, RecoveryReport, SyncInfo, SyncPolicy
 from clobkit.storage.disk import Disk, PowerLoss
 from clobkit.storage.format import (
@@ -134,6 +134,10 @@ class LogFile:
         self._life = life
         self._cost = cost
         self._pending: list[tuple[LogEntry, bytes]] = []
+        #: Observer told of the readable entries a compaction is about to drop (a host's
+        #: checker learns committed entries that are compacted before it looks; O(entries
+        #: dropped) reads, only when set).
+        self.on_compact: Callable[[list[LogEntry]], None] | None = None
         self._recovery = RecoveryReport(
             records_ok=len(result.records),
             bytes_truncated=result.size - result.valid_end,
@@ -547,6 +551,8 @@ class LogFile:
             _check_int("view", view)
         if op <= self._base_op:
             return
+        if self.on_compact is not None:
+            self.on_compact(self._readable(self.first_op, min(op, self.last_op)))
         live_last: int | None = None
         if op >= self.last_op:
             # Everything goes (state transfer may even skip past the end).
@@ -570,6 +576,16 @@ class LogFile:
         image = encode_file_header(op, base_view) + tail
         self._guarded(lambda: self._rewrite(image))
         self._rescan(live_last)
+
+    def _readable(self, start: int, end: int) -> list[LogEntry]:
+        """The entries ``start..end`` that read back (corrupt ones left out). O(entries)."""
+        out = []
+        for op in range(start, end + 1):
+            try:
+                out.append(self._read(op))
+            except (CorruptEntry, StorageError):
+                continue
+        return out
 
     def discard_all(self) -> None:
         """Drop every entry and the compacted base: the log becomes empty at op 0. O(1) writes.

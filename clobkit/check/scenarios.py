@@ -77,6 +77,7 @@ def stage(
     read_mode: str = "quorum",
     nodes: int = 3,
     label: str | None = None,
+    config: dict[str, object] | None = None,
 ) -> Cluster:
     """A quiet cluster for a staged scenario (three nodes unless ``nodes`` says otherwise),
     with at most one unsafe ``switch`` on.
@@ -85,7 +86,8 @@ def stage(
     rather than raised, and a live invariant monitor is attached: do the scenario's steps on
     the returned cluster, then call :func:`judge`. ``switch`` is a name from
     ``clobkit.replication.UNSAFE_SWITCHES`` (``None``: the standard, safe protocol);
-    ``read_mode`` is any read mode, including the unsafe ``"quorum-highest-seq"``.
+    ``read_mode`` is any read mode, including the unsafe ``"quorum-highest-seq"``;
+    ``config`` is passed to the cluster (e.g. ``{"prevote": False}``).
 
     >>> c = stage("no_fencing", seed=3)
     >>> c.primary, sorted(c.config.unsafe)
@@ -96,7 +98,9 @@ def stage(
     from clobkit.sim.cluster import Cluster
 
     switches = () if switch is None else (switch,)
-    c = Cluster(nodes, seed=seed, storage="memory", read_mode=read_mode, unsafe=switches)
+    c = Cluster(
+        nodes, seed=seed, storage="memory", read_mode=read_mode, unsafe=switches, config=config
+    )
     c.monitor.strict = False  # record violations instead of stopping at the first one
     live = LiveInvariants.attach(c)
     options = RunOptions(

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from clobkit.errors import ClobError
 from clobkit.replication.reads import PrimaryRead
 
 CAMPAIGN: dict[str, Any] = {
@@ -66,9 +67,26 @@ def _verdict(result: Any) -> str | None:
 
 
 def _deposed() -> str | None:
+    """S13's steps (``scenarios.s13_deposed_primary_read``) with CheckQuorum off
+    (``prevote=False``): a primary cut off from the majority then keeps serving until a
+    read's probe goes unanswered, so your read rule is the only guard against a stale read
+    (CheckQuorum is a second, timing-based guard that would hide a missing probe)."""
     from clobkit.check import scenarios
 
-    return _verdict(scenarios.s13_deposed_primary_read(unsafe=False, seed=1))
+    c = scenarios.stage(
+        seed=1,
+        read_mode="primary",
+        config={"prevote": False},
+        label="lab L3: a deposed primary (S13, CheckQuorum off)",
+    )
+    c.place("alice", "sell", price="101", qty=5)
+    c.partition({"n0"}, {"n1", "n2"})
+    c.run(ms=400)
+    c.place("w", "buy", price="100", qty=50)
+    c.run(ms=1)  # r starts strictly after w returned
+    with contextlib.suppress(ClobError):  # a read may time out: unavailable, not wrong
+        c.live_orders(client="r")
+    return _verdict(scenarios.judge(c))
 
 
 def _s11() -> str | None:
@@ -83,7 +101,6 @@ def _new_primary() -> str | None:
     log but commit number 1, and the acks of its view's no-op are slow. A read that ``n1``
     answers before the no-op commits misses the acknowledged bid."""
     from clobkit.check import scenarios
-    from clobkit.errors import ClobError
 
     c = scenarios.stage(seed=1, read_mode="primary", label="lab L3: a new primary's first read")
     c.place("alice", "sell", price="101", qty=5)

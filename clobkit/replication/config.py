@@ -69,7 +69,8 @@ NO_WRITE_BACK = "no_write_back"
 back to a majority first, so a later read can miss what it returned (S12)."""
 NO_LEADER_CHECK = "no_leader_check"
 """Unsafe switch: a primary read (``read_mode="primary"``) is answered without confirming
-leadership with a majority, so a deposed primary serves stale state (S13)."""
+leadership with a majority (neither the read index's probe nor the CheckQuorum refusal of a
+primary that heard from no majority lately), so a deposed primary serves stale state (S13)."""
 TRUNCATE_CORRUPT = "truncate_corrupt"
 """Unsafe switch: recovery treats a corrupt record in the middle of the WAL like a torn tail
 and cuts the log there, instead of repairing the record from a peer; the ops it drops may

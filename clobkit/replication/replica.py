@@ -1758,7 +1758,9 @@ class Replica:
                     )
                 )
                 return
-            if not self._primary_has_quorum():
+            if self._reads.check_leadership and not self._primary_has_quorum():
+                # CheckQuorum: a primary that heard from no majority lately refuses at once
+                # (no_leader_check switches this guard off with the read index's probe).
                 self._send(
                     ReadReply(
                         **self._hdr(m.source),

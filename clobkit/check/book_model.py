@@ -387,8 +387,10 @@ def book_model(
 ) -> Model:
     """A checker model of one correct order book per market (empty at the start).
 
-    ``stp_default`` must match the books of the system under test. Cost per step: O(book
-    size) for restore, apply, snapshot and key (small in checked histories); cached.
+    ``stp_default`` must match the books of the system under test. Cost per step: O(live
+    orders) for restore, snapshot and key, plus the command and its new fills (the fill
+    tape is shared, never copied; a fills read walks it); cached per ``(key, input,
+    output)``.
 
     Raises :class:`~clobkit.check.model.MalformedHistory` for no specs, two specs with one
     symbol, or (during a check) an input that is not in the format above or names a market

@@ -101,19 +101,29 @@ def test_random_switch_list_is_complete() -> None:
     assert not named & RARE_IN_RANDOM_CAMPAIGNS
 
 
+# Seeds the default campaign may take to find a switch from seed 0 (20 unless listed).
+# learner_votes: a damaged replica kept as a voter loses data only if a view change happens
+# while it votes; with the pre-vote round (issue 18) replicas no longer start needless view
+# changes, so fewer runs give it the chance: first caught at seed 29 from seed 0 (measured
+# 2026-12-06 after the merge of the pre-vote round; median 6 over 100 start seeds before it).
+SEED_BUDGET = {"learner_votes": 40}
+
+
 @pytest.mark.parametrize(("unsafe", "read_mode"), RANDOM_SWITCHES)
 def test_default_random_campaign_catches_every_switch_within_20_seeds(
     unsafe: tuple[str, ...], read_mode: str
 ) -> None:
     # The default campaign (swarm nemesis, default workload), not a staged scenario: it
-    # must find each switch by itself within its first 20 seeds. It stops at the first catch.
+    # must find each switch by itself within its first 20 seeds (SEED_BUDGET for the few
+    # that need more). It stops at the first catch.
     from clobkit.check.campaigns import RunOptions, run_seed
 
     options = RunOptions(unsafe=unsafe, read_mode=read_mode)
     verdicts = []
-    for seed in range(20):
+    budget = max((SEED_BUDGET.get(name, 20) for name in unsafe), default=20)
+    for seed in range(budget):
         row = run_seed(seed, options)
         verdicts.append((seed, row["verdict"]))
         if row["verdict"] in ("illegal", "violation"):
             return
-    pytest.fail(f"not caught in 20 seeds: {verdicts}")
+    pytest.fail(f"not caught in {budget} seeds: {verdicts}")

@@ -200,8 +200,9 @@ def s1_split_brain(unsafe: bool = True, seed: int = 1) -> RunResult:
        buy). Op 2 is ``w1``'s buy on ``n0``/``n2`` and a no-op on ``n1``; both clients are told
        "resting", which no single book allows (checker: illegal; invariants:
        ``divergent_commit``, ``applied_not_prefix``, ``digest_mismatch``).
-    5. Fix (views fence): ``n2`` drops ``n0``'s view-0 prepares, ``n0`` cannot reach a
-       majority, and ``w1``'s order is committed only once, through the current primary.
+    5. Fix (views fence): ``n2`` drops ``n0``'s view-0 messages, so ``n0`` hears from no
+       majority and refuses ``w1``'s order (``no_quorum``, CheckQuorum); ``w1``, who reaches
+       only ``n0``, gets no answer, and ``w2``'s sell rests alone.
     6. Heal; read the live orders and fills.
     """
 

@@ -315,12 +315,12 @@ class ClientSession:
         }
 
     def _deadline(self, first: bool = False) -> int:
-        # A first attempt went to the believed primary alone: if it is dead, the sooner the
-        # request reaches the others (who keep it for the next primary), the shorter the
-        # outage. So it waits at most half the shortest view-change timeout.
+        # A first attempt went to the believed primary alone: if it is dead, the request must
+        # reach the others (who keep it for the next primary) before their view change ends,
+        # which takes at least the shortest view-change timeout. So it waits no longer.
         wait = self.request_timeout_us
         if first:
-            wait = min(wait, self.config.view_change_timeout_us_min // 2)
+            wait = min(wait, self.config.view_change_timeout_us_min)
         jitter = self._rng.randint(0, wait // 10)
         return self._now + wait + jitter
 

@@ -987,8 +987,8 @@ class Replica:
                 self._parked[m.client_id] = m
 
     def _unpark(self, *, primary: bool) -> None:
-        """A view change finished: as its primary, take the parked requests now (they share
-        the Prepare of the view's no-op); as a backup, tell their clients the new view."""
+        """A view change finished: as its primary, take the parked requests now (they travel
+        with the view's no-op in its StartView); as a backup, tell their clients the new view."""
         parked, self._parked = self._parked, {}
         for m in parked.values():
             if primary:
@@ -1607,6 +1607,12 @@ class Replica:
         self._append(LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts())))
         self._save_meta()
         self._event(PRIMARY, view=self.view, op=self.op_number, commit=self.commit_number)
+        # Requests clients sent while there was no primary go right behind the no-op, in the
+        # same StartView (one message: a backup cannot get them before it has the view).
+        # Apply what is committed first, so the client table catches requests already done.
+        self._apply_committed()
+        self._unpark(primary=True)
+        self._new_entries = []
         for i in self._others:
             start_view = self._log_message(StartView, self._to(i), after=0)
             if start_view is None:
@@ -1614,7 +1620,6 @@ class Replica:
             self._send(start_view)
         self._heartbeat_due = self._now + self.config.heartbeat_us
         self._apply_committed()
-        self._unpark(primary=True)
 
     def _on_StartView(self, m: StartView) -> None:
         if self._fenced(m) or not self._voter_or_drop(m):

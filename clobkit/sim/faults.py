@@ -241,8 +241,8 @@ SWARM_KINDS = (
     "pause_primary",
 )
 """Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset). ``rejoin``
-cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts; it counts as one
-of the ``f`` faulty replicas meanwhile) and heals: the
+cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts; no disk is lost
+meanwhile) and heals: the
 pre-vote round must keep it from moving anyone's view. ``pause_primary`` stalls whoever is
 primary and resumes it later (after the others may have replaced it): it comes back
 believing it leads an old view."""
@@ -335,6 +335,7 @@ def swarm_faults(
     beyond_f = False
     lossy = duplicating = False
     slow_links: set[tuple[str, str]] = set()
+    no_disk_loss_until = start_us  # (a rejoin isolation holds disk losses back)
     now = start_us
 
     def down_time() -> int:
@@ -349,6 +350,8 @@ def swarm_faults(
         faulty = {n for n, until in faulty_until.items() if until > now}
         room = f - len(faulty)
         healthy = [n for n in names if n not in faulty]
+        if kind in ("lose_file", "replace") and now < no_disk_loss_until:
+            continue
         if kind in ("crash", "pause", "lose_file", "replace") and room > 0 and healthy:
             node = rng.choice(healthy)
             back = min(end, now + down_time())
@@ -384,15 +387,14 @@ def swarm_faults(
                 faults.append(Fault(back, "resume", (node,)))
             anon += 1
             faulty_until[f"@{anon}"] = back + 200_000
-        elif kind == "rejoin" and room > 0 and healthy:
-            # A long isolation counts as a replica fault: a learner or a restarted replica
-            # cannot catch up while a second replica is cut off for seconds (with both, at
-            # most f + 1 replicas could hold the committed log: beyond what VSR tolerates).
-            node = rng.choice(healthy)
+        elif kind == "rejoin":
+            # No disk is lost while a replica is cut off this long, nor until a learner had
+            # time to catch up after it: with both, at most f + 1 replicas could hold the
+            # committed log (beyond what VSR tolerates).
             heal_at = min(end, now + rng.randint(300_000, 1_500_000))
-            faults.append(Fault(now, "isolate", (node,)))
+            faults.append(Fault(now, "isolate", (rng.choice(names),)))
             faults.append(Fault(heal_at, "heal"))
-            faulty_until[node] = heal_at + 200_000
+            no_disk_loss_until = max(no_disk_loss_until, heal_at + _CATCH_UP_US)
         elif kind == "power_loss":
             majority = rng.random() < 0.3
             if majority:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from clobkit.labs import _judge
+from clobkit.labs._common import verdict_text
 from clobkit.replication.client_table import ClientRecord
 
 CAMPAIGN: dict[str, Any] = {"ops": 60, "faults": ("loss", "duplicate", "crash")}
@@ -41,15 +42,7 @@ def checks(fn: Callable[..., Any]) -> Iterator[tuple[str, str, Callable[[], str 
 def _lost_reply() -> str | None:
     from clobkit.check import scenarios
 
-    result = scenarios.s10_duplicate_retry(unsafe=False, seed=1)
-    if result.ok:
-        return None
-    lines = [f"verdict {result.verdict} ({result.repro})"]
-    if result.violations:
-        lines.append(f"invariant: {result.violations[0]}")
-    if result.check is not None and result.check.explanation:
-        lines.append(f"checker: {result.check.explanation}")
-    return "\n".join(lines)
+    return verdict_text(scenarios.s10_duplicate_retry(unsafe=False, seed=1))
 
 
 def _failover() -> str | None:

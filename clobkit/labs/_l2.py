@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from clobkit.labs._common import verdict_text
 from clobkit.replication.messages import DoViewChange
 
 CAMPAIGN: dict[str, Any] = {"ops": 60, "faults": ("crash", "partition", "loss")}
@@ -59,18 +60,10 @@ def checks(fn: Callable[..., Any]) -> Iterator[tuple[str, str, Callable[[], str 
 
 
 def _verdict(result: Any) -> str | None:
-    if result.ok:
-        return None
-    lines = [f"verdict {result.verdict} ({result.repro})"]
-    if result.error:
-        # (a replica's own consistency assertion, e.g. a log that would put an older view's
-        # entry after a newer one: the chosen log contradicts what a majority committed)
-        lines.append(f"the cluster stopped: {_short(result.error)}")
-    if result.violations:
-        lines.append(f"invariant: {result.violations[0]}")
-    if result.check is not None and result.check.explanation:
-        lines.append(f"checker: {result.check.explanation}")
-    return "\n".join(lines)
+    # the cluster may stop on a replica's own consistency assertion, e.g. a log that would
+    # put an older view's entry after a newer one: the chosen log contradicts what a
+    # majority committed (_short says so in a line)
+    return verdict_text(result, _short)
 
 
 _MIXED_VIEWS = re.compile(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from clobkit.errors import ClobError
+from clobkit.labs._common import verdict_text
 from clobkit.replication.reads import PrimaryRead
 
 CAMPAIGN: dict[str, Any] = {
@@ -55,17 +56,6 @@ def checks(fn: Callable[..., Any]) -> Iterator[tuple[str, str, Callable[[], str 
     yield "staged", "a trade before commit is not shown to a primary read (S11)", _s11
 
 
-def _verdict(result: Any) -> str | None:
-    if result.ok:
-        return None
-    lines = [f"verdict {result.verdict} ({result.repro})"]
-    if result.violations:
-        lines.append(f"invariant: {result.violations[0]}")
-    if result.check is not None and result.check.explanation:
-        lines.append(f"checker: {result.check.explanation}")
-    return "\n".join(lines)
-
-
 def _deposed() -> str | None:
     """S13's steps (``scenarios.s13_deposed_primary_read``) with CheckQuorum off
     (``prevote=False``): a primary cut off from the majority then keeps serving until a
@@ -86,13 +76,13 @@ def _deposed() -> str | None:
     c.run(ms=1)  # r starts strictly after w returned
     with contextlib.suppress(ClobError):  # a read may time out: unavailable, not wrong
         c.live_orders(client="r")
-    return _verdict(scenarios.judge(c))
+    return verdict_text(scenarios.judge(c))
 
 
 def _s11() -> str | None:
     from clobkit.check import scenarios
 
-    return _verdict(scenarios.s11_trade_before_commit(unsafe=False, seed=1))
+    return verdict_text(scenarios.s11_trade_before_commit(unsafe=False, seed=1))
 
 
 def _new_primary() -> str | None:
@@ -111,4 +101,4 @@ def _new_primary() -> str | None:
     with contextlib.suppress(ClobError):  # a read may time out: unavailable, not wrong
         c.live_orders(client="r")
     c.run(ms=600)  # the slow acks arrive: the no-op and w's bid commit before judging
-    return _verdict(scenarios.judge(c))
+    return verdict_text(scenarios.judge(c))

@@ -104,7 +104,7 @@ class _CrashCountdown:
         >>> disk.fsync("f")  # the next one loses power instead
         Traceback (most recent call last):
         ...
-        clobkit.storage.disk.PowerLoss: simulated power loss (crash_after)
+        clobkit.errors.PowerLoss: simulated power loss (crash_after)
         >>> disk.read("f")
         b'abc'
 

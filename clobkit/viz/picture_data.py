@@ -92,6 +92,7 @@ class TK:
     REPAIR = ev.REPAIR
     REPAIR_TRUNCATE = ev.REPAIR_TRUNCATE
     REPAIRED = ev.REPAIRED
+    TRUNCATE = ev.TRUNCATE
     CRASH = "crash"
     RESTART = "restart"
     REPLACE = "replace"
@@ -172,6 +173,7 @@ _SHRINKING = frozenset(
         ev.START_VIEW,
         ev.STATE_TRANSFER,
         ev.REPAIR_TRUNCATE,
+        ev.TRUNCATE,
         ev.LEARNER_CAUGHT_UP,
     }
 )
@@ -405,6 +407,11 @@ class PictureTimeline:
             node.corrupt.clear()
             if node.status == "recovering":  # reopened with corrupt entries: now resumes
                 self._resume_after_open(r.node, node)
+        elif kind == TK.TRUNCATE and isinstance(detail.get("after"), int):
+            # a suffix that conflicts with the primary's log is cut (the entries that
+            # replace it come in the same step: the next PrepareOk or state transfer says so)
+            node.truncate(detail["after"])
+            node.op = min(node.op, detail["after"])
         elif kind == TK.REPAIR_TRUNCATE and r.op is not None:
             node.truncate(r.op - 1)
             node.op = min(node.op, r.op - 1)
@@ -601,11 +608,13 @@ class PictureTimeline:
 
     def _leaving(self, name: str, at: int) -> list[dict[str, Any]]:
         """Entries ``name`` lost less than :data:`LEAVE_US` before ``at``, drawn leaving."""
-        gone = self._nodes[name].leaving
+        node = self._nodes[name]
         return [
             {"op": op, "view": view, "committed": False, "corrupt": False, "leaving": True}
-            for op, (view, when) in sorted(gone.items())
-            if 0 <= at - when < LEAVE_US
+            for op, (view, when) in sorted(node.leaving.items())
+            # an entry cut and written back the same (a conflicting suffix cut, then the
+            # primary's entries) never left
+            if 0 <= at - when < LEAVE_US and node.log.get(op) != view
         ]
 
     def _trace_nodes(self, at: int, log_boxes: int) -> list[dict[str, Any]]:

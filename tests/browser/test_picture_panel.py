@@ -110,7 +110,8 @@ def test_click_a_node_in_the_picture_measure_fps_and_shoot(
         expect(picture).not_to_have_attribute("data-renders", str(renders), timeout=60_000)
     expect(picture.locator(".ck-node[data-role='recovering']")).not_to_have_count(0)
     flying = int(picture.get_attribute("data-messages") or "0")
-    assert flying >= 200, flying
+    # a 7-node view change draws ~100 messages since the pre-vote round (200+ before)
+    assert flying >= 80, flying
     assert picture.locator(".ck-msg[data-family='view change']").count() > 0
     lab._log(f"mid view change: {flying} messages drawn", t0)
 

@@ -853,14 +853,7 @@ class Replica:
         duplicate = NO_DEDUP not in self._unsafe and seen != "new"
         if duplicate:
             assert rec is not None
-            self._event(
-                APPLY,
-                op=entry.op,
-                view=entry.view,
-                client=env.client_id,
-                request_number=env.request_number,
-                duplicate=True,
-            )
+            self._event_apply(entry, env, duplicate=True)
             if seen == "retry":
                 self._queue_reply(env.client_id, env.request_number, rec.op, rec)
             return
@@ -872,16 +865,19 @@ class Replica:
             reply = self.machine.apply(entry.op, env.ts_us, env.payload)
         record = ClientRecord(env.request_number, entry.op, reply)
         self.client_table[env.client_id] = record
-        if self._trace_events:
-            self._event(
-                APPLY,
-                op=entry.op,
-                view=entry.view,
-                client=env.client_id,
-                request_number=env.request_number,
-                duplicate=False,
-            )
+        if self._trace_events:  # (skips building the event's fields on the hot path)
+            self._event_apply(entry, env, duplicate=False)
         self._queue_reply(env.client_id, env.request_number, entry.op, record)
+
+    def _event_apply(self, entry: LogEntry, env: Envelope, *, duplicate: bool) -> None:
+        self._event(
+            APPLY,
+            op=entry.op,
+            view=entry.view,
+            client=env.client_id,
+            request_number=env.request_number,
+            duplicate=duplicate,
+        )
 
     def _queue_reply(
         self, client_id: str, request_number: int, op: int, record: ClientRecord

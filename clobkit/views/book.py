@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from clobkit.book.frames import DEPTH_COLUMNS as _BOOK_DEPTH_COLUMNS
 from clobkit.book.frames import FILL_COLUMNS as _BOOK_FILL_COLUMNS
 from clobkit.book.frames import LIVE_ORDER_COLUMNS as _BOOK_LIVE_ORDER_COLUMNS
-from clobkit.book.frames import orders_frame
+from clobkit.book.frames import fills_df, orders_frame
 from clobkit.errors import InvalidArgument, InvalidType, Unavailable
 from clobkit.sim.results import book_values
 from clobkit.views.common import conform, is_book, is_cluster, is_exchange, is_frame, typed_frame
@@ -272,10 +272,10 @@ def fills(
         return _fills_from_tuples(book_values(cluster.fills(user)), spec)
     books = committed_books(source, market)
     if len(books) == 1:
-        return _fills_from_columns(books[0], user)
+        return fills_df(books[0], user)
     import pandas as pd
 
-    parts = [_fills_from_columns(b, user) for b in books]
+    parts = [fills_df(b, user) for b in books]
     return pd.concat(parts, ignore_index=True).astype(FILL_COLUMNS)
 
 
@@ -293,54 +293,6 @@ def _filled(n: int, value: str) -> Any:
     out = np.empty(n, dtype=object)
     out.fill(value)
     return out
-
-
-def _fills_from_columns(book: OrderBook, user: str | None) -> pd.DataFrame:
-    """:data:`FILL_COLUMNS` straight from the book's column arrays, no object per fill.
-
-    Why not ``pd.DataFrame(dict_of_arrays).astype(...)``: pandas 3 first infers its string
-    dtype for the object columns and ``astype(object)`` then converts back, which costs more
-    than everything else together (about 1 s per million fills); building each column as a
-    Series of the final dtype skips both conversions.
-    """
-    import numpy as np
-    import pandas as pd
-
-    cols = {k: np.frombuffer(v, dtype=v.typecode) for k, v in book.fill_columns().items()}
-    rows = np.arange(len(cols["seq"]), dtype=np.int64)
-    if user is not None:
-        users = book.fill_users()
-        uid = users.index(user) if user in users else -1
-        mask = (cols["taker_user_id"] == uid) | (cols["maker_user_id"] == uid)
-        rows = rows[mask]
-        cols = {k: v[mask] for k, v in cols.items()}
-    n = len(rows)
-    user_table = np.array(book.fill_users() or ("",), dtype=object)
-    spec = book.spec
-
-    def int64(name: str) -> Any:
-        return pd.Series(cols[name].astype(np.int64, copy=False), copy=False)
-
-    data = {
-        "fill_id": pd.Series(rows, copy=False),
-        "seq": int64("seq"),
-        "ts_us": int64("ts_us"),
-        "market": _object_column(_filled(n, spec.symbol)),
-        "price": pd.Series(_scale(cols["price_ticks"], spec.tick_fraction), copy=False),
-        "price_ticks": int64("price_ticks"),
-        "qty": int64("qty_lots"),
-        "qty_lots": int64("qty_lots"),
-        "taker_order_id": int64("taker_order_id"),
-        "maker_order_id": int64("maker_order_id"),
-        "taker_user": _object_column(user_table[cols["taker_user_id"]]),
-        "maker_user": _object_column(user_table[cols["maker_user_id"]]),
-        "aggressor_side": _object_column(
-            np.array(["buy", "sell"], dtype=object)[cols["aggressor_side"]]
-        ),
-    }
-    frame = pd.DataFrame(data, copy=False)
-    assert list(frame.columns) == list(FILL_COLUMNS)
-    return frame
 
 
 def _fills_from_tuples(rows: Sequence[Any], spec: MarketSpec) -> pd.DataFrame:

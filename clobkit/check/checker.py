@@ -49,7 +49,7 @@ from typing import Any
 
 from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operation
 
-__all__ = ["CheckResult", "check_operations"]
+__all__ = ["CheckResult", "check_operations", "verify_order"]
 
 _CULPRITS_MAX = 5  # the "cannot be ordered" set is kept small enough to read
 _FAILED_STATES_MAX = 3  # states remembered per op for the explanation
@@ -223,22 +223,67 @@ def _hinted_order(model: Model, ops: list[Operation]) -> list[int] | None:
         chosen.append((op.hint, late, op.call, i))
     chosen.sort()
     order = [c[3] for c in chosen]
-    # (1) Real time: scanning backwards, nothing placed later may have returned before this
-    # one was called (closed intervals, as in the search: equal times overlap).
-    earliest_return = None
-    for i in reversed(order):
-        op = ops[i]
-        if earliest_return is not None and earliest_return < op.call:
-            return None
-        if op.return_ is not None and (earliest_return is None or op.return_ < earliest_return):
-            earliest_return = op.return_
-    # (2) The model reproduces every output along the order.
+    # Every known operation is in the order by construction; verify_order checks (1) and (2).
+    return None if verify_order(model, ops, order) else order
+
+
+def verify_order(model: Model, ops: list[Operation], order: list[int]) -> str:
+    """Why ``order`` is not a linearization of ``ops``, or ``""`` if it is.
+
+    ``order`` lists indices into ``ops``, each at most once. It is a linearization when
+    every operation with a known outcome is in it (one left out never took effect, which
+    only an unknown outcome allows), no operation comes after one that returned before it
+    was called (closed intervals, as in the search: equal times overlap), and the model
+    reproduces every output along it. The outputs are checked by a sequential replay: one
+    mutable state from ``model.new_runner()`` advanced along the order, stopping at the
+    first output it does not reproduce (no per-step states, no memo). Cost: O(n) plus one
+    model step per placed operation. This is the definition itself, so a wrong or lying
+    order can only make this return a reason; it never vouches for an illegal history.
+    Only a search (:func:`check_operations`) may conclude ``"illegal"``.
+
+    Raises :class:`~clobkit.check.model.MalformedHistory` if an index is not an int in
+    ``range(len(ops))``.
+
+    >>> from clobkit.check import register_model
+    >>> ops = [Operation(0, ("w", 1), 0, None, 10), Operation(1, ("r", None), 5, 1, 20)]
+    >>> verify_order(register_model(), ops, [0, 1])
+    ''
+    >>> verify_order(register_model(), ops, [1, 0])
+    'op 1 (read by client 1 returned 1): the model answers otherwise at position 0'
+    >>> verify_order(register_model(), ops, [0])
+    'op 1 (read by client 1 returned 1) has a known outcome but is left out'
+    """
+    n = len(ops)
+    placed: set[int] = set()
+    for k in order:
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < n:
+            raise MalformedHistory(f"order must hold indices in range({n}), got {k!r}")
+        if k in placed:
+            return f"op {k} is placed twice"
+        placed.add(k)
+    for k, op in enumerate(ops):
+        if k not in placed and op.return_ is not None:
+            return f"op {k} ({model.operation_text(op)}) has a known outcome but is left out"
+    # Real time: walking the order, track the latest call placed so far; an operation that
+    # returned before that call cannot come after it.
+    latest_call: int | None = None
+    latest = -1
+    for k in order:
+        op = ops[k]
+        if latest_call is not None and op.return_ is not None and op.return_ < latest_call:
+            return (
+                f"op {k} returned at {op.return_} µs, before op {latest} (placed earlier) "
+                f"was called at {latest_call} µs"
+            )
+        if latest_call is None or op.call > latest_call:
+            latest_call, latest = op.call, k
     run = model.new_runner()
-    for i in order:
-        op = ops[i]
+    for position, k in enumerate(order):
+        op = ops[k]
         if not run(op.input, UNKNOWN_OUTPUT if op.return_ is None else op.output):
-            return None
-    return order
+            what = model.operation_text(op)
+            return f"op {k} ({what}): the model answers otherwise at position {position}"
+    return ""
 
 
 def _search(model: Model, ops: list[Operation], budget: _Budget) -> _PartOutcome:

@@ -1,12 +1,15 @@
-"""Proves every course notebook (notebooks/*.ipynb) runs top to bottom in a fresh kernel and
-follows the course rules: committed without outputs, a nav link to the course index in its first
-markdown cell, a seed set in its first code cell, and a line in notebooks/README.md. Each notebook
-is executed with nbclient in a kernel of this interpreter (run pytest as `.venv/bin/python -m
-pytest`), with IPYTHONDIR pointing at a copy of tests/ipython_config so tracebacks carry no ANSI
-colours; a failing cell fails its own parametrised test with the cell and traceback."""
+"""Proves every course notebook (notebooks/*.ipynb) runs top to bottom in a fresh kernel within
+its 20 s budget and follows the course rules: committed without outputs, a nav link to the course
+index in its first markdown cell, a seed set in its first code cell, and a line in
+notebooks/README.md. Each notebook is executed with nbclient in a kernel of this interpreter (run
+pytest as `.venv/bin/python -m pytest`), with IPYTHONDIR pointing at a copy of
+tests/ipython_config so tracebacks carry no ANSI colours; a failing cell fails its own
+parametrised test with the cell and traceback. Every notebook's wall and CPU time is printed in
+the session summary (tests/notebooks/conftest.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -21,7 +24,25 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 IPYTHON_CONFIG = ROOT / "tests" / "ipython_config"
-TIMEOUT_S = 600  # per cell; generous for 2 noisy cores (a notebook's budget is < 60 s in total)
+TIMEOUT_S = 600  # per cell: only a hang should reach it; the budget below is what counts
+# A notebook's budget (issue 19: every notebook runs in CI under 20 s), measured two ways.
+# CPU time: what the kernel and the processes it started and reaped (notebook 09's replicas)
+# computed, read by a last cell appended in memory; from kernel start-up to the end, as
+# wall time is. It barely moves with other load, so it is always held to the budget (notebook
+# 09's witness check alone once cost 37 s of CPU on an idle machine). Wall time: also the real
+# waits (09 waits about 4 s on purpose) and start-up. On a machine running nothing else it is held to the
+# budget too; when other work oversubscribes the cores (1-minute load average above the core
+# count, before or after the run: five engineers share 2 cores here), a CPU-bound notebook
+# gets a fraction of a core and its wall time says more about the neighbours than about it,
+# so it is held to WALL_CEILING_S (3x) instead, a hang or runaway sleep guard, and the summary
+# says the budget was relaxed.
+BUDGET_S = 20.0
+WALL_CEILING_S = 60.0
+CPU_PROBE = (
+    "import os as _os\n"
+    "_t = _os.times()\n"
+    "print('clobkit-cpu-s', _t.user + _t.system + _t.children_user + _t.children_system)"
+)
 SEED = re.compile(r"\bseed\s*=|\bSEED\s*=", re.IGNORECASE)
 
 pytestmark = pytest.mark.notebooks
@@ -64,8 +85,41 @@ def test_notebook_is_committed_clean_and_follows_the_rules(path: Path) -> None:
     assert f"]({path.name})" in index, f"notebooks/README.md has no line linking {path.name}"
 
 
+def _probe_cpu_s(cell) -> float:  # cell: nbformat.NotebookNode (the CPU_PROBE cell, run)
+    text = "".join(out.get("text", "") for out in cell.outputs if out.get("name") == "stdout")
+    label, value = text.split()
+    assert label == "clobkit-cpu-s", text
+    return float(value)
+
+
+def _budget_failures(wall_s: float, cpu_s: float, load: float, cores: int) -> list[str]:
+    """The budget rules above: why these times fail them (empty: within budget)."""
+    failures = []
+    if cpu_s > BUDGET_S:
+        failures.append(f"CPU {cpu_s:.1f} s > {BUDGET_S:g} s")
+    wall_bound = BUDGET_S if load <= cores else WALL_CEILING_S
+    if wall_s > wall_bound:
+        failures.append(f"wall {wall_s:.1f} s > {wall_bound:g} s (load {load:.1f}, {cores} cores)")
+    return failures
+
+
+def test_the_budget_rules() -> None:
+    assert _budget_failures(19.0, 12.0, load=1.0, cores=2) == []
+    assert _budget_failures(21.0, 12.0, load=1.0, cores=2) == [
+        "wall 21.0 s > 20 s (load 1.0, 2 cores)"
+    ]
+    assert _budget_failures(35.0, 12.0, load=4.5, cores=2) == []  # neighbours' load: relaxed
+    assert _budget_failures(61.0, 12.0, load=4.5, cores=2) != []  # but never unbounded
+    assert _budget_failures(35.0, 21.0, load=4.5, cores=2) == ["CPU 21.0 s > 20 s"]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_runs(
+    path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    notebook_times: list[tuple[str, float, float, float, int]],
+) -> None:
     # A copy of the no-colour profile: the kernel writes history and security files into
     # IPYTHONDIR, which must not land in the repository.
     ipython_dir = tmp_path / "ipython"
@@ -81,9 +135,12 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
     if path.name == "00_tour.ipynb":  # the learner's clicks, appended in memory only
         nb.cells.append(nbformat.v4.new_code_cell(TOUR_CLICKS))
+    nb.cells.append(nbformat.v4.new_code_cell(CPU_PROBE))  # in memory only, run last
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    load = max(load, os.getloadavg()[0])
     errors = [
         output
         for cell in nb.cells
@@ -100,7 +157,12 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
             for key in out.get("data", {})
         }
         assert "application/vnd.jupyter.widget-view+json" in mimes  # a widget, not a text repr
-    print(f"{path.name}: {elapsed:.1f} s")
+    cpu_s = _probe_cpu_s(nb.cells.pop())
+    cores = os.cpu_count() or 1
+    notebook_times.append((path.name, elapsed, cpu_s, load, cores))
+    print(f"{path.name}: wall {elapsed:.1f} s, CPU {cpu_s:.1f} s, load {load:.1f} on {cores} cores")
+    failures = _budget_failures(elapsed, cpu_s, load, cores)
+    assert not failures, f"{path.name} is over its budget: {'; '.join(failures)}"
 
 
 # Runs after the tour's last cell (the dashboard), in the same kernel: Button.click() is the

@@ -47,7 +47,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from clobkit.check.model import UNKNOWN_OUTPUT, MalformedHistory, Model, Operation
+from clobkit.check.model import (
+    UNKNOWN_OUTPUT,
+    MalformedHistory,
+    Model,
+    Operation,
+    _describe_operation_default,
+)
 
 __all__ = ["CheckResult", "check_operations", "verify_order"]
 
@@ -263,7 +269,7 @@ def verify_order(model: Model, ops: list[Operation], order: list[int]) -> str:
         placed.add(k)
     for k, op in enumerate(ops):
         if k not in placed and op.return_ is not None:
-            return f"op {k} ({model.operation_text(op)}) has a known outcome but is left out"
+            return f"op {k} ({_words(model, op)}) has a known outcome but is left out"
     # Real time: walking the order, track the latest call placed so far; an operation that
     # returned before that call cannot come after it.
     latest_call: int | None = None
@@ -281,9 +287,18 @@ def verify_order(model: Model, ops: list[Operation], order: list[int]) -> str:
     for position, k in enumerate(order):
         op = ops[k]
         if not run(op.input, UNKNOWN_OUTPUT if op.return_ is None else op.output):
-            what = model.operation_text(op)
+            what = _words(model, op)
             return f"op {k} ({what}): the model answers otherwise at position {position}"
     return ""
+
+
+def _words(model: Model, op: Operation) -> str:
+    """The model's words for ``op``, or generic ones if they fail: a refused order's reason
+    is a courtesy, and must not turn the checker's fallback to the search into a crash."""
+    try:
+        return model.operation_text(op)
+    except Exception:
+        return _describe_operation_default(op)
 
 
 def _search(model: Model, ops: list[Operation], budget: _Budget) -> _PartOutcome:

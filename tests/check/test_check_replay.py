@@ -4,7 +4,8 @@ of a linearization: on random order-book histories (some with a corrupted answer
 orders (any subset containing the known calls, shuffled), it accepts an order iff every known
 call is in it, real time is respected and an independent plain replay (one fresh book, no
 model code) reproduces every output; and the book model's in-place runner, which the replay
-uses, judges every step as the search's ``step`` does, up to the first illegal one."""
+uses, judges every step as the search's ``step`` does, up to the first illegal one. A model
+whose words for an operation fail still gets a reason, and the checker still its search."""
 
 from __future__ import annotations
 
@@ -97,3 +98,23 @@ def test_verify_order_says_why_and_rejects_bad_indices() -> None:
     for bad in (3, -1, True, "0"):
         with pytest.raises(MalformedHistory, match="order must hold indices in range"):
             verify_order(model, ops, [0, bad])  # type: ignore[list-item]
+
+
+def test_a_model_whose_words_fail_still_gets_a_reason_and_a_search() -> None:
+    # The reason is for people; a describe_operation that raises must not turn a refused
+    # order into a crash of check_operations (it falls back to the search as before).
+    import dataclasses
+
+    from clobkit.check import check_operations
+
+    def broken(op: Operation) -> str:
+        raise ValueError("no words")
+
+    model = dataclasses.replace(register_model(), describe_operation=broken)
+    ops = [
+        Operation("w", ("w", 1), 0, None, 10, hint=1),
+        Operation("r", ("r", None), 5, 1, 20, hint=0),  # hinted before the write it saw
+    ]
+    assert "the model answers otherwise at position 0" in verify_order(model, ops, [1, 0])
+    result = check_operations(model, ops)
+    assert result.verdict == "ok" and result.hinted_parts == 0 and result.witness == [[0, 1]]

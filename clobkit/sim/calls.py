@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from clobkit.book import Cancel, MarketSpec, Modify, Place, decode_result
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 WRITE_KINDS = ("place", "cancel", "modify")
+_DECIMAL_MEMO_SIZE = 1024  # the distinct Decimal prices a build_command memo keeps
 READ_KINDS = ("fills", "live_orders", "depth")
 
 #: The keyword arguments each kind of call takes (built once: submit() is on every call's path).
@@ -69,9 +71,26 @@ CALL_ARGUMENTS: dict[str, frozenset[str]] = {
 
 
 def build_command(
-    spec: MarketSpec, kind: str, user: str, args: dict[str, Any]
+    spec: MarketSpec,
+    kind: str,
+    user: str,
+    args: dict[str, Any],
+    decimal_ticks: dict[Decimal, int] | None = None,
 ) -> tuple[Any, tuple[Any, ...]]:
-    """Validate a write and build (book command, history input). Raises, changes nothing."""
+    """Validate a write and build (book command, history input). Raises, changes nothing.
+
+    ``decimal_ticks``: a caller's memo of the ``Decimal`` prices already converted for
+    ``spec`` (``Decimal`` prices go through ``Fraction``, the slow general path; a cluster
+    sees the same few prices again and again). Only conversions that succeeded are kept,
+    and only for ``Decimal`` (equal ``Decimal`` values have equal ticks).
+
+    >>> from decimal import Decimal
+    >>> memo = {}
+    >>> spec = MarketSpec("ACME", tick="0.01")
+    >>> build_command(spec, "place", "al", {"side": "buy", "price": Decimal("1.5"), "qty": 2},
+    ...               memo)[0].price, memo
+    (150, {Decimal('1.5'): 150})
+    """
     symbol = spec.symbol
     if kind == "place":
         side = args.get("side")
@@ -80,7 +99,18 @@ def build_command(
             raise InvalidArgument("qty is required")
         order_type = args.get("order_type", "limit")
         price = args.get("price")
-        ticks = None if price is None else spec.price_to_ticks(price, "price")
+        if price is None:
+            ticks = None
+        elif type(price) is Decimal and decimal_ticks is not None:
+            known = decimal_ticks.get(price)
+            if known is None:
+                known = spec.price_to_ticks(price, "price")
+                if len(decimal_ticks) >= _DECIMAL_MEMO_SIZE:
+                    decimal_ticks.clear()
+                decimal_ticks[price] = known
+            ticks = known
+        else:
+            ticks = spec.price_to_ticks(price, "price")
         lots = spec.qty_to_lots(qty, "qty")
         protection = args.get("protection_price")
         command = Place(

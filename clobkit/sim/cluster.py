@@ -42,6 +42,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -316,6 +317,7 @@ class Cluster:
         # -- build ---------------------------------------------------------------------
         self.config = cfg
         self.market = market
+        self._decimal_ticks: dict[Decimal, int] = {}  # build_command's memo for this market
         self.seed = seed
         self.timeout_us = timeout_us
         self.sync_latency_us = sync_latency_us
@@ -446,6 +448,7 @@ class Cluster:
                 client_id,
                 rng=self.world.streams.stream(client_name(client_id)),
                 max_attempts=max(1, self.timeout_us // attempt_us),
+                trace_events=self.world.trace.enabled,  # no trace: no TraceEvent objects built
             )
             node = ClientNode(client_id, session, self._resolve)
             self._clients[client_id] = node
@@ -685,7 +688,7 @@ class Cluster:
             extra = sorted(set(args) - allowed)
             raise InvalidArgument(f"{kind} takes no argument(s) {', '.join(extra)}")
         if kind in WRITE_KINDS:
-            command, hist_input = build_command(self.market, kind, user, args)
+            command, hist_input = build_command(self.market, kind, user, args, self._decimal_ticks)
             payload = encode_command(command)
         else:
             query, hist_input = build_query(self.market.symbol, kind, args)

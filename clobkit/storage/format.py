@@ -165,12 +165,22 @@ def _remember(record: bytes, entry: LogEntry | tuple[int, int, bytes]) -> None:
 
 def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """Frame one record: 40-byte self-identifying header plus ``payload``. O(len(payload))."""
-    assert 0 <= view <= _U64_MAX and 0 < op <= _U64_MAX and len(payload) <= MAX_PAYLOAD
-    head = _REC_HEAD.pack(RECORD_MAGIC, len(payload), view, op)
-    body_sum = _record_sum(head, payload)
-    record = b"".join((head, body_sum, _rechead_sum(head + body_sum), payload))
-    if type(payload) is bytes and len(record) <= _MEMO_RECORD:
-        _remember(record, (view, op, payload))  # the entry is built if it is read back
+    size = len(payload)
+    assert 0 <= view <= _U64_MAX and 0 < op <= _U64_MAX and size <= MAX_PAYLOAD
+    head = _REC_HEAD.pack(RECORD_MAGIC, size, view, op)
+    # (_record_sum and _rechead_sum, inline: this runs for every entry on every replica)
+    h = _RECORD_SUM.copy()
+    h.update(head)
+    h.update(payload)
+    head += h.digest()
+    h = _RECHEAD_SUM.copy()
+    h.update(head)
+    record = head + h.digest() + payload
+    if size <= _MEMO_RECORD - RECORD_HEADER_SIZE and type(payload) is bytes:
+        # the entry is built if it is read back (see _records)
+        if len(_records) >= _MEMO_SIZE:
+            _records.clear()
+        _records[record] = (view, op, payload)
     return record
 
 

@@ -276,25 +276,29 @@ class LogFile:
         ...
         clobkit.errors.InvalidArgument: entry.op must be last_op + 1 = 2, got 5
         """
-        self._life.check()
-        if not isinstance(entry, LogEntry):
+        if self._life.closed:
+            self._life.check()  # raises StoreClosed
+        # (the exact-type tests first: the common case)
+        if type(entry) is not LogEntry and not isinstance(entry, LogEntry):
             raise InvalidType(f"entry must be a LogEntry, got {type(entry).__name__}")
-        _check_int("entry.view", entry.view)
-        _check_int("entry.op", entry.op, 1)
-        if not isinstance(entry.payload, bytes):
-            raise InvalidType(f"entry.payload must be bytes, got {type(entry.payload).__name__}")
-        if entry.op != self.last_op + 1:
+        view, op, payload = entry.view, entry.op, entry.payload
+        if type(view) is not int or view < 0:
+            _check_int("entry.view", view)
+        if type(op) is not int or op < 1:
+            _check_int("entry.op", op, 1)
+        if type(payload) is not bytes and not isinstance(payload, bytes):
+            raise InvalidType(f"entry.payload must be bytes, got {type(payload).__name__}")
+        last_op = self._base_op + len(self._slots) + len(self._pending)
+        if op != last_op + 1:
+            raise InvalidArgument(f"entry.op must be last_op + 1 = {last_op + 1}, got {op}")
+        if view < self._last_view:
             raise InvalidArgument(
-                f"entry.op must be last_op + 1 = {self.last_op + 1}, got {entry.op}"
+                f"entry.view {view} is below the last entry's view {self._last_view}"
             )
-        if entry.view < self._last_view:
-            raise InvalidArgument(
-                f"entry.view {entry.view} is below the last entry's view {self._last_view}"
-            )
-        if len(entry.payload) > MAX_PAYLOAD:
-            raise InvalidArgument(f"entry.payload is {len(entry.payload)} B > {MAX_PAYLOAD}")
-        self._pending.append((entry, encode_record(entry.view, entry.op, entry.payload)))
-        self._last_view = entry.view
+        if len(payload) > MAX_PAYLOAD:
+            raise InvalidArgument(f"entry.payload is {len(payload)} B > {MAX_PAYLOAD}")
+        self._pending.append((entry, encode_record(view, op, payload)))
+        self._last_view = view
 
     def sync(self) -> SyncInfo:
         """Write and fsync every pending entry per the sync policy.

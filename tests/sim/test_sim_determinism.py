@@ -66,3 +66,28 @@ def test_same_seed_same_bytes_across_processes() -> None:
         env=env,
     )
     assert out.stdout == here.trace.digest() + " " + here.history.digest()
+
+
+def test_the_inlined_random_draws_are_the_public_ones() -> None:
+    # The hot paths draw through rng._randbelow (randint, randrange and choice in one call)
+    # and a bisect into precomputed cumulative weights (choices): on this Python those must
+    # leave the same values and the same stream state as the public calls, or every seeded
+    # trace would change. Checked over many seeds, bounds (width 1 included) and weights.
+    import bisect
+    import itertools
+    import random
+
+    weights = [0.25, 0.6, 0.05, 0.1]
+    cum = list(itertools.accumulate(weights))
+    population = ["a", "b", "c", "d"]
+    for seed in range(200):
+        public, inlined = random.Random(seed), random.Random(seed)
+        for low, high in ((0, 0), (1, 10), (-5, 5), (500, 1_500), (0, 2_000_000)):
+            assert public.randint(low, high) == low + inlined._randbelow(high - low + 1)
+        assert public.choice(("buy", "sell")) == ("buy", "sell")[inlined._randbelow(2)]
+        drawn = inlined.random() * (cum[-1] + 0.0)
+        assert (
+            public.choices(population, weights)[0]
+            == population[bisect.bisect(cum, drawn, 0, len(population) - 1)]
+        )
+        assert public.getstate() == inlined.getstate()

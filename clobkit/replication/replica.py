@@ -356,7 +356,7 @@ class Replica:
     @property
     def op_number(self) -> int:
         """The last op in this replica's log (durable or being synced)."""
-        return self.store.wal.last_op
+        return self._journal.wal.last_op
 
     @property
     def corrupt_ops(self) -> frozenset[int]:
@@ -874,7 +874,8 @@ class Replica:
         self.client_table[env.client_id] = record
         if self._trace_events:  # (skips building the event's fields on the hot path)
             self._event_apply(entry, env, duplicate=False)
-        self._queue_reply(env.client_id, env.request_number, entry.op, record)
+        if self.view % self._n == self.index:  # (only a primary queues replies: see there)
+            self._queue_reply(env.client_id, env.request_number, entry.op, record)
 
     def _event_apply(self, entry: LogEntry, env: Envelope, *, duplicate: bool) -> None:
         self._event(
@@ -945,11 +946,15 @@ class Replica:
         if message.target != self.name:
             self._drop(message, "misaddressed")
             return
-        if type(message) in CLIENT_KINDS:
-            if not is_client_name(message.source):
+        kind = type(message)
+        if type(message) is Request:
+            # A request comes from its own client's node (problem() proved client_id a
+            # non-empty str, so that name is a client's name: is_client_name holds too).
+            if message.source != client_name(message.client_id):
                 self._drop(message, "unknown_sender")
                 return
-            if isinstance(message, Request) and message.source != client_name(message.client_id):
+        elif kind in CLIENT_KINDS:
+            if not is_client_name(message.source):
                 self._drop(message, "unknown_sender")
                 return
         else:
@@ -957,7 +962,7 @@ class Replica:
             if src is None or src == self.index:
                 self._drop(message, "unknown_sender")
                 return
-        handler = _HANDLERS.get(type(message))
+        handler = _HANDLERS.get(kind)
         if handler is None:
             self._drop(message, "unexpected_kind")
             return
@@ -1228,7 +1233,11 @@ class Replica:
         if not self.config.prevote or self._n == 1:
             return True
         window = self.config.view_change_timeout_us_min
-        heard = 1 + sum(1 for t in self._acked_at.values() if self._now - t < window)
+        now = self._now
+        heard = 1
+        for t in self._acked_at.values():  # (a loop, not sum(genexpr): every request asks)
+            if now - t < window:
+                heard += 1
         ok = heard >= self._quorum
         if not ok and not self._no_quorum:
             silent = sorted(

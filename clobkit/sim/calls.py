@@ -44,6 +44,7 @@ __all__ = [
 
 WRITE_KINDS = ("place", "cancel", "modify")
 _DECIMAL_MEMO_SIZE = 1024  # the distinct Decimal prices a build_command memo keeps
+_PLAIN_PLACE = frozenset({"side", "price", "qty"})
 READ_KINDS = ("fills", "live_orders", "depth")
 
 #: The keyword arguments each kind of call takes (built once: submit() is on every call's path).
@@ -92,6 +93,16 @@ def build_command(
     (150, {Decimal('1.5'): 150})
     """
     symbol = spec.symbol
+    if kind == "place" and args.keys() <= _PLAIN_PLACE:
+        # The common call (side, price and qty; every other field its default), in short.
+        price = args.get("price")
+        qty = args.get("qty")
+        if qty is None:
+            raise InvalidArgument("qty is required")
+        ticks = None if price is None else _price_ticks(spec, price, decimal_ticks)
+        lots = spec.qty_to_lots(qty, "qty")
+        command = Place(symbol, user, args.get("side"), ticks, lots)  # type: ignore[arg-type]
+        return command, command_input(command)
     if kind == "place":
         side = args.get("side")
         qty = args.get("qty")
@@ -99,18 +110,7 @@ def build_command(
             raise InvalidArgument("qty is required")
         order_type = args.get("order_type", "limit")
         price = args.get("price")
-        if price is None:
-            ticks = None
-        elif type(price) is Decimal and decimal_ticks is not None:
-            known = decimal_ticks.get(price)
-            if known is None:
-                known = spec.price_to_ticks(price, "price")
-                if len(decimal_ticks) >= _DECIMAL_MEMO_SIZE:
-                    decimal_ticks.clear()
-                decimal_ticks[price] = known
-            ticks = known
-        else:
-            ticks = spec.price_to_ticks(price, "price")
+        ticks = None if price is None else _price_ticks(spec, price, decimal_ticks)
         lots = spec.qty_to_lots(qty, "qty")
         protection = args.get("protection_price")
         command = Place(
@@ -149,6 +149,19 @@ def build_command(
         )
         return modify, command_input(modify)
     raise AssertionError(kind)
+
+
+def _price_ticks(spec: MarketSpec, price: object, memo: dict[Decimal, int] | None) -> int:
+    """``spec.price_to_ticks(price, "price")``, through ``memo`` for a ``Decimal``."""
+    if type(price) is not Decimal or memo is None:
+        return spec.price_to_ticks(price, "price")
+    known = memo.get(price)
+    if known is None:
+        known = spec.price_to_ticks(price, "price")
+        if len(memo) >= _DECIMAL_MEMO_SIZE:
+            memo.clear()
+        memo[price] = known
+    return known
 
 
 def build_query(

@@ -562,7 +562,9 @@ class Cluster:
         try:
             if span is None and until is None:
                 return world.run(until=lambda: not self._pending_calls(), max_events=max_events)
-            stop = None if until is None else (lambda: until(self))
+            # (a partial, not a lambda: it calls until(self) with no Python frame of its own,
+            # and run() asks it before every event)
+            stop = None if until is None else functools.partial(until, self)
             end = None if span is None else world.now_us + span
             return world.run(end, until=stop, max_events=max_events)
         finally:

@@ -318,6 +318,7 @@ class Cluster:
         self.config = cfg
         self.market = market
         self._decimal_ticks: dict[Decimal, int] = {}  # build_command's memo for this market
+        self._live_cache: tuple[int, Any, list[tuple[str, int, Any]]] | None = None
         self.seed = seed
         self.timeout_us = timeout_us
         self.sync_latency_us = sync_latency_us
@@ -456,12 +457,20 @@ class Cluster:
         return node
 
     def _live_replicas(self) -> list[tuple[str, int, Any]]:
-        hosts = self.world.hosts
+        """``(name, incarnation, replica)`` of every running replica (read-only: the list is
+        cached until a host crashes or restarts; the invariant observers ask after every
+        event)."""
+        world = self.world
+        cached = self._live_cache
+        if cached is not None and cached[0] == world.lives_changed and cached[1] is world:
+            return cached[2]
+        hosts = world.hosts
         out = []
         for name in self.replica_names:
             host = hosts[name]
             if host.participant is not None:
                 out.append((name, host.incarnation, host.participant))
+        self._live_cache = (world.lives_changed, world, out)
         return out
 
     def _repro(self) -> str:

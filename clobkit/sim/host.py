@@ -286,6 +286,7 @@ class Host:
         self.status = "crashed"
         self.participant = None
         self.incarnation += 1
+        self.world.lives_changed += 1
         self.inbox.clear()
         self.outbox = []
         self.busy_until_us = self.world.now_us
@@ -296,6 +297,7 @@ class Host:
         """Run ``participant`` (rebuilt from disk) on this host from now on."""
         self.crash()
         self.participant = participant
+        self.world.lives_changed += 1
         self.status = "up"
         if wake_at_us is not None:
             self.set_timer(wake_at_us)

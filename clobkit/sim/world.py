@@ -67,6 +67,9 @@ class World:
         self.now_us = 0
         self.hosts: dict[str, Host] = {}
         self.events_processed = 0
+        #: Bumped whenever a host's participant or incarnation changes (a crash, a restart),
+        #: so that who is running can be cached between changes (``Cluster._live_replicas``).
+        self.lives_changed = 0
         self.observers: list[Callable[[World], None]] = []
         self._heap: list[_Event] = []
         self._seq = 0
@@ -81,6 +84,7 @@ class World:
             raise InvalidArgument(f"host {name!r} already exists")
         host = Host(self, name, participant, **options)
         self.hosts[name] = host
+        self.lives_changed += 1
         return host
 
     # -- the event heap --------------------------------------------------------

@@ -376,9 +376,10 @@ class Replica:
     @property
     def is_primary(self) -> bool:
         """True when this replica is the primary of its view and in normal status."""
+        # (view mod n is config.primary_index(view), spelled out: asked several times a step)
         return (
             self.status == "normal"
-            and self.primary_index == self.index
+            and self.view % self._n == self.index
             and self.last_normal_view == self.view
         )
 

@@ -459,15 +459,17 @@ def encode_result(result: ApplyResult) -> bytes:
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
     accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled, stp = result
+    # (small values straight from the table, as _uvar would: one look-up instead of a call)
+    small, table = _SMALL, _VARINT
     parts = [
         _HEAD[_V1, _RESULT],
         _BYTE[int(accepted)],
         _utext(reason or ""),
-        _uvar(seq),
+        table[seq] if type(seq) is int and 0 <= seq < small else _uvar(seq),
         _uvar(ts_us),
         _ovar(order_id),
         _BYTE[_code(_STATUS_CODE, status, STATUSES)],
-        _uvar(len(fills)),
+        table[len(fills)] if len(fills) < small else _uvar(len(fills)),
     ]
     for fill in fills:
         (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
@@ -478,14 +480,18 @@ def encode_result(result: ApplyResult) -> bytes:
             _uvar(fts),
             _utext(market),
             _uvar(price),
-            _uvar(qty),
+            table[qty] if type(qty) is int and 0 <= qty < small else _uvar(qty),
             _uvar(taker_id),
             _uvar(maker_id),
             _utext(taker),
             _utext(maker),
             _BYTE[_code(_SIDE_CODE, side, SIDES)],
         )
-    parts += (_uvar(resting), _uvar(cancelled), _uvar(len(stp)))
+    parts += (
+        table[resting] if type(resting) is int and 0 <= resting < small else _uvar(resting),
+        table[cancelled] if type(cancelled) is int and 0 <= cancelled < small else _uvar(cancelled),
+        table[len(stp)] if len(stp) < small else _uvar(len(stp)),
+    )
     parts += map(_uvar, stp)
     data = b"".join(parts)
     if _round_trips(result):

@@ -930,9 +930,6 @@ class Replica:
             "view": self.view,
         }
 
-    def _hdr_client(self, client_id: str) -> dict[str, Any]:
-        return self._hdr(client_name(client_id))
-
     # -- dispatch and validation -----------------------------------------------------------
 
     def _dispatch(self, message: object) -> None:

@@ -23,8 +23,10 @@ sys.stdout.write(c.trace.digest() + " " + c.history.digest())
 """
 
 
-def scripted_run(seed: int, storage: str = "memory") -> Cluster:
-    c = Cluster(3, seed=seed, storage=storage, latency="exponential", latency_us_max=4_000)
+def scripted_run(
+    seed: int, storage: str = "memory", trace: bool = True, latency: str = "exponential"
+) -> Cluster:
+    c = Cluster(3, seed=seed, storage=storage, latency=latency, latency_us_max=4_000, trace=trace)
     c.place("alice", "sell", price="100.50", qty=10)
     c.place("bob", "buy", price="101", qty=4)
     RandomWorkload(c, users=["u1", "u2", "u3"], ops_per_user=15).start()
@@ -48,6 +50,23 @@ def test_same_seed_same_bytes_in_process() -> None:
 def test_file_storage_gives_the_same_trace_as_memory() -> None:
     # Simulated disk latency comes from the store's configured latencies, never the wall clock.
     assert scripted_run(5, "file").trace.digest() == scripted_run(5, "memory").trace.digest()
+
+
+def test_the_trace_off_paths_change_nothing_but_the_trace() -> None:
+    # With the trace off no TraceEvent (nor its fields) is built, by replicas and client
+    # sessions alike: the same seed must still give the same history, the same replica states
+    # and the same number of events as with the trace on.
+    for latency in ("exponential", "uniform"):
+        on, off = (
+            scripted_run(8, trace=True, latency=latency),
+            scripted_run(8, latency=latency, trace=False),
+        )
+        assert len(off.trace) == 0 < len(on.trace)
+        assert on.history.to_jsonl() == off.history.to_jsonl()
+        assert on.world.events_processed == off.world.events_processed
+        assert [(r["op_number"], r["commit_number"]) for r in on.node_rows()] == [
+            (r["op_number"], r["commit_number"]) for r in off.node_rows()
+        ]
 
 
 def test_different_seed_different_trace() -> None:

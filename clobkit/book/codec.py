@@ -459,15 +459,17 @@ def encode_result(result: ApplyResult) -> bytes:
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
     accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled, stp = result
+    # (small values straight from the table, as _uvar would: one look-up instead of a call)
+    small, table = _SMALL, _VARINT
     parts = [
         _HEAD[_V1, _RESULT],
         _BYTE[int(accepted)],
         _utext(reason or ""),
-        _uvar(seq),
+        table[seq] if type(seq) is int and 0 <= seq < small else _uvar(seq),
         _uvar(ts_us),
         _ovar(order_id),
         _BYTE[_code(_STATUS_CODE, status, STATUSES)],
-        _uvar(len(fills)),
+        table[len(fills)] if len(fills) < small else _uvar(len(fills)),
     ]
     for fill in fills:
         (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
@@ -478,16 +480,75 @@ def encode_result(result: ApplyResult) -> bytes:
             _uvar(fts),
             _utext(market),
             _uvar(price),
-            _uvar(qty),
+            table[qty] if type(qty) is int and 0 <= qty < small else _uvar(qty),
             _uvar(taker_id),
             _uvar(maker_id),
             _utext(taker),
             _utext(maker),
             _BYTE[_code(_SIDE_CODE, side, SIDES)],
         )
-    parts += (_uvar(resting), _uvar(cancelled), _uvar(len(stp)))
+    parts += (
+        table[resting] if type(resting) is int and 0 <= resting < small else _uvar(resting),
+        table[cancelled] if type(cancelled) is int and 0 <= cancelled < small else _uvar(cancelled),
+        table[len(stp)] if len(stp) < small else _uvar(len(stp)),
+    )
     parts += map(_uvar, stp)
-    return b"".join(parts)
+    data = b"".join(parts)
+    if _round_trips(result):
+        _remember_result(data, result)
+    return data
+
+
+# Results recently encoded here (or decoded), by their exact bytes. A result is immutable and
+# ``decode_result`` is a function of the bytes alone, so bytes that :func:`encode_result` made
+# from a result that decodes back to an equal one (see :func:`_round_trips`) decode to that
+# result without walking them again: the client decoding the primary's reply, in a simulated
+# cluster, is a dict look-up. Bounded like the command memo (cleared when full).
+_results: dict[bytes, ApplyResult] = {}
+
+
+def _remember_result(data: bytes, result: ApplyResult) -> None:
+    if len(_results) >= _MEMO_SIZE:
+        _results.clear()
+    _results[data] = result
+
+
+def _round_trips(result: ApplyResult) -> bool:
+    """True when ``decode_result(encode_result(result))`` is ``result`` field for field and
+    type for type: exact ``bool``/``int``/``str``/``tuple`` fields, integers in
+    ``[0, 2**63)`` (larger ones encode to varints the decoder refuses), a reason that is
+    ``None`` or non-empty (``""`` decodes as ``None``), fills that are exact :class:`Fill`
+    tuples."""
+    (accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled,
+     stp) = result  # fmt: skip
+    if not (
+        type(result) is ApplyResult
+        and type(accepted) is bool
+        and (reason is None or (type(reason) is str and reason != ""))
+        and type(seq) is int
+        and 0 <= seq < _BIG
+        and type(ts_us) is int
+        and 0 <= ts_us < _BIG
+        and (order_id is None or (type(order_id) is int and 0 <= order_id < _BIG))
+        and type(status) is str
+        and type(fills) is tuple
+        and type(resting) is int
+        and 0 <= resting < _BIG
+        and type(cancelled) is int
+        and 0 <= cancelled < _BIG
+        and type(stp) is tuple
+    ):
+        return False
+    for fill in fills:
+        if type(fill) is not Fill:
+            return False
+        for value in fill:
+            if type(value) is not str and (type(value) is not int or not 0 <= value < _BIG):
+                return False
+    return all(type(oid) is int and 0 <= oid < _BIG for oid in stp)
+
+
+_BIG = 1 << 63
 
 
 def decode_result(data: bytes) -> ApplyResult:
@@ -495,8 +556,18 @@ def decode_result(data: bytes) -> ApplyResult:
 
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes.
     """
-    if type(data) is not bytes:
+    if type(data) is bytes:
+        known = _results.get(data)
+        if known is not None:
+            return known
+    else:
         data = _as_bytes(data)
+    result = _decode_result(data)
+    _remember_result(data, result)
+    return result
+
+
+def _decode_result(data: bytes) -> ApplyResult:
     _version(data, _V1)
     if _byte(data, 1) != _RESULT:
         raise InvalidArgument("malformed data: not an encoded result")

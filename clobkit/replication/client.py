@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -125,7 +126,9 @@ class ClientSession:
     ``client_id`` names the client (its node name is ``"client:<id>"``);
     ``rng`` jitters retry timeouts; ``request_timeout_us`` (default
     ``config.request_timeout_us``) is how long an attempt waits;
-    ``max_attempts`` bounds the attempts per operation.
+    ``max_attempts`` bounds the attempts per operation. ``trace_events=False`` is for a
+    host that records no trace: the Steps then carry no events (messages and outcomes are
+    the same).
 
     >>> import random
     >>> from clobkit.replication import ClusterConfig
@@ -148,6 +151,7 @@ class ClientSession:
         rng: random.Random,
         request_timeout_us: int | None = None,
         max_attempts: int = 5,
+        trace_events: bool = True,
     ) -> None:
         if not isinstance(config, ClusterConfig):
             raise InvalidType(f"config must be a ClusterConfig, got {config!r}")
@@ -176,6 +180,11 @@ class ClientSession:
         self._out: list[Message] = []
         self._events: list[TraceEvent] = []
         self._now = 0
+        # A host that records no trace says so: then no TraceEvent (nor its fields) is built.
+        self._trace_events = trace_events
+        # Bound once: every write sends a Request with these header fields.
+        self._cluster_id = config.cluster_id
+        self._replica_names = [replica_name(i) for i in range(config.replica_count)]
 
     # -- public API ------------------------------------------------------------------
 
@@ -203,14 +212,15 @@ class ClientSession:
         handle = self._new_handle()
         write = _Write(handle, self._next_request, payload, now)
         self._next_request += 1
-        self._event(
-            "client_invoke",
-            handle=handle,
-            kind="write",
-            request_number=write.request_number,
-            payload=payload,
-            time_us=now,
-        )
+        if self._trace_events:
+            self._event(
+                "client_invoke",
+                handle=handle,
+                kind="write",
+                request_number=write.request_number,
+                payload=payload,
+                time_us=now,
+            )
         self._queued.append(write)
         self._start_next_write()
         return handle, self._step()
@@ -227,9 +237,10 @@ class ClientSession:
         handle = self._new_handle()
         pending = _Read(handle, query, mode, now)
         self._reads[handle] = pending
-        self._event(
-            "client_invoke", handle=handle, kind="read", query=query, mode=mode, time_us=now
-        )
+        if self._trace_events:
+            self._event(
+                "client_invoke", handle=handle, kind="read", query=query, mode=mode, time_us=now
+            )
         self._send_read(pending, everyone=mode != "primary")
         return handle, self._step()
 
@@ -238,7 +249,9 @@ class ClientSession:
 
         Raises :class:`~clobkit.errors.InvalidArgument` for a handle this session never issued.
         """
-        if not isinstance(handle, int) or not 0 < handle < self._next_handle:
+        if (type(handle) is not int and not isinstance(handle, int)) or not (
+            0 < handle < self._next_handle
+        ):
             raise InvalidArgument(f"unknown handle {handle!r}")
         return self._outcomes.get(handle)
 
@@ -250,7 +263,7 @@ class ClientSession:
             self.counters["drop:malformed" if reason else "drop:foreign_cluster"] += 1
         elif message.target != self.name or message.source not in self._names:
             self.counters["drop:misaddressed"] += 1
-        elif isinstance(message, Reply):
+        elif type(message) is Reply or isinstance(message, Reply):
             self._on_reply(message)
         elif isinstance(message, ReadReply):
             self._on_read_reply(message)
@@ -283,10 +296,13 @@ class ClientSession:
     @property
     def wake_at_us(self) -> int | None:
         """The next retry deadline, or ``None`` when nothing is pending."""
+        write = self._write
+        if not self._reads:  # (the common case, without building a list)
+            return None if write is None else write.deadline
         deadlines = [r.deadline for r in self._reads.values()]
-        if self._write is not None:
-            deadlines.append(self._write.deadline)
-        return min(deadlines) if deadlines else None
+        if write is not None:
+            deadlines.append(write.deadline)
+        return min(deadlines)
 
     def __repr__(self) -> str:
         return f"ClientSession({self.client_id!r}, view={self.view}, pending={self.pending})"
@@ -299,7 +315,8 @@ class ClientSession:
         return handle
 
     def _event(self, event: str, /, **fields: Any) -> None:
-        self._events.append(TraceEvent(event, self.name, fields))
+        if self._trace_events:
+            self._events.append(TraceEvent(event, self.name, fields))
 
     def _step(self) -> Step:
         step = Step(self._out, self._events, 0, self.wake_at_us)
@@ -321,7 +338,10 @@ class ClientSession:
         wait = self.request_timeout_us
         if first:
             wait = min(wait, self.config.view_change_timeout_us_min)
-        jitter = self._rng.randint(0, wait // 10)
+        # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
+        # tests/sim/test_sim_determinism.py checks the identity on this Python).
+        below: Callable[[int], int] = self._rng._randbelow  # type: ignore[attr-defined]
+        jitter = below(wait // 10 + 1)
         return self._now + wait + jitter
 
     def _learn_view(self, view: int) -> bool:
@@ -330,8 +350,10 @@ class ClientSession:
             return True
         return False
 
-    def _targets(self, everyone: bool) -> list[int]:
-        return list(range(self.config.replica_count)) if everyone else [self.primary_index]
+    def _targets(self, everyone: bool) -> range | tuple[int]:
+        if everyone:
+            return range(self.config.replica_count)
+        return (self.config.primary_index(self.view),)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -342,10 +364,14 @@ class ClientSession:
 
     def _send_write(self, write: _Write, *, everyone: bool) -> None:
         write.attempts += 1
+        names = self._replica_names
         for i in self._targets(everyone):
             self._out.append(
                 Request(
-                    **self._hdr(i),
+                    cluster_id=self._cluster_id,
+                    source=self.name,
+                    target=names[i],
+                    view=self.view,
                     client_id=self.client_id,
                     request_number=write.request_number,
                     payload=write.payload,
@@ -400,6 +426,8 @@ class ClientSession:
         self._outcomes[handle] = Outcome(
             handle, kind, status, value, op, error, invoked, self._now, attempts
         )
+        if not self._trace_events:
+            return
         self._event(
             "client_return",
             handle=handle,

@@ -155,10 +155,16 @@ class Journal:
         """Append ``entry`` (op ``last_op + 1``), under the last entry's view if that is
         higher (only the unsafe switches offer a lower one); returns the entry as stored.
         ``envelope``: its decoded payload when the caller has it (else decoded on use)."""
-        last_view = self._last_view()
-        if last_view is not None and last_view > entry.view:
-            entry = LogEntry(last_view, entry.op, entry.payload)
-        self.wal.append(entry)
+        wal = self.wal
+        last_view = getattr(wal, "last_view", None)
+        if type(last_view) is int:  # (an indexed log: the common case, in two comparisons)
+            if last_view > entry.view and wal.last_op >= wal.first_op:
+                entry = LogEntry(last_view, entry.op, entry.payload)
+        else:
+            last_view = self._last_view()
+            if last_view is not None and last_view > entry.view:
+                entry = LogEntry(last_view, entry.op, entry.payload)
+        wal.append(entry)
         self._cache[entry.op] = self._last = (entry, envelope)
         return entry
 

@@ -282,6 +282,10 @@ class Replica:
         self._quorum = config.quorum
         self._others = [i for i in range(self._n) if i != index]
         self._names = {replica_name(i): i for i in range(self._n)}
+        # Bound once for the hot paths that build messages (keywords, no header dict).
+        self._cluster_id = config.cluster_id
+        self._replica_names = [replica_name(i) for i in range(self._n)]
+        self._read_mode_quorum = config.read_mode == "quorum"
         self._initial_state = machine.snapshot()
         self._unsafe = config.unsafe
         # A host that records no trace says so: then no TraceEvent is built (Step.events
@@ -352,7 +356,7 @@ class Replica:
     @property
     def op_number(self) -> int:
         """The last op in this replica's log (durable or being synced)."""
-        return self.store.wal.last_op
+        return self._journal.wal.last_op
 
     @property
     def corrupt_ops(self) -> frozenset[int]:
@@ -372,9 +376,10 @@ class Replica:
     @property
     def is_primary(self) -> bool:
         """True when this replica is the primary of its view and in normal status."""
+        # (view mod n is config.primary_index(view), spelled out: asked several times a step)
         return (
             self.status == "normal"
-            and self.primary_index == self.index
+            and self.view % self._n == self.index
             and self.last_normal_view == self.view
         )
 
@@ -674,7 +679,7 @@ class Replica:
         self._out.append(message)
 
     def _to(self, index: int) -> str:
-        return replica_name(index)
+        return self._replica_names[index]
 
     def _event(self, event: str, /, **fields: Any) -> None:
         if self._trace_events:
@@ -772,7 +777,7 @@ class Replica:
         self._event(CORRUPT, op=op)
 
     def _append(self, entry: LogEntry, envelope: Envelope | None = None) -> None:
-        assert entry.op == self.op_number + 1, (entry.op, self.op_number)
+        # (the WAL refuses an op other than last_op + 1 itself, with InvalidArgument)
         stored = self._journal.append(entry, envelope)
         # Only the unsafe switches mix views (S1, S2: no fencing; S6, S7: a log adopted from
         # the wrong replica): the journal stores such an entry under the view our log already
@@ -780,7 +785,7 @@ class Replica:
         assert stored.view == entry.view or self._unsafe & _LOG_BREAKING, (self.name, entry)
         entry = stored
         # Unsafe (S11): the primary matches and publishes at append time.
-        early = APPLY_BEFORE_COMMIT in self._unsafe and self.is_primary
+        early = self._unsafe and APPLY_BEFORE_COMMIT in self._unsafe and self.is_primary
         if early and self.applied_op == entry.op - 1:
             taken = self._journal.take_for_apply(entry.op)
             assert taken is not None
@@ -828,7 +833,10 @@ class Replica:
     # -- applying ------------------------------------------------------------------------
 
     def _apply_committed(self) -> None:
-        target = min(self.commit_number, self.op_number)
+        target = min(self.commit_number, self._journal.wal.last_op)
+        if self.applied_op >= target:
+            self._maybe_snapshot()
+            return
         take = self._journal.take_for_apply
         while self.applied_op < target:
             op = self.applied_op + 1
@@ -867,7 +875,8 @@ class Replica:
         self.client_table[env.client_id] = record
         if self._trace_events:  # (skips building the event's fields on the hot path)
             self._event_apply(entry, env, duplicate=False)
-        self._queue_reply(env.client_id, env.request_number, entry.op, record)
+        if self.view % self._n == self.index:  # (only a primary queues replies: see there)
+            self._queue_reply(env.client_id, env.request_number, entry.op, record)
 
     def _event_apply(self, entry: LogEntry, env: Envelope, *, duplicate: bool) -> None:
         self._event(
@@ -884,15 +893,17 @@ class Replica:
     ) -> None:
         """Park the reply to ``op`` until the reply frontier passes it (primary only: only
         here is a reply encoded, see :class:`ClientRecord`)."""
-        if self.primary_index == self.index and self.status == "normal":
-            reply = record.reply
+        if self.view % self._n == self.index and self.status == "normal":
             self._pending_replies[op] = Reply(
-                **self._hdr_client(client_id),
+                cluster_id=self._cluster_id,
+                source=self.name,
+                target=client_name(client_id),
+                view=self.view,
                 client_id=client_id,
                 request_number=request_number,
                 ok=True,
                 op=op,
-                reply=reply,
+                reply=record.reply,
             )
             inflight = self._inflight.get(client_id)
             if inflight is not None and inflight[1] <= op:
@@ -919,9 +930,6 @@ class Replica:
             "view": self.view,
         }
 
-    def _hdr_client(self, client_id: str) -> dict[str, Any]:
-        return self._hdr(client_name(client_id))
-
     # -- dispatch and validation -----------------------------------------------------------
 
     def _dispatch(self, message: object) -> None:
@@ -936,11 +944,15 @@ class Replica:
         if message.target != self.name:
             self._drop(message, "misaddressed")
             return
-        if type(message) in CLIENT_KINDS:
-            if not is_client_name(message.source):
+        kind = type(message)
+        if type(message) is Request:
+            # A request comes from its own client's node (problem() proved client_id a
+            # non-empty str, so that name is a client's name: is_client_name holds too).
+            if message.source != client_name(message.client_id):
                 self._drop(message, "unknown_sender")
                 return
-            if isinstance(message, Request) and message.source != client_name(message.client_id):
+        elif kind in CLIENT_KINDS:
+            if not is_client_name(message.source):
                 self._drop(message, "unknown_sender")
                 return
         else:
@@ -948,7 +960,7 @@ class Replica:
             if src is None or src == self.index:
                 self._drop(message, "unknown_sender")
                 return
-        handler = _HANDLERS.get(type(message))
+        handler = _HANDLERS.get(kind)
         if handler is None:
             self._drop(message, "unexpected_kind")
             return
@@ -1104,12 +1116,16 @@ class Replica:
         entries = self._new_entries
         self._new_entries = []
         step = self.config.batch_max
+        out, names, cluster_id = self._out, self._replica_names, self._cluster_id
         for start in range(0, len(entries), step):
             chunk = tuple(entries[start : start + step])
             for i in self._others:
-                self._send(
+                out.append(
                     Prepare(
-                        **self._hdr(self._to(i)),
+                        cluster_id=cluster_id,
+                        source=self.name,
+                        target=names[i],
+                        view=self.view,
                         op=chunk[-1].op,
                         commit=self.commit_number,
                         entries=chunk,
@@ -1127,12 +1143,18 @@ class Replica:
             self.commit_number = candidate
             self._event(COMMIT, op=candidate)
             self._apply_committed()
-            if self.config.read_mode == "quorum":
+            if self._read_mode_quorum:
                 self._save_commit()
+                names = self._replica_names
                 for i in self._others:
-                    self._send(
+                    self._out.append(
                         Commit(
-                            **self._hdr(self._to(i)), commit=self.commit_number, probe=self._probe
+                            cluster_id=self._cluster_id,
+                            source=self.name,
+                            target=names[i],
+                            view=self.view,
+                            commit=self.commit_number,
+                            probe=self._probe,
                         )
                     )
                 self._heartbeat_due = self._now + self.config.heartbeat_us
@@ -1209,7 +1231,11 @@ class Replica:
         if not self.config.prevote or self._n == 1:
             return True
         window = self.config.view_change_timeout_us_min
-        heard = 1 + sum(1 for t in self._acked_at.values() if self._now - t < window)
+        now = self._now
+        heard = 1
+        for t in self._acked_at.values():  # (a loop, not sum(genexpr): every request asks)
+            if now - t < window:
+                heard += 1
         ok = heard >= self._quorum
         if not ok and not self._no_quorum:
             silent = sorted(
@@ -1288,24 +1314,39 @@ class Replica:
         """PrepareOk for our whole log and the commit number we know. Both are durable before
         the message leaves: _finish syncs the WAL (and, in quorum mode, the metadata holding
         the commit number) before any message of the Step goes out."""
-        self._send(PrepareOk(**self._hdr(target), op=self.op_number, commit=self.commit_number))
+        self._out.append(
+            PrepareOk(
+                cluster_id=self._cluster_id,
+                source=self.name,
+                target=target,
+                view=self.view,
+                op=self.op_number,
+                commit=self.commit_number,
+            )
+        )
 
     def _accept_entries(self, m: Prepare, *, overwrite: bool) -> bool:
         """Append the entries of ``m`` we lack; same-view entries we have are identical."""
+        wal = self._journal.wal
+        floor = wal.first_op - 1  # (the snapshot floor)
+        last = wal.last_op  # (kept in step below: only our appends and cuts move it)
         for e in m.entries:
-            if e.op <= self._snapshot_floor():
+            op = e.op
+            if op <= floor:
                 continue
-            if e.op <= self.op_number:
-                mine = self._entry(e.op)
+            if op <= last:
+                mine = self._entry(op)
                 if mine == e:
                     continue
                 if not overwrite:
                     self._drop(m, "conflicting_entries")
                     return False
-                self._truncate_after(e.op - 1)
-            if e.op != self.op_number + 1:
+                self._truncate_after(op - 1)
+                last = wal.last_op
+            if op != last + 1:
                 return False
             self._append(e)
+            last = op
         return True
 
     def _learn_commit(self, commit: int) -> None:
@@ -1320,7 +1361,16 @@ class Replica:
         if self._fenced(m) or not self._as_backup(m):
             return
         self._learn_commit(m.commit)
-        self._send(CommitOk(**self._hdr(m.source), commit=self.commit_number, probe=m.probe))
+        self._out.append(
+            CommitOk(
+                cluster_id=self._cluster_id,
+                source=self.name,
+                target=m.source,
+                view=self.view,
+                commit=self.commit_number,
+                probe=m.probe,
+            )
+        )
 
     def _catch_up_if_newer(self, m: Message) -> bool:
         """A message from the primary of a newer view: join it and fetch its log.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from clobkit.book import Cancel, MarketSpec, Modify, Place, decode_result
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 WRITE_KINDS = ("place", "cancel", "modify")
+_DECIMAL_MEMO_SIZE = 1024  # the distinct Decimal prices a build_command memo keeps
+_PLAIN_PLACE = frozenset({"side", "price", "qty"})
 READ_KINDS = ("fills", "live_orders", "depth")
 
 #: The keyword arguments each kind of call takes (built once: submit() is on every call's path).
@@ -69,10 +72,37 @@ CALL_ARGUMENTS: dict[str, frozenset[str]] = {
 
 
 def build_command(
-    spec: MarketSpec, kind: str, user: str, args: dict[str, Any]
+    spec: MarketSpec,
+    kind: str,
+    user: str,
+    args: dict[str, Any],
+    decimal_ticks: dict[Decimal, int] | None = None,
 ) -> tuple[Any, tuple[Any, ...]]:
-    """Validate a write and build (book command, history input). Raises, changes nothing."""
+    """Validate a write and build (book command, history input). Raises, changes nothing.
+
+    ``decimal_ticks``: a caller's memo of the ``Decimal`` prices already converted for
+    ``spec`` (``Decimal`` prices go through ``Fraction``, the slow general path; a cluster
+    sees the same few prices again and again). Only conversions that succeeded are kept,
+    and only for ``Decimal`` (equal ``Decimal`` values have equal ticks).
+
+    >>> from decimal import Decimal
+    >>> memo = {}
+    >>> spec = MarketSpec("ACME", tick="0.01")
+    >>> build_command(spec, "place", "al", {"side": "buy", "price": Decimal("1.5"), "qty": 2},
+    ...               memo)[0].price, memo
+    (150, {Decimal('1.5'): 150})
+    """
     symbol = spec.symbol
+    if kind == "place" and args.keys() <= _PLAIN_PLACE:
+        # The common call (side, price and qty; every other field its default), in short.
+        price = args.get("price")
+        qty = args.get("qty")
+        if qty is None:
+            raise InvalidArgument("qty is required")
+        ticks = None if price is None else _price_ticks(spec, price, decimal_ticks)
+        lots = spec.qty_to_lots(qty, "qty")
+        command = Place(symbol, user, args.get("side"), ticks, lots)  # type: ignore[arg-type]
+        return command, command_input(command)
     if kind == "place":
         side = args.get("side")
         qty = args.get("qty")
@@ -80,7 +110,7 @@ def build_command(
             raise InvalidArgument("qty is required")
         order_type = args.get("order_type", "limit")
         price = args.get("price")
-        ticks = None if price is None else spec.price_to_ticks(price, "price")
+        ticks = None if price is None else _price_ticks(spec, price, decimal_ticks)
         lots = spec.qty_to_lots(qty, "qty")
         protection = args.get("protection_price")
         command = Place(
@@ -119,6 +149,19 @@ def build_command(
         )
         return modify, command_input(modify)
     raise AssertionError(kind)
+
+
+def _price_ticks(spec: MarketSpec, price: object, memo: dict[Decimal, int] | None) -> int:
+    """``spec.price_to_ticks(price, "price")``, through ``memo`` for a ``Decimal``."""
+    if type(price) is not Decimal or memo is None:
+        return spec.price_to_ticks(price, "price")
+    known = memo.get(price)
+    if known is None:
+        known = spec.price_to_ticks(price, "price")
+        if len(memo) >= _DECIMAL_MEMO_SIZE:
+            memo.clear()
+        memo[price] = known
+    return known
 
 
 def build_query(

@@ -42,6 +42,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -316,6 +317,8 @@ class Cluster:
         # -- build ---------------------------------------------------------------------
         self.config = cfg
         self.market = market
+        self._decimal_ticks: dict[Decimal, int] = {}  # build_command's memo for this market
+        self._live_cache: tuple[int, Any, list[tuple[str, int, Any]]] | None = None
         self.seed = seed
         self.timeout_us = timeout_us
         self.sync_latency_us = sync_latency_us
@@ -446,6 +449,7 @@ class Cluster:
                 client_id,
                 rng=self.world.streams.stream(client_name(client_id)),
                 max_attempts=max(1, self.timeout_us // attempt_us),
+                trace_events=self.world.trace.enabled,  # no trace: no TraceEvent objects built
             )
             node = ClientNode(client_id, session, self._resolve)
             self._clients[client_id] = node
@@ -453,12 +457,20 @@ class Cluster:
         return node
 
     def _live_replicas(self) -> list[tuple[str, int, Any]]:
-        hosts = self.world.hosts
+        """``(name, incarnation, replica)`` of every running replica (read-only: the list is
+        cached until a host crashes or restarts; the invariant observers ask after every
+        event)."""
+        world = self.world
+        cached = self._live_cache
+        if cached is not None and cached[0] == world.lives_changed and cached[1] is world:
+            return cached[2]
+        hosts = world.hosts
         out = []
         for name in self.replica_names:
             host = hosts[name]
             if host.participant is not None:
                 out.append((name, host.incarnation, host.participant))
+        self._live_cache = (world.lives_changed, world, out)
         return out
 
     def _repro(self) -> str:
@@ -559,7 +571,9 @@ class Cluster:
         try:
             if span is None and until is None:
                 return world.run(until=lambda: not self._pending_calls(), max_events=max_events)
-            stop = None if until is None else (lambda: until(self))
+            # (a partial, not a lambda: it calls until(self) with no Python frame of its own,
+            # and run() asks it before every event)
+            stop = None if until is None else functools.partial(until, self)
             end = None if span is None else world.now_us + span
             return world.run(end, until=stop, max_events=max_events)
         finally:
@@ -685,7 +699,7 @@ class Cluster:
             extra = sorted(set(args) - allowed)
             raise InvalidArgument(f"{kind} takes no argument(s) {', '.join(extra)}")
         if kind in WRITE_KINDS:
-            command, hist_input = build_command(self.market, kind, user, args)
+            command, hist_input = build_command(self.market, kind, user, args, self._decimal_ticks)
             payload = encode_command(command)
         else:
             query, hist_input = build_query(self.market.symbol, kind, args)

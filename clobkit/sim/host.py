@@ -130,7 +130,12 @@ class Host:
                     None,
                 )
             )
-        if self.status == "paused" or self.busy or self.inbox:
+        if (
+            self.status == "paused"
+            or self.busy_until_us > world.now_us  # (self.busy, spelled out: every delivery)
+            or self.outbox
+            or self.inbox
+        ):
             if len(self.inbox) >= self.inbox_limit:
                 world.record_drop(message, msg_id, "inbox_full")
                 return
@@ -206,7 +211,15 @@ class Host:
         participant = self.participant
         assert participant is not None
         self.messages_handled += 1
-        self._run(lambda: participant.handle(message, self.world.now_us))
+        # (self._run(lambda: ...), spelled out: every delivered message comes here)
+        try:
+            step = participant.handle(message, self.world.now_us)
+        except (OSError, DiskFault) as exc:
+            if self.on_disk_error is None:
+                raise
+            self.on_disk_error(self.name, exc)
+            return
+        self.apply(step)
 
     def _run(self, action: Callable[[], Step]) -> None:
         """Run one participant call; a disk error stops this host, never the caller."""
@@ -273,6 +286,7 @@ class Host:
         self.status = "crashed"
         self.participant = None
         self.incarnation += 1
+        self.world.lives_changed += 1
         self.inbox.clear()
         self.outbox = []
         self.busy_until_us = self.world.now_us
@@ -283,6 +297,7 @@ class Host:
         """Run ``participant`` (rebuilt from disk) on this host from now on."""
         self.crash()
         self.participant = participant
+        self.world.lives_changed += 1
         self.status = "up"
         if wake_at_us is not None:
             self.set_timer(wake_at_us)

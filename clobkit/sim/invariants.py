@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.errors import CorruptEntry, StorageError
 from clobkit.replication.envelope import decode_envelope
+from clobkit.replication.replica import Replica
 from clobkit.replication.step import client_name
 from clobkit.storage.base import LogEntry
 
@@ -113,12 +114,31 @@ class InvariantMonitor:
         # name -> {op: entry}: entries a compaction dropped since the last look.
         self._compacted: dict[str, dict[int, LogEntry]] = {}
         self._now = 0
+        # name -> what observe() last read of that Replica (see __call__)
+        self._looked: dict[str, tuple[int, int, int, str, int]] = {}
 
     # -- world observer ------------------------------------------------------
 
     def __call__(self, world: World) -> None:
         self._now = world.now_us
+        looked = self._looked
+        compacted = self._compacted
         for name, incarnation, replica in self._replicas():
+            if type(replica) is Replica:
+                # What observe() reads of a Replica: its commit number, and whether it acts
+                # as primary of its view (status, view, last normal view). Unchanged since
+                # the last look (and nothing compacted meanwhile), observe() would find
+                # nothing new, so it is skipped: most events change no replica's state.
+                state = (
+                    incarnation,
+                    replica.commit_number,
+                    replica.view,
+                    replica.status,
+                    replica.last_normal_view,
+                )
+                if looked.get(name) == state and name not in compacted:
+                    continue
+                looked[name] = state
             self.observe(name, incarnation, replica)
         if self._compacted:
             self._compacted.clear()  # (a replica that crashed meanwhile committed no more)

@@ -69,12 +69,16 @@ def journaled(method: Callable[..., Any]) -> Callable[..., Any]:
     (replaying ``schedule_faults`` schedules them again).
     """
     name = method.__name__
+    plain = name not in ("partition", "schedule_faults")  # (arguments kept as given)
 
     @functools.wraps(method)
     def wrapper(self: Cluster, *args: Any, **kwargs: Any) -> Any:
         outer = self._journal_depth == 0
-        time_us, events = self.world.now_us, self.world.events_processed
-        if name == "partition":  # keep the groups (a generator is read once), in a stable order
+        world = self.world
+        time_us, events = world.now_us, world.events_processed
+        if plain:
+            pass
+        elif name == "partition":  # keep the groups (a generator is read once), in a stable order
             args = tuple(
                 tuple(sorted(g, key=str))
                 if isinstance(g, Iterable) and not isinstance(g, str)

@@ -47,12 +47,22 @@ __all__ = ["TraceRecord", "Trace", "jsonable", "people_detail", "TRACE_COLUMNS"]
 TRACE_COLUMNS = ("time_us", "kind", "node", "peer", "message", "view", "op", "msg_id", "detail")
 
 
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data with a stable form (sets sorted, bytes hex).
 
     >>> jsonable({"b": {3, 1}, "a": b"\\x01"})
     {'b': [1, 3], 'a': '01'}
     """
+    # Exact scalars and tuples/lists of them first (a history digest turns every call's input
+    # and output into JSON this way); the same answers as the general checks below.
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is tuple or kind is list:
+        return [v if type(v) in _SCALARS else jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, bytes | bytearray):

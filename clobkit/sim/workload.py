@@ -17,8 +17,10 @@ cancel with ``unknown_order``, which is a legitimate outcome).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from clobkit.errors import InvalidArgument
@@ -85,6 +87,10 @@ class RandomWorkload:
         self.think_us_max = think_us_max
         self.kinds = sorted(weights)
         self.weights = [weights[k] for k in self.kinds]
+        # What rng.choices(kinds, weights) computes on every call, computed once (the draw
+        # below is the one choices() makes: bisect of random() * total into the sums).
+        self._cum_weights = list(itertools.accumulate(self.weights))
+        self._total_weight = self._cum_weights[-1] + 0.0
         self.ops_per_user = ops_per_user
         self.timeout_ms = timeout_ms
         self.resting: dict[str, list[int]] = {u: [] for u in self.users}
@@ -110,23 +116,31 @@ class RandomWorkload:
         if self.ops_per_user is not None and self.issued[user] >= self.ops_per_user:
             return
         world = self.cluster.world
-        think = self.rng.randint(self.think_us_min, self.think_us_max)
+        # rng.randint(a, b) draws exactly a + rng._randbelow(b - a + 1): the same stream with
+        # two calls fewer (tests/sim/test_sim_determinism.py checks the identity).
+        low = self.think_us_min
+        below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
+        think = low + below(self.think_us_max - low + 1)
         world.schedule(world.now_us + think, self._issue, user)
 
     def _issue(self, user: str) -> None:
         if self.stopped or self.cluster._closed:
             return
         rng = self.rng
-        kind = rng.choices(self.kinds, self.weights)[0]
+        randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]  # (the draws of choices/choice/randint, see _schedule)
+        kinds = self.kinds
+        kind = kinds[bisect.bisect(self._cum_weights, rng.random() * self._total_weight, 0,
+                                   len(kinds) - 1)]  # fmt: skip
         live = self.resting[user]
         if kind in ("cancel", "modify") and not live:
             kind = "place"
         if kind == "place":
-            side = rng.choice(("buy", "sell"))
-            offset = rng.randint(-self.spread_ticks, self.spread_ticks)
+            side = ("buy", "sell")[randbelow(2)]
+            spread = self.spread_ticks
+            offset = -spread + randbelow(2 * spread + 1)
             ticks = self.mid_ticks + (offset if side == "buy" else -offset)
             price = self.cluster.market.ticks_to_price(ticks)
-            qty = rng.randint(1, self.qty_max)
+            qty = 1 + randbelow(self.qty_max)
             call = self.cluster.submit(
                 user, "place", side=side, price=price, qty=qty, timeout_ms=self.timeout_ms
             )

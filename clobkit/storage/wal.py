@@ -176,6 +176,13 @@ class LogFile:
         self._slots = slots
         self._regions = sorted(regions, key=lambda r: r.first_op)
         self._last_view = max([last_view, *(e.view for e, _ in self._pending)])
+        self._count()
+
+    def _count(self) -> None:
+        """Recompute :attr:`last_op` (kept in a field: the replica asks for it constantly).
+        Called after every change of the index or the pending list (the stateful test
+        ``tests/storage/test_storage_machine.py`` checks it after every step)."""
+        self._last_op = self._base_op + len(self._slots) + len(self._pending)
 
     def _guarded(self, action: Callable[[], None]) -> None:
         try:
@@ -225,8 +232,7 @@ class LogFile:
     @property
     def last_op(self) -> int:
         """The last op appended, synced or not (``first_op - 1`` when empty)."""
-        # (spelled out rather than through synced_op: the replica asks for it constantly)
-        return self._base_op + len(self._slots) + len(self._pending)
+        return self._last_op
 
     @property
     def last_view(self) -> int:
@@ -276,25 +282,30 @@ class LogFile:
         ...
         clobkit.errors.InvalidArgument: entry.op must be last_op + 1 = 2, got 5
         """
-        self._life.check()
-        if not isinstance(entry, LogEntry):
+        if self._life.closed:
+            self._life.check()  # raises StoreClosed
+        # (the exact-type tests first: the common case)
+        if type(entry) is not LogEntry and not isinstance(entry, LogEntry):
             raise InvalidType(f"entry must be a LogEntry, got {type(entry).__name__}")
-        _check_int("entry.view", entry.view)
-        _check_int("entry.op", entry.op, 1)
-        if not isinstance(entry.payload, bytes):
-            raise InvalidType(f"entry.payload must be bytes, got {type(entry.payload).__name__}")
-        if entry.op != self.last_op + 1:
+        view, op, payload = entry.view, entry.op, entry.payload
+        if type(view) is not int or view < 0:
+            _check_int("entry.view", view)
+        if type(op) is not int or op < 1:
+            _check_int("entry.op", op, 1)
+        if type(payload) is not bytes and not isinstance(payload, bytes):
+            raise InvalidType(f"entry.payload must be bytes, got {type(payload).__name__}")
+        last_op = self._last_op
+        if op != last_op + 1:
+            raise InvalidArgument(f"entry.op must be last_op + 1 = {last_op + 1}, got {op}")
+        if view < self._last_view:
             raise InvalidArgument(
-                f"entry.op must be last_op + 1 = {self.last_op + 1}, got {entry.op}"
+                f"entry.view {view} is below the last entry's view {self._last_view}"
             )
-        if entry.view < self._last_view:
-            raise InvalidArgument(
-                f"entry.view {entry.view} is below the last entry's view {self._last_view}"
-            )
-        if len(entry.payload) > MAX_PAYLOAD:
-            raise InvalidArgument(f"entry.payload is {len(entry.payload)} B > {MAX_PAYLOAD}")
-        self._pending.append((entry, encode_record(entry.view, entry.op, entry.payload)))
-        self._last_view = entry.view
+        if len(payload) > MAX_PAYLOAD:
+            raise InvalidArgument(f"entry.payload is {len(payload)} B > {MAX_PAYLOAD}")
+        self._pending.append((entry, encode_record(view, op, payload)))
+        self._last_view = view
+        self._last_op = op
 
     def sync(self) -> SyncInfo:
         """Write and fsync every pending entry per the sync policy.
@@ -321,7 +332,7 @@ class LogFile:
         if not self._pending:
             return SyncInfo(records=0, fsyncs=0, latency_us=0, durable=durable)
         count = len(self._pending)
-        written = sum(len(data) for _, data in self._pending)
+        written = sum([len(data) for _, data in self._pending])
         fsyncs = count if self._policy == "always" else (1 if durable else 0)
         self._guarded(self._flush)
         return SyncInfo(count, fsyncs, self._cost(fsyncs, written), durable)
@@ -340,9 +351,10 @@ class LogFile:
                     done += 1
             finally:
                 del self._pending[:done]  # what a power loss interrupted stays pending (lost)
+                self._count()
             return
         # Group commit: one write and (unless "never") one fsync for the whole batch.
-        batch = b"".join(data for _, data in self._pending)
+        batch = b"".join([data for _, data in self._pending])
         disk.write(WAL_FILE, self._file_end, batch)
         if self._policy == "group":
             disk.fsync(WAL_FILE)
@@ -352,6 +364,7 @@ class LogFile:
             position += len(data)
         self._file_end = position
         self._pending.clear()
+        self._count()
 
     # -- reading ----------------------------------------------------------
 
@@ -512,9 +525,11 @@ class LogFile:
             return
         if op >= self.synced_op:
             del self._pending[op - self.synced_op :]
+            self._count()
         else:
             cut = self._extent_end(op)
             self._pending.clear()
+            self._count()
             self._guarded(lambda: self._cut(cut))
             self._rescan()
         if self._pending:
@@ -558,6 +573,7 @@ class LogFile:
             # Everything goes (state transfer may even skip past the end).
             base_view = max(self._last_view, view or 0)
             self._pending.clear()
+            self._count()
             tail = b""
         elif op >= self.synced_op:
             # Every synced entry goes, and the pending ones up to op.
@@ -566,6 +582,7 @@ class LogFile:
                 self._pending[dropped - 1][0].view if dropped else self._view_at_or_before(op)
             )
             del self._pending[:dropped]
+            self._count()
             tail = b""
         else:
             base_view = self._view_at_or_before(op)
@@ -603,6 +620,7 @@ class LogFile:
         """
         self._life.check()
         self._pending.clear()
+        self._count()
         self._guarded(lambda: self._rewrite(encode_file_header(0, 0)))
         self._rescan()
 

@@ -23,8 +23,10 @@ sys.stdout.write(c.trace.digest() + " " + c.history.digest())
 """
 
 
-def scripted_run(seed: int, storage: str = "memory") -> Cluster:
-    c = Cluster(3, seed=seed, storage=storage, latency="exponential", latency_us_max=4_000)
+def scripted_run(
+    seed: int, storage: str = "memory", trace: bool = True, latency: str = "exponential"
+) -> Cluster:
+    c = Cluster(3, seed=seed, storage=storage, latency=latency, latency_us_max=4_000, trace=trace)
     c.place("alice", "sell", price="100.50", qty=10)
     c.place("bob", "buy", price="101", qty=4)
     RandomWorkload(c, users=["u1", "u2", "u3"], ops_per_user=15).start()
@@ -50,6 +52,23 @@ def test_file_storage_gives_the_same_trace_as_memory() -> None:
     assert scripted_run(5, "file").trace.digest() == scripted_run(5, "memory").trace.digest()
 
 
+def test_the_trace_off_paths_change_nothing_but_the_trace() -> None:
+    # With the trace off no TraceEvent (nor its fields) is built, by replicas and client
+    # sessions alike: the same seed must still give the same history, the same replica states
+    # and the same number of events as with the trace on.
+    for latency in ("exponential", "uniform"):
+        on, off = (
+            scripted_run(8, trace=True, latency=latency),
+            scripted_run(8, latency=latency, trace=False),
+        )
+        assert len(off.trace) == 0 < len(on.trace)
+        assert on.history.to_jsonl() == off.history.to_jsonl()
+        assert on.world.events_processed == off.world.events_processed
+        assert [(r["op_number"], r["commit_number"]) for r in on.node_rows()] == [
+            (r["op_number"], r["commit_number"]) for r in off.node_rows()
+        ]
+
+
 def test_different_seed_different_trace() -> None:
     assert scripted_run(21).trace.digest() != scripted_run(22).trace.digest()
 
@@ -66,3 +85,28 @@ def test_same_seed_same_bytes_across_processes() -> None:
         env=env,
     )
     assert out.stdout == here.trace.digest() + " " + here.history.digest()
+
+
+def test_the_inlined_random_draws_are_the_public_ones() -> None:
+    # The hot paths draw through rng._randbelow (randint, randrange and choice in one call)
+    # and a bisect into precomputed cumulative weights (choices): on this Python those must
+    # leave the same values and the same stream state as the public calls, or every seeded
+    # trace would change. Checked over many seeds, bounds (width 1 included) and weights.
+    import bisect
+    import itertools
+    import random
+
+    weights = [0.25, 0.6, 0.05, 0.1]
+    cum = list(itertools.accumulate(weights))
+    population = ["a", "b", "c", "d"]
+    for seed in range(200):
+        public, inlined = random.Random(seed), random.Random(seed)
+        for low, high in ((0, 0), (1, 10), (-5, 5), (500, 1_500), (0, 2_000_000)):
+            assert public.randint(low, high) == low + inlined._randbelow(high - low + 1)
+        assert public.choice(("buy", "sell")) == ("buy", "sell")[inlined._randbelow(2)]
+        drawn = inlined.random() * (cum[-1] + 0.0)
+        assert (
+            public.choices(population, weights)[0]
+            == population[bisect.bisect(cum, drawn, 0, len(population) - 1)]
+        )
+        assert public.getstate() == inlined.getstate()

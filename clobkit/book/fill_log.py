@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from struct import pack
 from typing import Any
 
 from clobkit.book.results import Fill
@@ -144,8 +145,9 @@ class FillLog:
     def flush(self) -> None:
         """Move pending fills into the columns (users interned in order of appearance).
 
-        Every column is built in C from a slice (``pending[k::9]``); only user names need a
-        lookup (``map``). Representation only: what the log holds does not change.
+        Every column is built in C from a slice (``pending[k::9]``) packed by ``struct``;
+        only user names need a lookup (``map``). Representation only: what the log holds
+        does not change.
         """
         pending = self._pending
         if not pending:
@@ -160,12 +162,14 @@ class FillLog:
                     self.intern(taker)
                 if maker not in ids:
                     self.intern(maker)
+        n = len(pending) // _WIDTH
         for k, (name, typecode) in enumerate(FILL_COLUMNS.items()):
             values = pending[k::_WIDTH]
             if k in (_TAKER_USER, _MAKER_USER):
-                c[name] += array(typecode, map(ids.__getitem__, values))
-            else:
-                c[name] += array(typecode, values)  # array(list) is a C loop
+                values = list(map(ids.__getitem__, values))
+            # struct packs ints about twice as fast as array(typecode, list), which parses
+            # each item as a call argument; both use the machine's native item layout.
+            c[name].frombytes(pack(f"{n}{typecode}", *values))
         pending.clear()
         assert all(len(column) == self.count for column in c.values())
 

@@ -508,7 +508,18 @@ class OrderBook:
                 reserved.add(order_id)
                 self._extras[order_id] = (seq, 0)
             self._last_seq = seq
-            return executed(seq, seq, order_id, "resting", (), qty, 0)
+            r = _blank(ApplyResult)  # results.executed(..., "resting", ...) inlined
+            r.accepted = True
+            r.reason = None
+            r.seq = seq
+            r.ts_us = seq
+            r.order_id = order_id
+            r.status = "resting"
+            r._fills = ()
+            r.resting_qty = qty
+            r.cancelled_qty = 0
+            r.stp_cancelled = ()
+            return r
         if order_id != seq:
             reserved.add(order_id)
         if self._stp_default == "none":
@@ -550,7 +561,18 @@ class OrderBook:
         size = len(level.orders)
         if size == dead or 2 * dead > size + 8:
             (self._bids if level.is_buy else self._asks).tidy(level)
-        return cancelled(seq, seq, order_id, qty)
+        r = _blank(ApplyResult)  # results.cancelled inlined
+        r.accepted = True
+        r.reason = None
+        r.seq = seq
+        r.ts_us = seq
+        r.order_id = order_id
+        r.status = "cancelled"
+        r._fills = ()
+        r.resting_qty = 0
+        r.cancelled_qty = qty
+        r.stp_cancelled = ()
+        return r
 
     def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> Resting | ApplyResult:
         """The live order a cancel/modify names (by order id or client id), or its rejection."""

@@ -58,12 +58,18 @@ def test_fills_read_late_equal_fills_read_at_once_and_the_logs_rows() -> None:
     assert late.fill_count() > 2 * _FLUSH_AT // _WIDTH, "the stream crosses the batch size"
     all_fills = late.fills()  # flushes every pending fill into the columns
     assert all_fills == now.fills()
+    by_seq: dict[int, list[Fill]] = {}
+    for fill in all_fills:
+        by_seq.setdefault(fill.seq, []).append(fill)
     traded = 0
-    for a, b in zip(eager, lazy, strict=True):
+    for a, b, command in zip(eager, lazy, commands, strict=True):
         assert a == b and a.fills == b.fills
+        assert b.fills == tuple(by_seq.get(b.seq, ())), "exactly the log's rows of its seq"
         for fill in b.fills:
             assert all_fills[fill.fill_id] == fill
-            assert fill.seq == b.seq and fill.taker_order_id == b.order_id
+            assert fill.taker_order_id == b.order_id
+        if isinstance(command, Place):
+            assert sum(f.qty for f in b.fills) == command.qty - b.resting_qty - b.cancelled_qty
         traded += bool(b.fills)
     assert traded > 1000
     assert now.snapshot() == late.snapshot()

@@ -274,7 +274,21 @@ class ApplyResult:
         )  # fmt: skip
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._astuple())
+        # The codec unpacks every result it encodes: one call, not two (_astuple inlined).
+        return iter(
+            (
+                self.accepted,
+                self.reason,
+                self.seq,
+                self.ts_us,
+                self.order_id,
+                self.status,
+                self.fills,
+                self.resting_qty,
+                self.cancelled_qty,
+                self.stp_cancelled,
+            )
+        )
 
     def __len__(self) -> int:
         return 10

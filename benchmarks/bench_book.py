@@ -43,10 +43,11 @@ JSON keys (besides rates and peers): ``ratio_to_reference`` (prebuilt commands),
 ``bytes_per_resting_order``.
 
 Usage: ``python benchmarks/bench_book.py [--quick] [--json PATH] [--ops N] [--repeats R]
-[--clock cpu|wall] [--no-peers] [--bytecodes N]`` (``--no-peers``: clobkit and the
-reference only, for A/B runs of two trees; ``--bytecodes N``: also the Python bytecodes each
-path executes per op over the first N ops, a load-independent count, JSON key
-``bytecodes_per_op``).
+[--clock cpu|wall] [--no-peers] [--bytecodes N] [--run-only PATH [--setup-only]]``
+(``--no-peers``: clobkit and the reference only, for A/B runs of two trees; ``--bytecodes
+N``: also the Python bytecodes each path executes per op over the first N ops, a
+load-independent count, JSON key ``bytecodes_per_op``; ``--run-only PATH``: prepare one path
+on the first ``--ops`` ops, run it once and exit, for instruction counts under valgrind).
 """
 
 from __future__ import annotations
@@ -696,6 +697,30 @@ def bytecodes_per_op(engines: list[Engine], ops: list[Op]) -> dict[str, float]:
     return out
 
 
+def run_only(path: str, n_ops: int, seed: int, setup_only: bool) -> None:
+    """Prepare one path and run it once, nothing else (no timing, no output).
+
+    Under ``valgrind --tool=callgrind`` the instructions of a run minus those of the same
+    command with ``--setup-only`` are the path's own (``PYTHONHASHSEED=0`` makes both runs
+    identical up to the replay): a count that does not move with the machine's load and,
+    unlike ``--bytecodes``, includes the work done in C (allocation, GC, dict lookups).
+    """
+    paths: dict[str, type[Engine]] = {
+        "clobkit": ClobkitEngine,
+        "clobkit-apply-built": ClobkitApplyBuiltEngine,
+        "clobkit-public": ClobkitPublicEngine,
+        "clobkit-public-int": ClobkitPublicIntEngine,
+        "reference": ReferenceAdapter,
+    }
+    if path not in paths:
+        raise SystemExit(f"--run-only: unknown path {path!r}; one of {', '.join(paths)}")
+    ops, _, _ = make_workload(n_ops, seed)
+    run = paths[path]().prepare(ops)
+    gc.collect()
+    if not setup_only:
+        run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, < 60 s")
@@ -719,9 +744,23 @@ def main() -> None:
         default="cpu",
         help="cpu: process CPU time (default; robust to other jobs); wall: perf_counter",
     )
+    parser.add_argument(
+        "--run-only",
+        metavar="PATH",
+        default=None,
+        help="prepare one path (clobkit, clobkit-apply-built, clobkit-public, "
+        "clobkit-public-int or reference) on the first --ops ops, run it once and exit: for "
+        "instruction counts under valgrind (see benchmarks/README.md)",
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="with --run-only: prepare but do not run"
+    )
     args = parser.parse_args()
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     n_ops = args.ops or (60_000 if args.quick else 200_000)
+    if args.run_only:
+        run_only(args.run_only, n_ops, args.seed, args.setup_only)
+        return
     repeats = args.repeats or (3 if args.quick else 5)
 
     print(

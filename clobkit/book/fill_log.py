@@ -2,23 +2,28 @@
 
 Fills are stored in parallel ``array`` columns, with users interned to small ints, so a
 DataFrame of a million fills builds in milliseconds (:meth:`FillLog.columns`). Matching
-records each fill with :meth:`FillLog.record` (the one helper that makes a fill): it returns
-the :class:`~clobkit.book.results.Fill` the caller reports and adds the fill's column values
-to one flat pending list (one ``+=`` of a small tuple instead of nine array appends). The
-pending list is moved into the columns in batches, each column a C-level slice of it; every
-reader flushes it first, so it is invisible.
+records each fill with :meth:`FillLog.record` (the one helper that records a fill;
+``matching.cross`` inlines it), which adds the fill's column values to one flat pending
+list (one ``+=`` of a small tuple instead of nine array appends). The pending list is
+moved into the columns in batches, each column a C-level slice of it; every reader flushes
+it first, or reads a pending row where it is (:meth:`FillLog.rows`), so it is invisible.
+
+No :class:`~clobkit.book.results.Fill` is made while matching. The log only ever appends
+(fill ``i`` is row ``i`` for good), so a command's result keeps the log and the span of
+fill ids the command added, and :meth:`FillLog.rows` makes the ``Fill`` tuples when the
+result's ``fills`` are read.
 
 >>> log = FillLog("ACME")
->>> log.record(1, 10, 100, 2, 1, 0, "bob", "alice", 0).qty
-2
->>> log.count, log.users()
-(1, ('bob', 'alice'))
+>>> log.record(1, 10, 100, 2, 1, 0, "bob", "alice", 0)
+>>> log.rows(0, 1)[0].qty, log.count, log.users()
+(2, 1, ('bob', 'alice'))
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from struct import pack
 from typing import Any
 
 from clobkit.book.results import Fill
@@ -70,9 +75,9 @@ class FillLog:
         taker_user: str,
         maker_user: str,
         side_code: int,
-    ) -> Fill:
-        """Add one fill (``side_code`` 0 buy, 1 sell: the taker's side); return it. O(1)
-        amortised."""
+    ) -> None:
+        """Add one fill (``side_code`` 0 buy, 1 sell: the taker's side) as fill id
+        :attr:`count`. O(1) amortised."""
         pending = self._pending
         pending += (
             seq,
@@ -85,32 +90,64 @@ class FillLog:
             maker_user,
             side_code,
         )
-        fill_id = self.count
-        self.count = fill_id + 1
+        self.count += 1
         if len(pending) >= _FLUSH_AT:
             self.flush()
+
+    def rows(self, start: int, stop: int) -> tuple[Fill, ...]:
+        """Fills ``start`` .. ``stop - 1`` (fill ids) as :class:`Fill` tuples. O(stop - start).
+
+        Reads pending rows where they are (no flush), so reading a result's fills costs
+        only those rows.
+        """
+        assert 0 <= start <= stop <= self.count, (start, stop, self.count)
+        pending = self._pending
+        flushed = self.count - len(pending) // _WIDTH  # fill ids below it are in the columns
+        market = self.market
+        out = []
+        for i in range(start, stop):
+            if i < flushed:
+                out.append(self._row(i))
+            else:
+                k = (i - flushed) * _WIDTH
+                seq, ts_us, price, qty, taker_id, maker_id, taker, maker, side = pending[
+                    k : k + _WIDTH
+                ]
+                out.append(
+                    _new(
+                        Fill,
+                        (i, seq, ts_us, market, price, qty, taker_id, maker_id, taker, maker,
+                         _SIDES[side]),
+                    )
+                )  # fmt: skip
+        return tuple(out)
+
+    def _row(self, i: int) -> Fill:
+        """Fill ``i``, read from the columns (it must be flushed)."""
+        c, users = self._columns, self._users
         return _new(
             Fill,
             (
-                fill_id,
-                seq,
-                ts_us,
+                i,
+                c["seq"][i],
+                c["ts_us"][i],
                 self.market,
-                price,
-                qty,
-                taker_order_id,
-                maker_order_id,
-                taker_user,
-                maker_user,
-                _SIDES[side_code],
+                c["price_ticks"][i],
+                c["qty_lots"][i],
+                c["taker_order_id"][i],
+                c["maker_order_id"][i],
+                users[c["taker_user_id"][i]],
+                users[c["maker_user_id"][i]],
+                _SIDES[c["aggressor_side"][i]],
             ),
         )
 
     def flush(self) -> None:
         """Move pending fills into the columns (users interned in order of appearance).
 
-        Every column is built in C from a slice (``pending[k::9]``); only user names need a
-        lookup (``map``). Representation only: what the log holds does not change.
+        Every column is built in C from a slice (``pending[k::9]``) packed by ``struct``;
+        only user names need a lookup (``map``). Representation only: what the log holds
+        does not change.
         """
         pending = self._pending
         if not pending:
@@ -125,12 +162,14 @@ class FillLog:
                     self.intern(taker)
                 if maker not in ids:
                     self.intern(maker)
+        n = len(pending) // _WIDTH
         for k, (name, typecode) in enumerate(FILL_COLUMNS.items()):
             values = pending[k::_WIDTH]
             if k in (_TAKER_USER, _MAKER_USER):
-                c[name] += array(typecode, map(ids.__getitem__, values))
-            else:
-                c[name] += array(typecode, values)  # array(list) is a C loop
+                values = list(map(ids.__getitem__, values))
+            # struct packs ints about twice as fast as array(typecode, list), which parses
+            # each item as a call argument; both use the machine's native item layout.
+            c[name].frombytes(pack(f"{n}{typecode}", *values))
         pending.clear()
         assert all(len(column) == self.count for column in c.values())
 
@@ -168,28 +207,13 @@ class FillLog:
             uid = self._user_ids.get(user)
             if uid is None:
                 return []
-        users, market = self._users, self.market
-        result = []
-        for i in range(start, len(c["seq"])):
-            taker_uid, maker_uid = c["taker_user_id"][i], c["maker_user_id"][i]
-            if uid is not None and uid != taker_uid and uid != maker_uid:
-                continue
-            result.append(
-                Fill(
-                    i,
-                    c["seq"][i],
-                    c["ts_us"][i],
-                    market,
-                    c["price_ticks"][i],
-                    c["qty_lots"][i],
-                    c["taker_order_id"][i],
-                    c["maker_order_id"][i],
-                    users[taker_uid],
-                    users[maker_uid],
-                    _SIDES[c["aggressor_side"][i]],
-                )
-            )
-        return result
+        takers, makers = c["taker_user_id"], c["maker_user_id"]
+        row = self._row
+        return [
+            row(i)
+            for i in range(start, len(c["seq"]))
+            if uid is None or uid == takers[i] or uid == makers[i]
+        ]
 
     def load(self, columns: dict[str, array[int]], users: list[str]) -> None:
         """Replace the contents with restored ``columns`` and user table (snapshots)."""

@@ -16,7 +16,10 @@ Three functions, one job each:
   same results, fills and bytes.
 * :func:`fillable` is the read-only pass a fill-or-kill order needs first.
 
-Every fill is made by :meth:`FillLog.record <clobkit.book.fill_log.FillLog.record>`. A maker
+Every fill is recorded in the book's :class:`~clobkit.book.fill_log.FillLog` (by
+:meth:`FillLog.record <clobkit.book.fill_log.FillLog.record>`, or inline in :func:`cross`);
+neither function makes :class:`~clobkit.book.results.Fill` tuples: a command's fills are
+the log rows it added, which its result reads when asked. A maker
 that leaves the book is removed from the id ``index``, the client-id index and ``extras``
 (the book's record of its priority seq and cancelled lots, when it has one).
 
@@ -27,21 +30,19 @@ that leaves the book is removed from the id ``index``, the client-id index and `
 >>> maker = Resting(); maker.order_id, maker.user, maker.qty = 1, "alice", 5
 >>> maker.original, maker.ts_us = 5, 1
 >>> asks.rest(maker, 100); index[1] = maker
->>> remaining, fills = cross(asks, log, index, ClientIds(), {}, True, 100, 3, 2, "bob", 2, 2)
->>> remaining, [(f.price, f.qty, f.maker_user) for f in fills], maker.qty
-(0, [(100, 3, 'alice')], 2)
+>>> cross(asks, log, index, ClientIds(), {}, True, 100, 3, 2, "bob", 2, 2), maker.qty
+(0, 2)
+>>> [(f.price, f.qty, f.maker_user) for f in log.rows(0, log.count)]
+[(100, 3, 'alice')]
 """
 
 from __future__ import annotations
 
 from clobkit.book.client_ids import ClientIds
 from clobkit.book.fill_log import _FLUSH_AT, FillLog
-from clobkit.book.results import Fill
 from clobkit.book.side import BookSide, Resting
 
 __all__ = ["cross", "fillable", "match"]
-
-_new = tuple.__new__  # builds a Fill without keyword handling (as FillLog.record does)
 
 
 def cross(
@@ -57,23 +58,20 @@ def cross(
     user: str,
     seq: int,
     ts_us: int,
-) -> tuple[int, tuple[Fill, ...]]:
-    """Trade a limit taker without STP; return (remaining lots, fills). O(levels + makers
-    touched)."""
+) -> int:
+    """Trade a limit taker without STP; return the lots left. Its fills are the log's rows
+    from ``log.count`` before the call to ``log.count`` after. O(levels + makers touched)."""
     remaining = qty
     side_code = 0 if is_buy else 1
-    side_name = "buy" if is_buy else "sell"
     levels = opposite.levels
-    # FillLog.record inlined (one call less per fill): the same pending items and the same
-    # Fill tuple, fill ids counted locally and stored once at the end. The flush check runs
-    # once per taker instead of once per fill: pending fills are representation only
+    # FillLog.record inlined (one call less per fill): the same pending items, fill ids
+    # counted locally and stored once at the end. The flush check runs once per taker
+    # instead of once per fill: pending fills are representation only
     # (tests/book/test_book_fast_paths.py proves the bytes equal to match(), which records
-    # through FillLog.record).
+    # through FillLog.record). No Fill is made here: the result reads its fills from the log
+    # when someone asks (clobkit.book.results.ApplyResult.fills).
     pending = log._pending
-    market = log.market
     fill_id = log.count
-    fills: list[Fill] = []
-    add_fill = fills.append
     best = opposite.best
     while best is not None and (best <= limit if is_buy else best >= limit):
         level = levels[best]
@@ -85,43 +83,25 @@ def cross(
             if not maker_qty:  # lazily deleted entry
                 level.dead -= 1
                 continue
-            maker_id = maker.order_id
-            maker_user = maker.user
             if remaining < maker_qty:  # the maker keeps a remainder; the taker is done
                 pending += (
-                    seq, ts_us, best, remaining, order_id, maker_id, user, maker_user, side_code,
-                )  # fmt: skip
-                add_fill(
-                    _new(
-                        Fill,
-                        (
-                            fill_id, seq, ts_us, market, best, remaining, order_id, maker_id,
-                            user, maker_user, side_name,
-                        ),
-                    )
+                    seq, ts_us, best, remaining, order_id, maker.order_id, user, maker.user,
+                    side_code,
                 )  # fmt: skip
                 fill_id += 1
                 maker.qty = maker_qty - remaining  # filled = original - qty - cancelled
                 orders.appendleft(maker)
                 remaining = 0
                 break
+            maker_id = maker.order_id
             pending += (
-                seq, ts_us, best, maker_qty, order_id, maker_id, user, maker_user, side_code,
-            )  # fmt: skip
-            add_fill(
-                _new(
-                    Fill,
-                    (
-                        fill_id, seq, ts_us, market, best, maker_qty, order_id, maker_id, user,
-                        maker_user, side_name,
-                    ),
-                )
+                seq, ts_us, best, maker_qty, order_id, maker_id, user, maker.user, side_code,
             )  # fmt: skip
             fill_id += 1
             remaining -= maker_qty
             del index[maker_id]
             if client_ids:
-                client_ids.forget(maker_id, maker_user)
+                client_ids.forget(maker_id, maker.user)
             if extras:
                 extras.pop(maker_id, None)
             if not remaining:
@@ -134,7 +114,7 @@ def cross(
     log.count = fill_id
     if len(pending) >= _FLUSH_AT:
         log.flush()
-    return remaining, tuple(fills)
+    return remaining
 
 
 def match(
@@ -151,16 +131,16 @@ def match(
     stp: str,
     seq: int,
     ts_us: int,
-) -> tuple[int, tuple[Fill, ...], bool, tuple[int, ...]]:
+) -> tuple[int, bool, tuple[int, ...]]:
     """Trade any taker (``limit=None``: a market order without protection).
 
-    Returns (remaining lots, fills, taker stopped by STP, ids of makers STP cancelled).
+    Returns (remaining lots, taker stopped by STP, ids of makers STP cancelled); the fills
+    are the log's rows from ``log.count`` before the call to ``log.count`` after.
     O(levels + makers touched).
     """
     side_code = 0 if is_buy else 1
     levels = opposite.levels
     record = log.record
-    fills: list[Fill] = []
     stp_cancelled: list[int] = []
     taker_stopped = False
     remaining = qty
@@ -192,19 +172,7 @@ def match(
                     break
                 continue
             trade = remaining if remaining < maker_qty else maker_qty
-            fills.append(
-                record(
-                    seq,
-                    ts_us,
-                    price,
-                    trade,
-                    order_id,
-                    maker.order_id,
-                    user,
-                    maker.user,
-                    side_code,
-                )
-            )
+            record(seq, ts_us, price, trade, order_id, maker.order_id, user, maker.user, side_code)
             remaining -= trade
             level.qty -= trade
             maker_qty -= trade
@@ -216,7 +184,7 @@ def match(
             opposite.drop_best()
         if taker_stopped:
             break
-    return remaining, tuple(fills), taker_stopped, tuple(stp_cancelled)
+    return remaining, taker_stopped, tuple(stp_cancelled)
 
 
 def _leave(

@@ -87,7 +87,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
-_new = tuple.__new__  # builds an ApplyResult without NamedTuple's keyword handling
+_new = tuple.__new__  # builds a command without its checks (fields known valid)
+_blank = object.__new__  # an ApplyResult without __init__'s argument handling (results.py)
 
 # place()'s quick route compares its keywords with their defaults by identity, which also
 # proves the type: an equal value of another type or object (a str subclass, a string built
@@ -258,11 +259,19 @@ class OrderBook:
                             reserved.add(order_id)
                             self._extras[order_id] = (seq, 0)
                         self._last_seq = seq
-                        # results.executed(..., "resting", ...) inlined: a tuple build, no call.
-                        return _new(
-                            ApplyResult,
-                            (True, None, seq, ts_us, order_id, "resting", (), qty, 0, ()),
-                        )
+                        # results.executed(..., "resting", ...) inlined: no call.
+                        r = _blank(ApplyResult)
+                        r.accepted = True
+                        r.reason = None
+                        r.seq = seq
+                        r.ts_us = ts_us
+                        r.order_id = order_id
+                        r.status = "resting"
+                        r._fills = ()
+                        r.resting_qty = qty
+                        r.cancelled_qty = 0
+                        r.stp_cancelled = ()
+                        return r
                     if not post_only:
                         # It crosses, and every rejection rule is checked: go match.
                         if order_id != seq:
@@ -299,9 +308,18 @@ class OrderBook:
             if size == dead or 2 * dead > size + 8:
                 (self._bids if level.is_buy else self._asks).tidy(level)
             # results.cancelled inlined, as above.
-            return _new(
-                ApplyResult, (True, None, seq, ts_us, order_id, "cancelled", (), 0, qty, ())
-            )
+            r = _blank(ApplyResult)
+            r.accepted = True
+            r.reason = None
+            r.seq = seq
+            r.ts_us = ts_us
+            r.order_id = order_id
+            r.status = "cancelled"
+            r._fills = ()
+            r.resting_qty = 0
+            r.cancelled_qty = qty
+            r.stp_cancelled = ()
+            return r
         if type(command) is Modify:
             return self._modify(command, seq, ts_us)
         raise InvalidType(
@@ -380,9 +398,11 @@ class OrderBook:
     ) -> ApplyResult:
         """Run an accepted place: match, then rest or cancel the remainder. Never rejects."""
         self._last_seq = seq
-        remaining, fills, taker_stopped, stp_cancelled = matching.match(
+        log = self._log
+        first = log.count
+        remaining, taker_stopped, stp_cancelled = matching.match(
             self._asks if is_buy else self._bids,
-            self._log,
+            log,
             self._orders,
             self._client_ids,
             self._extras,
@@ -397,14 +417,16 @@ class OrderBook:
         )
         price = cmd.price
         filled = cmd.qty - remaining
+        fills = () if first == log.count else log  # the log rows from first: read when asked
+        span = (first, log.count)
         if remaining and price is not None and cmd.tif == "gtc" and not taker_stopped:
             self._rest(order_id, cmd.user, is_buy, price, remaining, filled, cmd.qty, seq, ts_us)
             if cmd.client_order_id is not None:
                 self._client_ids.remember(cmd.user, cmd.client_order_id, order_id)
             status = "partially_filled" if filled else "resting"
-            return executed(seq, ts_us, order_id, status, fills, remaining, 0, stp_cancelled)
+            return executed(seq, ts_us, order_id, status, fills, remaining, 0, stp_cancelled, span)
         status = "cancelled" if remaining else "filled"
-        return executed(seq, ts_us, order_id, status, fills, 0, remaining, stp_cancelled)
+        return executed(seq, ts_us, order_id, status, fills, 0, remaining, stp_cancelled, span)
 
     def _cross(
         self, user: str, qty: int, order_id: int, is_buy: bool, limit: int, seq: int, ts_us: int
@@ -412,9 +434,11 @@ class OrderBook:
         """Execute an accepted GTC limit order that crosses, without self-trade prevention
         (``apply``'s fast path for takers: :func:`~clobkit.book.matching.cross`)."""
         self._last_seq = seq
-        remaining, fills = matching.cross(
+        log = self._log
+        first = log.count
+        remaining = matching.cross(
             self._asks if is_buy else self._bids,
-            self._log,
+            log,
             self._orders,
             self._client_ids,
             self._extras,
@@ -426,11 +450,27 @@ class OrderBook:
             seq,
             ts_us,
         )
-        assert fills, "a crossing order trades at least once without self-trade prevention"
+        end = log.count
+        assert end > first, "a crossing order trades at least once without self-trade prevention"
+        # results.executed inlined (no call); the fills are the log rows first..end - 1.
+        r = _blank(ApplyResult)
+        r.accepted = True
+        r.reason = None
+        r.seq = seq
+        r.ts_us = ts_us
+        r.order_id = order_id
+        r._fills = log
+        r._fill_ids = (first, end)
+        r.cancelled_qty = 0
+        r.stp_cancelled = ()
         if remaining:
             self._rest(order_id, user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us)
-            return executed(seq, ts_us, order_id, "partially_filled", fills, remaining, 0)
-        return executed(seq, ts_us, order_id, "filled", fills, 0, 0)
+            r.status = "partially_filled"
+            r.resting_qty = remaining
+        else:
+            r.status = "filled"
+            r.resting_qty = 0
+        return r
 
     def _limit_gtc(self, user: str, side: str, price: int, qty: int) -> ApplyResult:
         """Apply ``Place(market, user, side, price, qty)`` (a plain GTC limit order, every
@@ -468,7 +508,18 @@ class OrderBook:
                 reserved.add(order_id)
                 self._extras[order_id] = (seq, 0)
             self._last_seq = seq
-            return _new(ApplyResult, (True, None, seq, seq, order_id, "resting", (), qty, 0, ()))
+            r = _blank(ApplyResult)  # results.executed(..., "resting", ...) inlined
+            r.accepted = True
+            r.reason = None
+            r.seq = seq
+            r.ts_us = seq
+            r.order_id = order_id
+            r.status = "resting"
+            r._fills = ()
+            r.resting_qty = qty
+            r.cancelled_qty = 0
+            r.stp_cancelled = ()
+            return r
         if order_id != seq:
             reserved.add(order_id)
         if self._stp_default == "none":
@@ -510,7 +561,18 @@ class OrderBook:
         size = len(level.orders)
         if size == dead or 2 * dead > size + 8:
             (self._bids if level.is_buy else self._asks).tidy(level)
-        return _new(ApplyResult, (True, None, seq, seq, order_id, "cancelled", (), 0, qty, ()))
+        r = _blank(ApplyResult)  # results.cancelled inlined
+        r.accepted = True
+        r.reason = None
+        r.seq = seq
+        r.ts_us = seq
+        r.order_id = order_id
+        r.status = "cancelled"
+        r._fills = ()
+        r.resting_qty = 0
+        r.cancelled_qty = qty
+        r.stp_cancelled = ()
+        return r
 
     def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> Resting | ApplyResult:
         """The live order a cancel/modify names (by order id or client id), or its rejection."""
@@ -568,9 +630,11 @@ class OrderBook:
         user, is_buy = order.user, order.level.is_buy
         cid = self._client_ids.get(order_id)  # the replacement keeps the client id
         self._unlink(order)
-        remaining, fills, taker_stopped, stp_cancelled = matching.match(
+        log = self._log
+        first = log.count
+        remaining, taker_stopped, stp_cancelled = matching.match(
             self._asks if is_buy else self._bids,
-            self._log,
+            log,
             self._orders,
             self._client_ids,
             self._extras,
@@ -591,9 +655,11 @@ class OrderBook:
                 self._client_ids.remember(user, cid, order_id)
             resting = remaining
         cancelled_qty = reduced + (remaining - resting)
+        fills = () if first == log.count else log  # the log rows from first: read when asked
         return executed(
-            seq, ts_us, order_id, "modified", fills, resting, cancelled_qty, stp_cancelled
-        )
+            seq, ts_us, order_id, "modified", fills, resting, cancelled_qty, stp_cancelled,
+            (first, log.count),
+        )  # fmt: skip
 
     # -- structure helpers ---------------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """What applying a command produces: :class:`ApplyResult`, :class:`Fill` and :class:`Order`.
 
-:class:`ApplyResult` and :class:`Fill` are named tuples: immutable, compact and cheap to
-build on the replica's hot path (a frozen dataclass costs one ``object.__setattr__`` per
-field). :class:`Order` is a frozen dataclass snapshot of one live order, built on demand by
+:class:`ApplyResult` is made for every command, so it is cheap to make: a ``__slots__``
+object filled in by the book's named builders, whose ``fills`` are built from the book's
+fill log only when read (a command that traded keeps the log and the span of fill ids it
+added). It reads like a named tuple: fields by name, unpacking, equality and hashing in
+:attr:`ApplyResult._fields` order. :class:`Fill` is a named tuple (immutable and compact).
+:class:`Order` is a frozen dataclass snapshot of one live order, built on demand by
 queries, so callers can never reach into the book's mutable internals.
 
 A rejected command yields ``ApplyResult(accepted=False, reason=<code>)`` with ``reason`` one
@@ -26,11 +29,15 @@ clobkit.errors.UnknownOrder: unknown_order: no live order has this order id (ord
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.book.spec import MarketSpec
 from clobkit.errors import DuplicateOrderId, NoLiquidity, NotOwner, OrderRejected, UnknownOrder
+
+if TYPE_CHECKING:
+    from clobkit.book.fill_log import FillLog
 
 __all__ = ["REJECT_REASONS", "STATUSES", "ApplyResult", "Fill", "Order", "register_spec"]
 
@@ -138,7 +145,7 @@ class Fill(NamedTuple):
         )
 
 
-class ApplyResult(NamedTuple):
+class ApplyResult:
     """The outcome of one command: accepted or not, fills, what rests and what was cancelled.
 
     ``status`` is one of :data:`STATUSES`: a place ends ``resting`` (no fills, rests),
@@ -149,9 +156,65 @@ class ApplyResult(NamedTuple):
     command cancelled, both in lots. ``stp_cancelled`` lists the ids of resting orders that
     self-trade prevention cancelled while this command executed.
 
-    >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0).accepted
+    It reads like the named tuple it used to be: the ten fields in :attr:`_fields` order are
+    attributes, iterate and unpack in that order, and compare equal (and hash alike) to
+    another result or a tuple with the same values. Treat it as read-only.
+
+    Cheap to make, because the book makes one per command: a ``__slots__`` object (about
+    half the cost of a tuple subclass) whose :attr:`fills` are built only when read. A
+    command that traded keeps just its book's fill log and the span of fill ids it added
+    (the log only ever appends, so those rows never change) and turns them into
+    :class:`Fill` tuples on the first read of ``fills`` (or of anything that reads them:
+    iteration, equality, ``repr``), keeping them after that. Every other field is a plain
+    attribute.
+
+    >>> r = ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0)
+    >>> r.accepted, r.status, r.fills
+    (True, 'resting', ())
+    >>> accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled, stp = r
+    >>> r == (True, None, 1, 1, 1, "resting", (), 10, 0, ())
     True
     """
+
+    __slots__ = (
+        "_fill_ids",
+        "_fills",
+        "accepted",
+        "cancelled_qty",
+        "order_id",
+        "reason",
+        "resting_qty",
+        "seq",
+        "status",
+        "stp_cancelled",
+        "ts_us",
+    )
+
+    #: The fields, in the order iteration, unpacking and equality use.
+    _fields = (
+        "accepted",
+        "reason",
+        "seq",
+        "ts_us",
+        "order_id",
+        "status",
+        "fills",
+        "resting_qty",
+        "cancelled_qty",
+        "stp_cancelled",
+    )
+    __match_args__ = (
+        "accepted",
+        "reason",
+        "seq",
+        "ts_us",
+        "order_id",
+        "status",
+        "fills",
+        "resting_qty",
+        "cancelled_qty",
+        "stp_cancelled",
+    )
 
     accepted: bool
     reason: str | None
@@ -159,10 +222,92 @@ class ApplyResult(NamedTuple):
     ts_us: int
     order_id: int | None
     status: str
-    fills: tuple[Fill, ...]
+    # A tuple of Fill, or (until first read) the FillLog holding them, with _fill_ids the
+    # (first, end) fill ids this command added.
+    _fills: tuple[Fill, ...] | FillLog
+    _fill_ids: tuple[int, int]
     resting_qty: int
     cancelled_qty: int
-    stp_cancelled: tuple[int, ...] = ()
+    stp_cancelled: tuple[int, ...]
+
+    def __init__(
+        self,
+        accepted: bool,
+        reason: str | None,
+        seq: int,
+        ts_us: int,
+        order_id: int | None,
+        status: str,
+        fills: Iterable[Fill],
+        resting_qty: int,
+        cancelled_qty: int,
+        stp_cancelled: Iterable[int] = (),
+    ) -> None:
+        self.accepted = accepted
+        self.reason = reason
+        self.seq = seq
+        self.ts_us = ts_us
+        self.order_id = order_id
+        self.status = status
+        self._fills = fills if type(fills) is tuple else tuple(fills)
+        self.resting_qty = resting_qty
+        self.cancelled_qty = cancelled_qty
+        self.stp_cancelled = stp_cancelled if type(stp_cancelled) is tuple else tuple(stp_cancelled)
+
+    @property
+    def fills(self) -> tuple[Fill, ...]:
+        """The fills this command made, oldest first (built from the fill log on first read).
+
+        >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0).fills
+        ()
+        """
+        fills = self._fills
+        if isinstance(fills, tuple):
+            return fills
+        built = self._fills = fills.rows(*self._fill_ids)
+        return built
+
+    def _astuple(self) -> tuple[Any, ...]:
+        return (
+            self.accepted, self.reason, self.seq, self.ts_us, self.order_id, self.status,
+            self.fills, self.resting_qty, self.cancelled_qty, self.stp_cancelled,
+        )  # fmt: skip
+
+    def __iter__(self) -> Iterator[Any]:
+        # The codec unpacks every result it encodes: one call, not two (_astuple inlined).
+        return iter(
+            (
+                self.accepted,
+                self.reason,
+                self.seq,
+                self.ts_us,
+                self.order_id,
+                self.status,
+                self.fills,
+                self.resting_qty,
+                self.cancelled_qty,
+                self.stp_cancelled,
+            )
+        )
+
+    def __len__(self) -> int:
+        return 10
+
+    def __getitem__(self, index: int) -> Any:
+        return self._astuple()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ApplyResult:
+            return self._astuple() == other._astuple()
+        if isinstance(other, tuple):
+            return self._astuple() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._astuple())
+
+    def __reduce__(self) -> tuple[type[ApplyResult], tuple[Any, ...]]:
+        return ApplyResult, self._astuple()
 
     def __repr__(self) -> str:
         if not self.accepted:
@@ -265,9 +410,10 @@ class Order:
 
 
 # -- named builders: the one way the book makes a result ---------------------------------------
-# ``tuple.__new__`` skips NamedTuple's keyword handling (these run on every command).
-_new = tuple.__new__
-_NO_FILLS: tuple[Fill, ...] = ()
+# ``object.__new__`` makes the object without running ``__init__``'s argument handling (these
+# run on every command); each builder then sets every slot. The book's hottest paths (a
+# resting place, a good cancel, a crossing place) do the same inline.
+_blank = object.__new__
 
 
 def rejected(reason: str, seq: int, ts_us: int, order_id: int | None) -> ApplyResult:
@@ -276,7 +422,18 @@ def rejected(reason: str, seq: int, ts_us: int, order_id: int | None) -> ApplyRe
     >>> rejected("unknown_order", 3, 30, 9).status
     'rejected'
     """
-    return _new(ApplyResult, (False, reason, seq, ts_us, order_id, "rejected", _NO_FILLS, 0, 0, ()))
+    r: ApplyResult = _blank(ApplyResult)
+    r.accepted = False
+    r.reason = reason
+    r.seq = seq
+    r.ts_us = ts_us
+    r.order_id = order_id
+    r.status = "rejected"
+    r._fills = ()
+    r.resting_qty = 0
+    r.cancelled_qty = 0
+    r.stp_cancelled = ()
+    return r
 
 
 def cancelled(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
@@ -285,7 +442,18 @@ def cancelled(seq: int, ts_us: int, order_id: int, qty: int) -> ApplyResult:
     >>> cancelled(2, 20, 1, 5).cancelled_qty
     5
     """
-    return _new(ApplyResult, (True, None, seq, ts_us, order_id, "cancelled", _NO_FILLS, 0, qty, ()))
+    r: ApplyResult = _blank(ApplyResult)
+    r.accepted = True
+    r.reason = None
+    r.seq = seq
+    r.ts_us = ts_us
+    r.order_id = order_id
+    r.status = "cancelled"
+    r._fills = ()
+    r.resting_qty = 0
+    r.cancelled_qty = qty
+    r.stp_cancelled = ()
+    return r
 
 
 def executed(
@@ -293,28 +461,30 @@ def executed(
     ts_us: int,
     order_id: int,
     status: str,
-    fills: tuple[Fill, ...],
+    fills: tuple[Fill, ...] | FillLog,
     resting_qty: int,
     cancelled_qty: int,
     stp_cancelled: tuple[int, ...] = (),
+    fill_ids: tuple[int, int] = (0, 0),
 ) -> ApplyResult:
     """An accepted place or modify that may have traded (``status`` from :data:`STATUSES`).
+
+    ``fills`` is the fills made, or the book's fill log with ``fill_ids`` the ``(first,
+    end)`` ids of the fills this command added (built when read).
 
     >>> executed(3, 30, 3, "filled", (), 0, 0).accepted
     True
     """
-    return _new(
-        ApplyResult,
-        (
-            True,
-            None,
-            seq,
-            ts_us,
-            order_id,
-            status,
-            fills,
-            resting_qty,
-            cancelled_qty,
-            stp_cancelled,
-        ),
-    )
+    r: ApplyResult = _blank(ApplyResult)
+    r.accepted = True
+    r.reason = None
+    r.seq = seq
+    r.ts_us = ts_us
+    r.order_id = order_id
+    r.status = status
+    r._fills = fills
+    r._fill_ids = fill_ids
+    r.resting_qty = resting_qty
+    r.cancelled_qty = cancelled_qty
+    r.stp_cancelled = stp_cancelled
+    return r

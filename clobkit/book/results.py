@@ -290,6 +290,27 @@ class ApplyResult:
             )
         )
 
+    def _replace(self, **changes: Any) -> ApplyResult:
+        """A copy with some fields changed, as a named tuple's ``_replace``.
+
+        >>> ApplyResult(False, "unknown_order", 1, 1, None, None, (), 0, 0)._replace(seq=2).seq
+        2
+        """
+        unknown = sorted(set(changes) - set(self._fields))
+        if unknown:
+            raise ValueError(f"ApplyResult has no field(s) {unknown}")
+        values = dict(zip(self._fields, self._astuple(), strict=True))
+        values.update(changes)
+        return ApplyResult(*values.values())
+
+    def _asdict(self) -> dict[str, Any]:
+        """The ten fields by name, as a named tuple's ``_asdict``.
+
+        >>> ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0)._asdict()["status"]
+        'resting'
+        """
+        return dict(zip(self._fields, self._astuple(), strict=True))
+
     def __len__(self) -> int:
         return 10
 

@@ -15,6 +15,8 @@ import copy
 import pickle
 import random
 
+import pytest
+
 from clobkit.book import ApplyResult, Cancel, Fill, MarketSpec, OrderBook, Place
 from clobkit.book.codec import decode_result, encode_result
 from clobkit.book.fill_log import _FLUSH_AT, _WIDTH
@@ -115,6 +117,12 @@ def test_a_result_behaves_as_the_named_tuple_it_replaced() -> None:
             assert only == fill
         case _:
             raise AssertionError("the result did not match its fields")
+    changed = result._replace(seq=7, reason=None)
+    assert type(changed) is ApplyResult and tuple(changed) == (*values[:2], 7, *values[3:])
+    assert tuple(result) == values  # the original is untouched
+    assert result._asdict() == dict(zip(ApplyResult._fields, values, strict=True))
+    with pytest.raises(ValueError, match="no field"):
+        result._replace(price=1)
 
 
 def test_codec_bytes_are_those_of_an_eager_copy() -> None:

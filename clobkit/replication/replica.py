@@ -227,6 +227,9 @@ class Replica:
     replacement that fetches state before it counts in any quorum.
     ``trace_events=False`` is for a host that records no trace: the Steps then
     carry no events (messages and protocol behaviour are the same).
+    ``overlap_sync=True`` is for a host that can send a primary's ``Prepare``
+    before the primary's own WAL sync (``Step.early``, ``Step.sync_us``) and
+    then calls :meth:`sync`; see :mod:`clobkit.replication.step`.
 
     The constructor sends nothing: call :meth:`tick` once (with the same
     ``now``) to get the first Step (its ``wake_at_us`` arms the timer).
@@ -262,6 +265,7 @@ class Replica:
         now: int = 0,
         learner: bool = False,
         trace_events: bool = True,
+        overlap_sync: bool = False,
     ) -> None:
         if not isinstance(config, ClusterConfig):
             raise InvalidType(f"config must be a ClusterConfig, got {config!r}")
@@ -287,6 +291,8 @@ class Replica:
         # A host that records no trace says so: then no TraceEvent is built (Step.events
         # stays empty), which is most of the cost of an event.
         self._trace_events = trace_events
+        # The host sends new entries' Prepares before our own sync and calls sync() after it.
+        self._overlap_sync = overlap_sync
         # A machine that can defer encoding its replies lets backups skip that work.
         self._apply_deferred: Callable[[int, int, bytes], Callable[[], bytes]] | None = getattr(
             machine, "apply_deferred", None
@@ -307,6 +313,9 @@ class Replica:
         self._events: list[TraceEvent] = []
         self._delay_us = 0
         self._now = now
+        # Prepares that may leave before our own WAL sync, and whether a Step owes that sync.
+        self._early: list[Message] = []
+        self._sync_owed = False
 
         # Primary state (reset by _reset_primary_state).
         self._progress = BackupProgress()
@@ -433,6 +442,38 @@ class Replica:
         self._begin(now)
         self._on_timers()
         return self._finish()
+
+    def sync(self, now: int) -> Step:
+        """Do the WAL sync an earlier Step owed (its ``sync_us`` was not ``None``), then
+        what waited on it: a primary counts itself toward the commit quorum only now,
+        commits, applies and replies. O(entries synced + entries committed).
+
+        The returned Step's ``delay_us`` leaves out the owed sync's cost (the host charged
+        it as ``sync_us``). Called with no sync owed it syncs whatever is pending, at its cost.
+
+        >>> import random
+        >>> from clobkit.replication import ClusterConfig, KvMachine
+        >>> from clobkit.replication.messages import Request
+        >>> from clobkit.storage import MemoryStore
+        >>> cfg = ClusterConfig("demo", 3)
+        >>> store = MemoryStore(cluster_id="demo", replica_id=0, sync_latency_us=1000)
+        >>> r = Replica(cfg, 0, store, KvMachine(), rng=random.Random(1), overlap_sync=True)
+        >>> _ = r.tick(now=0)  # the first Step (the fresh start's metadata save)
+        >>> req = Request(cluster_id="demo", source="client:a", target="n0", view=0,
+        ...               client_id="a", request_number=1, payload=KvMachine.append("x", "1"))
+        >>> step = r.handle(req, now=10)  # sync_us: 1000 for the fsync, 1 for the bytes
+        >>> [m.kind for m in step.early], step.messages, step.sync_us, store.wal.synced_op
+        (['Prepare', 'Prepare'], [], 1001, 0)
+        >>> after = r.sync(now=1010)
+        >>> store.wal.synced_op, after.delay_us, r.commit_number  # no backup has acked yet
+        (1, 0, 0)
+        """
+        self._begin(now)
+        owed, charged = self._sync_owed, self._delay_us
+        self._sync()
+        if owed:
+            self._delay_us = charged
+        return self._finish_after_sync()
 
     @property
     def wake_at_us(self) -> int:
@@ -643,11 +684,36 @@ class Replica:
         if self._journal.corrupt and self._voter():
             self._begin_repair()
         if self.is_primary:
-            self._flush_new_entries()
+            # A Prepare promises nothing about our own disk: with a host that can overlap,
+            # it leaves before our sync (only when nothing else in this Step was persisted:
+            # a view or a vote saved first must reach the disk before anything is sent).
+            early = self._overlap_sync and self._delay_us == 0 and self.status == "normal"
+            self._flush_new_entries(early=early)
             if self._probe_wanted:
                 self._heartbeat()
         self._probe_wanted = False
+        if self._early:
+            # The sync is owed: the host sends the Prepares, syncs, then calls sync().
+            # Everything else (replies, commits, heartbeats) waits for it in _out.
+            step = Step(
+                [],
+                self._events,
+                0,
+                self._next_wake(),
+                self._early,
+                self.store.wal.sync_cost_us(),
+            )
+            self._events, self._early = [], []
+            self._sync_owed = True
+            if self.check_invariants:
+                self._check()
+            return step
         self._sync()
+        return self._finish_after_sync()
+
+    def _finish_after_sync(self) -> Step:
+        """The end of every Step once our WAL is synced: commit (counting ourselves only
+        for what is durable), apply, reply, serve reads."""
         if self.is_primary:
             self._advance_commit()
             self._flush_replies()
@@ -754,6 +820,7 @@ class Replica:
 
     def _sync_wal(self) -> None:
         wal = self.store.wal
+        self._sync_owed = False
         if wal.last_op > self._durable_op or wal.synced_op < wal.last_op:
             info = wal.sync()
             self._delay_us += info.latency_us
@@ -1098,16 +1165,18 @@ class Replica:
         self._append(noop)
         self._new_entries.append(noop)
 
-    def _flush_new_entries(self) -> None:
+    def _flush_new_entries(self, *, early: bool = False) -> None:
+        """Prepare the new entries for every backup (``early``: before our own sync)."""
         if not self._new_entries:
             return
         entries = self._new_entries
         self._new_entries = []
         step = self.config.batch_max
+        send = self._early.append if early else self._send
         for start in range(0, len(entries), step):
             chunk = tuple(entries[start : start + step])
             for i in self._others:
-                self._send(
+                send(
                     Prepare(
                         **self._hdr(self._to(i)),
                         op=chunk[-1].op,

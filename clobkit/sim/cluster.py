@@ -434,6 +434,7 @@ class Cluster:
             now=self.world.now_us,
             learner=learner,
             trace_events=self.world.trace.enabled,  # no trace: no TraceEvent objects built
+            overlap_sync=True,  # the host sends a primary's Prepares while it syncs
         )
 
     def _client(self, client_id: str) -> ClientNode:

@@ -693,23 +693,19 @@ class Replica:
                 self._heartbeat()
         self._probe_wanted = False
         if self._early:
-            # The sync is owed: the host sends the Prepares, syncs, then calls sync().
-            # Everything else (replies, commits, heartbeats) waits for it in _out.
-            step = Step(
-                [],
-                self._events,
-                0,
-                self._next_wake(),
-                self._early,
-                self.store.wal.sync_cost_us(),
-            )
-            self._events, self._early = [], []
-            self._sync_owed = True
-            if self.check_invariants:
-                self._check()
-            return step
+            return self._owed_step(self.store.wal.sync_cost_us())
         self._sync()
         return self._finish_after_sync()
+
+    def _owed_step(self, sync_us: int) -> Step:
+        """A Step that owes a sync: the host sends ``_early``, syncs, then calls sync().
+        Everything else (replies, commits, heartbeats) waits for it in ``_out``."""
+        step = Step([], self._events, 0, self._next_wake(), self._early, sync_us)
+        self._events, self._early = [], []
+        self._sync_owed = True
+        if self.check_invariants:
+            self._check()
+        return step
 
     def _finish_after_sync(self) -> Step:
         """The end of every Step once our WAL is synced: commit (counting ourselves only
@@ -719,6 +715,10 @@ class Replica:
             self._flush_replies()
             self._serve_primary_reads()
         self._serve_quorum_reads()
+        if self._early:  # Commits sent before our save of the commit number (quorum mode)
+            cost = self._commit_save_cost()
+            assert cost is not None
+            return self._owed_step(cost)
         step = Step(self._out, self._events, self._delay_us, self._next_wake())
         self._out, self._events, self._delay_us = [], [], 0
         if self.check_invariants:
@@ -804,6 +804,11 @@ class Replica:
             and self.status in ("normal", "view_change")
         ):
             self._save_commit()
+
+    def _commit_save_cost(self) -> int | None:
+        """What saving the commit number alone will cost, if the store can say up front."""
+        cost = getattr(self.store, "save_commit_cost_us", None)
+        return None if cost is None else cost()
 
     def _save_commit(self) -> None:
         """Make the commit number durable. Only it changed (every view and vote change saves
@@ -1197,9 +1202,20 @@ class Replica:
             self._event(COMMIT, op=candidate)
             self._apply_committed()
             if self.config.read_mode == "quorum":
-                self._save_commit()
+                # The Commit promises nothing about our own disk either: with a host that can
+                # overlap, it leaves now and our save of the number runs while it travels (our
+                # own knowledge counts toward the reply frontier only once it is saved).
+                overlap = (
+                    self._overlap_sync
+                    and self._delay_us == 0
+                    and self.status == "normal"
+                    and self._commit_save_cost() is not None
+                )
+                if not overlap:
+                    self._save_commit()
+                send = self._early.append if overlap else self._send
                 for i in self._others:
-                    self._send(
+                    send(
                         Commit(
                             **self._hdr(self._to(i)), commit=self.commit_number, probe=self._probe
                         )

@@ -316,6 +316,7 @@ class Replica:
         # Prepares that may leave before our own WAL sync, and whether a Step owes that sync.
         self._early: list[Message] = []
         self._sync_owed = False
+        self._sync_traced = False  # the owed WAL sync's trace event went out with its Step
 
         # Primary state (reset by _reset_primary_state).
         self._progress = BackupProgress()
@@ -693,7 +694,18 @@ class Replica:
                 self._heartbeat()
         self._probe_wanted = False
         if self._early:
-            return self._owed_step(self.store.wal.sync_cost_us())
+            wal = self.store.wal
+            cost = wal.sync_cost_us()
+            # The trace shows a sync when it starts, with its cost (as for every other sync):
+            # the one sync() does later is this one.
+            self._event(
+                SYNC,
+                records=wal.last_op - wal.synced_op,
+                latency_us=cost,
+                durable=self.store.sync_policy != "never",
+            )
+            self._sync_traced = True
+            return self._owed_step(cost)
         self._sync()
         return self._finish_after_sync()
 
@@ -830,7 +842,8 @@ class Replica:
             info = wal.sync()
             self._delay_us += info.latency_us
             self._durable_op = wal.last_op
-            if info.records:
+            traced, self._sync_traced = self._sync_traced, False
+            if info.records and not traced:
                 self._event(
                     SYNC, records=info.records, latency_us=info.latency_us, durable=info.durable
                 )

@@ -201,6 +201,10 @@ OPENING_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
 learner (a replica never becomes one later)."""
 
 
+_NEVER = 1 << 62
+"""A time no simulation or wall clock reaches (a timer that is not armed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LogRow:
     """One WAL entry as figures show it: ``committed`` when ``op <= commit_number``."""
@@ -614,6 +618,22 @@ class Replica:
     def _resume_after_open(self, now: int) -> None:
         if self.view > self.last_normal_view:
             self._enter_view_change(self.view, now, persist=False)
+            return
+        if self._overlap_sync and self._others and self.primary_index == self.index:
+            # A primary whose Prepares left before its own sync may have sent entries its
+            # disk then lost: backups can hold an op our log lacks, so a fresh op under the
+            # same (view, op) would name two entries. We cannot be this view's primary again;
+            # the next view collects the log from a majority, which keeps every such entry
+            # that may have committed (TigerBeetle does the same for a restarted primary).
+            # We ask for it at once, through the pre-vote round when there is one (a restart
+            # cut off from a majority must not raise the view alone).
+            if not self.config.prevote:
+                self._enter_view_change(self.view + 1, now)
+                return
+            self._set_status("view_change")
+            self._votes.reset(own=self.index)
+            self._vc_deadline = now  # the first tick starts the pre-vote for view + 1
+            self._vc_resend_at = _NEVER  # no view change of ours to repeat yet
             return
         self._set_status("normal")
         self._primary_deadline = now + self._timeout()

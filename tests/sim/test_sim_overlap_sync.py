@@ -109,3 +109,29 @@ def test_a_commit_counting_the_primary_survives_its_power_loss(read_mode: str) -
     assert holder["call"].outcome == "ok"  # type: ignore[attr-defined]
     assert result.verdict == "ok", (result, result.violations, result.check)
     assert sorted(o.user for o in holder["orders"]) == ["alice", "w"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("read_mode", ["primary", "quorum"])
+def test_a_primary_that_lost_a_sent_entry_does_not_reuse_its_op(read_mode: str) -> None:
+    """n0 loses power inside its sync window and restarts at once, before the backups miss
+    it: they hold the op it sent, its log does not. Taking the next request under the same
+    (view, op) would commit two different entries as one op (divergent_commit; found by the
+    random campaign, seed 120). It must start a view change instead, which keeps the entry."""
+    c = scenarios.stage(seed=1, read_mode=read_mode, label=f"lost sent entry {read_mode}")
+    holder: dict[str, object] = {}
+
+    def steps(cl: Cluster) -> None:
+        call, _op = _window_power_loss(cl)
+        cl.restart("n0")  # right away: the backups never timed out
+        late = cl.submit("late", "place", side="sell", price="102", qty=1)
+        cl.run(until=lambda x: call.outcome != "pending" and late.outcome != "pending")  # type: ignore[attr-defined]
+        holder["calls"] = (call, late)
+        holder["orders"] = cl.live_orders()
+
+    result = scenarios.judge(c, steps)
+    assert result.verdict == "ok", (result, result.violations, result.check)
+    assert [k.outcome for k in holder["calls"]] == ["ok", "ok"]  # type: ignore[attr-defined]
+    starts = [r for r in c.trace.records if r.kind == "view_change_start" and r.node == "n0"]
+    assert starts and starts[0].view == 1  # the restarted primary gave up view 0 at once
+    users = sorted(o.user for o in holder["orders"])  # type: ignore[attr-defined]
+    assert users == ["alice", "late", "w"]

@@ -17,9 +17,14 @@ How it works (Liskov & Cowling 2012, with a durable log):
   share one sync and one ``Prepare`` (batching, group commit); several
   prepares can be in flight (pipelining). A backup appends in op order, syncs
   and answers ``PrepareOk``. The primary commits op ``k`` once a majority
-  including itself has it durable, applies it, and replies, in
-  ``read_mode="quorum"`` only after a majority *knows* (durably) that ``k``
-  committed (``Commit``/``CommitOk``: see DESIGN.md, Reads).
+  has it durable, applies it, and replies, in ``read_mode="quorum"`` only
+  after a majority *knows* (durably) that ``k`` committed
+  (``Commit``/``CommitOk``: see DESIGN.md, Reads). With a host that can
+  overlap (``overlap_sync=True``) the primary's ``Prepare`` and ``Commit``
+  leave before its own WAL sync and commit-number save, which run while they
+  travel; the primary counts itself toward either majority only once its own
+  write is done. A primary that reopens from its disk therefore may lack an
+  op it sent, and asks for the next view rather than resume its own.
 * **Only committed entries are applied** (fills exist only for committed
   ops), unless the unsafe switch ``apply_before_commit`` is on.
 * **Fencing.** Every message carries its view. A replica saves the highest

@@ -10,7 +10,11 @@ This is the second host of the protocol (the simulator's
 1. **Persist before send.** The replica syncs its WAL (and metadata) through
    its store inside ``handle``/``tick``; the host sends a Step's messages only
    after the call returned, and asserts first that nothing appended is still
-   unsynced (``wal.synced_op == wal.last_op``).
+   unsynced (``wal.synced_op == wal.last_op``). The one exception is a
+   primary's owed sync (``Step.sync_us``): its ``Prepare`` messages
+   (``Step.early``) go into the sockets first, then the host calls
+   ``replica.sync(now)`` at once, so the fsync runs while the kernel carries
+   the Prepares to the backups; what ``sync`` returns is sent as above.
 2. **Deliver.** Frames read from every socket in one pass of the event loop
    are decoded and handed to ``handle_batch`` together, so one fsync covers
    everything that queued while the previous one ran (group commit).
@@ -158,6 +162,7 @@ class NodeHost:
             rng=random.Random(int(config.get("seed", 0))),
             now=now,
             learner=bool(config.get("learner", False)),
+            overlap_sync=True,  # Prepares leave before our own fsync (see apply)
         )
         self.recovery = self.store.wal.recovery
         self._wrap_disk()
@@ -192,11 +197,28 @@ class NodeHost:
     def apply(self, step: Step) -> None:
         """Carry out ``step``: check it is durable, send its messages, arm its timer."""
         wal = self.store.wal
+        if step.sync_us is not None:
+            # An owed sync: the Prepares promise nothing about our disk, so they leave first
+            # and travel while we fsync; the rest of the Step comes back from sync().
+            assert not step.messages, f"{self.name}: an owed sync comes with no messages"
+            for message in step.early:
+                self._send(message)
+            self._record(step)
+            self.apply(self.replica.sync(_now_us()))
+            return
         # Duty 1: persist before send. The replica synced through the store before returning;
         # a message that promises durability must never leave ahead of the bytes.
         assert wal.synced_op == wal.last_op, (
             f"{self.name}: step would send with ops {wal.synced_op + 1}..{wal.last_op} unsynced"
         )
+        for message in step.early:
+            self._send(message)
+        self._record(step)
+        for message in step.messages:
+            self._send(message)
+
+    def _record(self, step: Step) -> None:
+        """Count the Step's syncs, write its trace events, arm its timer."""
         for event in step.events:
             if event.kind == ev.SYNC:
                 self.syncs += 1
@@ -204,8 +226,6 @@ class NodeHost:
                 row = {"time_us": _now_us() - self.t0_us, "node": self.name, "kind": event.kind}
                 row.update(event.fields)
                 self.trace_file.write(json.dumps(row, default=str) + "\n")
-        for message in step.messages:
-            self._send(message)
         # Duty 3: wake on time (None keeps the timer as it was).
         if step.wake_at_us is not None:
             self.wake_at_us = step.wake_at_us

@@ -17,9 +17,14 @@ How it works (Liskov & Cowling 2012, with a durable log):
   share one sync and one ``Prepare`` (batching, group commit); several
   prepares can be in flight (pipelining). A backup appends in op order, syncs
   and answers ``PrepareOk``. The primary commits op ``k`` once a majority
-  including itself has it durable, applies it, and replies, in
-  ``read_mode="quorum"`` only after a majority *knows* (durably) that ``k``
-  committed (``Commit``/``CommitOk``: see DESIGN.md, Reads).
+  has it durable, applies it, and replies, in ``read_mode="quorum"`` only
+  after a majority *knows* (durably) that ``k`` committed
+  (``Commit``/``CommitOk``: see DESIGN.md, Reads). With a host that can
+  overlap (``overlap_sync=True``) the primary's ``Prepare`` and ``Commit``
+  leave before its own WAL sync and commit-number save, which run while they
+  travel; the primary counts itself toward either majority only once its own
+  write is done. A primary that reopens from its disk therefore may lack an
+  op it sent, and asks for the next view rather than resume its own.
 * **Only committed entries are applied** (fills exist only for committed
   ops), unless the unsafe switch ``apply_before_commit`` is on.
 * **Fencing.** Every message carries its view. A replica saves the highest
@@ -201,6 +206,10 @@ OPENING_TRANSITIONS: frozenset[tuple[ReplicaStatus, ReplicaStatus]] = frozenset(
 learner (a replica never becomes one later)."""
 
 
+_NEVER = 1 << 62
+"""A time no simulation or wall clock reaches (a timer that is not armed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LogRow:
     """One WAL entry as figures show it: ``committed`` when ``op <= commit_number``."""
@@ -227,6 +236,9 @@ class Replica:
     replacement that fetches state before it counts in any quorum.
     ``trace_events=False`` is for a host that records no trace: the Steps then
     carry no events (messages and protocol behaviour are the same).
+    ``overlap_sync=True`` is for a host that can send a primary's ``Prepare``
+    before the primary's own WAL sync (``Step.early``, ``Step.sync_us``) and
+    then calls :meth:`sync`; see :mod:`clobkit.replication.step`.
 
     The constructor sends nothing: call :meth:`tick` once (with the same
     ``now``) to get the first Step (its ``wake_at_us`` arms the timer).
@@ -262,6 +274,7 @@ class Replica:
         now: int = 0,
         learner: bool = False,
         trace_events: bool = True,
+        overlap_sync: bool = False,
     ) -> None:
         if not isinstance(config, ClusterConfig):
             raise InvalidType(f"config must be a ClusterConfig, got {config!r}")
@@ -291,6 +304,8 @@ class Replica:
         # A host that records no trace says so: then no TraceEvent is built (Step.events
         # stays empty), which is most of the cost of an event.
         self._trace_events = trace_events
+        # The host sends new entries' Prepares before our own sync and calls sync() after it.
+        self._overlap_sync = overlap_sync
         # A machine that can defer encoding its replies lets backups skip that work.
         self._apply_deferred: Callable[[int, int, bytes], Callable[[], bytes]] | None = getattr(
             machine, "apply_deferred", None
@@ -311,6 +326,10 @@ class Replica:
         self._events: list[TraceEvent] = []
         self._delay_us = 0
         self._now = now
+        # Prepares that may leave before our own WAL sync, and whether a Step owes that sync.
+        self._early: list[Message] = []
+        self._sync_owed = False
+        self._sync_traced = False  # the owed WAL sync's trace event went out with its Step
 
         # Primary state (reset by _reset_primary_state).
         self._progress = BackupProgress()
@@ -438,6 +457,38 @@ class Replica:
         self._begin(now)
         self._on_timers()
         return self._finish()
+
+    def sync(self, now: int) -> Step:
+        """Do the WAL sync an earlier Step owed (its ``sync_us`` was not ``None``), then
+        what waited on it: a primary counts itself toward the commit quorum only now,
+        commits, applies and replies. O(entries synced + entries committed).
+
+        The returned Step's ``delay_us`` leaves out the owed sync's cost (the host charged
+        it as ``sync_us``). Called with no sync owed it syncs whatever is pending, at its cost.
+
+        >>> import random
+        >>> from clobkit.replication import ClusterConfig, KvMachine
+        >>> from clobkit.replication.messages import Request
+        >>> from clobkit.storage import MemoryStore
+        >>> cfg = ClusterConfig("demo", 3)
+        >>> store = MemoryStore(cluster_id="demo", replica_id=0, sync_latency_us=1000)
+        >>> r = Replica(cfg, 0, store, KvMachine(), rng=random.Random(1), overlap_sync=True)
+        >>> _ = r.tick(now=0)  # the first Step (the fresh start's metadata save)
+        >>> req = Request(cluster_id="demo", source="client:a", target="n0", view=0,
+        ...               client_id="a", request_number=1, payload=KvMachine.append("x", "1"))
+        >>> step = r.handle(req, now=10)  # sync_us: 1000 for the fsync, 1 for the bytes
+        >>> [m.kind for m in step.early], step.messages, step.sync_us, store.wal.synced_op
+        (['Prepare', 'Prepare'], [], 1001, 0)
+        >>> after = r.sync(now=1010)
+        >>> store.wal.synced_op, after.delay_us, r.commit_number  # no backup has acked yet
+        (1, 0, 0)
+        """
+        self._begin(now)
+        owed, charged = self._sync_owed, self._delay_us
+        self._sync()
+        if owed:
+            self._delay_us = charged
+        return self._finish_after_sync()
 
     @property
     def wake_at_us(self) -> int:
@@ -578,6 +629,22 @@ class Replica:
         if self.view > self.last_normal_view:
             self._enter_view_change(self.view, now, persist=False)
             return
+        if self._overlap_sync and self._others and self.primary_index == self.index:
+            # A primary whose Prepares left before its own sync may have sent entries its
+            # disk then lost: backups can hold an op our log lacks, so a fresh op under the
+            # same (view, op) would name two entries. We cannot be this view's primary again;
+            # the next view collects the log from a majority, which keeps every such entry
+            # that may have committed (TigerBeetle does the same for a restarted primary).
+            # We ask for it at once, through the pre-vote round when there is one (a restart
+            # cut off from a majority must not raise the view alone).
+            if not self.config.prevote:
+                self._enter_view_change(self.view + 1, now)
+                return
+            self._set_status("view_change")
+            self._votes.reset(own=self.index)
+            self._vc_deadline = now  # the first tick starts the pre-vote for view + 1
+            self._vc_resend_at = _NEVER  # no view change of ours to repeat yet
+            return
         self._set_status("normal")
         self._primary_deadline = now + self._timeout()
         if self.primary_index == self.index:
@@ -648,16 +715,52 @@ class Replica:
         if self._journal.corrupt and self._voter():
             self._begin_repair()
         if self.is_primary:
-            self._flush_new_entries()
+            # A Prepare promises nothing about our own disk: with a host that can overlap,
+            # it leaves before our sync (only when nothing else in this Step was persisted:
+            # a view or a vote saved first must reach the disk before anything is sent).
+            early = self._overlap_sync and self._delay_us == 0 and self.status == "normal"
+            self._flush_new_entries(early=early)
             if self._probe_wanted:
                 self._heartbeat()
         self._probe_wanted = False
+        if self._early:
+            wal = self.store.wal
+            cost = wal.sync_cost_us()
+            # The trace shows a sync when it starts, with its cost (as for every other sync):
+            # the one sync() does later is this one.
+            self._event(
+                SYNC,
+                records=wal.last_op - wal.synced_op,
+                latency_us=cost,
+                durable=self.store.sync_policy != "never",
+            )
+            self._sync_traced = True
+            return self._owed_step(cost)
         self._sync()
+        return self._finish_after_sync()
+
+    def _owed_step(self, sync_us: int) -> Step:
+        """A Step that owes a sync: the host sends ``_early``, syncs, then calls sync().
+        Everything else (replies, commits, heartbeats) waits for it in ``_out``."""
+        step = Step([], self._events, 0, self._next_wake(), self._early, sync_us)
+        self._events, self._early = [], []
+        self._sync_owed = True
+        if self.check_invariants:
+            self._check()
+        return step
+
+    def _finish_after_sync(self) -> Step:
+        """The end of every Step once our WAL is synced: commit (counting ourselves only
+        for what is durable), apply, reply, serve reads."""
         if self.is_primary:
             self._advance_commit()
             self._flush_replies()
             self._serve_primary_reads()
         self._serve_quorum_reads()
+        if self._early:  # Commits sent before our save of the commit number (quorum mode)
+            cost = self._commit_save_cost()
+            assert cost is not None
+            return self._owed_step(cost)
         step = Step(self._out, self._events, self._delay_us, self._next_wake())
         self._out, self._events, self._delay_us = [], [], 0
         if self.check_invariants:
@@ -744,6 +847,11 @@ class Replica:
         ):
             self._save_commit()
 
+    def _commit_save_cost(self) -> int | None:
+        """What saving the commit number alone will cost, if the store can say up front."""
+        cost = getattr(self.store, "save_commit_cost_us", None)
+        return None if cost is None else cost()
+
     def _save_commit(self) -> None:
         """Make the commit number durable. Only it changed (every view and vote change saves
         the metadata itself), so a store that can save it alone does: one write and one
@@ -759,11 +867,13 @@ class Replica:
 
     def _sync_wal(self) -> None:
         wal = self.store.wal
+        self._sync_owed = False
         if wal.last_op > self._durable_op or wal.synced_op < wal.last_op:
             info = wal.sync()
             self._delay_us += info.latency_us
             self._durable_op = wal.last_op
-            if info.records:
+            traced, self._sync_traced = self._sync_traced, False
+            if info.records and not traced:
                 self._event(
                     SYNC, records=info.records, latency_us=info.latency_us, durable=info.durable
                 )
@@ -1110,17 +1220,19 @@ class Replica:
         self._append(noop)
         self._new_entries.append(noop)
 
-    def _flush_new_entries(self) -> None:
+    def _flush_new_entries(self, *, early: bool = False) -> None:
+        """Prepare the new entries for every backup (``early``: before our own sync)."""
         if not self._new_entries:
             return
         entries = self._new_entries
         self._new_entries = []
         step = self.config.batch_max
-        out, names, cluster_id = self._out, self._replica_names, self._cluster_id
+        names, cluster_id = self._replica_names, self._cluster_id
+        send = self._early.append if early else self._out.append
         for start in range(0, len(entries), step):
             chunk = tuple(entries[start : start + step])
             for i in self._others:
-                out.append(
+                send(
                     Prepare(
                         cluster_id=cluster_id,
                         source=self.name,
@@ -1144,10 +1256,21 @@ class Replica:
             self._event(COMMIT, op=candidate)
             self._apply_committed()
             if self._read_mode_quorum:
-                self._save_commit()
+                # The Commit promises nothing about our own disk either: with a host that can
+                # overlap, it leaves now and our save of the number runs while it travels (our
+                # own knowledge counts toward the reply frontier only once it is saved).
+                overlap = (
+                    self._overlap_sync
+                    and self._delay_us == 0
+                    and self.status == "normal"
+                    and self._commit_save_cost() is not None
+                )
+                if not overlap:
+                    self._save_commit()
+                send = self._early.append if overlap else self._out.append
                 names = self._replica_names
                 for i in self._others:
-                    self._out.append(
+                    send(
                         Commit(
                             cluster_id=self._cluster_id,
                             source=self.name,

@@ -12,7 +12,15 @@ call returns a :class:`Step` that says what the participant wants to happen:
 * ``events``: facts for the trace (commit, apply, view change, truncate,
   sync, drop of a bad message...), each a :class:`TraceEvent`;
 * ``wake_at_us``: when the participant next wants ``tick`` (a timeout or a
-  heartbeat), or ``None`` if it needs no timer.
+  heartbeat), or ``None`` if it needs no timer;
+* ``early`` and ``sync_us`` (only from a replica built with
+  ``overlap_sync=True``): a primary that just appended entries returns their
+  ``Prepare`` messages in ``early`` *without having synced them*, and
+  ``sync_us`` (not ``None``) says its own WAL sync is still owed and what it
+  will cost. A ``Prepare`` promises nothing about the primary's disk, so it
+  may travel while the primary syncs (VSR: the primary counts itself toward
+  a commit quorum only once its own sync is done; a commit needs ``f + 1``
+  durable copies, which may or may not include the primary).
 
 **The host's duties.** Whatever drives a participant (a *host*) must, for
 every Step it gets back, in this order (etcd's ``raft/doc.go`` states the
@@ -30,6 +38,16 @@ same contract for its ``Ready`` struct):
 2. **Charge the sync.** ``delay_us`` is what the sync cost; a simulated host
    stays busy that long (messages wait in its outbox, arrivals in its
    inbox); a real host has already paid it in wall time.
+
+   **An owed sync** (``sync_us is not None``): the participant has *not*
+   synced; its ``messages`` are empty and only ``early`` may leave. The host
+   sends ``early`` at once, then has the sync done by calling
+   ``participant.sync(now)``: a real host right away (the Prepares are in
+   the kernel's socket buffers while the fsync runs), a simulated host when
+   ``sync_us`` has elapsed (busy meanwhile, so a crash inside that window
+   loses the unsynced entries, as a power loss during a real fsync may).
+   Until then it hands the participant nothing. ``sync`` returns a Step
+   like any other, whose ``delay_us`` leaves out the cost already charged.
 3. **Deliver.** Hand every message addressed to the participant to
    ``handle`` (or, for several that queued while it was busy, all at once to
    ``handle_batch`` so one sync covers them: group commit), each exactly as
@@ -125,9 +143,16 @@ class Step:
     events: list[TraceEvent] = field(default_factory=list)
     delay_us: int = 0
     wake_at_us: int | None = None
+    early: list[Message] = field(default_factory=list)
+    sync_us: int | None = None
 
     def extend(self, other: Step) -> None:
-        """Merge ``other`` into this step (messages and events in order)."""
+        """Merge ``other`` into this step (messages and events in order).
+
+        Only a step without an owed sync can be merged (the order of an owed
+        sync and what comes after it would be lost)."""
+        assert self.sync_us is None and other.sync_us is None, "cannot merge an owed sync"
+        self.early.extend(other.early)
         self.messages.extend(other.messages)
         self.events.extend(other.events)
         self.delay_us += other.delay_us

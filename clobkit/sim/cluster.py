@@ -437,6 +437,7 @@ class Cluster:
             now=self.world.now_us,
             learner=learner,
             trace_events=self.world.trace.enabled,  # no trace: no TraceEvent objects built
+            overlap_sync=True,  # the host sends a primary's Prepares while it syncs
         )
 
     def _client(self, client_id: str) -> ClientNode:
@@ -1095,14 +1096,17 @@ class Cluster:
         """Crash ``node`` now (losing its unsynced bytes) and restart it ``down_ms`` later.
 
         With ``down_ms`` below the view-change timeout a bounced primary is back before
-        the backups could replace it, and must not trust what it knew before. O(1) now.
+        the backups could replace it, and must not trust what it knew before: its Prepares
+        left before its own sync, so its disk may lack an op it sent. It gives its view up
+        and asks for the next one, which the backups grant once they miss its heartbeats.
+        O(1) now.
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "buy", price="99", qty=1)
         >>> c.bounce("n0", down_ms=5)
-        >>> _ = c.run(ms=100)
-        >>> c.primary, len(c.live_orders())
-        ('n0', 1)
+        >>> _ = c.run(ms=300)
+        >>> c.primary, c.nodes["n0"].view, len(c.live_orders())
+        ('n1', 1, 1)
 
         Raises ``InvalidArgument`` for an unknown node or a negative ``down_ms``.
         """

@@ -14,6 +14,14 @@ This module is the only place a Step becomes deliveries:
   busy period is what that sync *costs* on the clock. A crash inside it keeps
   the data but loses the messages waiting on it, which is a legal outcome
   (the fsync finished, the process died before sending);
+* an **owed sync** (``sync_us`` not ``None``: a primary's new entries,
+  not yet synced) sends the Step's ``early`` messages (the ``Prepare``) at
+  once and makes the host busy for ``sync_us``; only then does the host
+  call ``participant.sync(now)``, which syncs the WAL and returns the rest
+  (commits, replies) as a Step of its own. The Prepare's round trip to the
+  backups overlaps the primary's sync. A crash inside that window loses the
+  unsynced entries (the sync never ran), as a power loss during a real
+  fsync may;
 * messages arriving while the host is busy (or paused) wait in its inbox,
   in arrival order. When the host becomes free it hands them over: all at
   once to ``handle_batch(messages, now)`` if the participant has one (so one
@@ -87,6 +95,7 @@ class Host:
         self.timer_at_us: int | None = None
         self._timer_token = 0
         self._tick_due = False
+        self._sync_due = False  # the participant owes a sync: call its sync() when free
         self._ready_token = 0
         self.messages_handled = 0
         self.ticks = 0
@@ -101,7 +110,7 @@ class Host:
     @property
     def busy(self) -> bool:
         """True while the host is still paying for a disk sync."""
-        return self.busy_until_us > self.world.now_us or bool(self.outbox)
+        return self.busy_until_us > self.world.now_us or bool(self.outbox) or self._sync_due
 
     @property
     def up(self) -> bool:
@@ -182,7 +191,19 @@ class Host:
                         fields or None,
                     )
                 )
-        if step.delay_us > 0:
+        if step.sync_us is not None:
+            # The Prepares leave now; the sync they do not depend on runs while they travel.
+            assert not step.messages and step.delay_us == 0, "an owed sync comes alone"
+            send = world.send
+            for message in step.early:
+                send(message)
+            start = max(now, self.busy_until_us)
+            self.busy_until_us = start + step.sync_us
+            self.busy_us_total += step.sync_us
+            self._sync_due = True
+            self._ready_token += 1
+            world.schedule(self.busy_until_us, self._ready, (self.incarnation, self._ready_token))
+        elif step.delay_us > 0:
             start = max(now, self.busy_until_us)
             self.busy_until_us = start + step.delay_us
             self.busy_us_total += step.delay_us
@@ -240,7 +261,18 @@ class Host:
         send = self.world.send
         for message in outbox:
             send(message)
+        self._sync_if_due()
         self._drain()
+
+    def _sync_if_due(self) -> None:
+        """The owed sync's time is up: have the participant sync and carry on (not while
+        paused: a stalled process does not get on with its work)."""
+        if self._sync_due and self.status == "up" and self.busy_until_us <= self.world.now_us:
+            self._sync_due = False
+            participant = self.participant
+            assert participant is not None
+            sync = participant.sync  # type: ignore[attr-defined]
+            self._run(lambda: sync(self.world.now_us))
 
     def _timer(self, token: tuple[int, int]) -> None:
         incarnation, timer = token
@@ -292,6 +324,7 @@ class Host:
         self.busy_until_us = self.world.now_us
         self.timer_at_us = None
         self._tick_due = False
+        self._sync_due = False  # the sync never ran: its entries were never durable
 
     def restart(self, participant: Participant, *, wake_at_us: int | None = None) -> None:
         """Run ``participant`` (rebuilt from disk) on this host from now on."""
@@ -314,7 +347,10 @@ class Host:
             self.world.schedule(self.world.now_us, self._resume_now, self.incarnation)
 
     def _resume_now(self, incarnation: int) -> None:
-        if incarnation == self.incarnation and not self.busy:
+        if incarnation != self.incarnation:
+            return
+        self._sync_if_due()
+        if not self.busy:
             self._drain()
 
     def __repr__(self) -> str:

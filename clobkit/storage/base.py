@@ -212,6 +212,10 @@ class Wal(Protocol):
         """Make every appended entry durable (per the sync policy)."""
         ...
 
+    def sync_cost_us(self) -> int:
+        """What :meth:`sync` would charge now, without syncing."""
+        ...
+
     def get(self, op: int) -> LogEntry:
         """The entry at ``op``; raises ``CorruptEntry`` for a corrupt one."""
         ...

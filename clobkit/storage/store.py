@@ -446,6 +446,22 @@ class _DiskStore:
         self._commit_saved = max(self._commit_saved, commit_number)
         return SyncInfo(records=1, fsyncs=1, latency_us=self._cost(1, len(slot)))
 
+    def save_commit_cost_us(self) -> int | None:
+        """What the next :meth:`save_commit` will charge (one slot write and one fsync), or
+        ``None`` when it is the first (it creates the file: its cost is not a slot's).
+
+        A host that lets the save run while messages travel charges it up front. O(1).
+
+        >>> store = MemoryStore(cluster_id="c", replica_id=1, sync_latency_us=500)
+        >>> _ = store.save_metadata(Metadata("c", 1, view=0, commit_number=0))
+        >>> cost = store.save_commit_cost_us()
+        >>> cost, cost == store.save_commit(1).latency_us
+        (501, True)
+        """
+        if self._commit_saved is None:
+            return None
+        return self._cost(1, _COMMIT_SLOT)
+
     def save_snapshot(self, snapshot: Snapshot) -> SyncInfo:
         """Write ``snapshot`` atomically and durably, replacing the previous one. O(len(data)).
 

@@ -337,6 +337,25 @@ class LogFile:
         self._guarded(self._flush)
         return SyncInfo(count, fsyncs, self._cost(fsyncs, written), durable)
 
+    def sync_cost_us(self) -> int:
+        """What :meth:`sync` would charge now (``SyncInfo.latency_us``), without syncing.
+
+        A host that lets a sync run while messages travel charges it up front. O(pending).
+
+        >>> from clobkit.storage import MemoryStore, LogEntry
+        >>> wal = MemoryStore(cluster_id="demo", replica_id=0, sync_latency_us=1000).wal
+        >>> wal.append(LogEntry(view=1, op=1, payload=b"x"))
+        >>> cost = wal.sync_cost_us()
+        >>> cost == wal.sync().latency_us, wal.sync_cost_us()
+        (True, 0)
+        """
+        if not self._pending:
+            return 0
+        written = sum(len(data) for _, data in self._pending)
+        durable = self._policy != "never"
+        fsyncs = len(self._pending) if self._policy == "always" else (1 if durable else 0)
+        return self._cost(fsyncs, written)
+
     def _flush(self) -> None:
         disk = self._disk
         if self._policy == "always":

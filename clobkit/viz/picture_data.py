@@ -324,6 +324,12 @@ class PictureTimeline:
             if r.message == "Prepare" and node.role == "primary":
                 node.log.setdefault(r.op, r.view if r.view is not None else node.view)
                 node.op = max(node.op, r.op)
+            elif r.message == "StartView" and node.role == "primary":
+                # A new primary logs the requests parked during the view change right behind
+                # its no-op, in the same StartView (Replica._become_primary).
+                for op in range(node.op + 1, r.op + 1):
+                    node.log[op] = r.view if r.view is not None else node.view
+                node.op = max(node.op, r.op)
             elif r.message == "PrepareOk":
                 # Acknowledging op k means holding the entries up to k of the one asking.
                 asker = nodes.get(r.peer) or self._primary_of(node.view)
@@ -435,8 +441,13 @@ class PictureTimeline:
         if node.view > node.last_normal_view:
             node.role, node.status = "recovering", "view_change"
             return
-        node.status = "normal"
         lead = self.names[node.view % len(self.names)] == name
+        if lead and len(self.names) > 1:
+            # A primary that reopens gives its view up (its Prepares may have left before
+            # its sync, so its log may lack an op it sent): it asks for the next view.
+            node.role, node.status = "recovering", "view_change"
+            return
+        node.status = "normal"
         node.role = "primary" if lead else "backup"
         if lead:
             # A reopened primary starts its view over with a fresh no-op past every op

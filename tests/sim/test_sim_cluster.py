@@ -388,6 +388,7 @@ def test_per_link_latency() -> None:
     with Cluster(3, seed=1, storage="memory", latency="constant", latency_us_min=500) as c:
         c.set_link_latency("n0", "n2", 5_000, distribution="constant")
         c.place("a", "buy", price="1", qty=1)
+        c.run(ms=10)  # the place may return before the slow link delivers (majority n0 + n1)
         sends = {r.msg_id: r.time_us for r in c.trace.select("send", node="n0", message="Prepare")}
         by_target = {
             r.node: r.time_us - sends[r.msg_id]

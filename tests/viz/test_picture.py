@@ -169,8 +169,10 @@ def _expected_dots(msgs, at_us: int, now_us: int) -> int:  # type: ignore[no-unt
 
 def test_animation_frames_match_the_trace(eventful: ck.Cluster) -> None:
     c = eventful
-    anim = cz.cluster_animation(c, 140, 170, frame_ms=0.5)
-    times = frame_times(140_000, 170_000, frame_ms=0.5)
+    # 30 ms from just after the new primary takes over (its StartView and the traffic after)
+    start = next(r.time_us for r in c.trace if r.kind == "primary") // 1000 + 1
+    anim = cz.cluster_animation(c, start, start + 30, frame_ms=0.5)
+    times = frame_times(start * 1000, (start + 30) * 1000, frame_ms=0.5)
     assert [f.name for f in anim.frames] == [f"{t / 1000:.3f}" for t in times]
     msgs = cv.messages(c)
     clients_and_nodes = set(c.replica_names) | {

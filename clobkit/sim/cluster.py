@@ -1092,13 +1092,18 @@ class Cluster:
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
 
     @journaled
-    def bounce(self, node: str, down_ms: float = 0.0, lose: Iterable[str] = ()) -> None:
+    def bounce(
+        self, node: str, down_ms: float = 0.0, lose: Iterable[str] = (), corrupt: bool = False
+    ) -> None:
         """Crash ``node`` now (losing its unsynced bytes) and restart it ``down_ms`` later.
 
         With ``down_ms`` below the view-change timeout a bounced primary is back before
         the backups could replace it, and must not trust what it knew before. ``lose``
         names files deleted while it is down (as :meth:`lose_file`): it restarts damaged
-        and must relearn its state before it votes. O(1) now.
+        and must relearn its state before it votes. ``corrupt`` first flips a bit in a
+        seeded random synced record in the middle of its WAL (media corruption, as
+        :meth:`disk_fault`; ``storage="memory"`` only, a file store keeps its bytes): it
+        restarts with a corrupt record to repair from its peers. O(1) now.
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "buy", price="99", qty=1)
@@ -1125,6 +1130,14 @@ class Cluster:
         bad = [f for f in lost if f not in LOSABLE_FILES]
         if bad:
             raise InvalidArgument(f"lose must hold names from {LOSABLE_FILES}, got {bad!r}")
+        if not isinstance(corrupt, bool):
+            raise InvalidType(f"corrupt must be a bool, got {corrupt!r}")
+        wal = self._storage.stores[name].wal
+        up = self.world.hosts[name].status != "crashed"
+        if corrupt and up and self.storage == "memory" and wal.synced_op > wal.first_op:
+            # a record with a synced one after it: the middle of the log, never a torn tail
+            op = self.world.streams.stream("faults").randint(wal.first_op, wal.synced_op - 1)
+            self.disk_fault(name, "bit_flip", op=op)
         self.crash(name)
         for file in lost:
             self.lose_file(name, file)

@@ -249,6 +249,7 @@ SWARM_KINDS = (
     "rejoin",
     "pause_primary",
     "lagging_successor",
+    "bit_rot",
 )
 """Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset). ``rejoin``
 cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts; no disk is lost
@@ -260,8 +261,12 @@ that leads the next view (:data:`NEXT_PRIMARY`) while writes commit without it, 
 and crashes the primary at once: the view change must hand the new primary the log it
 missed (scenario S6). Half the time the primary also loses its ``meta`` and/or ``wal.log``
 and is back within 100 ms, while that view change runs: it must relearn its state as a
-learner, not vote on what it forgot (S7). It is an *episode*: it comes with a window in which
-no other replica fault starts (and no disk is lost), so the schedule stays within ``f``."""
+learner, not vote on what it forgot (S7). ``bit_rot`` is the same episode with media
+corruption instead: the primary's WAL gets a flipped bit in a synced record in the middle of
+the log, and it is back within 100 ms: it must repair that record from its peers before it
+votes, not cut its log there (S9; memory storage only, a file store keeps its bytes). These
+are *episodes*: each comes with a window in which no other replica fault starts (and no disk
+is lost), so the schedule stays within ``f``."""
 
 _MESSAGE_KINDS = (
     "Prepare", "PrepareOk", "Commit", "CommitOk", "StartViewChange", "DoViewChange",
@@ -277,35 +282,45 @@ _AIMED = frozenset({"rejoin", "pause_primary"})
 # taken or not by a draw from its own stream, keyed by its name, and its faults come from that
 # stream too, so adding an episode kind changes no other kind's draws; a seed that takes none
 # keeps exactly the schedule it had before they existed.
-_EPISODES = ("lagging_successor",)
+_EPISODES = ("lagging_successor", "bit_rot")
 _CATCH_UP_US = 800_000  # a restarted or relearning replica counts as faulty this long after
 
 
 def _episode(
     kind: str, rng: random.Random, start_us: int, end_us: int
-) -> tuple[list[Fault], tuple[int, int]]:
-    """One episode of ``kind`` inside ``[start_us, end_us)`` and the window it keeps clear of
-    other replica faults (while it runs, and while a restarted replica catches up after)."""
-    assert kind == "lagging_successor", kind
+) -> tuple[list[Fault], tuple[int, int], int]:
+    """One episode of ``kind`` inside ``[start_us, end_us)``, the window it keeps clear of
+    other replica faults (while it runs, and while a restarted replica catches up after),
+    and until when it keeps disk losses away (a corrupt record waits for a good copy)."""
+    assert kind in _EPISODES, kind
     # Writes commit without the successor for a while; then it is reconnected and the
     # primary crashes at the same instant, long enough for a view change to replace it,
-    # or (half the time) it loses files and is back while that view change runs.
+    # or (half the time) it loses files and is back while that view change runs. bit_rot:
+    # it comes back as fast with a corrupt record in the middle of its log instead.
     lag_us = rng.randint(20_000, 250_000)
     at = rng.randint(start_us, max(start_us, end_us - lag_us - 1))
     cut = at + lag_us
     lost: tuple[str, ...] = ()
-    if rng.random() < 0.5:
+    if kind == "bit_rot":
+        down_ms = float(rng.randint(0, 100))
+        bounce: tuple[Any, ...] = (PRIMARY, down_ms, (), True)
+    elif rng.random() < 0.5:
         lost = rng.choice((("meta",), ("wal.log",), ("meta", "wal.log")))
         down_ms = float(rng.randint(0, 100))
+        bounce = (PRIMARY, down_ms, lost)
     else:
         down_ms = float(rng.randint(150, 500))
+        bounce = (PRIMARY, down_ms)
     faults = [
         Fault(at, "block", (PRIMARY, NEXT_PRIMARY)),
         Fault(cut, "heal"),
-        Fault(cut, "bounce", (PRIMARY, down_ms, lost) if lost else (PRIMARY, down_ms)),
+        Fault(cut, "bounce", bounce),
     ]
+    # A learner relearns the whole state; a corrupt record is one fetch away, but until it
+    # is repaired the only good copies are on the others: no disk may be lost meanwhile.
+    back = cut + int(down_ms * 1000)
     settle = _CATCH_UP_US if lost else 200_000
-    return faults, (at, cut + int(down_ms * 1000) + settle)
+    return faults, (at, back + settle), back + (_CATCH_UP_US if len(bounce) > 2 else settle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +398,7 @@ def swarm_faults(
     # Episodes first: each taken kind's faults and the window it keeps clear of other replica
     # faults (`reserved`), from the kind's own stream.
     reserved: list[tuple[int, int]] = []
+    keep_disks: list[tuple[int, int]] = []  # each window, stretched while disks must survive
     taken: list[str] = []
     for kind in _EPISODES:
         if kind not in pool:
@@ -394,15 +410,17 @@ def swarm_faults(
             continue
         taken.append(kind)
         for _ in range(erng.randint(1, 3)):
-            episode, span = _episode(kind, erng, start_us, end)
-            if any(span[0] <= b and a <= span[1] for a, b in reserved):
+            episode, span, disk_until = _episode(kind, erng, start_us, end)
+            if any(span[0] <= b and a <= disk_until for a, b in reserved + keep_disks):
                 continue  # overlaps an earlier episode: one at a time
             faults += episode
             reserved.append(span)
+            keep_disks.append((span[0], disk_until))
 
-    def clear(since: int, until: int) -> bool:
-        # True when [since, until] overlaps no episode's window.
-        return not any(since <= b and a <= until for a, b in reserved)
+    def clear(since: int, until: int, *, disk: bool = False) -> bool:
+        # True when [since, until] overlaps no episode's window (nor, for a disk loss, the
+        # time after it while a damaged replica still needs its peers' copies).
+        return not any(since <= b and a <= until for a, b in (keep_disks if disk else reserved))
 
     faulty_until: dict[str, int] = {}  # replica (or an anonymous slot) -> faulty until
     anon = 0
@@ -430,7 +448,10 @@ def swarm_faults(
             node = rng.choice(healthy)
             back = min(end, now + down_time())
             settle = _CATCH_UP_US if kind in ("lose_file", "replace") else 200_000
-            if reserved and not clear(now, (now if kind == "replace" else back) + settle):
+            disk = kind in ("lose_file", "replace")
+            if reserved and not clear(
+                now, (now if kind == "replace" else back) + settle, disk=disk
+            ):
                 continue
             if kind == "crash":
                 faults.append(Fault(now, "crash", (node, rng.random() < 0.5)))

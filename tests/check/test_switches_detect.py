@@ -74,6 +74,7 @@ RANDOM_SWITCHES = [
     pytest.param(("ack_before_fsync",), "quorum", id="ack_before_fsync"),
     pytest.param(("no_dedup",), "quorum", id="no_dedup"),
     pytest.param(("apply_before_commit",), "quorum", id="apply_before_commit"),
+    pytest.param(("truncate_corrupt",), "quorum", id="truncate_corrupt"),
     pytest.param((), "quorum-highest-seq", id="quorum-highest-seq"),
 ]
 
@@ -91,10 +92,6 @@ RARE_IN_RANDOM_CAMPAIGNS = {
     # 0-291, at seed 291 (measured 2026-12-06 with the lagging_successor episode; seed 62,
     # its first catch before, now takes that episode).
     "no_write_back",
-    # The swarm nemesis has no media-corruption fault (sim.faults.SWARM_KINDS: crashes, power
-    # loss and lost files tear only the unsynced tail), so no random run damages a middle
-    # record for this switch to mishandle.
-    "truncate_corrupt",
 }
 
 
@@ -112,8 +109,9 @@ def test_default_random_campaign_catches_every_switch_within_20_seeds(
 ) -> None:
     # The default campaign (swarm nemesis, default workload), not a staged scenario: it
     # must find each switch by itself within its first 20 seeds (issue 12). own_wal_failover
-    # and learner_votes are found through the swarm's lagging_successor episode (a seed draws
-    # it or not, like any other kind). It stops at the first catch.
+    # and learner_votes are found through the swarm's lagging_successor episode, and
+    # truncate_corrupt through its bit_rot twin (a seed draws each or not, like any other
+    # kind). It stops at the first catch.
     from clobkit.check.campaigns import RunOptions, run_seed
 
     options = RunOptions(unsafe=unsafe, read_mode=read_mode)

@@ -1,9 +1,11 @@
-"""Proves the nemesis's aimed episode (``lagging_successor``) is drawn the way swarm testing
-needs and applied the way it says: a seed that does not take it keeps byte for byte the
-schedule it had without the kind, its inclusion comes from its own keyed stream, an episode
+"""Proves the nemesis's aimed episodes (``lagging_successor``, ``bit_rot``) are drawn the way
+swarm testing needs and applied the way they say: a seed that takes none keeps byte for byte
+the schedule it had without them, each kind's inclusion and faults come from its own keyed
+stream (adding ``bit_rot`` left every ``lagging_successor`` episode where it was), an episode
 keeps its window clear of every other replica fault, ``@next`` names the replica that leads
-the next view when the fault applies, and ``bounce(..., lose=...)`` validates before it
-touches anything and brings the primary back damaged (a learner)."""
+the next view when the fault applies, and ``bounce(..., lose=..., corrupt=...)`` validates
+before it touches anything and brings the primary back damaged (a learner) or with a corrupt
+middle record that it repairs from its peers."""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from clobkit.sim.faults import (
 
 NAMES3 = ["n0", "n1", "n2"]
 NAMES5 = ["n0", "n1", "n2", "n3", "n4"]
-WITHOUT = tuple(k for k in SWARM_KINDS if k != "lagging_successor")
+EPISODES = ("lagging_successor", "bit_rot")
+WITHOUT = tuple(k for k in SWARM_KINDS if k not in EPISODES)
 REPLICA_FAULTS = ("crash", "pause", "lose_file", "replace", "bounce")
 
 
@@ -38,22 +41,46 @@ def test_a_seed_without_the_episode_keeps_its_old_schedule() -> None:
     for seed in range(200):
         with_kind = swarm_faults(random.Random(seed), NAMES3)
         without = swarm_faults(random.Random(seed), NAMES3, kinds=WITHOUT)
-        if "lagging_successor" in with_kind[1].kinds:
+        episodes = [k for k in with_kind[1].kinds if k in EPISODES]
+        if episodes:
             taken += 1
             # the other kinds, their weights and the pace are drawn exactly as before
-            assert with_kind[1].kinds[:-1] == without[1].kinds, seed
-            assert with_kind[1].weights[:-1] == without[1].weights, seed
+            n = len(without[1].kinds)
+            assert with_kind[1].kinds == without[1].kinds + tuple(episodes), seed
+            assert with_kind[1].weights[:n] == without[1].weights, seed
             assert with_kind[1].mean_gap_us == without[1].mean_gap_us, seed
             assert any(_is_episode_start(f) for f in with_kind[0]), seed
         else:
             assert with_kind == without, seed
-    # swarm testing: some seeds take it, most do not
-    assert 20 < taken < 120, taken
+    # swarm testing: some seeds take one, most take none
+    assert 20 < taken < 140, taken
 
 
-def test_the_episode_kind_alone_still_draws_a_schedule() -> None:
-    faults, swarm = swarm_faults(random.Random(5), NAMES3, kinds=("lagging_successor",))
-    assert swarm.kinds == ("lagging_successor",)
+def _lagging(faults: list[Fault]) -> list[Fault]:
+    """The lagging_successor episodes' faults: each block(@primary, @next), its heal and a
+    bounce without corruption."""
+    out = []
+    for i, f in enumerate(faults):
+        if _is_episode_start(f):
+            bounce = next(x for x in faults[i:] if x.action == "bounce")
+            if len(bounce.args) < 4:
+                out += [f, bounce]
+    return out
+
+
+def test_adding_bit_rot_left_every_lagging_successor_episode_in_place() -> None:
+    without_bit_rot = tuple(k for k in SWARM_KINDS if k != "bit_rot")
+    for seed in range(200):
+        a, swarm_a = swarm_faults(random.Random(seed), NAMES3)
+        b, swarm_b = swarm_faults(random.Random(seed), NAMES3, kinds=without_bit_rot)
+        assert ("lagging_successor" in swarm_a.kinds) == ("lagging_successor" in swarm_b.kinds)
+        assert _lagging(a) == _lagging(b), seed
+
+
+@pytest.mark.parametrize("kind", EPISODES)
+def test_an_episode_kind_alone_still_draws_a_schedule(kind: str) -> None:
+    faults, swarm = swarm_faults(random.Random(5), NAMES3, kinds=(kind,))
+    assert swarm.kinds == (kind,)
     assert any(_is_episode_start(f) for f in faults)
     assert {f.action for f in faults} <= {"block", "heal", "bounce"}
 
@@ -113,6 +140,8 @@ def test_bounce_with_lost_files_validates_first_and_returns_a_learner() -> None:
         c.bounce("n0", 10, lose=("identity",))
     with pytest.raises(InvalidType, match="lose must be a collection"):
         c.bounce("n0", 10, lose="meta")
+    with pytest.raises(InvalidType, match="corrupt must be a bool"):
+        c.bounce("n0", 10, corrupt="yes")  # type: ignore[arg-type]
     assert c.node_rows() == before  # nothing crashed, nothing deleted
     c.bounce("n0", 10, lose=("meta", "wal.log"))
     assert c.node_rows()[0]["host"] == "crashed"
@@ -121,4 +150,21 @@ def test_bounce_with_lost_files_validates_first_and_returns_a_learner() -> None:
     c.run(ms=500)
     assert c.node_rows()[0]["role"] == "backup" and c.node_rows()[0]["op_number"] >= 1
     assert len(c.live_orders()) == 1  # the write survived: n1 and n2 held it
+    c.close()
+
+
+def test_bounce_with_corruption_restarts_with_a_middle_record_to_repair() -> None:
+    c = Cluster(3, seed=1, storage="memory")
+    for k in range(4):
+        c.place("alice", "buy", price=f"{99 - k}", qty=1)
+    c.bounce("n0", 5, corrupt=True)
+    flip = c.trace.select("disk_fault")
+    assert len(flip) == 1 and flip[0].node == "n0" and flip[0].detail["kind"] == "bit_flip"
+    op = flip[0].op
+    assert 1 <= op < c.nodes["n1"].op_number  # a synced record with another after it
+    c.run(ms=200)
+    kinds = [r.kind for r in c.trace.select(node="n0") if r.kind in ("recover", "repaired")]
+    assert kinds == ["recover", "repaired"]
+    assert next(r for r in c.trace.select("recover") if r.node == "n0").detail["corrupt"] == [op]
+    assert len({c.nodes[n].digest() for n in c.nodes}) == 1
     c.close()

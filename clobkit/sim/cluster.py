@@ -76,7 +76,7 @@ from clobkit.sim.calls import (
     settle,
 )
 from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
-from clobkit.sim.faults import PRIMARY, Fault
+from clobkit.sim.faults import NEXT_PRIMARY, PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor, Violation
 from clobkit.sim.journal import JournalEntry, journaled, replay
@@ -640,6 +640,21 @@ class Cluster:
         return None if best is None else best[1]
 
     @property
+    def next_primary(self) -> str | None:
+        """The replica that leads the view after :attr:`primary`'s (``(view + 1) mod n``): the
+        one a view change makes primary next, or ``None`` when there is no primary. O(nodes).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.primary, c.next_primary
+        ('n0', 'n1')
+        """
+        primary = self.primary
+        if primary is None:
+            return None
+        view = self.nodes[primary].view or 0
+        return self.replica_names[(view + 1) % len(self.replica_names)]
+
+    @property
     def trace(self) -> Trace:
         """Every send, delivery, drop, sync, commit, view change, fault and client call.
 
@@ -1092,14 +1107,20 @@ class Cluster:
         host.restart(self._new_replica(index, store, learner=learner), wake_at_us=self.now_us)
 
     @journaled
-    def bounce(self, node: str, down_ms: float = 0.0) -> None:
+    def bounce(
+        self, node: str, down_ms: float = 0.0, lose: Iterable[str] = (), corrupt: bool = False
+    ) -> None:
         """Crash ``node`` now (losing its unsynced bytes) and restart it ``down_ms`` later.
 
         With ``down_ms`` below the view-change timeout a bounced primary is back before
         the backups could replace it, and must not trust what it knew before: its Prepares
         left before its own sync, so its disk may lack an op it sent. It gives its view up
         and asks for the next one, which the backups grant once they miss its heartbeats.
-        O(1) now.
+        ``lose`` names files deleted while it is down (as :meth:`lose_file`): it restarts
+        damaged and must relearn its state before it votes. ``corrupt`` first flips a bit
+        in a seeded random synced record in the middle of its WAL (media corruption, as
+        :meth:`disk_fault`; ``storage="memory"`` only, a file store keeps its bytes): it
+        restarts with a corrupt record to repair from its peers. O(1) now.
 
         >>> c = Cluster(3, seed=1, storage="memory")
         >>> _ = c.place("alice", "buy", price="99", qty=1)
@@ -1108,14 +1129,35 @@ class Cluster:
         >>> c.primary, c.nodes["n0"].view, len(c.live_orders())
         ('n1', 1, 1)
 
-        Raises ``InvalidArgument`` for an unknown node or a negative ``down_ms``.
+        >>> c.bounce("n0", down_ms=5, lose=("meta",))
+        >>> c.node_rows()[0]["host"]
+        'crashed'
+
+        Raises ``InvalidArgument`` for an unknown node, a negative ``down_ms`` or a file
+        name ``lose_file`` does not take (nothing changes).
         """
         self._check_open()
         name = self._replica_name(node)
         down_us = _check_ms("down_ms", down_ms)
         if down_us < 0:
             raise InvalidArgument(f"down_ms must be >= 0, got {down_ms!r}")
+        if isinstance(lose, str):
+            raise InvalidType(f"lose must be a collection of file names, not a str: {lose!r}")
+        lost = tuple(lose)
+        bad = [f for f in lost if f not in LOSABLE_FILES]
+        if bad:
+            raise InvalidArgument(f"lose must hold names from {LOSABLE_FILES}, got {bad!r}")
+        if not isinstance(corrupt, bool):
+            raise InvalidType(f"corrupt must be a bool, got {corrupt!r}")
+        wal = self._storage.stores[name].wal
+        up = self.world.hosts[name].status != "crashed"
+        if corrupt and up and self.storage == "memory" and wal.synced_op > wal.first_op:
+            # a record with a synced one after it: the middle of the log, never a torn tail
+            op = self.world.streams.stream("faults").randint(wal.first_op, wal.synced_op - 1)
+            self.disk_fault(name, "bit_flip", op=op)
         self.crash(name)
+        for file in lost:
+            self.lose_file(name, file)
         self.world.schedule(self.world.now_us + down_us, self._restart_if_down, name)
 
     def _restart_if_down(self, name: str) -> None:
@@ -1590,12 +1632,13 @@ class Cluster:
     def _apply_fault(self, fault: Fault) -> None:
         action = fault.action
         args = fault.args
-        if PRIMARY in args:
-            primary = self.primary
-            if primary is None:
+        if PRIMARY in args or NEXT_PRIMARY in args:
+            primary, following = self.primary, self.next_primary
+            if primary is None or following is None:
                 self.world.record("fault_skipped", "", detail={"fault": fault.as_call()})
                 return  # no primary to aim at just now
-            args = tuple(primary if a == PRIMARY else a for a in args)
+            aimed = {PRIMARY: primary, NEXT_PRIMARY: following}
+            args = tuple(aimed.get(a, a) if isinstance(a, str) else a for a in args)
         self._fault_depth += 1
         try:
             if action == "partition":

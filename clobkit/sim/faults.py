@@ -30,6 +30,7 @@ from clobkit.errors import InvalidArgument
 __all__ = [
     "Fault",
     "FAULT_ACTIONS",
+    "NEXT_PRIMARY",
     "PRIMARY",
     "SWARM_KINDS",
     "Swarm",
@@ -39,6 +40,10 @@ __all__ = [
 
 PRIMARY = "@primary"
 """A fault argument that names whichever replica is primary when the fault applies."""
+
+NEXT_PRIMARY = "@next"
+"""A fault argument that names the replica leading the view after the primary's when the
+fault applies (:attr:`clobkit.sim.Cluster.next_primary`): the one a view change makes primary."""
 
 FAULT_ACTIONS = (
     "crash",
@@ -84,11 +89,15 @@ class Fault:
         "c.crash('n0', True)"
         >>> Fault(9_000, "bounce", (PRIMARY, 20.0)).as_call()
         'c.bounce(c.primary, 20.0)'
+        >>> Fault(9_000, "block", (PRIMARY, NEXT_PRIMARY)).as_call()
+        'c.block(c.primary, c.next_primary)'
         """
         args = []
         for a in self.args:
             if a == PRIMARY:
                 args.append("c.primary")
+            elif a == NEXT_PRIMARY:
+                args.append("c.next_primary")
             elif isinstance(a, set | frozenset):
                 args.append("{" + ", ".join(repr(x) for x in sorted(a)) + "}")
             else:
@@ -239,13 +248,25 @@ SWARM_KINDS = (
     "replace",
     "rejoin",
     "pause_primary",
+    "lagging_successor",
+    "bit_rot",
 )
 """Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset). ``rejoin``
 cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts; no disk is lost
 meanwhile) and heals: the
 pre-vote round must keep it from moving anyone's view. ``pause_primary`` stalls whoever is
 primary and resumes it later (after the others may have replaced it): it comes back
-believing it leads an old view."""
+believing it leads an old view. ``lagging_successor`` cuts the primary's link to the replica
+that leads the next view (:data:`NEXT_PRIMARY`) while writes commit without it, then heals
+and crashes the primary at once: the view change must hand the new primary the log it
+missed (scenario S6). Half the time the primary also loses its ``meta`` and/or ``wal.log``
+and is back within 100 ms, while that view change runs: it must relearn its state as a
+learner, not vote on what it forgot (S7). ``bit_rot`` is the same episode with media
+corruption instead: the primary's WAL gets a flipped bit in a synced record in the middle of
+the log, and it is back within 100 ms: it must repair that record from its peers before it
+votes, not cut its log there (S9; memory storage only, a file store keeps its bytes). These
+are *episodes*: each comes with a window in which no other replica fault starts (and no disk
+is lost), so the schedule stays within ``f``."""
 
 _MESSAGE_KINDS = (
     "Prepare", "PrepareOk", "Commit", "CommitOk", "StartViewChange", "DoViewChange",
@@ -257,7 +278,49 @@ _PREVOTE_KINDS = ("PreViewChange", "PreViewChangeOk")
 # seed that does not take them keeps exactly the schedule it had before they existed (the
 # catches the switch tests rely on stay where they were).
 _AIMED = frozenset({"rejoin", "pause_primary"})
+# Episodes aimed at the view change (issue 12: own_wal_failover, learner_votes): each kind is
+# taken or not by a draw from its own stream, keyed by its name, and its faults come from that
+# stream too, so adding an episode kind changes no other kind's draws; a seed that takes none
+# keeps exactly the schedule it had before they existed.
+_EPISODES = ("lagging_successor", "bit_rot")
 _CATCH_UP_US = 800_000  # a restarted or relearning replica counts as faulty this long after
+
+
+def _episode(
+    kind: str, rng: random.Random, start_us: int, end_us: int
+) -> tuple[list[Fault], tuple[int, int], int]:
+    """One episode of ``kind`` inside ``[start_us, end_us)``, the window it keeps clear of
+    other replica faults (while it runs, and while a restarted replica catches up after),
+    and until when it keeps disk losses away (a corrupt record waits for a good copy)."""
+    assert kind in _EPISODES, kind
+    # Writes commit without the successor for a while; then it is reconnected and the
+    # primary crashes at the same instant, long enough for a view change to replace it,
+    # or (half the time) it loses files and is back while that view change runs. bit_rot:
+    # it comes back as fast with a corrupt record in the middle of its log instead.
+    lag_us = rng.randint(20_000, 250_000)
+    at = rng.randint(start_us, max(start_us, end_us - lag_us - 1))
+    cut = at + lag_us
+    lost: tuple[str, ...] = ()
+    if kind == "bit_rot":
+        down_ms = float(rng.randint(0, 100))
+        bounce: tuple[Any, ...] = (PRIMARY, down_ms, (), True)
+    elif rng.random() < 0.5:
+        lost = rng.choice((("meta",), ("wal.log",), ("meta", "wal.log")))
+        down_ms = float(rng.randint(0, 100))
+        bounce = (PRIMARY, down_ms, lost)
+    else:
+        down_ms = float(rng.randint(150, 500))
+        bounce = (PRIMARY, down_ms)
+    faults = [
+        Fault(at, "block", (PRIMARY, NEXT_PRIMARY)),
+        Fault(cut, "heal"),
+        Fault(cut, "bounce", bounce),
+    ]
+    # A learner relearns the whole state; a corrupt record is one fetch away, but until it
+    # is repaired the only good copies are on the others: no disk may be lost meanwhile.
+    back = cut + int(down_ms * 1000)
+    settle = _CATCH_UP_US if lost else 200_000
+    return faults, (at, back + settle), back + (_CATCH_UP_US if len(bounce) > 2 else settle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,21 +378,50 @@ def swarm_faults(
         return [], Swarm((), (), 0, False)
     # How many kinds a seed takes varies too: some seeds hammer one or two mechanisms.
     keep = rng.choice((0.1, 0.25, 0.5, 0.75))
-    aimed_rng = random.Random(repr(rng.getstate()))  # consumes nothing from rng
-    old_pool = [k for k in pool if k not in _AIMED]
+    state = repr(rng.getstate())
+    aimed_rng = random.Random(state)  # consumes nothing from rng
+    old_pool = [k for k in pool if k not in _AIMED and k not in _EPISODES]
     chosen = [k for k in old_pool if rng.random() < keep]
     if not chosen and old_pool:
         chosen = [rng.choice(old_pool)]
     weights = [rng.choice((1, 2, 4)) for _ in chosen]
     aimed = [k for k in pool if k in _AIMED and aimed_rng.random() < keep]
-    if not chosen and not aimed:
-        aimed = [aimed_rng.choice([k for k in pool if k in _AIMED])]
+    aimed_pool = [k for k in pool if k in _AIMED]
+    if not chosen and not aimed and aimed_pool:
+        aimed = [aimed_rng.choice(aimed_pool)]
     chosen += aimed
     weights += [aimed_rng.choice((1, 2, 4)) for _ in aimed]
     mean_gap = rng.choice((25_000, 60_000, 120_000, 250_000))
     f = (len(names) - 1) // 2
     end = start_us + duration_us
     faults: list[Fault] = []
+    # Episodes first: each taken kind's faults and the window it keeps clear of other replica
+    # faults (`reserved`), from the kind's own stream.
+    reserved: list[tuple[int, int]] = []
+    keep_disks: list[tuple[int, int]] = []  # each window, stretched while disks must survive
+    taken: list[str] = []
+    for kind in _EPISODES:
+        if kind not in pool:
+            continue
+        erng = random.Random(f"{state}/{kind}")
+        # Taken with probability `keep`, like every other kind (a pool of episode kinds
+        # alone takes them all: a seed draws at least one kind).
+        if erng.random() >= keep and chosen:
+            continue
+        taken.append(kind)
+        for _ in range(erng.randint(1, 3)):
+            episode, span, disk_until = _episode(kind, erng, start_us, end)
+            if any(span[0] <= b and a <= disk_until for a, b in reserved + keep_disks):
+                continue  # overlaps an earlier episode: one at a time
+            faults += episode
+            reserved.append(span)
+            keep_disks.append((span[0], disk_until))
+
+    def clear(since: int, until: int, *, disk: bool = False) -> bool:
+        # True when [since, until] overlaps no episode's window (nor, for a disk loss, the
+        # time after it while a damaged replica still needs its peers' copies).
+        return not any(since <= b and a <= until for a, b in (keep_disks if disk else reserved))
+
     faulty_until: dict[str, int] = {}  # replica (or an anonymous slot) -> faulty until
     anon = 0
     beyond_f = False
@@ -342,7 +434,7 @@ def swarm_faults(
         # Half the restarts come before any view change could happen (< 80 ms).
         return rng.randint(0, 60_000) if rng.random() < 0.5 else rng.randint(60_000, 500_000)
 
-    while True:
+    while chosen:
         now += max(1, int(rng.expovariate(1.0 / mean_gap)))
         if now >= end:
             break
@@ -356,6 +448,11 @@ def swarm_faults(
             node = rng.choice(healthy)
             back = min(end, now + down_time())
             settle = _CATCH_UP_US if kind in ("lose_file", "replace") else 200_000
+            disk = kind in ("lose_file", "replace")
+            if reserved and not clear(
+                now, (now if kind == "replace" else back) + settle, disk=disk
+            ):
+                continue
             if kind == "crash":
                 faults.append(Fault(now, "crash", (node, rng.random() < 0.5)))
                 faults.append(Fault(back, "restart", (node,)))
@@ -375,6 +472,8 @@ def swarm_faults(
             # Whoever is primary then: crash it and restart it soon, often before the
             # backups could even start a view change.
             down_ms = round(down_time() / 1000, 1)
+            if reserved and not clear(now, now + int(down_ms * 1000) + 200_000):
+                continue
             faults.append(Fault(now, "bounce", (PRIMARY, down_ms)))
             anon += 1
             faulty_until[f"@{anon}"] = now + int(down_ms * 1000) + 200_000
@@ -382,6 +481,8 @@ def swarm_faults(
             # Whoever is primary then; every replica is resumed later (resuming one that is
             # not paused does nothing), so the paused primary comes back whoever it is.
             back = min(end, now + rng.randint(60_000, 900_000))
+            if reserved and not clear(now, back + 200_000):
+                continue
             faults.append(Fault(now, "pause", (PRIMARY,)))
             for node in names:
                 faults.append(Fault(back, "resume", (node,)))
@@ -392,6 +493,8 @@ def swarm_faults(
             # time to catch up after it: with both, at most f + 1 replicas could hold the
             # committed log (beyond what VSR tolerates).
             heal_at = min(end, now + rng.randint(300_000, 1_500_000))
+            if reserved and not clear(now, heal_at + _CATCH_UP_US):
+                continue
             faults.append(Fault(now, "isolate", (rng.choice(names),)))
             faults.append(Fault(heal_at, "heal"))
             no_disk_loss_until = max(no_disk_loss_until, heal_at + _CATCH_UP_US)
@@ -399,12 +502,15 @@ def swarm_faults(
             majority = rng.random() < 0.3
             if majority:
                 victims = rng.sample(names, rng.randint(f + 1, len(names)))
-                beyond_f = True
             elif room > 0 and healthy:
                 victims = rng.sample(healthy, rng.randint(1, min(room, len(healthy))))
             else:
                 continue
             back = min(end, now + down_time())
+            if reserved and not clear(now, back + 200_000):
+                continue
+            if majority:
+                beyond_f = True
             for node in sorted(victims):
                 faults.append(Fault(now, "crash", (node, True)))
             for node in sorted(victims):
@@ -458,5 +564,7 @@ def swarm_faults(
     for source, target in sorted(slow_links):
         faults.append(Fault(end, "set_link_latency", (source, target, *latency_us)))
     faults.sort(key=lambda fault: fault.at_us)  # stable: same-time faults keep their order
+    chosen += taken
+    weights += [1 for _ in taken]
     swarm = Swarm(tuple(chosen), tuple(weights), mean_gap, beyond_f)
     return faults, swarm

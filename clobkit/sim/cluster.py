@@ -76,7 +76,7 @@ from clobkit.sim.calls import (
     settle,
 )
 from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
-from clobkit.sim.faults import NEXT_PRIMARY, PRIMARY, Fault
+from clobkit.sim.faults import BYSTANDER, NEXT_PRIMARY, PRIMARY, Fault
 from clobkit.sim.history import ClientHistory
 from clobkit.sim.invariants import InvariantMonitor, Violation
 from clobkit.sim.journal import JournalEntry, journaled, replay
@@ -653,6 +653,22 @@ class Cluster:
             return None
         view = self.nodes[primary].view or 0
         return self.replica_names[(view + 1) % len(self.replica_names)]
+
+    @property
+    def bystander(self) -> str | None:
+        """The replica that leads the view two after :attr:`primary`'s (``(view + 2) mod n``):
+        in a 3-node cluster the one that is neither primary nor :attr:`next_primary`. ``None``
+        when there is no primary or a single replica. O(nodes).
+
+        >>> c = Cluster(3, seed=1, storage="memory")
+        >>> c.primary, c.next_primary, c.bystander
+        ('n0', 'n1', 'n2')
+        """
+        primary = self.primary
+        if primary is None or len(self.replica_names) < 3:
+            return None
+        view = self.nodes[primary].view or 0
+        return self.replica_names[(view + 2) % len(self.replica_names)]
 
     @property
     def trace(self) -> Trace:
@@ -1632,12 +1648,13 @@ class Cluster:
     def _apply_fault(self, fault: Fault) -> None:
         action = fault.action
         args = fault.args
-        if PRIMARY in args or NEXT_PRIMARY in args:
+        if PRIMARY in args or NEXT_PRIMARY in args or BYSTANDER in args:
             primary, following = self.primary, self.next_primary
-            if primary is None or following is None:
+            third = self.bystander if BYSTANDER in args else ""
+            if primary is None or following is None or third is None:
                 self.world.record("fault_skipped", "", detail={"fault": fault.as_call()})
-                return  # no primary to aim at just now
-            aimed = {PRIMARY: primary, NEXT_PRIMARY: following}
+                return  # no primary (or bystander) to aim at just now
+            aimed = {PRIMARY: primary, NEXT_PRIMARY: following, BYSTANDER: third}
             args = tuple(aimed.get(a, a) if isinstance(a, str) else a for a in args)
         self._fault_depth += 1
         try:

@@ -28,6 +28,7 @@ from typing import Any
 from clobkit.errors import InvalidArgument
 
 __all__ = [
+    "BYSTANDER",
     "Fault",
     "FAULT_ACTIONS",
     "NEXT_PRIMARY",
@@ -44,6 +45,11 @@ PRIMARY = "@primary"
 NEXT_PRIMARY = "@next"
 """A fault argument that names the replica leading the view after the primary's when the
 fault applies (:attr:`clobkit.sim.Cluster.next_primary`): the one a view change makes primary."""
+
+BYSTANDER = "@bystander"
+"""A fault argument that names the replica leading the view two after the primary's when the
+fault applies (:attr:`clobkit.sim.Cluster.bystander`): with 3 replicas, the one that is neither
+primary nor :data:`NEXT_PRIMARY`. A fault naming it is skipped in a one-replica cluster."""
 
 FAULT_ACTIONS = (
     "crash",
@@ -98,6 +104,8 @@ class Fault:
                 args.append("c.primary")
             elif a == NEXT_PRIMARY:
                 args.append("c.next_primary")
+            elif a == BYSTANDER:
+                args.append("c.bystander")
             elif isinstance(a, set | frozenset):
                 args.append("{" + ", ".join(repr(x) for x in sorted(a)) + "}")
             else:
@@ -250,6 +258,7 @@ SWARM_KINDS = (
     "pause_primary",
     "lagging_successor",
     "bit_rot",
+    "stale_prepares",
 )
 """Fault kinds :func:`swarm_faults` draws from (each seed uses its own subset). ``rejoin``
 cuts one replica off for a long while (0.3-1.5 s: many view-change timeouts; no disk is lost
@@ -259,14 +268,21 @@ primary and resumes it later (after the others may have replaced it): it comes b
 believing it leads an old view. ``lagging_successor`` cuts the primary's link to the replica
 that leads the next view (:data:`NEXT_PRIMARY`) while writes commit without it, then heals
 and crashes the primary at once: the view change must hand the new primary the log it
-missed (scenario S6). Half the time the primary also loses its ``meta`` and/or ``wal.log``
-and is back within 100 ms, while that view change runs: it must relearn its state as a
-learner, not vote on what it forgot (S7). ``bit_rot`` is the same episode with media
-corruption instead: the primary's WAL gets a flipped bit in a synced record in the middle of
-the log, and it is back within 100 ms: it must repair that record from its peers before it
-votes, not cut its log there (S9; memory storage only, a file store keeps its bytes). These
-are *episodes*: each comes with a window in which no other replica fault starts (and no disk
-is lost), so the schedule stays within ``f``."""
+missed (scenario S6). About two times in three the primary also loses its ``meta`` and/or
+``wal.log`` and is back within 100 ms, while that view change runs: it must relearn its
+state as a learner, not vote on what it forgot (S7). ``bit_rot`` is the same episode with
+media corruption instead: the primary's WAL gets a flipped bit in a synced record in the
+middle of the log, and it is back within 100 ms: it must repair that record from its peers
+before it votes, not cut its log there (S9; memory storage only, a file store keeps its
+bytes). In bit_rot and a lagging_successor that loses files, the successor does not hear the
+:data:`BYSTANDER` (the one replica holding every op it missed, with 3 replicas) for 350-500
+ms after the crash, so the bounced primary is the one voter it can form the next view with.
+``stale_prepares`` holds the primary's next Prepares back for 0.8-1.6 s and crashes it 20-60
+ms later for 300-600 ms: they reach the backups once those serve the next view, built
+without them (fencing must drop them; S1). Episode kinds draw their place in this order
+(bit_rot, lagging_successor, stale_prepares), a few tries each. These are *episodes*: each
+comes with a window in which no other replica fault starts and no other network cut starts
+or heals (and no disk is lost), so the schedule stays within ``f``."""
 
 _MESSAGE_KINDS = (
     "Prepare", "PrepareOk", "Commit", "CommitOk", "StartViewChange", "DoViewChange",
@@ -280,9 +296,10 @@ _PREVOTE_KINDS = ("PreViewChange", "PreViewChangeOk")
 _AIMED = frozenset({"rejoin", "pause_primary"})
 # Episodes aimed at the view change (issue 12: own_wal_failover, learner_votes): each kind is
 # taken or not by a draw from its own stream, keyed by its name, and its faults come from that
-# stream too, so adding an episode kind changes no other kind's draws; a seed that takes none
-# keeps exactly the schedule it had before they existed.
-_EPISODES = ("lagging_successor", "bit_rot")
+# stream too, so adding an episode kind changes no other kind's draws (only where an earlier
+# kind's episode leaves it room); a seed that takes none keeps exactly the schedule it had
+# before they existed. bit_rot places first: the other two have more room to spare.
+_EPISODES = ("bit_rot", "lagging_successor", "stale_prepares")
 _CATCH_UP_US = 800_000  # a restarted or relearning replica counts as faulty this long after
 
 
@@ -293,6 +310,23 @@ def _episode(
     other replica faults (while it runs, and while a restarted replica catches up after),
     and until when it keeps disk losses away (a corrupt record waits for a good copy)."""
     assert kind in _EPISODES, kind
+    if kind == "stale_prepares":
+        # The primary's next Prepares are held back long past a view change (to everyone:
+        # none of them commits in its view), and it crashes a moment later, down long enough
+        # for the others to form the next view without it (so without those entries); they
+        # reach the backups once those serve that view, whose own entries sit at the same
+        # ops: fencing must drop them (S1, S2).
+        at = rng.randint(start_us, max(start_us, end_us - 50_000))
+        delay_ms = float(rng.choice((800, 1_200, 1_600)))
+        count = rng.randint(6, 16)  # (to two or four backups: all it sends before the crash)
+        crash_at = at + rng.randint(20_000, 60_000)
+        down_ms = float(rng.randint(300, 600))
+        back = crash_at + int(down_ms * 1000)
+        faults = [
+            Fault(at, "delay_next", ("Prepare", delay_ms, PRIMARY, None, count)),
+            Fault(crash_at, "bounce", (PRIMARY, down_ms)),
+        ]
+        return faults, (at, back + 200_000), back + 200_000
     # Writes commit without the successor for a while; then it is reconnected and the
     # primary crashes at the same instant, long enough for a view change to replace it,
     # or (half the time) it loses files and is back while that view change runs. bit_rot:
@@ -304,8 +338,9 @@ def _episode(
     if kind == "bit_rot":
         down_ms = float(rng.randint(0, 100))
         bounce: tuple[Any, ...] = (PRIMARY, down_ms, (), True)
-    elif rng.random() < 0.5:
-        lost = rng.choice((("meta",), ("wal.log",), ("meta", "wal.log")))
+    elif rng.random() < 0.65:
+        # (mostly its log: a lost meta alone leaves it every entry it held)
+        lost = rng.choice((("meta",), ("wal.log",), ("wal.log",), ("meta", "wal.log")))
         down_ms = float(rng.randint(0, 100))
         bounce = (PRIMARY, down_ms, lost)
     else:
@@ -320,7 +355,17 @@ def _episode(
     # is repaired the only good copies are on the others: no disk may be lost meanwhile.
     back = cut + int(down_ms * 1000)
     settle = _CATCH_UP_US if lost else 200_000
-    return faults, (at, back + settle), back + (_CATCH_UP_US if len(bounce) > 2 else settle)
+    until = back + settle
+    if kind == "bit_rot" or lost:
+        # The bystander (who holds every op the successor missed) is not heard by the
+        # successor through the view change: the successor's quorum is the bounced primary,
+        # whose log must be whole again (relearnt, or its corrupt record repaired, from the
+        # bystander, which it still hears) before it votes (S7, S9).
+        heal_at = cut + rng.randint(350_000, 500_000)
+        faults.insert(2, Fault(cut, "block", (BYSTANDER, NEXT_PRIMARY)))
+        faults.append(Fault(heal_at, "heal"))
+        until = max(until, heal_at + 200_000)
+    return faults, (at, until), max(until, back + (_CATCH_UP_US if len(bounce) > 2 else settle))
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,12 +455,14 @@ def swarm_faults(
             continue
         taken.append(kind)
         for _ in range(erng.randint(1, 3)):
-            episode, span, disk_until = _episode(kind, erng, start_us, end)
-            if any(span[0] <= b and a <= disk_until for a, b in reserved + keep_disks):
-                continue  # overlaps an earlier episode: one at a time
-            faults += episode
-            reserved.append(span)
-            keep_disks.append((span[0], disk_until))
+            for _attempt in range(8):  # a few places to try, within the kind's own stream
+                episode, span, disk_until = _episode(kind, erng, start_us, end)
+                if any(span[0] <= b and a <= disk_until for a, b in reserved + keep_disks):
+                    continue  # overlaps an earlier episode: one at a time
+                faults += episode
+                reserved.append(span)
+                keep_disks.append((span[0], disk_until))
+                break
 
     def clear(since: int, until: int, *, disk: bool = False) -> bool:
         # True when [since, until] overlaps no episode's window (nor, for a disk loss, the
@@ -517,18 +564,24 @@ def swarm_faults(
                 faults.append(Fault(back, "restart", (node,)))
                 faulty_until[node] = max(faulty_until.get(node, 0), back + 200_000)
         elif kind in ("partition", "isolate", "block"):
+            cut: list[Fault] = []
             if kind == "partition" and len(names) > 1:
                 shuffled = names[:]
                 rng.shuffle(shuffled)
                 split = rng.randint(1, len(shuffled) - 1)
                 groups = (frozenset(shuffled[:split]), frozenset(shuffled[split:]))
-                faults.append(Fault(now, "partition", groups))
+                cut.append(Fault(now, "partition", groups))
             elif kind == "isolate":
-                faults.append(Fault(now, "isolate", (rng.choice(names),)))
+                cut.append(Fault(now, "isolate", (rng.choice(names),)))
             elif len(names) > 1:
                 source, target = rng.sample(names, 2)
-                faults.append(Fault(now, "block", (source, target)))
-            faults.append(Fault(min(end, now + rng.randint(20_000, 600_000)), "heal"))
+                cut.append(Fault(now, "block", (source, target)))
+            heal_at = min(end, now + rng.randint(20_000, 600_000))
+            # (its heal would lift an episode's own cut early: none starts or heals in one)
+            if reserved and not clear(now, heal_at):
+                continue
+            faults += cut
+            faults.append(Fault(heal_at, "heal"))
         elif kind == "delay":
             # Messages held back until they are stale: every kind, from and to anyone.
             message = rng.choice(_MESSAGE_KINDS)

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from clobkit.sim import Cluster
 
-QUORUM_MESSAGES = ("PrepareOk", "CommitOk", "StartViewChange", "DoViewChange", "PreViewChangeOk")
+QUORUM_MESSAGES = (
+    "PrepareOk",
+    "CommitOk",
+    "StartViewChange",
+    "DoViewChange",
+    "WriteBackOk",
+    "PreViewChangeOk",
+)
 
 
 def _stage_lost_log_learner_crashed(seed: int) -> Cluster:

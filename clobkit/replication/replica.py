@@ -41,6 +41,9 @@ How it works (Liskov & Cowling 2012, with a durable log):
 * **Restart** reloads metadata, snapshot and WAL, replays committed entries
   and rejoins. A **learner** (a replacement with an empty disk) takes state
   from the primary through ``Recovery`` and counts in no quorum until done.
+  It saves a learner mark in its metadata before it first asks, and only the
+  save after a complete, durable state transfer clears it: a learner that
+  crashes before it caught up restarts a learner, never a voter.
 * **Repair.** A corrupt WAL entry is fetched from a peer that vouches for it
   (it is committed there, or the peer is the primary); while any entry is
   corrupt the replica is ``"recovering"``: it neither acks nor votes, because
@@ -55,6 +58,7 @@ messages) is counted in :attr:`Replica.counters` and changes nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -509,11 +513,11 @@ class Replica:
             )
         damage = self._damage(meta)
         if damage and LEARNER_VOTES not in self._unsafe:
-            self._start_over_as_learner(now, damage)
+            self._start_over_as_learner(now, damage, meta)
             return
         if meta is None:
             if learner and LEARNER_VOTES not in self._unsafe:
-                self._become_learner(now)
+                self._become_learner(now, None)
                 return
             self._save_meta()
             self._primary_deadline = now + self._timeout()
@@ -566,8 +570,18 @@ class Replica:
             return
         self._resume_after_open(now)
 
-    def _become_learner(self, now: int) -> None:
+    def _become_learner(self, now: int, meta: Metadata | None) -> None:
+        """Become a learner, durably: the mark in our metadata is saved before we send
+        anything, so a crash before we catch up brings us back a learner (an empty log
+        must never vote, S7). ``meta`` is what the disk holds (kept as it is, mark added:
+        the views it promised stay on record); only the save after a complete, durable
+        state transfer (:meth:`_on_RecoveryResponse`) clears the mark."""
         self._set_status("learner")
+        if meta is None or not meta.learner:
+            self._sync_wal()  # a discarded log is durable before the mark that explains it
+            mark = Metadata(cluster_id=self.config.cluster_id, replica_id=self.index)
+            info = self.store.save_metadata(dataclasses.replace(meta or mark, learner=True))
+            self._delay_us += info.latency_us
         self._learner.start(self._rng.getrandbits(32))
         self._retry_at = now
         self._event(LEARNER_START, nonce=self._learner.nonce)
@@ -581,7 +595,8 @@ class Replica:
         number it reported; without its ``wal.log``, or with a log that ends below the
         commit number it saved, it no longer holds what it acknowledged. Either way it
         must not vote or ack on the strength of that disk (DESIGN.md, "Durable state is a
-        promise")."""
+        promise"). Nor may a replica whose ``meta`` still carries the learner mark: it
+        crashed before its state transfer was complete and durable."""
         # (a Store from outside clobkit may not report missing files: then only the
         # consistency check below applies)
         reports = hasattr(self.store, "missing_files")
@@ -606,9 +621,11 @@ class Replica:
                     f"wal.log ends at op {held}, below the commit number "
                     f"{meta.commit_number} recorded in meta"
                 )
+        if meta is not None and meta.learner:
+            damage.append("meta marks a learner that had not caught up")
         return damage
 
-    def _start_over_as_learner(self, now: int, damage: list[str]) -> None:
+    def _start_over_as_learner(self, now: int, damage: list[str], meta: Metadata | None) -> None:
         """Recover from a damaged disk through the recovery protocol, as a replaced disk does.
 
         Everything the log holds is discarded (none of it can be vouched for); a valid
@@ -623,7 +640,7 @@ class Replica:
             self._restore_state(snapshot.data)
             self.applied_op = self.commit_number = snapshot.op
         self._durable_op = wal.synced_op
-        self._become_learner(now)
+        self._become_learner(now, meta)
 
     def _resume_after_open(self, now: int) -> None:
         if self.view > self.last_normal_view:
@@ -832,6 +849,8 @@ class Replica:
                 last_normal_view=self.last_normal_view,
                 vote=vote,
                 commit_number=self.commit_number,
+                # (cleared by the save that ends a state transfer: status is normal by then)
+                learner=self.status == "learner",
             )
         )
         self._durable_commit = self.commit_number

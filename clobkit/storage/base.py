@@ -83,6 +83,10 @@ class Metadata:
     committed. ``vote`` is never set by clobkit's replica (it stays ``None``):
     VSR has no elections (view ``v``'s primary is replica ``v mod n``), and the
     field only keeps the on-disk format open to a protocol that votes.
+    ``learner`` is ``True`` while the replica is relearning its state (its disk was
+    replaced or damaged): it is saved before the replica first acts as a learner and
+    cleared only by the save that follows a complete, durable state transfer, so a
+    learner that crashes comes back a learner (it must not vote on an empty log).
     """
 
     cluster_id: str
@@ -91,6 +95,7 @@ class Metadata:
     last_normal_view: int = 0
     vote: int | None = None
     commit_number: int = 0
+    learner: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,10 @@ their crash semantics are identical by construction. A store directory holds:
     :class:`~clobkit.storage.base.Snapshot`, each a checksummed blob replaced
     atomically: write ``<name>.tmp``, fsync it, rename it over ``<name>``,
     fsync the directory. A crash before the directory fsync leaves the old
-    value, after it the new one, never a mix.
+    value, after it the new one, never a mix. ``meta`` holds the learner mark
+    (``"learner": true``) only while it is set, so ordinary metadata keeps the
+    bytes it had before the mark existed; a field this version does not know
+    is refused (``UnsupportedFormat``) before anything is written.
 ``commit``
     the durable commit number, saved every commit round (:meth:`save_commit
     <_DiskStore.save_commit>`) with one write and one fsync instead of a whole
@@ -68,6 +71,7 @@ from clobkit.errors import (
     InvalidArgument,
     InvalidType,
     NotAWal,
+    UnsupportedFormat,
     WrongOwner,
 )
 from clobkit.storage.base import (
@@ -110,6 +114,7 @@ _KIND_COMMIT = b"CLOBCMIT"
 _COMMIT_BODY = struct.Struct("<QQ")  # sequence, commit number
 _COMMIT_SLOT = len(encode_blob(_KIND_COMMIT, _COMMIT_BODY.pack(0, 0)))
 _META_COMMIT_FILE_KEY = "commit_file"  # meta's record that the commit file is in use
+_META_FIELDS = frozenset(f.name for f in dataclasses.fields(Metadata))
 
 
 def _commit_slot(sequence: int, commit_number: int) -> bytes:
@@ -340,6 +345,13 @@ class _DiskStore:
         """The metadata in ``data`` and whether it says the commit file is in use."""
         value = _decode_json(_KIND_META, data, "metadata")
         uses_commit_file = bool(value.pop(_META_COMMIT_FILE_KEY, False))
+        # A file written before the learner mark existed has no such key: not a learner.
+        unknown = sorted(set(value) - _META_FIELDS)
+        if unknown:
+            raise UnsupportedFormat(
+                f"metadata: unknown fields {unknown} (written by a newer clobkit?); "
+                "the file is left as it was"
+            )
         return Metadata(**value), uses_commit_file
 
     def _decode_snapshot(self, data: bytes) -> Snapshot:
@@ -382,7 +394,9 @@ class _DiskStore:
             _check_int(f"meta.{name}", getattr(meta, name))
         if meta.vote is not None:
             _check_int("meta.vote", meta.vote)
-        fields = {
+        if not isinstance(meta.learner, bool):
+            raise InvalidType(f"meta.learner must be a bool, got {meta.learner!r}")
+        fields: dict[str, Any] = {
             "cluster_id": meta.cluster_id,
             "replica_id": meta.replica_id,
             "view": meta.view,
@@ -390,6 +404,9 @@ class _DiskStore:
             "vote": meta.vote,
             "commit_number": meta.commit_number,
         }
+        if meta.learner:
+            # Written only when set: a replica's ordinary metadata keeps its old bytes.
+            fields["learner"] = True
         if self._commit_saved is not None:
             fields[_META_COMMIT_FILE_KEY] = True
         data = _encode_json(_KIND_META, fields)

@@ -67,16 +67,17 @@ def check_cluster(c: Cluster) -> None:
             book.apply(decode_command(env.payload), op, env.ts_us)
     node = c.nodes[c.replica_names[0]]
     assert node.book is not None and book.digest() == node.book.digest(), repro
-    # A learner never votes or acknowledges before it has caught up.
+    # A learner never votes or acknowledges before it has caught up, crashes included: from
+    # its first learner_start to its learner_caught_up (a crash in between does not end it).
     for name in c.replica_names:
-        replaced_at = None
+        learning_since = None
         for r in c.trace.select(node=name):
-            if r.kind == "replace":
-                replaced_at = r.time_us
-            elif r.kind in ("learner_caught_up", "crash"):
-                replaced_at = None
-            elif replaced_at is not None and r.kind == "send":
-                assert r.message not in VOTES, (name, r, repro)
+            if r.kind == "learner_start" and learning_since is None:
+                learning_since = r.time_us
+            elif r.kind == "learner_caught_up":
+                learning_since = None
+            elif learning_since is not None and r.kind == "send":
+                assert r.message not in VOTES, (name, learning_since, r, repro)
     # One primary per view (also asserted live by the monitor).
     assert all(len(names) == 1 for names in c.monitor.primaries.values()), repro
     check_prevotes(c)

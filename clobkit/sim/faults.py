@@ -361,7 +361,7 @@ def _episode(
         # successor through the view change: the successor's quorum is the bounced primary,
         # whose log must be whole again (relearnt, or its corrupt record repaired, from the
         # bystander, which it still hears) before it votes (S7, S9).
-        heal_at = cut + rng.randint(350_000, 500_000)
+        heal_at = min(end_us, cut + rng.randint(350_000, 500_000))  # (all heal by the end)
         faults.insert(2, Fault(cut, "block", (BYSTANDER, NEXT_PRIMARY)))
         faults.append(Fault(heal_at, "heal"))
         until = max(until, heal_at + 200_000)

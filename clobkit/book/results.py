@@ -203,18 +203,7 @@ class ApplyResult:
         "cancelled_qty",
         "stp_cancelled",
     )
-    __match_args__ = (
-        "accepted",
-        "reason",
-        "seq",
-        "ts_us",
-        "order_id",
-        "status",
-        "fills",
-        "resting_qty",
-        "cancelled_qty",
-        "stp_cancelled",
-    )
+    __match_args__ = _fields
 
     accepted: bool
     reason: str | None

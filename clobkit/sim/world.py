@@ -161,6 +161,24 @@ class World:
 
     # -- messages ------------------------------------------------------------
 
+    def _trace_message(
+        self, kind: str, message: Message, msg_id: int, detail: dict[str, Any] | None
+    ) -> None:
+        """Record a ``send`` or ``drop`` of ``message`` now (called only when tracing)."""
+        self.trace.add(
+            TraceRecord(
+                self.now_us,
+                kind,
+                message.source,
+                message.target,
+                message.kind,
+                message.view,
+                message_op(message),
+                msg_id,
+                detail,
+            )
+        )
+
     def send(self, message: Message) -> None:
         """Hand ``message`` to the network now; trace the send or the drop."""
         self._msg_id += 1
@@ -172,53 +190,18 @@ class World:
         at_us = network.plain_arrival(self.now_us, self._net_rng)
         if at_us is not None:
             if tracing:
-                self.trace.add(
-                    TraceRecord(
-                        self.now_us,
-                        "send",
-                        message.source,
-                        message.target,
-                        message.kind,
-                        message.view,
-                        message_op(message),
-                        msg_id,
-                        None,
-                    )
-                )
+                self._trace_message("send", message, msg_id, None)
             self._seq += 1  # (self.schedule(at_us, ...), inline; at_us is never in the past)
             heapq.heappush(self._heap, (at_us, self._seq, self._arrive, (msg_id, message)))
             return
         route = network.route(message, self.now_us, self._net_rng)
         if route.drop_reason is not None:
             if tracing:
-                self.trace.add(
-                    TraceRecord(
-                        self.now_us,
-                        ev.DROP,
-                        message.source,
-                        message.target,
-                        message.kind,
-                        message.view,
-                        message_op(message),
-                        msg_id,
-                        {"reason": route.drop_reason},
-                    )
-                )
+                self._trace_message(ev.DROP, message, msg_id, {"reason": route.drop_reason})
             return
         if tracing:
-            self.trace.add(
-                TraceRecord(
-                    self.now_us,
-                    "send",
-                    message.source,
-                    message.target,
-                    message.kind,
-                    message.view,
-                    message_op(message),
-                    msg_id,
-                    {"copies": len(route.deliver_at_us)} if len(route.deliver_at_us) > 1 else None,
-                )
-            )
+            copies = len(route.deliver_at_us)
+            self._trace_message("send", message, msg_id, {"copies": copies} if copies > 1 else None)
         for at_us in route.deliver_at_us:
             self.schedule(at_us, self._arrive, (msg_id, message))
 

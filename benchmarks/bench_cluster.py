@@ -16,6 +16,10 @@ What it measures, all in one run, interleaved, medians of several repeats:
 * ``cpu_us_per_command``: process CPU time (``time.process_time``) per committed command of the
   memory run (3 nodes, quorum reads, memory disks, trace off): less sensitive than wall-clock
   rates to other processes sharing the machine (target <= 35);
+* ``python_calls_per_command``: Python function calls (cProfile's count, builtins included) per
+  committed command of the memory run at 64 clients, 6,000 commands, seed 2: the same number on
+  every run of the same code, so it compares two versions where CPU timings on a shared machine
+  cannot (it is what ``/work/campaign/calls.py`` reports);
 * ``commands_per_real_fsync``: committed commands per real fsync of the durable run (group
   commit; target >= 40);
 * ``durable_fsync_share_of_wall``: the share of the durable run's wall time spent inside real
@@ -29,6 +33,7 @@ writes every figure.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import random
@@ -146,6 +151,21 @@ def cluster_rate(
     return ok / elapsed, info
 
 
+def python_calls_per_command(commands: int = 6_000, seed: int = 2) -> float:
+    """Python function calls per committed command of the memory run (deterministic: the same
+    count on every run of the same code; cProfile's count, builtins included)."""
+    cluster_rate("memory", users=64, commands=600, seed=0)  # (imports and caches warmed first)
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        _rate, info = cluster_rate("memory", users=64, commands=commands, seed=seed)
+    finally:
+        profile.disable()
+    profile.create_stats()
+    calls = sum(row[1] for row in profile.stats.values())  # type: ignore[attr-defined]
+    return calls / info["ok"]
+
+
 def fsync_rate(count: int) -> float:
     """Raw small write + os.fsync per second in a temp directory."""
     with tempfile.TemporaryDirectory(prefix="clobkit-bench-") as tmp:
@@ -218,6 +238,7 @@ def main() -> None:
     quorum_us = commit_latency(one_way, sync, places, "quorum")
     primary_us = commit_latency(one_way, sync, places, "primary")
     floor = 2 * one_way + sync
+    calls_per_command = python_calls_per_command()
     latency = {
         "one_way_us": one_way,
         "sync_us": sync,
@@ -234,6 +255,7 @@ def main() -> None:
         "durable_cluster_cmds_per_s": statistics.median(dur),
         "sim_cluster_over_book": statistics.median(mem) / statistics.median(book),
         "cpu_us_per_command": statistics.median(cpu),
+        "python_calls_per_command": calls_per_command,
         "commands_per_real_fsync": dur_info["commands_per_real_fsync"],
         "durable_cluster_over_fsync": statistics.median(dur) / statistics.median(fs),
         "durable_fsync_share_of_wall": dur_info["fsync_share_of_wall"],
@@ -252,6 +274,10 @@ def main() -> None:
     print(
         f"  process CPU per committed command: {figures['cpu_us_per_command']:.1f} us "
         "(3 nodes, quorum reads, memory disks, trace off; target <= 35)"
+    )
+    print(
+        f"  Python calls per committed command: {calls_per_command:.1f} "
+        "(cProfile, 64 clients, 6,000 commands, seed 2; deterministic)"
     )
     print(f"raw fsync             {figures['fsync_per_s']:>12,.0f} fsyncs/s")
     print(

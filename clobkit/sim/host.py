@@ -31,6 +31,19 @@ This module is the only place a Step becomes deliveries:
   (deferred while busy or paused). A new ``wake_at_us`` replaces the timer;
   ``None`` leaves it as it was.
 
+**One timer event at a time.** Hosts re-arm their timer after almost every
+step (a client's retry deadline with each request, a backup's view-change
+timeout with each Prepare), nearly always to a later time. Each re-arm takes
+the next sequence number of the world's heap, as any scheduled event does,
+so the timer runs at the same ``(time, seq)`` place among the other events
+as a freshly pushed event would; but it is pushed only when no timer event
+of this host is already queued at or before it. When an older timer event
+comes due, the host pushes the current deadline with its own sequence number
+(or finds it still covered) instead of running: a timer moved later costs
+one heap push per earlier deadline that passes, not one per re-arm, and the
+events that do run, and their order, are exactly those of pushing every
+re-arm and ignoring the stale ones.
+
 Faults act here too: :meth:`Host.crash` forgets the participant, its inbox,
 its outbox and its timer (the world's in-flight messages still arrive, and
 are dropped); :meth:`Host.restart` installs a new participant;
@@ -42,6 +55,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from clobkit.errors import DiskFault
@@ -93,7 +107,11 @@ class Host:
         self.inbox: deque[tuple[int, Message]] = deque()
         self.outbox: list[Message] = []
         self.timer_at_us: int | None = None
-        self._timer_token = 0
+        # The current timer's place in the world's event order, (time, seq), or None; and the
+        # places of this incarnation's timer events still queued in the heap, latest first
+        # (each push goes before every queued one, so the last is the next to come due).
+        self._timer_due: tuple[int, int] | None = None
+        self._timer_queued: list[tuple[int, int]] = []
         self._tick_due = False
         self._sync_due = False  # the participant owes a sync: call its sync() when free
         self._ready_token = 0
@@ -221,10 +239,19 @@ class Host:
             self.set_timer(step.wake_at_us)
 
     def set_timer(self, at_us: int) -> None:
-        """Make ``tick`` run at ``at_us`` (replacing any earlier timer)."""
-        self._timer_token += 1
+        """Make ``tick`` run at ``at_us`` (replacing any earlier timer). O(1) when a queued
+        timer event comes due no later (it moves the timer on then), else O(log n)."""
+        world = self.world
+        # The next sequence number, as world.schedule() would take it, whether or not an
+        # event is pushed now: ties with other events break as if it were.
+        world._seq += 1
+        due = (at_us if at_us > world.now_us else world.now_us, world._seq)
         self.timer_at_us = at_us
-        self.world.schedule(at_us, self._timer, (self.incarnation, self._timer_token))
+        self._timer_due = due
+        queued = self._timer_queued
+        if not queued or due < queued[-1]:
+            queued.append(due)
+            heappush(world._heap, (due[0], due[1], self._timer, (self.incarnation, due)))
 
     # -- internals -------------------------------------------------------------
 
@@ -274,10 +301,22 @@ class Host:
             sync = participant.sync  # type: ignore[attr-defined]
             self._run(lambda: sync(self.world.now_us))
 
-    def _timer(self, token: tuple[int, int]) -> None:
-        incarnation, timer = token
-        if incarnation != self.incarnation or timer != self._timer_token:
+    def _timer(self, token: tuple[int, tuple[int, int]]) -> None:
+        incarnation, popped = token
+        if incarnation != self.incarnation:
+            return  # (queued in an earlier life: crash() forgot it)
+        queued = self._timer_queued
+        assert queued and queued[-1] == popped, "timer events come due in order"
+        queued.pop()
+        due = self._timer_due
+        if popped != due:
+            # A stale deadline: the timer moved (or was spent). Make sure its current place
+            # is queued: this event came due first, so that place is still ahead.
+            if due is not None and (not queued or due < queued[-1]):
+                queued.append(due)
+                heappush(self.world._heap, (due[0], due[1], self._timer, (incarnation, due)))
             return
+        self._timer_due = None
         self.timer_at_us = None
         if self.status != "up" or self.busy:
             self._tick_due = True
@@ -323,6 +362,8 @@ class Host:
         self.outbox = []
         self.busy_until_us = self.world.now_us
         self.timer_at_us = None
+        self._timer_due = None
+        self._timer_queued = []  # (its events still in the heap are ignored: old incarnation)
         self._tick_due = False
         self._sync_due = False  # the sync never ran: its entries were never durable
 

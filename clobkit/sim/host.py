@@ -138,8 +138,22 @@ class Host:
     # -- what the world calls --------------------------------------------------
 
     def deliver(self, msg_id: int, message: Message) -> None:
-        """A message arrived: handle it now, or queue it, or drop it."""
+        """A message arrived: handle it now, or queue it, or drop it (also when the network
+        cuts it off on arrival)."""
+        self.arrive((msg_id, message))
+
+    def arrive(self, argument: tuple[int, Message]) -> None:
+        """The world's event for a message ``(msg_id, message)`` reaching this host: a cut
+        link drops it (``partitioned``), a crashed host drops it (``target_down``); else it
+        is handled now, or queued while the host is busy or paused. O(1) + the handling."""
+        msg_id, message = argument
         world = self.world
+        network = world.network
+        if (network.blocked or network.isolated) and not network.can_reach(
+            message.source, message.target
+        ):
+            world.record_drop(message, msg_id, "partitioned")
+            return
         if self.status == "crashed":
             world.record_drop(message, msg_id, "target_down")
             return
@@ -168,7 +182,18 @@ class Host:
                 return
             self.inbox.append((msg_id, message))
             return
-        self._handle(message)
+        # (self._handle(message), spelled out: most messages come here)
+        participant = self.participant
+        assert participant is not None
+        self.messages_handled += 1
+        try:
+            step = participant.handle(message, world.now_us)
+        except (OSError, DiskFault) as exc:
+            if self.on_disk_error is None:
+                raise
+            self.on_disk_error(self.name, exc)
+            return
+        self.apply(step)
 
     def call(self, action: Callable[[int], Any]) -> Any:
         """Run ``action(now)`` inside the host; it returns a Step or ``(value, Step)``.
@@ -235,8 +260,17 @@ class Host:
             send = world.send
             for message in step.messages:
                 send(message)
-        if step.wake_at_us is not None:
-            self.set_timer(step.wake_at_us)
+        at_us = step.wake_at_us
+        if at_us is not None:
+            # (self.set_timer(at_us), spelled out: most steps re-arm the timer)
+            world._seq += 1
+            due = (at_us if at_us > now else now, world._seq)
+            self.timer_at_us = at_us
+            self._timer_due = due
+            queued = self._timer_queued
+            if not queued or due < queued[-1]:
+                queued.append(due)
+                heappush(world._heap, (due[0], due[1], self._timer, (self.incarnation, due)))
 
     def set_timer(self, at_us: int) -> None:
         """Make ``tick`` run at ``at_us`` (replacing any earlier timer). O(1) when a queued
@@ -269,10 +303,11 @@ class Host:
             return
         self.apply(step)
 
-    def _run(self, action: Callable[[], Step]) -> None:
-        """Run one participant call; a disk error stops this host, never the caller."""
+    def _run(self, action: Callable[..., Step], *args: Any) -> None:
+        """Run one participant call, ``action(*args)``; a disk error stops this host, never
+        the caller."""
         try:
-            step = action()
+            step = action(*args)
         except (OSError, DiskFault) as exc:
             if self.on_disk_error is None:
                 raise
@@ -284,12 +319,15 @@ class Host:
         incarnation, ready = token
         if incarnation != self.incarnation or ready != self._ready_token:
             return
-        outbox, self.outbox = self.outbox, []
-        send = self.world.send
-        for message in outbox:
-            send(message)
-        self._sync_if_due()
-        self._drain()
+        if self.outbox:
+            outbox, self.outbox = self.outbox, []
+            send = self.world.send
+            for message in outbox:
+                send(message)
+        if self._sync_due:
+            self._sync_if_due()
+        if self.inbox or self._tick_due:  # (else _drain() has nothing to do)
+            self._drain()
 
     def _sync_if_due(self) -> None:
         """The owed sync's time is up: have the participant sync and carry on (not while
@@ -298,8 +336,7 @@ class Host:
             self._sync_due = False
             participant = self.participant
             assert participant is not None
-            sync = participant.sync  # type: ignore[attr-defined]
-            self._run(lambda: sync(self.world.now_us))
+            self._run(participant.sync, self.world.now_us)  # type: ignore[attr-defined]
 
     def _timer(self, token: tuple[int, tuple[int, int]]) -> None:
         incarnation, popped = token
@@ -328,11 +365,17 @@ class Host:
         assert participant is not None
         self._tick_due = False
         self.ticks += 1
-        self._run(lambda: participant.tick(self.world.now_us))
+        self._run(participant.tick, self.world.now_us)
 
     def _drain(self) -> None:
         """Hand queued messages (and a deferred tick) to a free participant."""
-        while self.status == "up" and not self.busy and (self.inbox or self._tick_due):
+        world = self.world
+        while (
+            self.status == "up"
+            and (self.inbox or self._tick_due)
+            # (not self.busy, spelled out)
+            and not (self.busy_until_us > world.now_us or self.outbox or self._sync_due)
+        ):
             if self.inbox:
                 participant = self.participant
                 assert participant is not None
@@ -342,8 +385,7 @@ class Host:
                     self.inbox.clear()
                     self.messages_handled += len(messages)
                     self.batches += 1
-                    now = self.world.now_us
-                    self._run(lambda h=batch_handler, ms=messages, t=now: h(ms, t))  # type: ignore[misc]
+                    self._run(batch_handler, messages, world.now_us)
                 else:
                     _, message = self.inbox.popleft()
                     self._handle(message)

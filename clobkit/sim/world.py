@@ -24,7 +24,7 @@ from clobkit.errors import InvalidArgument
 from clobkit.replication import events as ev
 from clobkit.replication.step import Message
 from clobkit.sim.host import Host, Participant
-from clobkit.sim.network import Network, message_op
+from clobkit.sim.network import Latency, Network, message_op
 from clobkit.sim.rng import RandomStreams
 from clobkit.sim.trace import Trace, TraceRecord
 
@@ -75,6 +75,11 @@ class World:
         self._seq = 0
         self._msg_id = 0
         self._net_rng = self.streams.stream("network")
+        self._net_getrandbits = self._net_rng.getrandbits
+        # What send() draws a plain network's latency from: (low, n, bits) of the uniform
+        # latency it was worked out for (None: draw through Latency.sample).
+        self._plain_latency: Latency | None = None
+        self._plain_draw: tuple[int, int, int] | None = None
 
     # -- hosts ---------------------------------------------------------------
 
@@ -180,21 +185,53 @@ class World:
         )
 
     def send(self, message: Message) -> None:
-        """Hand ``message`` to the network now; trace the send or the drop."""
+        """Hand ``message`` to the network now; trace the send or the drop. O(log n)."""
         self._msg_id += 1
         msg_id = self._msg_id
-        tracing = self.trace.enabled
         network = self.network
-        # A network with no faults, rules or per-link latency draws one latency and nothing
-        # else (the same draw as route()'s): the common case, without a Route object.
-        at_us = network.plain_arrival(self.now_us, self._net_rng)
-        if at_us is not None:
-            if tracing:
+        # Its arrival runs the target host's arrive() (or _arrive: no such host yet); hosts
+        # are never removed, so looking the host up now finds the one the arrival would.
+        host = self.hosts.get(message.target)
+        arrive = self._arrive if host is None else host.arrive
+        if not (
+            network.rules
+            or network.blocked
+            or network.isolated
+            or network.loss
+            or network.duplicate
+            or network.reorder
+            or network.links
+        ):
+            # (Network.plain_arrival, inline: a network with no faults, rules or per-link
+            # latency draws one latency and nothing else; this runs for every message.)
+            latency = network.latency
+            if latency is not self._plain_latency:
+                self._plain_latency = latency
+                low, high = latency.latency_us_min, latency.latency_us_max
+                if latency.distribution == "uniform" and high is not None and high > low:
+                    self._plain_draw = (low, high - low + 1, (high - low + 1).bit_length())
+                else:
+                    self._plain_draw = None
+            draw = self._plain_draw
+            if draw is None:
+                at_us = self.now_us + latency.sample(self._net_rng)
+            else:
+                # rng.randint(low, high) is low + rng._randbelow(n), n = high - low + 1, and
+                # _randbelow(n) draws getrandbits(n.bit_length()) until it is below n
+                # (tests/sim/test_sim_determinism.py checks both identities on this Python).
+                low, n, bits = draw
+                getrandbits = self._net_getrandbits
+                r = getrandbits(bits)
+                while r >= n:
+                    r = getrandbits(bits)
+                at_us = self.now_us + low + r
+            if self.trace.enabled:
                 self._trace_message("send", message, msg_id, None)
             self._seq += 1  # (self.schedule(at_us, ...), inline; at_us is never in the past)
-            heapq.heappush(self._heap, (at_us, self._seq, self._arrive, (msg_id, message)))
+            heapq.heappush(self._heap, (at_us, self._seq, arrive, (msg_id, message)))
             return
         route = network.route(message, self.now_us, self._net_rng)
+        tracing = self.trace.enabled
         if route.drop_reason is not None:
             if tracing:
                 self._trace_message(ev.DROP, message, msg_id, {"reason": route.drop_reason})
@@ -203,24 +240,34 @@ class World:
             copies = len(route.deliver_at_us)
             self._trace_message("send", message, msg_id, {"copies": copies} if copies > 1 else None)
         for at_us in route.deliver_at_us:
-            self.schedule(at_us, self._arrive, (msg_id, message))
+            self.schedule(at_us, arrive, (msg_id, message))
 
     def _arrive(self, argument: tuple[int, Message]) -> None:
+        """A message to a host that did not exist when it was sent arrives."""
         msg_id, message = argument
         host = self.hosts.get(message.target)
-        reason: str | None = None
-        network = self.network
         if host is None:
-            reason = "unknown_target"
-        elif (network.blocked or network.isolated) and not network.can_reach(
-            message.source, message.target
-        ):
-            reason = "partitioned"
-        if reason is not None:
-            self.record_drop(message, msg_id, reason)
+            self.record_drop(message, msg_id, "unknown_target")
             return
-        assert host is not None
-        host.deliver(msg_id, message)
+        host.arrive(argument)
+
+    def in_flight(self) -> dict[int, list[int]]:
+        """``msg_id -> arrival times`` (sorted) of every message copy still in flight. O(n).
+
+        >>> w = World(seed=1)
+        >>> from clobkit.replication.step import Message
+        >>> w.send(Message(cluster_id="c", source="n0", target="n1", view=0))
+        >>> list(w.in_flight())
+        [1]
+        """
+        out: dict[int, list[int]] = {}
+        arrivals = (World._arrive, Host.arrive)
+        for at_us, _seq, action, argument in self._heap:
+            if getattr(action, "__func__", None) in arrivals:
+                out.setdefault(argument[0], []).append(at_us)
+        for times in out.values():
+            times.sort()
+        return out
 
     def record_drop(self, message: Message, msg_id: int, reason: str) -> None:
         """Trace that ``message`` was dropped at its target for ``reason``."""

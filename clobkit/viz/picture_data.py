@@ -842,15 +842,8 @@ def _ring_positions(names: list[str], clients: list[str]) -> dict[str, tuple[flo
 
 def _pending_arrivals(cluster: Any) -> dict[int, list[int]]:
     """msg_id -> arrival times still scheduled in the simulator (messages in flight now)."""
-    world = cluster.world
-    arrive = getattr(world, "_arrive", None)
-    out: dict[int, list[int]] = {}
-    for at_us, _seq, action, argument in getattr(world, "_heap", ()):
-        if action == arrive and isinstance(argument, tuple) and len(argument) == 2:
-            out.setdefault(int(argument[0]), []).append(int(at_us))
-    for times in out.values():
-        times.sort()
-    return out
+    in_flight = getattr(cluster.world, "in_flight", None)
+    return {} if in_flight is None else in_flight()
 
 
 def _pair_messages(records: Iterable[Any], pending: dict[int, list[int]]) -> list[MessageSpan]:

@@ -1,6 +1,7 @@
 """Proves the network model honours its parameters: latency bounds per distribution, seeded
 loss/duplication counts equal to an independent replay of the same stream, partitions (two-way and
-one-way), heal, and per-message rules that fire exactly as often as asked."""
+one-way), heal, per-message rules that fire exactly as often as asked, and the world's inlined
+send on a plain network drawing exactly what Network.route would (times and stream state)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from clobkit.errors import InvalidArgument, InvalidType
 from clobkit.sim.network import Latency, Network, Rule, matching
+from clobkit.sim.world import World
 
 from .fakes import Ping
 
@@ -126,3 +128,34 @@ def test_bad_rule_rejected_and_not_added() -> None:
     with pytest.raises(InvalidArgument):
         net.add_rule(Rule("x", matching(), count=0))
     assert net.rules == []
+
+
+@pytest.mark.parametrize(
+    "latency",
+    [
+        Latency("uniform", 500, 1_500),
+        Latency("uniform", 0, 1),
+        Latency("uniform", 7, 7),
+        Latency("uniform", 100, 2**20 + 3),
+        Latency("constant", 250),
+        Latency("exponential", 100, 900),
+    ],
+)
+def test_world_send_draws_what_route_draws(latency: Latency) -> None:
+    # World.send computes a plain network's arrival inline (randint as getrandbits until
+    # below n); its arrival times and the network stream's state must equal route()'s on a
+    # replay of the same stream, or every seeded trace would change. Changing the latency
+    # mid-run must be noticed too.
+    for seed in range(20):
+        world = World(seed, Network(latency))
+        replay = random.Random(f"{seed}/network")
+        expected: list[int] = []
+        for i in range(50):
+            if i == 25:  # (a new latency object: the cached draw must not outlive it)
+                world.network.latency = Latency("uniform", 10, 20 + seed)
+            m = ping(op=i)
+            world.send(m)
+            expected += world.network.route(m, world.now_us, replay).deliver_at_us
+        arrivals = world.in_flight()
+        assert [arrivals[i + 1] for i in range(50)] == [[t] for t in expected]
+        assert world.streams.stream("network").getstate() == replay.getstate()

@@ -1,7 +1,8 @@
 """Proves the event loop and hosts behave as documented, using a fake ping/echo protocol:
 ties run in scheduling order, a sync delays the step's messages and queues arrivals (and
 handle_batch turns the queue into one group sync), a crash loses the outbox and stale timers, pause
-queues and resume drains, and the same seed gives byte-identical traces (also across processes)."""
+queues and resume drains, in_flight() lists the messages in the air, and the same seed gives
+byte-identical traces (also across processes)."""
 
 from __future__ import annotations
 
@@ -195,3 +196,19 @@ def test_run_stopped_by_max_events_leaves_the_clock_at_the_last_event() -> None:
         assert c.place("bob", "buy", price="1", qty=1).accepted
     finally:
         c.close()
+
+
+def test_in_flight_lists_every_copy_until_it_arrives() -> None:
+    # What the space-time picture draws as messages in the air: every copy (duplicates
+    # too), whether its target host exists yet or not, gone once it arrived.
+    world = World(3, Network(Latency("constant", 400), duplicate=1.0))
+    world.add_host("n2", Echo("n2"))
+    world.send(Ping(cluster_id="t", source="n1", target="n2", view=0, op=1))
+    world.send(Ping(cluster_id="t", source="n1", target="n9", view=0, op=2))
+    first, second = sorted(world.in_flight())
+    assert world.in_flight() == {first: [400, 400], second: [400, 400]}
+    world.run(until_us=400)
+    assert first not in world.in_flight() and second not in world.in_flight()
+    assert [r.detail for r in world.trace if r.kind == "drop" and r.msg_id == second] == [
+        {"reason": "unknown_target"}
+    ] * 2

@@ -59,6 +59,11 @@ def encode_envelope(envelope: Envelope) -> bytes:
 _MEMO_SIZE = 4096
 _decoded: dict[bytes, Envelope] = {}
 
+recent_envelope = _decoded.get
+"""``recent_envelope(data)``: the envelope :func:`decode_envelope` decoded from ``data``
+recently, or ``None``. One dict look-up, for the apply path (the three replicas of a simulated
+cluster share one decode of each entry); the memo is cleared in place, never replaced."""
+
 
 def decode_envelope(data: bytes) -> Envelope:
     """Decode an envelope; raises ``ValueError`` on anything malformed. O(len(data)).

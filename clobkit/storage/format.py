@@ -169,6 +169,11 @@ def _remember(record: bytes, entry: LogEntry | tuple[int, int, bytes]) -> None:
 # dict look-up instead of two checksums. Bounded like ``_records``.
 _framed: dict[tuple[int, int, bytes], bytes] = {}
 
+recent_record = _framed.get
+"""``recent_record((view, op, payload))``: the record :func:`encode_record` framed for those
+three recently, or ``None``. One dict look-up, for the log's append path (a record found here
+is at most ``_MEMO_RECORD`` bytes); the memo is cleared in place, never replaced."""
+
 
 def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """Frame one record: 40-byte self-identifying header plus ``payload``. O(len(payload)).

@@ -169,33 +169,45 @@ def encode_command(command: Command) -> bytes:
     if isinstance(command, Place):
         (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
          cid) = command  # fmt: skip
-        flags = (
-            _code(_SIDE_CODE, side, SIDES)
-            | _code(_TYPE_CODE, order_type, ORDER_TYPES)
-            | _code(_TIF_CODE, tif, TIFS)
-            | int(post_only) << 4
-            | _code(_STP_CODE, stp, _STP_CODES)
-        )
+        try:
+            flags = (
+                _SIDE_CODE[side]
+                | _TYPE_CODE[order_type]
+                | _TIF_CODE[tif]
+                | int(post_only) << 4
+                | _STP_CODE[stp]
+            )
+        except (KeyError, TypeError):
+            flags = (  # (a value outside the names: raises what _code always raised)
+                _code(_SIDE_CODE, side, SIDES)
+                | _code(_TYPE_CODE, order_type, ORDER_TYPES)
+                | _code(_TIF_CODE, tif, TIFS)
+                | _code(_STP_CODE, stp, _STP_CODES)
+            )
+        # (the memo and table look-ups of _utext, _uvar and _ovar inline, calls for the rest:
+        # every command a client sends is encoded here)
+        texts, small, table = _texts, _SMALL, _VARINT
         parts = [
             _HEAD[_V1 if cid is None else CODEC_VERSION, _PLACE],
-            _utext(market),
-            _utext(user),
+            texts[market] if type(market) is str and market in texts else _utext(market),
+            texts[user] if type(user) is str and user in texts else _utext(user),
             _BYTE[flags],
-            _ovar(price),
-            _uvar(qty),
-            _ovar(order_id),
-            _ovar(protection),
+            table[price + 1] if type(price) is int and -1 <= price < small - 1 else _ovar(price),
+            table[qty] if type(qty) is int and 0 <= qty < small else _uvar(qty),
+            table[0] if order_id is None else _ovar(order_id),
+            table[0] if protection is None else _ovar(protection),
         ]
         if cid is not None:
             parts.append(_utext(cid))
         return b"".join(parts)
     if isinstance(command, Cancel):
         market, user, order_id, cid = command
+        texts = _texts
         return b"".join(
             (
                 _HEAD[_V1 if cid is None else CODEC_VERSION, _CANCEL],
-                _utext(market),
-                _utext(user),
+                texts[market] if type(market) is str and market in texts else _utext(market),
+                texts[user] if type(user) is str and user in texts else _utext(user),
                 _target_bytes(order_id, cid),
             )
         )
@@ -295,6 +307,12 @@ def _version(data: bytes, newest: int) -> int:
 
 
 _decoded: dict[bytes, Command] = {}
+
+recent_command = _decoded.get
+"""``recent_command(data)``: the command :func:`decode_command` decoded from ``data``
+recently, or ``None``. One dict look-up, for a replica's apply path (the replicas of a
+simulated cluster apply the same entry: one decode between them); the memo is cleared in
+place, never replaced."""
 
 
 def decode_command(data: bytes) -> Command:
@@ -454,22 +472,35 @@ def encode_result(result: ApplyResult) -> bytes:
     >>> decode_result(encode_result(r)) == r
     True
     """
-    if not isinstance(result, ApplyResult):
+    if type(result) is not ApplyResult and not isinstance(result, ApplyResult):
         from clobkit.errors import InvalidType
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
-    accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled, stp = result
-    # (small values straight from the table, as _uvar would: one look-up instead of a call)
-    small, table = _SMALL, _VARINT
+    # Read as attributes, not unpacked: unpacking builds a tuple of all ten through
+    # ApplyResult.__iter__ (one more call); `fills` is read once (it builds the fills of a
+    # command that traded, which the encoding needs anyway).
+    accepted, reason, seq, ts_us = result.accepted, result.reason, result.seq, result.ts_us
+    order_id, status, fills = result.order_id, result.status, result.fills
+    resting, cancelled, stp = result.resting_qty, result.cancelled_qty, result.stp_cancelled
+    # (small values straight from the tables, as _uvar, _ovar and _utext would: a look-up
+    # instead of a call)
+    small, table, texts = _SMALL, _VARINT, _texts
+    reason_text = reason or ""
     parts = [
         _HEAD[_V1, _RESULT],
         _BYTE[int(accepted)],
-        _utext(reason or ""),
+        texts[reason_text]
+        if type(reason_text) is str and reason_text in texts
+        else _utext(reason_text),
         table[seq] if type(seq) is int and 0 <= seq < small else _uvar(seq),
-        _uvar(ts_us),
-        _ovar(order_id),
-        _BYTE[_code(_STATUS_CODE, status, STATUSES)],
-        table[len(fills)] if len(fills) < small else _uvar(len(fills)),
+        table[ts_us] if type(ts_us) is int and 0 <= ts_us < small else _uvar(ts_us),
+        table[0] if order_id is None else _ovar(order_id),
+        _BYTE[
+            _STATUS_CODE[status]
+            if type(status) is str and status in _STATUS_CODE
+            else _code(_STATUS_CODE, status, STATUSES)
+        ],
+        table[0] if not fills else _uvar(len(fills)),
     ]
     for fill in fills:
         (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
@@ -490,12 +521,35 @@ def encode_result(result: ApplyResult) -> bytes:
     parts += (
         table[resting] if type(resting) is int and 0 <= resting < small else _uvar(resting),
         table[cancelled] if type(cancelled) is int and 0 <= cancelled < small else _uvar(cancelled),
-        table[len(stp)] if len(stp) < small else _uvar(len(stp)),
+        table[0] if not stp else _uvar(len(stp)),
     )
-    parts += map(_uvar, stp)
+    if stp:
+        parts += map(_uvar, stp)
     data = b"".join(parts)
-    if _round_trips(result):
-        _remember_result(data, result)
+    # Remember it when it decodes back to this very result (see _round_trips), inline for
+    # the common case: exact types, no fills, no self-trade cancels.
+    if (
+        type(result) is ApplyResult
+        and not fills
+        and not stp
+        and type(fills) is tuple
+        and type(stp) is tuple
+        and (accepted is True or accepted is False)
+        and (reason is None or (type(reason) is str and reason != ""))
+        and type(seq) is int
+        and 0 <= seq < _BIG
+        and type(ts_us) is int
+        and 0 <= ts_us < _BIG
+        and (order_id is None or (type(order_id) is int and 0 <= order_id < _BIG))
+        and type(status) is str
+        and type(resting) is int
+        and 0 <= resting < _BIG
+        and type(cancelled) is int
+        and 0 <= cancelled < _BIG
+    ) or _round_trips(result):
+        if len(_results) >= _MEMO_SIZE:
+            _results.clear()
+        _results[data] = result
     return data
 
 

@@ -1098,14 +1098,14 @@ class Replica:
             self._drop(message, "malformed")
             return
         assert isinstance(message, Message)
-        if message.cluster_id != self.config.cluster_id:
+        if message.cluster_id != self._cluster_id:
             self._drop(message, "foreign_cluster")
             return
         if message.target != self.name:
             self._drop(message, "misaddressed")
             return
         kind = type(message)
-        if type(message) is Request:
+        if type(message) is Request:  # (spelled so, not `kind is`, to narrow the type)
             # A request comes from its own client's node (problem() proved client_id a
             # non-empty str, so that name is a client's name: is_client_name holds too).
             if message.source != client_name(message.client_id):
@@ -1115,16 +1115,13 @@ class Replica:
             if not is_client_name(message.source):
                 self._drop(message, "unknown_sender")
                 return
-        else:
-            src = self._names.get(message.source)
-            if src is None or src == self.index:
-                self._drop(message, "unknown_sender")
-                return
-        handler = _HANDLERS.get(kind)
-        if handler is None:
+        elif message.source not in self._names or self._names[message.source] == self.index:
+            self._drop(message, "unknown_sender")
+            return
+        if kind not in _HANDLERS:
             self._drop(message, "unexpected_kind")
             return
-        handler(self, message)
+        _HANDLERS[kind](self, message)
 
     def _src(self, message: Message) -> int:
         return self._names[message.source]

@@ -31,7 +31,7 @@ codec, which ``tests/book/codec_oracle.py`` keeps as the test oracle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from clobkit.book.commands import (
     ORDER_TYPES,
@@ -119,9 +119,8 @@ def _utext(value: str) -> bytes:
     thousand distinct strings are remembered (a ``str`` always encodes to the same bytes).
     """
     if type(value) is str:
-        known = _texts.get(value)
-        if known is not None:
-            return known
+        if value in _texts:  # (`in` and `[]`: no call)
+            return _texts[value]
         data = value.encode("utf-8")
         known = _uvar(len(data)) + data
         if len(_texts) >= _MEMO_SIZE:
@@ -308,11 +307,11 @@ def _version(data: bytes, newest: int) -> int:
 
 _decoded: dict[bytes, Command] = {}
 
-recent_command = _decoded.get
-"""``recent_command(data)``: the command :func:`decode_command` decoded from ``data``
-recently, or ``None``. One dict look-up, for a replica's apply path (the replicas of a
-simulated cluster apply the same entry: one decode between them); the memo is cleared in
-place, never replaced."""
+recent_commands: Mapping[bytes, Command] = _decoded
+"""``data -> command`` for what :func:`decode_command` decoded recently (read-only), for a
+replica's apply path: ``data in recent_commands`` and ``recent_commands[data]`` make no call
+(the replicas of a simulated cluster apply the same entry: one decode between them). The memo
+is cleared in place, never replaced."""
 
 
 def decode_command(data: bytes) -> Command:
@@ -328,9 +327,8 @@ def decode_command(data: bytes) -> Command:
     immutable), so decoding the same entry again, as every replica does, is a dict look-up.
     """
     if type(data) is bytes:
-        command = _decoded.get(data)
-        if command is not None:
-            return command
+        if data in _decoded:  # (`in` and `[]`: no call)
+            return _decoded[data]
     else:
         data = _as_bytes(data)
     command = _decode_command(data)
@@ -340,7 +338,81 @@ def decode_command(data: bytes) -> Command:
     return command
 
 
+_N_TIFS, _N_STP = len(TIFS), len(_STP_CODES)
+
+
+def _decode_common(data: bytes) -> Command | None:
+    """A version-1 Place or Cancel whose strings are under 128 bytes and whose numbers are
+    below 2**14 (nearly every command), decoded with no call per field; ``None`` for
+    anything else, which :func:`_decode_command`'s general walk then reads (with its checks
+    and errors). The bytes it accepts are exactly those the general walk decodes to the same
+    command: canonical one- and two-byte varints, valid UTF-8, nothing trailing."""
+    kind = data[1]
+    try:
+        size = data[2]
+        if size >= 0x80:
+            return None
+        pos = 3 + size
+        market = data[3:pos].decode()
+        size = data[pos]
+        if size >= 0x80:
+            return None
+        start = pos + 1
+        pos = start + size
+        user = data[start:pos].decode()
+        if kind == _PLACE:
+            flags = data[pos]
+            pos += 1
+            count = 4  # price, qty, order id, protection
+        else:
+            flags = 0
+            count = 1  # the order id
+        numbers = [0, 0, 0, 0]
+        for i in range(count):
+            b = data[pos]
+            if b < 0x80:
+                numbers[i] = b
+                pos += 1
+            else:
+                c = data[pos + 1]
+                if not 0 < c < 0x80:
+                    return None
+                numbers[i] = (b & 0x7F) | c << 7
+                pos += 2
+        if pos != len(data):
+            return None
+    except (IndexError, UnicodeDecodeError):
+        return None
+    if kind != _PLACE:
+        return Cancel(market, user, numbers[0])
+    tif_code, stp_code = flags >> 2 & 3, flags >> 5
+    if tif_code >= _N_TIFS or stp_code >= _N_STP:
+        return None
+    price, qty, order_id, protection = numbers
+    return Place(
+        market,
+        user,
+        SIDES[flags & 1],
+        price - 1 if price else None,
+        qty,
+        ORDER_TYPES[flags >> 1 & 1],
+        TIFS[tif_code],
+        order_id - 1 if order_id else None,
+        _STP_CODES[stp_code],
+        protection - 1 if protection else None,
+        bool(flags >> 4 & 1),
+        None,
+    )
+
+
+_COMMON_HEADS = (bytes((_V1, _PLACE)), bytes((_V1, _CANCEL)))
+
+
 def _decode_command(data: bytes) -> Command:
+    if data[:2] in _COMMON_HEADS:
+        common = _decode_common(data)
+        if common is not None:
+            return common
     version = _version(data, CODEC_VERSION)
     kind = _byte(data, 1)
     cid: str | None = None
@@ -611,9 +683,8 @@ def decode_result(data: bytes) -> ApplyResult:
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes.
     """
     if type(data) is bytes:
-        known = _results.get(data)
-        if known is not None:
-            return known
+        if data in _results:  # (`in` and `[]`: no call)
+            return _results[data]
     else:
         data = _as_bytes(data)
     result = _decode_result(data)

@@ -21,6 +21,7 @@ dict look-up returning an equal (the same) object. Malformed bytes are never rem
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["Envelope", "decode_envelope", "encode_envelope", "noop_payload"]
@@ -43,11 +44,11 @@ class Envelope:
 _MEMO_SIZE = 4096
 _decoded: dict[bytes, Envelope] = {}
 
-recent_envelope = _decoded.get
-"""``recent_envelope(data)``: the envelope :func:`decode_envelope` decoded from ``data`` (or
-:func:`encode_envelope` encoded to it) recently, or ``None``. One dict look-up, for the apply
-path (the replicas of a simulated cluster share one decode of each entry); the memo is cleared
-in place, never replaced."""
+recent_envelopes: Mapping[bytes, Envelope] = _decoded
+"""``data -> envelope`` for what :func:`decode_envelope` decoded (or :func:`encode_envelope`
+encoded) recently (read-only), for the apply path: ``data in recent_envelopes`` and
+``recent_envelopes[data]`` make no call (the replicas of a simulated cluster share one decode
+of each entry). The memo is cleared in place, never replaced."""
 
 
 def encode_envelope(envelope: Envelope) -> bytes:
@@ -96,10 +97,8 @@ def decode_envelope(data: bytes) -> Envelope:
     ...
     ValueError: envelope too short
     """
-    if type(data) is bytes:
-        envelope = _decoded.get(data)
-        if envelope is not None:
-            return envelope
+    if type(data) is bytes and data in _decoded:  # (`in` and `[]`: no call)
+        return _decoded[data]
     envelope = _decode(data)
     if type(data) is bytes:
         if len(_decoded) >= _MEMO_SIZE:

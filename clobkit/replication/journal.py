@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from clobkit.errors import CorruptEntry
-from clobkit.replication.envelope import Envelope, decode_envelope, recent_envelope
+from clobkit.replication.envelope import Envelope, decode_envelope, recent_envelopes
 from clobkit.storage.base import LogEntry, Wal
 
 __all__ = ["Journal"]
@@ -157,13 +157,15 @@ class Journal:
             for stale in [k for k in cache if k < first]:
                 del cache[stale]
         run = []
+        recent = recent_envelopes
         op = first
         while op <= last and op in cache:
             entry, env = cache[op]
             del cache[op]
             if env is None:
                 # (decode_envelope's memo first: another replica decoded this payload already)
-                env = recent_envelope(entry.payload) or decode_envelope(entry.payload)
+                payload = entry.payload
+                env = recent[payload] if payload in recent else decode_envelope(payload)
             run.append((entry, env))
             op += 1
         return run

@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from clobkit.book import Exchange, MarketSpec, decode_command, encode_result
-from clobkit.book.codec import recent_command
+from clobkit.book.codec import recent_commands
 from clobkit.errors import InvalidArgument
 
 __all__ = ["BookMachine", "KvMachine", "StateMachine"]
@@ -187,8 +187,9 @@ class BookMachine:
         True
         """
         # (decode_command's memo first, one look-up: another replica decoded this entry)
-        command = recent_command(payload) if type(payload) is bytes else None
-        if command is None:
+        if type(payload) is bytes and payload in recent_commands:
+            command = recent_commands[payload]
+        else:
             try:
                 command = decode_command(payload)
             except InvalidArgument:

@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-from clobkit.replication.envelope import decode_envelope, recent_envelope
+from clobkit.replication.envelope import decode_envelope, recent_envelopes
 from clobkit.replication.step import Message
 from clobkit.storage.base import LogEntry, Snapshot
 
@@ -386,7 +386,7 @@ def _is_entries(v: object) -> bool:
             and type(e.op) is int
             and e.op >= 1
             and type(e.payload) is bytes
-            and recent_envelope(e.payload) is not None
+            and e.payload in recent_envelopes
         ) and not _entry_ok(e):
             return False
         op = e.op

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -169,10 +170,11 @@ def _remember(record: bytes, entry: LogEntry | tuple[int, int, bytes]) -> None:
 # dict look-up instead of two checksums. Bounded like ``_records``.
 _framed: dict[tuple[int, int, bytes], bytes] = {}
 
-recent_record = _framed.get
-"""``recent_record((view, op, payload))``: the record :func:`encode_record` framed for those
-three recently, or ``None``. One dict look-up, for the log's append path (a record found here
-is at most ``_MEMO_RECORD`` bytes); the memo is cleared in place, never replaced."""
+recent_records: Mapping[tuple[int, int, bytes], bytes] = _framed
+"""``(view, op, payload) -> record`` for the records :func:`encode_record` framed recently
+(read-only), for the log's append path: ``key in recent_records`` and ``recent_records[key]``
+make no call (a record found here is at most ``_MEMO_RECORD`` bytes). The memo is cleared in
+place, never replaced."""
 
 
 def encode_record(view: int, op: int, payload: bytes) -> bytes:
@@ -185,9 +187,8 @@ def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """
     if type(payload) is bytes and type(view) is int and type(op) is int:
         key = (view, op, payload)
-        known = _framed.get(key)
-        if known is not None:
-            return known
+        if key in _framed:  # (`in` and `[]`: no call)
+            return _framed[key]
         record = _frame(view, op, payload)
         if len(record) <= _MEMO_RECORD:
             if len(_framed) >= _MEMO_SIZE:

@@ -48,7 +48,7 @@ from clobkit.storage.format import (
     decode_record,
     encode_file_header,
     encode_record,
-    recent_record,
+    recent_records,
     scan,
 )
 
@@ -337,9 +337,9 @@ class LogFile:
                 and view >= view_floor  # (view_floor >= 0)
                 and type(payload) is bytes
             ):
-                known = recent_record((view, op, payload))
-                if known is not None:
-                    return known
+                key = (view, op, payload)
+                if key in recent_records:
+                    return recent_records[key]
                 if len(payload) <= MAX_PAYLOAD:
                     return encode_record(view, op, payload)
         if not isinstance(entry, LogEntry):

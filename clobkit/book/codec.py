@@ -165,7 +165,7 @@ def encode_command(command: Command) -> bytes:
 
     Raises :class:`~clobkit.errors.InvalidType` for anything that is not a command.
     """
-    if isinstance(command, Place):
+    if type(command) is Place or isinstance(command, Place):  # (exact type first: no call)
         (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
          cid) = command  # fmt: skip
         try:
@@ -199,7 +199,7 @@ def encode_command(command: Command) -> bytes:
         if cid is not None:
             parts.append(_utext(cid))
         return b"".join(parts)
-    if isinstance(command, Cancel):
+    if type(command) is Cancel or isinstance(command, Cancel):
         market, user, order_id, cid = command
         texts = _texts
         return b"".join(

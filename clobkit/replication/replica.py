@@ -743,7 +743,7 @@ class Replica:
                 self._heartbeat()
         self._probe_wanted = False
         if self._early:
-            wal = self.store.wal
+            wal = self._journal.wal
             cost = wal.sync_cost_us()
             # The trace shows a sync when it starts, with its cost (as for every other sync):
             # the one sync() does later is this one.
@@ -773,9 +773,12 @@ class Replica:
         for what is durable), apply, reply, serve reads."""
         if self.is_primary:
             self._advance_commit()
-            self._flush_replies()
-            self._serve_primary_reads()
-        self._serve_quorum_reads()
+            if self._pending_replies:
+                self._flush_replies()
+            if self._reads.primary:
+                self._serve_primary_reads()
+        if self._reads.quorum:
+            self._serve_quorum_reads()
         if self._early:  # Commits sent before our save of the commit number (quorum mode)
             cost = self._commit_save_cost()
             assert cost is not None
@@ -862,7 +865,7 @@ class Replica:
         self._sync_wal()
         # In quorum mode a commit number we report must survive a crash (DESIGN.md, Reads).
         if (
-            self.config.read_mode == "quorum"
+            self._read_mode_quorum
             and self.commit_number > self._durable_commit
             and self.status in ("normal", "view_change")
         ):
@@ -887,7 +890,7 @@ class Replica:
         self._delay_us += info.latency_us
 
     def _sync_wal(self) -> None:
-        wal = self.store.wal
+        wal = self._journal.wal
         self._sync_owed = False
         if wal.last_op > self._durable_op or wal.synced_op < wal.last_op:
             info = wal.sync()
@@ -1175,7 +1178,7 @@ class Replica:
             if self._voter():
                 self._park(m)
             return
-        if not self.is_primary:
+        if self.view % self._n != self.index:  # (is_primary, given the status test above)
             self._park(m)
             self._send(
                 Reply(
@@ -1187,11 +1190,20 @@ class Replica:
                 )
             )
             return
-        if self._refuse_no_quorum(m):
+        if not self._primary_has_quorum():
+            self._refuse_no_quorum(m)
             return
+        client_id = m.client_id
         if NO_DEDUP not in self._unsafe:
-            rec = self.client_table.get(m.client_id)
-            seen = _client_table.classify_request(rec, m.request_number)
+            table = self.client_table
+            rec = table[client_id] if client_id in table else None  # noqa: SIM401 (no call)
+            classify = _client_table.classify_request  # (lab L1 may swap it: see _apply_entries)
+            if classify is not _CLASSIFY_REQUEST:
+                seen = classify(rec, m.request_number)
+            elif rec is None or m.request_number > rec.request_number:
+                seen = "new"
+            else:
+                seen = "retry" if m.request_number == rec.request_number else "stale"
             if seen == "stale":
                 self._send(
                     Reply(
@@ -1215,7 +1227,7 @@ class Replica:
                     reply=rec.reply,
                 )
                 return
-            inflight = self._inflight.get(m.client_id)
+            inflight = self._inflight[client_id] if client_id in self._inflight else None  # noqa: SIM401
             if inflight is not None and m.request_number <= inflight[0]:
                 if m.request_number < inflight[0]:
                     self._send(
@@ -1230,12 +1242,16 @@ class Replica:
                 else:
                     self.counters["duplicate_request"] += 1
                 return
-        op = self.op_number + 1
-        envelope = Envelope(m.client_id, m.request_number, self._next_ts(), m.payload)
+        op = self._journal.wal.last_op + 1
+        envelope = Envelope(client_id, m.request_number, self._next_ts(), m.payload)
         entry = LogEntry(self.view, op, encode_envelope(envelope))
-        self._append(entry, envelope)
+        if self._unsafe:
+            self._append(entry, envelope)
+        else:  # (what else _append does is about the unsafe switches)
+            stored = self._journal.append(entry, envelope)
+            assert stored is entry, (self.name, entry)
         self._new_entries.append(entry)
-        self._inflight[m.client_id] = (m.request_number, op)
+        self._inflight[client_id] = (m.request_number, op)
 
     # -- primary side ----------------------------------------------------------------------
 
@@ -1260,7 +1276,8 @@ class Replica:
     def _next_ts(self) -> int:
         """The primary's timestamp for a new entry: ``now``, never below the last entry's."""
         last_ts = self._journal.last_ts_us()
-        return self._now if last_ts is None else max(self._now, last_ts)
+        now = self._now
+        return now if last_ts is None or last_ts <= now else last_ts
 
     def _append_noop(self) -> None:
         noop = LogEntry(self.view, self.op_number + 1, noop_payload(self._next_ts()))
@@ -1351,8 +1368,11 @@ class Replica:
         if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
             return
-        self._progress.on_prepare_ok(self._src(m), op=min(m.op, self.op_number), commit=m.commit)
-        self._acked_at[self._src(m)] = self._now
+        src, op_number = self._names[m.source], self._journal.wal.last_op  # (_src, op_number)
+        self._progress.on_prepare_ok(
+            src, op=m.op if m.op < op_number else op_number, commit=m.commit
+        )
+        self._acked_at[src] = self._now
 
     def _on_CommitOk(self, m: CommitOk) -> None:
         if self._fenced(m):
@@ -1362,8 +1382,9 @@ class Replica:
             return
         # (a probe we never sent answers a previous life of this replica: it confirms nothing)
         probe = m.probe if m.probe <= self._probe else None
-        self._progress.on_commit_ok(self._src(m), commit=m.commit, probe=probe)
-        self._acked_at[self._src(m)] = self._now
+        src = self._names[m.source]  # (_src)
+        self._progress.on_commit_ok(src, commit=m.commit, probe=probe)
+        self._acked_at[src] = self._now
 
     def _heartbeat(self) -> None:
         """Commit news and a leadership probe to every backup, plus retransmission of the
@@ -1415,12 +1436,11 @@ class Replica:
         self._no_quorum = not ok
         return ok
 
-    def _refuse_no_quorum(self, m: Request) -> bool:
-        """A new request reaching a primary without a majority: refuse it (it is not in the
-        log, so the refusal is definite). A request already in our log (in flight, or a
-        retry of a committed one) is left to the protocol: it may still commit."""
-        if self._primary_has_quorum():
-            return False
+    def _refuse_no_quorum(self, m: Request) -> None:
+        """A request reaching a primary without a majority (``_primary_has_quorum()`` is
+        false): a new one is refused (it is not in the log, so the refusal is definite); one
+        already in our log (in flight, or a retry of a committed one) is dropped and left to
+        the protocol: it may still commit."""
         rec = self.client_table.get(m.client_id)
         inflight = self._inflight.get(m.client_id)
         known = (rec is not None and m.request_number <= rec.request_number) or (
@@ -1428,7 +1448,7 @@ class Replica:
         )
         if known:
             self._drop(m, "no_quorum")
-            return True
+            return
         self._send(
             Reply(
                 **self._hdr(m.source),
@@ -1438,12 +1458,12 @@ class Replica:
                 error="no_quorum",
             )
         )
-        return True
 
     # -- backup side -----------------------------------------------------------------------
 
     def _from_primary_of_view(self, m: Message) -> bool:
-        return self._src(m) == self.config.primary_index(m.view)
+        # (config.primary_index(m.view), spelled out: asked for every Prepare and Commit)
+        return self._names[m.source] == m.view % self._n
 
     def _on_Prepare(self, m: Prepare) -> None:
         if self._fenced(m):

@@ -189,16 +189,13 @@ def encode_record(view: int, op: int, payload: bytes) -> bytes:
         key = (view, op, payload)
         if key in _framed:  # (`in` and `[]`: no call)
             return _framed[key]
-        record = _frame(view, op, payload)
-        if len(record) <= _MEMO_RECORD:
-            if len(_framed) >= _MEMO_SIZE:
-                _framed.clear()
-            _framed[key] = record
-        return record
-    return _frame(view, op, payload)
+        return _frame(view, op, payload, key)
+    return _frame(view, op, payload, None)
 
 
-def _frame(view: int, op: int, payload: bytes) -> bytes:
+def _frame(view: int, op: int, payload: bytes, key: tuple[int, int, bytes] | None) -> bytes:
+    """The record; remembered by its bytes (``_records``) and, with ``key`` (the three
+    arguments, when their types are exact), by ``key`` (``_framed``) when it is small."""
     size = len(payload)
     assert 0 <= view <= _U64_MAX and 0 < op <= _U64_MAX and size <= MAX_PAYLOAD
     head = _REC_HEAD.pack(RECORD_MAGIC, size, view, op)
@@ -210,11 +207,16 @@ def _frame(view: int, op: int, payload: bytes) -> bytes:
     h = _RECHEAD_SUM.copy()
     h.update(head)
     record = head + h.digest() + payload
-    if size <= _MEMO_RECORD - RECORD_HEADER_SIZE and type(payload) is bytes:
-        # the entry is built if it is read back (see _records)
-        if len(_records) >= _MEMO_SIZE:
-            _records.clear()
-        _records[record] = (view, op, payload)
+    if size <= _MEMO_RECORD - RECORD_HEADER_SIZE:  # (len(record) <= _MEMO_RECORD)
+        if type(payload) is bytes:
+            # the entry is built if it is read back (see _records)
+            if len(_records) >= _MEMO_SIZE:
+                _records.clear()
+            _records[record] = (view, op, payload)
+        if key is not None:
+            if len(_framed) >= _MEMO_SIZE:
+                _framed.clear()
+            _framed[key] = record
     return record
 
 

@@ -565,7 +565,7 @@ def encode_result(result: ApplyResult) -> bytes:
         if type(reason_text) is str and reason_text in texts
         else _utext(reason_text),
         table[seq] if type(seq) is int and 0 <= seq < small else _uvar(seq),
-        table[ts_us] if type(ts_us) is int and 0 <= ts_us < small else _uvar(ts_us),
+        table[ts_us] if 0 <= ts_us < small else _uvar(ts_us),
         table[0] if order_id is None else _ovar(order_id),
         _BYTE[
             _STATUS_CODE[status]
@@ -577,17 +577,18 @@ def encode_result(result: ApplyResult) -> bytes:
     for fill in fills:
         (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
          side) = fill  # fmt: skip
+        # (`table[v] if 0 <= v < small else _uvar(v)` is _uvar(v): its own first test)
         parts += (
-            _uvar(fill_id),
-            _uvar(fseq),
+            table[fill_id] if 0 <= fill_id < small else _uvar(fill_id),
+            table[fseq] if 0 <= fseq < small else _uvar(fseq),
             _uvar(fts),
-            _utext(market),
-            _uvar(price),
-            table[qty] if type(qty) is int and 0 <= qty < small else _uvar(qty),
-            _uvar(taker_id),
-            _uvar(maker_id),
-            _utext(taker),
-            _utext(maker),
+            texts[market] if type(market) is str and market in texts else _utext(market),
+            table[price] if 0 <= price < small else _uvar(price),
+            table[qty] if 0 <= qty < small else _uvar(qty),
+            table[taker_id] if 0 <= taker_id < small else _uvar(taker_id),
+            table[maker_id] if 0 <= maker_id < small else _uvar(maker_id),
+            texts[taker] if type(taker) is str and taker in texts else _utext(taker),
+            texts[maker] if type(maker) is str and maker in texts else _utext(maker),
             _BYTE[_code(_SIDE_CODE, side, SIDES)],
         )
     parts += (

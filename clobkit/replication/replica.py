@@ -301,6 +301,7 @@ class Replica:
         self._quorum = config.quorum
         self._others = [i for i in range(self._n) if i != index]
         self._names = {replica_name(i): i for i in range(self._n)}
+        self._client_names: dict[str, str] = {}  # client id -> node name (see _client_name)
         # Bound once for the hot paths that build messages (keywords, no header dict).
         self._cluster_id = config.cluster_id
         self._replica_names = [replica_name(i) for i in range(self._n)]
@@ -1060,7 +1061,11 @@ class Replica:
             self._pending_replies[op] = Reply(
                 cluster_id=self._cluster_id,
                 source=self.name,
-                target=client_name(client_id),
+                target=(
+                    self._client_names[client_id]
+                    if client_id in self._client_names
+                    else self._client_name(client_id)
+                ),
                 view=self.view,
                 client_id=client_id,
                 request_number=request_number,
@@ -1095,12 +1100,13 @@ class Replica:
 
     # -- dispatch and validation -----------------------------------------------------------
 
-    def _dispatch(self, message: object) -> None:
+    def _dispatch(self, message: Message) -> None:
+        # (anything may arrive here, whatever the annotation says: problem() is what proves
+        # it a well-formed message, before any field is read)
         reason = problem(message)
         if reason is not None:
             self._drop(message, "malformed")
             return
-        assert isinstance(message, Message)
         if message.cluster_id != self._cluster_id:
             self._drop(message, "foreign_cluster")
             return
@@ -1111,7 +1117,10 @@ class Replica:
         if type(message) is Request:  # (spelled so, not `kind is`, to narrow the type)
             # A request comes from its own client's node (problem() proved client_id a
             # non-empty str, so that name is a client's name: is_client_name holds too).
-            if message.source != client_name(message.client_id):
+            client_id, names = message.client_id, self._client_names
+            if message.source != (
+                names[client_id] if client_id in names else self._client_name(client_id)
+            ):
                 self._drop(message, "unknown_sender")
                 return
         elif kind in CLIENT_KINDS:
@@ -1125,6 +1134,15 @@ class Replica:
             self._drop(message, "unexpected_kind")
             return
         _HANDLERS[kind](self, message)
+
+    def _client_name(self, client_id: str) -> str:
+        """``client_name(client_id)``, remembered: every request and reply names its client
+        (bounded: forgotten when 4,096 clients are remembered)."""
+        name = client_name(client_id)
+        if len(self._client_names) >= 4096:
+            self._client_names.clear()
+        self._client_names[client_id] = name
+        return name
 
     def _src(self, message: Message) -> int:
         return self._names[message.source]

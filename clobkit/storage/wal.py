@@ -285,12 +285,7 @@ class LogFile:
         ...
         clobkit.errors.InvalidArgument: entry.op must be last_op + 1 = 2, got 5
         """
-        if self._life.closed:
-            self._life.check()  # raises StoreClosed
-        record = self._record(entry, self.last_op + 1, self.last_view)
-        self._pending.append((entry, record))
-        self.last_view = entry.view
-        self.last_op += 1
+        self.append_many((entry,))
 
     def append_many(self, entries: Sequence[LogEntry]) -> None:
         """Buffer ``entries`` (consecutive ops from ``last_op + 1``), as :meth:`append` does
@@ -314,10 +309,27 @@ class LogFile:
             self._life.check()  # raises StoreClosed
         op, view = self.last_op, self.last_view
         framed = []
-        record = self._record
+        known = recent_records
         for entry in entries:
             op += 1
-            framed.append((entry, record(entry, op, view)))
+            # The common case with no call: an exact LogEntry that may come next, framed
+            # moments ago (by another replica of a simulated cluster). Anything else goes
+            # through _record, which checks everything and frames it.
+            if type(entry) is LogEntry:
+                entry_view, entry_op, payload = entry.view, entry.op, entry.payload
+                key = (entry_view, entry_op, payload)
+                if (
+                    type(entry_op) is int
+                    and entry_op == op
+                    and type(entry_view) is int
+                    and entry_view >= view
+                    and type(payload) is bytes
+                    and key in known
+                ):
+                    framed.append((entry, known[key]))
+                    view = entry_view
+                    continue
+            framed.append((entry, self._record(entry, op, view)))
             view = entry.view
         self._pending += framed
         self.last_view = view
@@ -326,22 +338,6 @@ class LogFile:
     def _record(self, entry: LogEntry, op_wanted: int, view_floor: int) -> bytes:
         """The framed record of ``entry`` if it may follow an entry of view ``view_floor``
         at op ``op_wanted``; else raises what :meth:`append` documents."""
-        # The common case in a few comparisons: an exact LogEntry framed moments ago (by
-        # another replica of a simulated cluster) is a dict look-up; such a record is small.
-        if type(entry) is LogEntry:
-            view, op, payload = entry.view, entry.op, entry.payload
-            if (
-                op == op_wanted
-                and type(op) is int
-                and type(view) is int
-                and view >= view_floor  # (view_floor >= 0)
-                and type(payload) is bytes
-            ):
-                key = (view, op, payload)
-                if key in recent_records:
-                    return recent_records[key]
-                if len(payload) <= MAX_PAYLOAD:
-                    return encode_record(view, op, payload)
         if not isinstance(entry, LogEntry):
             raise InvalidType(f"entry must be a LogEntry, got {type(entry).__name__}")
         view, op, payload = entry.view, entry.op, entry.payload

@@ -156,19 +156,20 @@ class Journal:
         if next(iter(cache)) < first:
             for stale in [k for k in cache if k < first]:
                 del cache[stale]
-        run = []
+        run: list[tuple[LogEntry, Envelope | None]] = []  # (every envelope set below)
         recent = recent_envelopes
         op = first
         while op <= last and op in cache:
-            entry, env = cache[op]
+            taken = cache[op]
             del cache[op]
-            if env is None:
+            if taken[1] is None:
                 # (decode_envelope's memo first: another replica decoded this payload already)
+                entry = taken[0]
                 payload = entry.payload
-                env = recent[payload] if payload in recent else decode_envelope(payload)
-            run.append((entry, env))
+                taken = (entry, recent[payload] if payload in recent else decode_envelope(payload))
+            run.append(taken)
             op += 1
-        return run
+        return run  # type: ignore[return-value]
 
     def last_ts_us(self) -> int | None:
         """The timestamp of the last entry (``None`` when the log is empty or that entry
@@ -238,11 +239,12 @@ class Journal:
         if raised is not None:
             entries = raised
         append_many(entries)
-        cache = self._cache
+        # (with the envelope when one was just decoded or encoded: the primary encoded it)
+        cache, recent = self._cache, recent_envelopes
         for entry in entries:
-            cache[entry.op] = (entry, None)
-        if entries:
-            self._last = (entries[-1], None)
+            payload = entry.payload
+            env = recent[payload] if payload in recent else None  # noqa: SIM401 (no call)
+            cache[entry.op] = self._last = (entry, env)
         return entries
 
     def truncate_after(self, op: int) -> None:

@@ -464,7 +464,7 @@ _COMPILED: dict[type, Callable[[Any], str | None]] = {}
 # Inline forms of the common checks: each is true exactly when the _CHECKS function is
 # (the exact-type test first, the general function for subclasses and the rest).
 _INLINE: dict[str, str] = {
-    "str": "(type(v) is str and (v in _SHORT or _short(v))) or _is_str(v)",
+    "str": "(type(v) is str and (v in _SHORT or v == '' or _short(v))) or _is_str(v)",
     "nat": "(type(v) is int and v >= 0) or _is_nat(v)",
     "bytes": "type(v) is bytes or isinstance(v, bytes)",
     "bool": "v is True or v is False",

@@ -31,7 +31,7 @@ codec, which ``tests/book/codec_oracle.py`` keeps as the test oracle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from clobkit.book.commands import (
     ORDER_TYPES,
@@ -119,9 +119,8 @@ def _utext(value: str) -> bytes:
     thousand distinct strings are remembered (a ``str`` always encodes to the same bytes).
     """
     if type(value) is str:
-        known = _texts.get(value)
-        if known is not None:
-            return known
+        if value in _texts:  # (`in` and `[]`: no call)
+            return _texts[value]
         data = value.encode("utf-8")
         known = _uvar(len(data)) + data
         if len(_texts) >= _MEMO_SIZE:
@@ -166,36 +165,48 @@ def encode_command(command: Command) -> bytes:
 
     Raises :class:`~clobkit.errors.InvalidType` for anything that is not a command.
     """
-    if isinstance(command, Place):
+    if type(command) is Place or isinstance(command, Place):  # (exact type first: no call)
         (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
          cid) = command  # fmt: skip
-        flags = (
-            _code(_SIDE_CODE, side, SIDES)
-            | _code(_TYPE_CODE, order_type, ORDER_TYPES)
-            | _code(_TIF_CODE, tif, TIFS)
-            | int(post_only) << 4
-            | _code(_STP_CODE, stp, _STP_CODES)
-        )
+        try:
+            flags = (
+                _SIDE_CODE[side]
+                | _TYPE_CODE[order_type]
+                | _TIF_CODE[tif]
+                | int(post_only) << 4
+                | _STP_CODE[stp]
+            )
+        except (KeyError, TypeError):
+            flags = (  # (a value outside the names: raises what _code always raised)
+                _code(_SIDE_CODE, side, SIDES)
+                | _code(_TYPE_CODE, order_type, ORDER_TYPES)
+                | _code(_TIF_CODE, tif, TIFS)
+                | _code(_STP_CODE, stp, _STP_CODES)
+            )
+        # (the memo and table look-ups of _utext, _uvar and _ovar inline, calls for the rest:
+        # every command a client sends is encoded here)
+        texts, small, table = _texts, _SMALL, _VARINT
         parts = [
             _HEAD[_V1 if cid is None else CODEC_VERSION, _PLACE],
-            _utext(market),
-            _utext(user),
+            texts[market] if type(market) is str and market in texts else _utext(market),
+            texts[user] if type(user) is str and user in texts else _utext(user),
             _BYTE[flags],
-            _ovar(price),
-            _uvar(qty),
-            _ovar(order_id),
-            _ovar(protection),
+            table[price + 1] if type(price) is int and -1 <= price < small - 1 else _ovar(price),
+            table[qty] if type(qty) is int and 0 <= qty < small else _uvar(qty),
+            table[0] if order_id is None else _ovar(order_id),
+            table[0] if protection is None else _ovar(protection),
         ]
         if cid is not None:
             parts.append(_utext(cid))
         return b"".join(parts)
-    if isinstance(command, Cancel):
+    if type(command) is Cancel or isinstance(command, Cancel):
         market, user, order_id, cid = command
+        texts = _texts
         return b"".join(
             (
                 _HEAD[_V1 if cid is None else CODEC_VERSION, _CANCEL],
-                _utext(market),
-                _utext(user),
+                texts[market] if type(market) is str and market in texts else _utext(market),
+                texts[user] if type(user) is str and user in texts else _utext(user),
                 _target_bytes(order_id, cid),
             )
         )
@@ -296,6 +307,12 @@ def _version(data: bytes, newest: int) -> int:
 
 _decoded: dict[bytes, Command] = {}
 
+recent_commands: Mapping[bytes, Command] = _decoded
+"""``data -> command`` for what :func:`decode_command` decoded recently (read-only), for a
+replica's apply path: ``data in recent_commands`` and ``recent_commands[data]`` make no call
+(the replicas of a simulated cluster apply the same entry: one decode between them). The memo
+is cleared in place, never replaced."""
+
 
 def decode_command(data: bytes) -> Command:
     """Decode bytes made by :func:`encode_command`. O(len(data)).
@@ -310,9 +327,8 @@ def decode_command(data: bytes) -> Command:
     immutable), so decoding the same entry again, as every replica does, is a dict look-up.
     """
     if type(data) is bytes:
-        command = _decoded.get(data)
-        if command is not None:
-            return command
+        if data in _decoded:  # (`in` and `[]`: no call)
+            return _decoded[data]
     else:
         data = _as_bytes(data)
     command = _decode_command(data)
@@ -322,7 +338,81 @@ def decode_command(data: bytes) -> Command:
     return command
 
 
+_N_TIFS, _N_STP = len(TIFS), len(_STP_CODES)
+
+
+def _decode_common(data: bytes) -> Command | None:
+    """A version-1 Place or Cancel whose strings are under 128 bytes and whose numbers are
+    below 2**14 (nearly every command), decoded with no call per field; ``None`` for
+    anything else, which :func:`_decode_command`'s general walk then reads (with its checks
+    and errors). The bytes it accepts are exactly those the general walk decodes to the same
+    command: canonical one- and two-byte varints, valid UTF-8, nothing trailing."""
+    kind = data[1]
+    try:
+        size = data[2]
+        if size >= 0x80:
+            return None
+        pos = 3 + size
+        market = data[3:pos].decode()
+        size = data[pos]
+        if size >= 0x80:
+            return None
+        start = pos + 1
+        pos = start + size
+        user = data[start:pos].decode()
+        if kind == _PLACE:
+            flags = data[pos]
+            pos += 1
+            count = 4  # price, qty, order id, protection
+        else:
+            flags = 0
+            count = 1  # the order id
+        numbers = [0, 0, 0, 0]
+        for i in range(count):
+            b = data[pos]
+            if b < 0x80:
+                numbers[i] = b
+                pos += 1
+            else:
+                c = data[pos + 1]
+                if not 0 < c < 0x80:
+                    return None
+                numbers[i] = (b & 0x7F) | c << 7
+                pos += 2
+        if pos != len(data):
+            return None
+    except (IndexError, UnicodeDecodeError):
+        return None
+    if kind != _PLACE:
+        return Cancel(market, user, numbers[0])
+    tif_code, stp_code = flags >> 2 & 3, flags >> 5
+    if tif_code >= _N_TIFS or stp_code >= _N_STP:
+        return None
+    price, qty, order_id, protection = numbers
+    return Place(
+        market,
+        user,
+        SIDES[flags & 1],
+        price - 1 if price else None,
+        qty,
+        ORDER_TYPES[flags >> 1 & 1],
+        TIFS[tif_code],
+        order_id - 1 if order_id else None,
+        _STP_CODES[stp_code],
+        protection - 1 if protection else None,
+        bool(flags >> 4 & 1),
+        None,
+    )
+
+
+_COMMON_HEADS = (bytes((_V1, _PLACE)), bytes((_V1, _CANCEL)))
+
+
 def _decode_command(data: bytes) -> Command:
+    if data[:2] in _COMMON_HEADS:
+        common = _decode_common(data)
+        if common is not None:
+            return common
     version = _version(data, CODEC_VERSION)
     kind = _byte(data, 1)
     cid: str | None = None
@@ -454,48 +544,85 @@ def encode_result(result: ApplyResult) -> bytes:
     >>> decode_result(encode_result(r)) == r
     True
     """
-    if not isinstance(result, ApplyResult):
+    if type(result) is not ApplyResult and not isinstance(result, ApplyResult):
         from clobkit.errors import InvalidType
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
-    accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled, stp = result
-    # (small values straight from the table, as _uvar would: one look-up instead of a call)
-    small, table = _SMALL, _VARINT
+    # Read as attributes, not unpacked: unpacking builds a tuple of all ten through
+    # ApplyResult.__iter__ (one more call); `fills` is read once (it builds the fills of a
+    # command that traded, which the encoding needs anyway).
+    accepted, reason, seq, ts_us = result.accepted, result.reason, result.seq, result.ts_us
+    order_id, status, fills = result.order_id, result.status, result.fills
+    resting, cancelled, stp = result.resting_qty, result.cancelled_qty, result.stp_cancelled
+    # (small values straight from the tables, as _uvar, _ovar and _utext would: a look-up
+    # instead of a call)
+    small, table, texts = _SMALL, _VARINT, _texts
+    reason_text = reason or ""
     parts = [
         _HEAD[_V1, _RESULT],
         _BYTE[int(accepted)],
-        _utext(reason or ""),
+        texts[reason_text]
+        if type(reason_text) is str and reason_text in texts
+        else _utext(reason_text),
         table[seq] if type(seq) is int and 0 <= seq < small else _uvar(seq),
-        _uvar(ts_us),
-        _ovar(order_id),
-        _BYTE[_code(_STATUS_CODE, status, STATUSES)],
-        table[len(fills)] if len(fills) < small else _uvar(len(fills)),
+        table[ts_us] if 0 <= ts_us < small else _uvar(ts_us),
+        table[0] if order_id is None else _ovar(order_id),
+        _BYTE[
+            _STATUS_CODE[status]
+            if type(status) is str and status in _STATUS_CODE
+            else _code(_STATUS_CODE, status, STATUSES)
+        ],
+        table[0] if not fills else _uvar(len(fills)),
     ]
     for fill in fills:
         (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
          side) = fill  # fmt: skip
+        # (`table[v] if 0 <= v < small else _uvar(v)` is _uvar(v): its own first test)
         parts += (
-            _uvar(fill_id),
-            _uvar(fseq),
+            table[fill_id] if 0 <= fill_id < small else _uvar(fill_id),
+            table[fseq] if 0 <= fseq < small else _uvar(fseq),
             _uvar(fts),
-            _utext(market),
-            _uvar(price),
-            table[qty] if type(qty) is int and 0 <= qty < small else _uvar(qty),
-            _uvar(taker_id),
-            _uvar(maker_id),
-            _utext(taker),
-            _utext(maker),
+            texts[market] if type(market) is str and market in texts else _utext(market),
+            table[price] if 0 <= price < small else _uvar(price),
+            table[qty] if 0 <= qty < small else _uvar(qty),
+            table[taker_id] if 0 <= taker_id < small else _uvar(taker_id),
+            table[maker_id] if 0 <= maker_id < small else _uvar(maker_id),
+            texts[taker] if type(taker) is str and taker in texts else _utext(taker),
+            texts[maker] if type(maker) is str and maker in texts else _utext(maker),
             _BYTE[_code(_SIDE_CODE, side, SIDES)],
         )
     parts += (
         table[resting] if type(resting) is int and 0 <= resting < small else _uvar(resting),
         table[cancelled] if type(cancelled) is int and 0 <= cancelled < small else _uvar(cancelled),
-        table[len(stp)] if len(stp) < small else _uvar(len(stp)),
+        table[0] if not stp else _uvar(len(stp)),
     )
-    parts += map(_uvar, stp)
+    if stp:
+        parts += map(_uvar, stp)
     data = b"".join(parts)
-    if _round_trips(result):
-        _remember_result(data, result)
+    # Remember it when it decodes back to this very result (see _round_trips), inline for
+    # the common case: exact types, no fills, no self-trade cancels.
+    if (
+        type(result) is ApplyResult
+        and not fills
+        and not stp
+        and type(fills) is tuple
+        and type(stp) is tuple
+        and (accepted is True or accepted is False)
+        and (reason is None or (type(reason) is str and reason != ""))
+        and type(seq) is int
+        and 0 <= seq < _BIG
+        and type(ts_us) is int
+        and 0 <= ts_us < _BIG
+        and (order_id is None or (type(order_id) is int and 0 <= order_id < _BIG))
+        and type(status) is str
+        and type(resting) is int
+        and 0 <= resting < _BIG
+        and type(cancelled) is int
+        and 0 <= cancelled < _BIG
+    ) or _round_trips(result):
+        if len(_results) >= _MEMO_SIZE:
+            _results.clear()
+        _results[data] = result
     return data
 
 
@@ -557,9 +684,8 @@ def decode_result(data: bytes) -> ApplyResult:
     Raises :class:`~clobkit.errors.InvalidArgument` for malformed bytes.
     """
     if type(data) is bytes:
-        known = _results.get(data)
-        if known is not None:
-            return known
+        if data in _results:  # (`in` and `[]`: no call)
+            return _results[data]
     else:
         data = _as_bytes(data)
     result = _decode_result(data)

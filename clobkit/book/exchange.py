@@ -29,6 +29,7 @@ from clobkit.errors import InvalidArgument, InvalidType
 __all__ = ["Exchange"]
 
 _MAGIC = b"CKEX"
+_COMMANDS = (Place, Cancel, Modify)
 _VERSION = 1
 
 
@@ -113,9 +114,11 @@ class Exchange:
         """
         if type(seq) is not int or seq <= self._last_seq:
             raise InvalidArgument(f"seq must be an int greater than {self._last_seq}, got {seq!r}")
-        if not isinstance(command, Place | Cancel | Modify):
+        # (exact types and `in` first, no call: every replica routes every command here)
+        if type(command) not in _COMMANDS and not isinstance(command, Place | Cancel | Modify):
             raise InvalidType(f"command must be Place, Cancel or Modify, not {command!r}")
-        book = self._books.get(command.market)
+        books, market = self._books, command.market
+        book = books[market] if type(market) is str and market in books else books.get(market)
         if book is None:
             if type(ts_us) is not int or ts_us < 0:
                 raise InvalidArgument(f"ts_us must be a non-negative int, got {ts_us!r}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 __all__ = ["ClientRecord", "RequestKind", "classify_request", "decode_state", "encode_state"]
@@ -45,11 +46,14 @@ class ClientRecord:
     def __init__(self, request_number: int, op: int, reply: bytes | Callable[[], bytes]) -> None:
         self.request_number = request_number
         self.op = op
-        if isinstance(reply, bytes):
-            self._reply: bytes | None = reply
+        # (exact types first, without a call: a replica builds one record per command, its
+        # reply bytes or, from the book, a functools.partial that encodes them)
+        kind = type(reply)
+        if kind is bytes or (kind is not partial and isinstance(reply, bytes)):
+            self._reply: bytes | None = reply  # type: ignore[assignment]
             self._encode: Callable[[], bytes] | None = None
         else:
-            self._reply, self._encode = None, reply
+            self._reply, self._encode = None, reply  # type: ignore[assignment]
 
     @property
     def reply(self) -> bytes:

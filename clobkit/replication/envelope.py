@@ -21,6 +21,7 @@ dict look-up returning an equal (the same) object. Malformed bytes are never rem
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["Envelope", "decode_envelope", "encode_envelope", "noop_payload"]
@@ -40,6 +41,16 @@ class Envelope:
     noop: bool = False
 
 
+_MEMO_SIZE = 4096
+_decoded: dict[bytes, Envelope] = {}
+
+recent_envelopes: Mapping[bytes, Envelope] = _decoded
+"""``data -> envelope`` for what :func:`decode_envelope` decoded (or :func:`encode_envelope`
+encoded) recently (read-only), for the apply path: ``data in recent_envelopes`` and
+``recent_envelopes[data]`` make no call (the replicas of a simulated cluster share one decode
+of each entry). The memo is cleared in place, never replaced."""
+
+
 def encode_envelope(envelope: Envelope) -> bytes:
     """Encode ``envelope`` to bytes (inverse of :func:`decode_envelope`).
 
@@ -47,17 +58,33 @@ def encode_envelope(envelope: Envelope) -> bytes:
     >>> decode_envelope(encode_envelope(e)) == e
     True
     """
-    cid = envelope.client_id.encode()
-    kind = 0 if envelope.noop else 1
-    return (
-        _HEAD.pack(_MAGIC, kind, envelope.ts_us, envelope.request_number, len(cid))
-        + cid
-        + envelope.payload
+    client_id, request_number, ts_us, payload, noop = (
+        envelope.client_id,
+        envelope.request_number,
+        envelope.ts_us,
+        envelope.payload,
+        envelope.noop,
     )
-
-
-_MEMO_SIZE = 4096
-_decoded: dict[bytes, Envelope] = {}
+    cid = client_id.encode()
+    data = _HEAD.pack(_MAGIC, 0 if noop else 1, ts_us, request_number, len(cid)) + cid + payload
+    # The primary encodes each request's envelope; its backups decode those bytes. When they
+    # decode back to this very envelope (exact types, a request with a client id or an empty
+    # no-op: what decode_envelope accepts), remember it, so the backups' decode is a look-up.
+    if (
+        type(envelope) is Envelope
+        and type(client_id) is str
+        and type(request_number) is int
+        and type(ts_us) is int
+        and type(payload) is bytes
+        and (
+            (noop is False and client_id != "")
+            or (noop is True and client_id == "" and payload == b"" and request_number == 0)
+        )
+    ):
+        if len(_decoded) >= _MEMO_SIZE:
+            _decoded.clear()
+        _decoded[data] = envelope
+    return data
 
 
 def decode_envelope(data: bytes) -> Envelope:
@@ -70,10 +97,8 @@ def decode_envelope(data: bytes) -> Envelope:
     ...
     ValueError: envelope too short
     """
-    if type(data) is bytes:
-        envelope = _decoded.get(data)
-        if envelope is not None:
-            return envelope
+    if type(data) is bytes and data in _decoded:  # (`in` and `[]`: no call)
+        return _decoded[data]
     envelope = _decode(data)
     if type(data) is bytes:
         if len(_decoded) >= _MEMO_SIZE:

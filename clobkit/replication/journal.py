@@ -23,10 +23,10 @@ flipped under a running replica is found before the replica vouches for that ent
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from clobkit.errors import CorruptEntry
-from clobkit.replication.envelope import Envelope, decode_envelope
+from clobkit.replication.envelope import Envelope, decode_envelope, recent_envelopes
 from clobkit.storage.base import LogEntry, Wal
 
 __all__ = ["Journal"]
@@ -54,10 +54,16 @@ class Journal:
     ('alice', None)
     """
 
-    __slots__ = ("_cache", "_last", "_on_corrupt", "corrupt", "wal")
+    __slots__ = ("_append_many", "_cache", "_indexed", "_last", "_on_corrupt", "corrupt", "wal")
 
     def __init__(self, wal: Wal, on_corrupt: Callable[[int], None]) -> None:
         self.wal = wal
+        # clobkit's log keeps its last entry's view (an attribute) and appends a batch in one
+        # call; a Wal from outside clobkit may do neither (then: read back, append one by one).
+        self._indexed = type(getattr(wal, "last_view", None)) is int
+        self._append_many: Callable[[Sequence[LogEntry]], None] | None = getattr(
+            wal, "append_many", None
+        )
         self.corrupt: set[int] = set()
         self._on_corrupt = on_corrupt
         # op -> (entry, its envelope once decoded): appended, not yet taken for apply.
@@ -128,6 +134,43 @@ class Journal:
         entry, env = found
         return entry, env if env is not None else decode_envelope(entry.payload)
 
+    def take_run_for_apply(self, first: int, last: int) -> list[tuple[LogEntry, Envelope]]:
+        """Entries ``first``, ``first + 1``, ... up to ``last`` with their envelopes, taken
+        from the apply cache as :meth:`take_for_apply` takes one (every op below ``first``
+        is forgotten too); the run stops before the first op that is not cached (read that
+        one with :meth:`entry`). O(entries taken).
+
+        >>> from clobkit.storage import MemoryStore
+        >>> from clobkit.replication.envelope import encode_envelope
+        >>> j = Journal(MemoryStore(cluster_id="demo", replica_id=0).wal, print)
+        >>> for op in (1, 2, 3):
+        ...     _ = j.append(LogEntry(0, op, encode_envelope(Envelope("al", op, 10, b"x"))))
+        >>> [(e.op, env.request_number) for e, env in j.take_run_for_apply(2, 5)]
+        [(2, 2), (3, 3)]
+        >>> j.take_run_for_apply(1, 3)
+        []
+        """
+        cache = self._cache
+        if not cache:
+            return []
+        if next(iter(cache)) < first:
+            for stale in [k for k in cache if k < first]:
+                del cache[stale]
+        run: list[tuple[LogEntry, Envelope | None]] = []  # (every envelope set below)
+        recent = recent_envelopes
+        op = first
+        while op <= last and op in cache:
+            taken = cache[op]
+            del cache[op]
+            if taken[1] is None:
+                # (decode_envelope's memo first: another replica decoded this payload already)
+                entry = taken[0]
+                payload = entry.payload
+                taken = (entry, recent[payload] if payload in recent else decode_envelope(payload))
+            run.append(taken)
+            op += 1
+        return run  # type: ignore[return-value]
+
     def last_ts_us(self) -> int | None:
         """The timestamp of the last entry (``None`` when the log is empty or that entry
         is corrupt). From memory when this replica appended it, else read and verified."""
@@ -156,17 +199,53 @@ class Journal:
         higher (only the unsafe switches offer a lower one); returns the entry as stored.
         ``envelope``: its decoded payload when the caller has it (else decoded on use)."""
         wal = self.wal
-        last_view = getattr(wal, "last_view", None)
-        if type(last_view) is int:  # (an indexed log: the common case, in two comparisons)
-            if last_view > entry.view and wal.last_op >= wal.first_op:
-                entry = LogEntry(last_view, entry.op, entry.payload)
-        else:
-            last_view = self._last_view()
-            if last_view is not None and last_view > entry.view:
-                entry = LogEntry(last_view, entry.op, entry.payload)
+        last_view = wal.last_view if self._indexed else self._last_view()  # type: ignore[attr-defined]
+        if last_view is not None and last_view > entry.view and wal.last_op >= wal.first_op:
+            entry = LogEntry(last_view, entry.op, entry.payload)
         wal.append(entry)
         self._cache[entry.op] = self._last = (entry, envelope)
         return entry
+
+    def append_many(self, entries: Sequence[LogEntry]) -> Sequence[LogEntry]:
+        """Append ``entries`` (consecutive ops from ``last_op + 1``) as :meth:`append` does
+        one by one, in one call to the log when it can take a batch; returns them as stored
+        (``entries`` itself when no view was raised). O(entries).
+
+        >>> from clobkit.storage import MemoryStore
+        >>> from clobkit.replication.envelope import encode_envelope
+        >>> j = Journal(MemoryStore(cluster_id="demo", replica_id=0).wal, print)
+        >>> payload = encode_envelope(Envelope("alice", 1, 10, b"buy"))
+        >>> [e.op for e in j.append_many((LogEntry(0, 1, payload), LogEntry(0, 2, payload)))]
+        [1, 2]
+        >>> j.last_op, j.take_for_apply(2)[1].ts_us
+        (2, 10)
+        """
+        append_many = self._append_many
+        if append_many is None or not self._indexed:
+            return [self.append(entry) for entry in entries]
+        wal = self.wal
+        # The view rule of append, entry by entry (no call unless a view is raised, which
+        # only the unsafe switches cause): each is stored under a view no lower than the last.
+        floor: int | None = wal.last_view if wal.last_op >= wal.first_op else None  # type: ignore[attr-defined]
+        raised: list[LogEntry] | None = None
+        for i, entry in enumerate(entries):
+            if floor is not None and floor > entry.view:
+                if raised is None:
+                    raised = list(entries[:i])
+                entry = LogEntry(floor, entry.op, entry.payload)
+            if raised is not None:
+                raised.append(entry)
+            floor = entry.view
+        if raised is not None:
+            entries = raised
+        append_many(entries)
+        # (with the envelope when one was just decoded or encoded: the primary encoded it)
+        cache, recent = self._cache, recent_envelopes
+        for entry in entries:
+            payload = entry.payload
+            env = recent[payload] if payload in recent else None  # noqa: SIM401 (no call)
+            cache[entry.op] = self._last = (entry, env)
+        return entries
 
     def truncate_after(self, op: int) -> None:
         """Cut every entry after ``op`` (durably), with its corrupt mark."""

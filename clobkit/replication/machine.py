@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from clobkit.book import Exchange, MarketSpec, decode_command, encode_result
+from clobkit.book.codec import recent_commands
 from clobkit.errors import InvalidArgument
 
 __all__ = ["BookMachine", "KvMachine", "StateMachine"]
@@ -185,10 +186,14 @@ class BookMachine:
         >>> reply() == reply()
         True
         """
-        try:
-            command = decode_command(payload)
-        except InvalidArgument:
-            return _EMPTY_REPLY  # an undecodable command is refused (not from a client API)
+        # (decode_command's memo first, one look-up: another replica decoded this entry)
+        if type(payload) is bytes and payload in recent_commands:
+            command = recent_commands[payload]
+        else:
+            try:
+                command = decode_command(payload)
+            except InvalidArgument:
+                return _EMPTY_REPLY  # an undecodable command is refused (not from a client API)
         return partial(encode_result, self._exchange.apply(command, op, ts_us))
 
     def query(self, query: Any) -> Any:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -169,6 +170,12 @@ def _remember(record: bytes, entry: LogEntry | tuple[int, int, bytes]) -> None:
 # dict look-up instead of two checksums. Bounded like ``_records``.
 _framed: dict[tuple[int, int, bytes], bytes] = {}
 
+recent_records: Mapping[tuple[int, int, bytes], bytes] = _framed
+"""``(view, op, payload) -> record`` for the records :func:`encode_record` framed recently
+(read-only), for the log's append path: ``key in recent_records`` and ``recent_records[key]``
+make no call (a record found here is at most ``_MEMO_RECORD`` bytes). The memo is cleared in
+place, never replaced."""
+
 
 def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """Frame one record: 40-byte self-identifying header plus ``payload``. O(len(payload)).
@@ -180,19 +187,15 @@ def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """
     if type(payload) is bytes and type(view) is int and type(op) is int:
         key = (view, op, payload)
-        known = _framed.get(key)
-        if known is not None:
-            return known
-        record = _frame(view, op, payload)
-        if len(record) <= _MEMO_RECORD:
-            if len(_framed) >= _MEMO_SIZE:
-                _framed.clear()
-            _framed[key] = record
-        return record
-    return _frame(view, op, payload)
+        if key in _framed:  # (`in` and `[]`: no call)
+            return _framed[key]
+        return _frame(view, op, payload, key)
+    return _frame(view, op, payload, None)
 
 
-def _frame(view: int, op: int, payload: bytes) -> bytes:
+def _frame(view: int, op: int, payload: bytes, key: tuple[int, int, bytes] | None) -> bytes:
+    """The record; remembered by its bytes (``_records``) and, with ``key`` (the three
+    arguments, when their types are exact), by ``key`` (``_framed``) when it is small."""
     size = len(payload)
     assert 0 <= view <= _U64_MAX and 0 < op <= _U64_MAX and size <= MAX_PAYLOAD
     head = _REC_HEAD.pack(RECORD_MAGIC, size, view, op)
@@ -204,11 +207,16 @@ def _frame(view: int, op: int, payload: bytes) -> bytes:
     h = _RECHEAD_SUM.copy()
     h.update(head)
     record = head + h.digest() + payload
-    if size <= _MEMO_RECORD - RECORD_HEADER_SIZE and type(payload) is bytes:
-        # the entry is built if it is read back (see _records)
-        if len(_records) >= _MEMO_SIZE:
-            _records.clear()
-        _records[record] = (view, op, payload)
+    if size <= _MEMO_RECORD - RECORD_HEADER_SIZE:  # (len(record) <= _MEMO_RECORD)
+        if type(payload) is bytes:
+            # the entry is built if it is read back (see _records)
+            if len(_records) >= _MEMO_SIZE:
+                _records.clear()
+            _records[record] = (view, op, payload)
+        if key is not None:
+            if len(_framed) >= _MEMO_SIZE:
+                _framed.clear()
+            _framed[key] = record
     return record
 
 

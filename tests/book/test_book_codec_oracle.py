@@ -149,6 +149,8 @@ def test_results_encode_to_identical_bytes_and_decode_equal(result: ApplyResult)
 
 def typed(value: object) -> object:
     """``value`` with the exact type of every part spelled out (``True`` is not ``1``)."""
+    if isinstance(value, ApplyResult):  # (no longer a tuple: compare its fields one by one)
+        return ("ApplyResult", typed(value._astuple()))
     if isinstance(value, tuple):
         return (type(value).__name__, tuple(typed(v) for v in value))
     return (type(value).__name__, value)

@@ -16,8 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.sim.trace import jsonable
 
@@ -27,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from clobkit.book import MarketSpec
 
 __all__ = ["ClientHistory", "HistoryRecord", "as_tuples"]
+
+_new_tuple: Any = tuple.__new__
 
 
 def as_tuples(value: Any) -> Any:
@@ -42,11 +43,16 @@ def as_tuples(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRecord:
-    """One client call; ``outcome`` is ``"pending"`` until completed."""
+class HistoryRecord(NamedTuple):
+    """One client call; ``outcome`` is ``"pending"`` until completed. A named tuple: every
+    call builds two (at the call and at its outcome).
 
-    index: int
+    >>> HistoryRecord(0, "alice", ("fills", "ACME", None), 10, "ok", (), 250).latency_us
+    240
+    """
+
+    # (the field shadows tuple.index, which nothing here calls)
+    index: int  # type: ignore[assignment]
     client_id: str
     input: Any
     call_us: int
@@ -83,10 +89,14 @@ class ClientHistory:
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
-        index = len(self._records)
-        if isinstance(input, list | dict):
+        records = self._records
+        index = len(records)
+        if type(input) is not tuple and isinstance(input, list | dict):
             input = as_tuples(input)
-        self._records.append(HistoryRecord(index, client_id, input, call_us))
+        # (HistoryRecord(index, client_id, input, call_us) without the named tuple's __new__
+        # frame: every call comes here)
+        records.append(_new_tuple(HistoryRecord, (index, client_id, input, call_us, "pending",
+                                                  None, None, None)))  # fmt: skip
         self._changes += 1
         return index
 
@@ -103,10 +113,11 @@ class ClientHistory:
         assert outcome in ("ok", "fail", "unknown"), outcome
         assert return_us >= rec.call_us
         # Outputs built by the cluster are tuples already; only lists need converting.
-        if isinstance(output, list | dict):
+        if type(output) is not tuple and isinstance(output, list | dict):
             output = as_tuples(output)
-        self._records[index] = HistoryRecord(
-            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint
+        self._records[index] = _new_tuple(
+            HistoryRecord,
+            (rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint),
         )
         self._changes += 1
 

@@ -193,6 +193,10 @@ class ClientSession:
         # Bound once: every write sends a Request with these header fields.
         self._cluster_id = config.cluster_id
         self._replica_names = [replica_name(i) for i in range(config.replica_count)]
+        self._first_wait_max = config.view_change_timeout_us_min  # (see _deadline)
+        # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
+        # tests/sim/test_sim_determinism.py checks the identity on this Python).
+        self._randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]
 
     # -- public API ------------------------------------------------------------------
 
@@ -357,12 +361,8 @@ class ClientSession:
         # which takes at least the shortest view-change timeout. So it waits no longer.
         wait = self.request_timeout_us
         if first:
-            wait = min(wait, self.config.view_change_timeout_us_min)
-        # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
-        # tests/sim/test_sim_determinism.py checks the identity on this Python).
-        below: Callable[[int], int] = self._rng._randbelow  # type: ignore[attr-defined]
-        jitter = below(wait // 10 + 1)
-        return self._now + wait + jitter
+            wait = min(wait, self._first_wait_max)
+        return self._now + wait + self._randbelow(wait // 10 + 1)
 
     def _learn_view(self, view: int) -> bool:
         if view > self.view:
@@ -400,9 +400,12 @@ class ClientSession:
                     payload=write.payload,
                 )
             )
-        # (a session allowed one attempt waits the whole timeout for it)
-        first = write.attempts == 1 and not everyone and self.max_attempts > 1
-        write.deadline = self._deadline(first=first)
+        # (self._deadline(first=...), inline: a session allowed one attempt waits the whole
+        # timeout for it)
+        wait = self.request_timeout_us
+        if write.attempts == 1 and not everyone and self.max_attempts > 1:
+            wait = min(wait, self._first_wait_max)
+        write.deadline = self._now + wait + self._randbelow(wait // 10 + 1)
 
     def _on_reply(self, m: Reply) -> None:
         write = self._write
@@ -430,9 +433,21 @@ class ClientSession:
     def _finish_write(self, status: OutcomeStatus, value: Any, op: int | None, error: str) -> None:
         write = self._write
         assert write is not None
-        self._record(
-            write.handle, "write", status, value, op, error, write.invoked_us, write.attempts
-        )
+        # (self._record(write.handle, "write", ...), inline without the trace: every write
+        # comes here)
+        if self._trace_events:
+            self._record(
+                write.handle, "write", status, value, op, error, write.invoked_us, write.attempts
+            )
+        else:
+            handle = write.handle
+            outcome: Outcome = _new_tuple(
+                Outcome,
+                (handle, "write", status, value, op, error, write.invoked_us, self._now,
+                 write.attempts),
+            )  # fmt: skip
+            self._outcomes[handle] = outcome
+            self.finished.append(outcome)
         self._write = None
         if self._queued:
             self._start_next_write()

@@ -16,7 +16,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from clobkit.book import Cancel, MarketSpec, Modify, Place, decode_result
+from clobkit.book import ApplyResult, Cancel, MarketSpec, Modify, Place, decode_result
 from clobkit.book.names import check_user
 from clobkit.book.records import (
     command_input,
@@ -39,6 +39,7 @@ __all__ = [
     "build_command",
     "build_query",
     "read_output",
+    "rejection",
     "settle",
 ]
 
@@ -232,12 +233,7 @@ def settle(call: Call, outcome: Outcome, spec: MarketSpec, *, people: bool = Tru
         if type(op) is not int:
             op = int(op or 0)
         result = decode_result(outcome.value)
-        rejected: ClobError | None = None
-        if not result.accepted:
-            try:
-                result.raise_for_reason()
-            except OrderRejected as exc:
-                rejected = exc
+        rejected = None if result.accepted else rejection(result)
         # (Settled(...) without the named tuple's __new__ frame: one per call)
         settled: Settled = _new_tuple(
             Settled, ("ok", CommandResult(result, op, spec), write_output(result), op, rejected)
@@ -250,6 +246,16 @@ def settle(call: Call, outcome: Outcome, spec: MarketSpec, *, people: bool = Tru
 
 _new_tuple: Any = tuple.__new__
 _handle_of = itemgetter(0)  # an Outcome's handle
+
+
+def rejection(result: ApplyResult) -> ClobError | None:
+    """The error a caller sees for the book's rejected ``result`` (what
+    ``result.raise_for_reason()`` raises), or ``None`` if it raises nothing."""
+    try:
+        result.raise_for_reason()
+    except OrderRejected as exc:
+        return exc
+    return None
 
 
 class ClientNode:

@@ -48,9 +48,11 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.book import (
     MarketSpec,
+    decode_result,
     encode_command,
 )
 from clobkit.book.names import check_user
+from clobkit.book.records import write_output
 from clobkit.errors import (
     InvalidArgument,
     InvalidType,
@@ -73,6 +75,7 @@ from clobkit.sim.calls import (
     build_command,
     build_query,
     read_output,
+    rejection,
     settle,
 )
 from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
@@ -795,7 +798,25 @@ class Cluster:
         """The client session finished ``call`` with ``outcome``."""
         if call.outcome != "pending":
             return
-        if outcome.status == "unknown":
+        status: str = outcome.status
+        if status == "ok" and call.kind in WRITE_KINDS:
+            # What settle() and _finish() do for a committed write, in one frame (every
+            # write comes here); the history's output is converted when it is read.
+            op = outcome.op
+            if type(op) is not int:  # (a reply's op is an int: settle() reads it so)
+                op = int(op or 0)
+            result = decode_result(outcome.value)
+            call.error = None if result.accepted else rejection(result)
+            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
+            self._pending -= 1
+            call.outcome = "ok"
+            call.value = CommandResult(result, op, self.market)
+            call.return_us = now
+            self.history.complete(call.history_index, "ok", result, now, op, write_output)
+            for callback in call.on_done:
+                callback(call)
+            return
+        if status == "unknown":
             self._give_up(call, f"the client gave up after {outcome.attempts} attempts")
             return
         status, value, output, op, call.error = settle(call, outcome, self.market)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.sim.trace import jsonable
@@ -86,6 +87,8 @@ class ClientHistory:
         self.market = market
         self._changes = 0  # bumped by invoke/complete: keys the to_jsonl cache
         self._jsonl: tuple[int, str] | None = None
+        # Outputs recorded raw, to convert when the history is next read: (index, convert).
+        self._unconverted: list[tuple[int, Callable[[Any], Any]]] = []
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
@@ -101,19 +104,35 @@ class ClientHistory:
         return index
 
     def complete(
-        self, index: int, outcome: str, output: Any, return_us: int, hint: int | None = None
+        self,
+        index: int,
+        outcome: str,
+        output: Any,
+        return_us: int,
+        hint: int | None = None,
+        convert: Callable[[Any], Any] | None = None,
     ) -> None:
         """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``).
 
         ``hint``: what the client session was told about where the call was placed (the op
         number a write committed at, the commit number a read reflected); the checker tries
-        that order first (``clobkit.check.Operation.hint``)."""
+        that order first (``clobkit.check.Operation.hint``). ``convert``: the output is
+        ``convert(output)``, computed when the history is next read (a cluster's writes: most
+        calls' outputs are never read one by one, and a whole history converts at once).
+
+        >>> h = ClientHistory()
+        >>> h.complete(h.invoke("al", ("fills", "ACME", None), 0), "ok", [3, 4], 5, None, tuple)
+        >>> h[0].output
+        (3, 4)
+        """
         rec = self._records[index]
         assert rec.outcome == "pending", f"call {index} already completed"
         assert outcome in ("ok", "fail", "unknown"), outcome
         assert return_us >= rec.call_us
+        if convert is not None:
+            self._unconverted.append((index, convert))
         # Outputs built by the cluster are tuples already; only lists need converting.
-        if type(output) is not tuple and isinstance(output, list | dict):
+        elif type(output) is not tuple and isinstance(output, list | dict):
             output = as_tuples(output)
         self._records[index] = _new_tuple(
             HistoryRecord,
@@ -121,18 +140,31 @@ class ClientHistory:
         )
         self._changes += 1
 
+    def _rows(self) -> list[HistoryRecord]:
+        """The records, every output converted (what every reader reads)."""
+        if self._unconverted:
+            records = self._records
+            for index, convert in self._unconverted:
+                rec = records[index]
+                output = convert(rec.output)
+                if type(output) is not tuple and isinstance(output, list | dict):
+                    output = as_tuples(output)
+                records[index] = rec._replace(output=output)
+            self._unconverted.clear()
+        return self._records
+
     def __len__(self) -> int:
         return len(self._records)
 
     def __getitem__(self, index: int) -> HistoryRecord:
-        return self._records[index]
+        return self._rows()[index]
 
     def __iter__(self) -> Any:
-        return iter(self._records)
+        return iter(self._rows())
 
     def records(self) -> list[HistoryRecord]:
         """Every record in invocation order (a copy)."""
-        return list(self._records)
+        return list(self._rows())
 
     def pending(self) -> list[HistoryRecord]:
         """Calls not completed yet."""
@@ -144,7 +176,7 @@ class ClientHistory:
         if self._jsonl is not None and self._jsonl[0] == self._changes:
             return self._jsonl[1]
         lines = []
-        for r in self._records:
+        for r in self._rows():
             row = {
                 "index": r.index,
                 "client_id": r.client_id,
@@ -205,7 +237,7 @@ class ClientHistory:
         outcome, output`` (``op`` is the input's first element)."""
         import pandas as pd
 
-        rows = self._records
+        rows = self._rows()
         return pd.DataFrame(
             {
                 "index": pd.array([r.index for r in rows], dtype="int64"),
@@ -243,7 +275,7 @@ class ClientHistory:
 
         rows = "".join(
             "<tr>" + "".join(f"<td>{html.escape(cell(r, c))}</td>" for c in cells) + "</tr>"
-            for r in self._records[-10:]
+            for r in self._rows()[-10:]
         )
         head = "".join(f"<th>{c}</th>" for c in cells)
         return (

@@ -100,7 +100,14 @@ def build_command(
         qty = args.get("qty")
         if qty is None:
             raise InvalidArgument("qty is required")
-        ticks = None if price is None else _price_ticks(spec, price, decimal_ticks)
+        # (_price_ticks(spec, price, decimal_ticks), its memo look-up inline)
+        ticks = (
+            decimal_ticks.get(price)
+            if type(price) is Decimal and decimal_ticks is not None
+            else None
+        )
+        if ticks is None and price is not None:
+            ticks = _price_ticks(spec, price, decimal_ticks)
         lots = spec.qty_to_lots(qty, "qty")
         command = Place(symbol, user, args.get("side"), ticks, lots)  # type: ignore[arg-type]
         return command, command_input(command)
@@ -279,8 +286,15 @@ class ClientNode:
     def handle(self, message: Message, now: int) -> Step:
         session = self.session
         step: Step = session.handle(message, now)
-        if session.finished:
-            self.poll(now)
+        finished = session.finished
+        if finished:
+            if len(finished) == 1:  # (self.poll(now), inline: a reply ends one call at most)
+                outcome = finished.pop()
+                call = self.pending.pop(outcome.handle, None)
+                if call is not None:
+                    self.resolve(call, outcome, now)
+            else:
+                self.poll(now)
         return step
 
     def tick(self, now: int) -> Step:

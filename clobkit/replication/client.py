@@ -194,6 +194,7 @@ class ClientSession:
         self._cluster_id = config.cluster_id
         self._replica_names = [replica_name(i) for i in range(config.replica_count)]
         self._first_wait_max = config.view_change_timeout_us_min  # (see _deadline)
+        self._quorum = config.quorum  # (a property of the frozen config: every read reply asks)
         # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
         # tests/sim/test_sim_determinism.py checks the identity on this Python).
         self._randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]
@@ -347,14 +348,6 @@ class ClientSession:
         self._out, self._events = [], []
         return step
 
-    def _hdr(self, index: int) -> dict[str, Any]:
-        return {
-            "cluster_id": self.config.cluster_id,
-            "source": self.name,
-            "target": replica_name(index),
-            "view": self.view,
-        }
-
     def _deadline(self, first: bool = False) -> int:
         # A first attempt went to the believed primary alone: if it is dead, the request must
         # reach the others (who keep it for the next primary) before their view change ends,
@@ -486,11 +479,23 @@ class ClientSession:
 
     def _send_read(self, pending: _Read, *, everyone: bool) -> None:
         pending.attempts += 1
+        names = self._replica_names
+        view = self.view
+        replies = pending.replies
         for i in self._targets(everyone):
-            if i in pending.replies:
+            if i in replies:
                 continue
+            # (the header as keywords: no dict per message)
             self._out.append(
-                Read(**self._hdr(i), read_id=pending.handle, query=pending.query, mode=pending.mode)
+                Read(
+                    cluster_id=self._cluster_id,
+                    source=self.name,
+                    target=names[i],
+                    view=view,
+                    read_id=pending.handle,
+                    query=pending.query,
+                    mode=pending.mode,
+                )
             )
         pending.deadline = self._deadline()
 
@@ -498,12 +503,22 @@ class ClientSession:
         chosen = pending.chosen
         assert chosen is not None
         pending.attempts += 1
+        names = self._replica_names
         for i in range(self.config.replica_count):
             if i in pending.acks:
                 continue
-            hdr = self._hdr(i)
-            hdr["view"] = chosen.view  # the view in which the chosen commit number was seen
-            self._out.append(WriteBack(**hdr, read_id=pending.handle, commit=chosen.commit))
+            # (the header as keywords; its view is the one in which the chosen commit number
+            # was seen)
+            self._out.append(
+                WriteBack(
+                    cluster_id=self._cluster_id,
+                    source=self.name,
+                    target=names[i],
+                    view=chosen.view,
+                    read_id=pending.handle,
+                    commit=chosen.commit,
+                )
+            )
         pending.deadline = self._deadline()
 
     def _on_read_reply(self, m: ReadReply) -> None:
@@ -525,7 +540,7 @@ class ClientSession:
             self._finish_read(pending, "ok", m.result, m.commit, "")
             return
         pending.replies[self._names[m.source]] = m
-        quorum = self.config.quorum
+        quorum = self._quorum
         if len(pending.replies) < quorum:
             return
         replies = [pending.replies[i] for i in sorted(pending.replies)]
@@ -558,7 +573,7 @@ class ClientSession:
             return
         if m.commit >= pending.chosen.commit:
             pending.acks.add(self._names[m.source])
-        if len(pending.acks) >= self.config.quorum:
+        if len(pending.acks) >= self._quorum:
             chosen = pending.chosen
             self._finish_read(pending, "ok", chosen.result, chosen.commit, "")
 

@@ -12,6 +12,10 @@ three ways, all counted per committed command:
   call's ``on_done`` callback making the user's next call with :meth:`Cluster.submit`;
 * ``cpu_us_per_place``: one user's synchronous :meth:`Cluster.place` calls, one after another
   (each runs the simulation until its reply);
+* ``cpu_us_per_command_client_side``: the client side alone: 64 users' public
+  :meth:`Cluster.submit` calls, each answered at once by a prebuilt ``Reply`` handed to the
+  client's host (no replica runs): the call, its Request's send, the reply's handling, the
+  history record and the ``on_done`` callback;
 * ``python_calls_per_command``: Python function calls per committed command of the workload run
   (cProfile; deterministic, the A/B measure that CPU noise does not blur).
 
@@ -117,6 +121,50 @@ def place_cpu(commands: int, seed: int) -> float:
     return cpu * 1e6 / commands
 
 
+def client_side_cpu(commands: int, seed: int) -> float:
+    """CPU us per call of the client side alone: submit, then the reply (prebuilt) delivered
+    to the client's host at once; no replica runs."""
+    from clobkit.book import ApplyResult, encode_result
+    from clobkit.replication.messages import Reply
+    from clobkit.sim import Cluster
+
+    c = Cluster(3, seed=seed, storage="memory", check=False, trace=False, timeout_ms=20_000)
+    users = [f"u{i}" for i in range(USERS)]
+    answer = encode_result(ApplyResult(True, None, 7, 1, 0, "resting", (), 3, 0))
+    prices = [c.market.ticks_to_price(t) for t in range(9_995, 10_006)]
+    replies = [  # the replicas' part, built beforehand: user i's k-th request commits at op ...
+        Reply(
+            cluster_id=c.config.cluster_id,
+            source="n0",
+            target=f"client:{user}",
+            view=0,
+            client_id=user,
+            request_number=k + 1,
+            ok=True,
+            op=k * USERS + i + 1,
+            reply=answer,
+        )
+        for k in range(commands // USERS + 1)
+        for i, user in enumerate(users)
+    ]
+    done = [0]
+
+    def finished(call: Any) -> None:
+        done[0] += 1
+
+    start = time.process_time()
+    for j in range(commands):
+        user = users[j % USERS]
+        side = "buy" if j % 2 else "sell"
+        call = c.submit(user, "place", side=side, price=prices[j % 11], qty=1 + j % 5)
+        call.on_done.append(finished)
+        c.world.hosts[f"client:{user}"].deliver(j + 1, replies[j])
+    cpu = time.process_time() - start
+    assert done[0] == commands
+    c.close()
+    return cpu * 1e6 / commands
+
+
 def python_calls(commands: int, seed: int = 2) -> float:
     """Python function calls per committed command of the workload run (cProfile, seed 2)."""
     import cProfile
@@ -170,6 +218,7 @@ def main() -> None:
         "cpu_us_per_command_workload": ("workload_cpu", commands),
         "cpu_us_per_command_submit": ("submit_cpu", commands),
         "cpu_us_per_place": ("place_cpu", places),
+        "cpu_us_per_command_client_side": ("client_side_cpu", commands),
     }
     samples: dict[str, list[float]] = {}
     for seed in range(repeats):

@@ -351,6 +351,7 @@ class Cluster:
         self._clients: dict[str, ClientNode] = {}
         self._calls: list[Call] = []
         self._pending = 0  # calls without an outcome yet
+        self._expire_call = self._expire  # (bound once: every call schedules its deadline)
         self._closed = False
         # -- the action journal (see Cluster.journal and Cluster.fork) --
         self._options: dict[str, Any] = {
@@ -791,7 +792,7 @@ class Cluster:
                 node.poll(now)
             finally:
                 self._journal_depth -= 1
-        world.schedule(call.deadline_us, self._expire, call)
+        world.schedule(call.deadline_us, self._expire_call, call)
         return call
 
     def _resolve(self, call: Call, outcome: Outcome, now: int) -> None:

@@ -102,9 +102,10 @@ class RandomWorkload:
         self._reads = 0
         # Per workload, computed once: the Decimal price of each tick count drawn (the same
         # few again and again; the same Decimal objects also keep their hash for the
-        # cluster's price memo) and the bound callback every call gets.
+        # cluster's price memo) and the bound methods every call schedules or gets.
         self._prices: dict[int, Decimal] = {}
         self._on_done = self._done
+        self._issue_call = self._issue
 
     def start(self) -> RandomWorkload:
         """Schedule every user's first call; returns ``self``."""
@@ -127,7 +128,7 @@ class RandomWorkload:
         low = self.think_us_min
         below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
         think = low + below(self.think_us_max - low + 1)
-        world.schedule(world.now_us + think, self._issue, user)
+        world.schedule(world.now_us + think, self._issue_call, user)
 
     def _issue(self, user: str) -> None:
         cluster = self.cluster
@@ -205,7 +206,7 @@ class RandomWorkload:
         low = self.think_us_min
         below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
         think = low + below(self.think_us_max - low + 1)
-        world.schedule(world.now_us + think, self._issue, user)
+        world.schedule(world.now_us + think, self._issue_call, user)
 
     def __repr__(self) -> str:
         return (

@@ -16,7 +16,14 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from clobkit.book import ApplyResult, Cancel, MarketSpec, Modify, Place, decode_result
+from clobkit.book import (
+    ApplyResult,
+    Cancel,
+    MarketSpec,
+    Modify,
+    Place,
+    decode_result,
+)
 from clobkit.book.names import check_user
 from clobkit.book.records import (
     command_input,
@@ -257,7 +264,13 @@ _handle_of = itemgetter(0)  # an Outcome's handle
 
 def rejection(result: ApplyResult) -> ClobError | None:
     """The error a caller sees for the book's rejected ``result`` (what
-    ``result.raise_for_reason()`` raises), or ``None`` if it raises nothing."""
+    ``result.raise_for_reason()`` raises), or ``None`` if it raises nothing. O(1).
+
+    >>> from clobkit.book import OrderBook
+    >>> book = OrderBook(MarketSpec("ACME"))
+    >>> rejection(book.apply(Cancel("ACME", "al", 7), 1, 0))
+    UnknownOrder('unknown_order: no live order has this order id ...')
+    """
     try:
         result.raise_for_reason()
     except OrderRejected as exc:

@@ -53,7 +53,7 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from clobkit.errors import InvalidArgument, InvalidType
 from clobkit.replication.config import NO_WRITE_BACK, READ_MODES, ClusterConfig, ReadMode
@@ -72,17 +72,21 @@ from clobkit.replication.step import Message, Step, TraceEvent, client_name, rep
 __all__ = ["ClientSession", "Outcome", "OutcomeStatus"]
 
 OutcomeStatus = Literal["ok", "fail", "unknown"]
+_new_tuple: Any = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How one operation ended.
 
     ``status`` is ``"ok"`` (``value``: the encoded reply of a write, the query
     result of a read; ``op``: the op a write committed at, or the commit/op
     number a read observed), ``"fail"`` (definitely not applied; ``error``
     says why) or ``"unknown"`` (gave up after ``attempts``: a write may or may
-    not have been applied).
+    not have been applied). A named tuple: one is built per operation, and a tuple costs a
+    tenth of a frozen dataclass.
+
+    >>> Outcome(1, "write", "ok", b"", 3, "", 0, 9, 1).op
+    3
     """
 
     handle: int
@@ -177,6 +181,10 @@ class ClientSession:
         self._queued: deque[_Write] = deque()
         self._reads: dict[int, _Read] = {}
         self._outcomes: dict[int, Outcome] = {}
+        #: Outcomes recorded since a host last took them, in the order the operations ended:
+        #: a host that drives many calls empties this list (``ClientNode.poll``) instead of
+        #: asking :meth:`result` about every pending handle after every message.
+        self.finished: list[Outcome] = []
         self._out: list[Message] = []
         self._events: list[TraceEvent] = []
         self._now = 0
@@ -185,6 +193,11 @@ class ClientSession:
         # Bound once: every write sends a Request with these header fields.
         self._cluster_id = config.cluster_id
         self._replica_names = [replica_name(i) for i in range(config.replica_count)]
+        self._first_wait_max = config.view_change_timeout_us_min  # (see _deadline)
+        self._quorum = config.quorum  # (a property of the frozen config: every read reply asks)
+        # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
+        # tests/sim/test_sim_determinism.py checks the identity on this Python).
+        self._randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]
 
     # -- public API ------------------------------------------------------------------
 
@@ -206,10 +219,11 @@ class ClientSession:
 
         Raises :class:`~clobkit.errors.InvalidType` for a non-bytes payload.
         """
-        if not isinstance(payload, bytes):
+        if type(payload) is not bytes and not isinstance(payload, bytes):
             raise InvalidType(f"payload must be bytes, got {type(payload).__name__}")
         self._now = now
-        handle = self._new_handle()
+        handle = self._next_handle  # (self._new_handle(), inline: every write comes here)
+        self._next_handle = handle + 1
         write = _Write(handle, self._next_request, payload, now)
         self._next_request += 1
         if self._trace_events:
@@ -221,8 +235,14 @@ class ClientSession:
                 payload=payload,
                 time_us=now,
             )
-        self._queued.append(write)
-        self._start_next_write()
+        if self._write is None:
+            # Nothing in flight, so nothing queued either: this write goes out at once
+            # (what queueing it and _start_next_write() would do, in short).
+            assert not self._queued
+            self._write = write
+            self._send_write(write, everyone=False)
+        else:
+            self._queued.append(write)
         return handle, self._step()
 
     def read(self, query: Any, now: int, mode: ReadMode | None = None) -> tuple[int, Step]:
@@ -259,7 +279,7 @@ class ClientSession:
         """Consume one message from a replica. Malformed or foreign ones are counted and dropped."""
         self._now = now
         reason = problem(message)
-        if reason is not None or message.cluster_id != self.config.cluster_id:
+        if reason is not None or message.cluster_id != self._cluster_id:
             self.counters["drop:malformed" if reason else "drop:foreign_cluster"] += 1
         elif message.target != self.name or message.source not in self._names:
             self.counters["drop:misaddressed"] += 1
@@ -319,17 +339,14 @@ class ClientSession:
             self._events.append(TraceEvent(event, self.name, fields))
 
     def _step(self) -> Step:
-        step = Step(self._out, self._events, 0, self.wake_at_us)
+        write = self._write
+        if self._reads:
+            wake = self.wake_at_us
+        else:  # (self.wake_at_us without reads, inline: every step comes here)
+            wake = None if write is None else write.deadline
+        step = Step(self._out, self._events, 0, wake)
         self._out, self._events = [], []
         return step
-
-    def _hdr(self, index: int) -> dict[str, Any]:
-        return {
-            "cluster_id": self.config.cluster_id,
-            "source": self.name,
-            "target": replica_name(index),
-            "view": self.view,
-        }
 
     def _deadline(self, first: bool = False) -> int:
         # A first attempt went to the believed primary alone: if it is dead, the request must
@@ -337,12 +354,8 @@ class ClientSession:
         # which takes at least the shortest view-change timeout. So it waits no longer.
         wait = self.request_timeout_us
         if first:
-            wait = min(wait, self.config.view_change_timeout_us_min)
-        # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
-        # tests/sim/test_sim_determinism.py checks the identity on this Python).
-        below: Callable[[int], int] = self._rng._randbelow  # type: ignore[attr-defined]
-        jitter = below(wait // 10 + 1)
-        return self._now + wait + jitter
+            wait = min(wait, self._first_wait_max)
+        return self._now + wait + self._randbelow(wait // 10 + 1)
 
     def _learn_view(self, view: int) -> bool:
         if view > self.view:
@@ -365,21 +378,27 @@ class ClientSession:
     def _send_write(self, write: _Write, *, everyone: bool) -> None:
         write.attempts += 1
         names = self._replica_names
-        for i in self._targets(everyone):
-            self._out.append(
+        view = self.view
+        out = self._out
+        # (self._targets(everyone), inline: every write comes here)
+        for i in range(len(names)) if everyone else (view % len(names),):
+            out.append(
                 Request(
                     cluster_id=self._cluster_id,
                     source=self.name,
                     target=names[i],
-                    view=self.view,
+                    view=view,
                     client_id=self.client_id,
                     request_number=write.request_number,
                     payload=write.payload,
                 )
             )
-        # (a session allowed one attempt waits the whole timeout for it)
-        first = write.attempts == 1 and not everyone and self.max_attempts > 1
-        write.deadline = self._deadline(first=first)
+        # (self._deadline(first=...), inline: a session allowed one attempt waits the whole
+        # timeout for it)
+        wait = self.request_timeout_us
+        if write.attempts == 1 and not everyone and self.max_attempts > 1:
+            wait = min(wait, self._first_wait_max)
+        write.deadline = self._now + wait + self._randbelow(wait // 10 + 1)
 
     def _on_reply(self, m: Reply) -> None:
         write = self._write
@@ -391,7 +410,8 @@ class ClientSession:
             self.counters["drop:stale_reply"] += 1
             return
         if m.ok:
-            self._learn_view(m.view)
+            if m.view > self.view:  # (self._learn_view(m.view), inline)
+                self.view = m.view
             self._finish_write("ok", m.reply, m.op, "")
         elif m.error == "stale_request":
             self._finish_write("fail", None, None, m.error)
@@ -406,11 +426,24 @@ class ClientSession:
     def _finish_write(self, status: OutcomeStatus, value: Any, op: int | None, error: str) -> None:
         write = self._write
         assert write is not None
-        self._record(
-            write.handle, "write", status, value, op, error, write.invoked_us, write.attempts
-        )
+        # (self._record(write.handle, "write", ...), inline without the trace: every write
+        # comes here)
+        if self._trace_events:
+            self._record(
+                write.handle, "write", status, value, op, error, write.invoked_us, write.attempts
+            )
+        else:
+            handle = write.handle
+            outcome: Outcome = _new_tuple(
+                Outcome,
+                (handle, "write", status, value, op, error, write.invoked_us, self._now,
+                 write.attempts),
+            )  # fmt: skip
+            self._outcomes[handle] = outcome
+            self.finished.append(outcome)
         self._write = None
-        self._start_next_write()
+        if self._queued:
+            self._start_next_write()
 
     def _record(
         self,
@@ -423,9 +456,12 @@ class ClientSession:
         invoked: int,
         attempts: int,
     ) -> None:
-        self._outcomes[handle] = Outcome(
-            handle, kind, status, value, op, error, invoked, self._now, attempts
+        # (Outcome(...) without the named tuple's __new__ frame: one per operation)
+        outcome: Outcome = _new_tuple(
+            Outcome, (handle, kind, status, value, op, error, invoked, self._now, attempts)
         )
+        self._outcomes[handle] = outcome
+        self.finished.append(outcome)
         if not self._trace_events:
             return
         self._event(
@@ -443,11 +479,23 @@ class ClientSession:
 
     def _send_read(self, pending: _Read, *, everyone: bool) -> None:
         pending.attempts += 1
+        names = self._replica_names
+        view = self.view
+        replies = pending.replies
         for i in self._targets(everyone):
-            if i in pending.replies:
+            if i in replies:
                 continue
+            # (the header as keywords: no dict per message)
             self._out.append(
-                Read(**self._hdr(i), read_id=pending.handle, query=pending.query, mode=pending.mode)
+                Read(
+                    cluster_id=self._cluster_id,
+                    source=self.name,
+                    target=names[i],
+                    view=view,
+                    read_id=pending.handle,
+                    query=pending.query,
+                    mode=pending.mode,
+                )
             )
         pending.deadline = self._deadline()
 
@@ -455,12 +503,22 @@ class ClientSession:
         chosen = pending.chosen
         assert chosen is not None
         pending.attempts += 1
+        names = self._replica_names
         for i in range(self.config.replica_count):
             if i in pending.acks:
                 continue
-            hdr = self._hdr(i)
-            hdr["view"] = chosen.view  # the view in which the chosen commit number was seen
-            self._out.append(WriteBack(**hdr, read_id=pending.handle, commit=chosen.commit))
+            # (the header as keywords; its view is the one in which the chosen commit number
+            # was seen)
+            self._out.append(
+                WriteBack(
+                    cluster_id=self._cluster_id,
+                    source=self.name,
+                    target=names[i],
+                    view=chosen.view,
+                    read_id=pending.handle,
+                    commit=chosen.commit,
+                )
+            )
         pending.deadline = self._deadline()
 
     def _on_read_reply(self, m: ReadReply) -> None:
@@ -482,7 +540,7 @@ class ClientSession:
             self._finish_read(pending, "ok", m.result, m.commit, "")
             return
         pending.replies[self._names[m.source]] = m
-        quorum = self.config.quorum
+        quorum = self._quorum
         if len(pending.replies) < quorum:
             return
         replies = [pending.replies[i] for i in sorted(pending.replies)]
@@ -515,7 +573,7 @@ class ClientSession:
             return
         if m.commit >= pending.chosen.commit:
             pending.acks.add(self._names[m.source])
-        if len(pending.acks) >= self.config.quorum:
+        if len(pending.acks) >= self._quorum:
             chosen = pending.chosen
             self._finish_read(pending, "ok", chosen.result, chosen.commit, "")
 

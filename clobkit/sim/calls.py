@@ -12,11 +12,18 @@ rejected order raises). Each host then records the acknowledgement its own way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from clobkit.book import Cancel, MarketSpec, Modify, Place, decode_result
+from clobkit.book import (
+    ApplyResult,
+    Cancel,
+    MarketSpec,
+    Modify,
+    Place,
+    decode_result,
+)
 from clobkit.book.names import check_user
 from clobkit.book.records import (
     command_input,
@@ -39,6 +46,7 @@ __all__ = [
     "build_command",
     "build_query",
     "read_output",
+    "rejection",
     "settle",
 ]
 
@@ -99,7 +107,14 @@ def build_command(
         qty = args.get("qty")
         if qty is None:
             raise InvalidArgument("qty is required")
-        ticks = None if price is None else _price_ticks(spec, price, decimal_ticks)
+        # (_price_ticks(spec, price, decimal_ticks), its memo look-up inline)
+        ticks = (
+            decimal_ticks.get(price)
+            if type(price) is Decimal and decimal_ticks is not None
+            else None
+        )
+        if ticks is None and price is not None:
+            ticks = _price_ticks(spec, price, decimal_ticks)
         lots = spec.qty_to_lots(qty, "qty")
         command = Place(symbol, user, args.get("side"), ticks, lots)  # type: ignore[arg-type]
         return command, command_input(command)
@@ -193,11 +208,11 @@ def read_output(kind: str, value: Any) -> Any:
     return depth_output(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Settled:
+class Settled(NamedTuple):
     """What a finished call gives back: ``outcome`` (``"ok"`` or ``"fail"``), the caller's
     ``value``, the history ``output``, the log ``op`` it was served at, and the ``error``
-    the caller sees (a rejected order's :class:`~clobkit.errors.OrderRejected`)."""
+    the caller sees (a rejected order's :class:`~clobkit.errors.OrderRejected`). A named
+    tuple (one is built per call)."""
 
     outcome: str
     value: Any
@@ -228,23 +243,45 @@ def settle(call: Call, outcome: Outcome, spec: MarketSpec, *, people: bool = Tru
         )
         return Settled("fail", None, None, None, error)
     if call.kind in WRITE_KINDS:
-        op = int(outcome.op or 0)
+        op = outcome.op
+        if type(op) is not int:
+            op = int(op or 0)
         result = decode_result(outcome.value)
-        rejected: ClobError | None = None
-        if not result.accepted:
-            try:
-                result.raise_for_reason()
-            except OrderRejected as exc:
-                rejected = exc
-        return Settled("ok", CommandResult(result, op, spec), write_output(result), op, rejected)
+        rejected = None if result.accepted else rejection(result)
+        # (Settled(...) without the named tuple's __new__ frame: one per call)
+        settled: Settled = _new_tuple(
+            Settled, ("ok", CommandResult(result, op, spec), write_output(result), op, rejected)
+        )
+        return settled
     value = for_people(call.kind, outcome.value, spec) if people else outcome.value
     seen = None if outcome.op is None else int(outcome.op)
     return Settled("ok", value, read_output(call.kind, outcome.value), seen, None)
 
 
+_new_tuple: Any = tuple.__new__
+_handle_of = itemgetter(0)  # an Outcome's handle
+
+
+def rejection(result: ApplyResult) -> ClobError | None:
+    """The error a caller sees for the book's rejected ``result`` (what
+    ``result.raise_for_reason()`` raises), or ``None`` if it raises nothing. O(1).
+
+    >>> from clobkit.book import OrderBook
+    >>> book = OrderBook(MarketSpec("ACME"))
+    >>> rejection(book.apply(Cancel("ACME", "al", 7), 1, 0))
+    UnknownOrder('unknown_order: no live order has this order id ...')
+    """
+    try:
+        result.raise_for_reason()
+    except OrderRejected as exc:
+        return exc
+    return None
+
+
 class ClientNode:
     """A client session as a host participant: after each message or tick it hands every
-    call whose outcome is known to ``resolve(call, outcome, now)``."""
+    call whose outcome is known to ``resolve(call, outcome, now)``, in the order the calls
+    were made (``pending`` maps the session's handles to their calls)."""
 
     def __init__(
         self,
@@ -256,23 +293,44 @@ class ClientNode:
         self.client_id = client_id
         self.session = session
         self.pending: dict[Any, Call] = {}
+        #: the simulator's host running this node (set by the cluster that adds it)
+        self.host: Any = None
 
     def handle(self, message: Message, now: int) -> Step:
-        step: Step = self.session.handle(message, now)
-        if self.pending:
-            self.poll(now)
+        session = self.session
+        step: Step = session.handle(message, now)
+        finished = session.finished
+        if finished:
+            if len(finished) == 1:  # (self.poll(now), inline: a reply ends one call at most)
+                outcome = finished.pop()
+                call = self.pending.pop(outcome.handle, None)
+                if call is not None:
+                    self.resolve(call, outcome, now)
+            else:
+                self.poll(now)
         return step
 
     def tick(self, now: int) -> Step:
-        step: Step = self.session.tick(now)
-        if self.pending:
+        session = self.session
+        step: Step = session.tick(now)
+        if session.finished:
             self.poll(now)
         return step
 
     def poll(self, now: int) -> None:
-        result = self.session.result
-        for handle in list(self.pending):
-            outcome = result(handle)
-            if outcome is not None:
-                call = self.pending.pop(handle)
+        """Resolve the pending calls whose outcomes the session recorded since the last poll
+        (``session.finished``), oldest call first; outcomes of calls no longer pending (given
+        up on by their deadline) are dropped. O(calls finished)."""
+        finished = self.session.finished
+        if len(finished) > 1:
+            # Several ended in one step (a tick's timeouts): in the order they were made.
+            # Handles grow with every call, so that is handle order.
+            finished.sort(key=_handle_of)
+        pending = self.pending
+        while finished:
+            # One at a time off the list: a callback that raises leaves the rest for the
+            # next poll.
+            outcome = finished.pop(0)
+            call = pending.pop(outcome.handle, None)
+            if call is not None:
                 self.resolve(call, outcome, now)

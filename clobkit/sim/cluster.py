@@ -48,9 +48,11 @@ from typing import TYPE_CHECKING, Any
 
 from clobkit.book import (
     MarketSpec,
+    decode_result,
     encode_command,
 )
 from clobkit.book.names import check_user
+from clobkit.book.records import write_output
 from clobkit.errors import (
     InvalidArgument,
     InvalidType,
@@ -73,6 +75,7 @@ from clobkit.sim.calls import (
     build_command,
     build_query,
     read_output,
+    rejection,
     settle,
 )
 from clobkit.sim.disks import ReplicaStorage, check_directories, check_storage
@@ -107,6 +110,7 @@ _PROTOCOL_DEFAULTS: dict[str, Any] = {
     "view_change_timeout_us_max": 140_000,
 }
 _READ_CLIENT = "reader"
+_new_tuple: Any = tuple.__new__
 
 
 def _check_name(name: str, value: object) -> str:
@@ -347,6 +351,7 @@ class Cluster:
         self._clients: dict[str, ClientNode] = {}
         self._calls: list[Call] = []
         self._pending = 0  # calls without an outcome yet
+        self._expire_call = self._expire  # (bound once: every call schedules its deadline)
         self._closed = False
         # -- the action journal (see Cluster.journal and Cluster.fork) --
         self._options: dict[str, Any] = {
@@ -454,7 +459,7 @@ class Cluster:
             )
             node = ClientNode(client_id, session, self._resolve)
             self._clients[client_id] = node
-            self.world.add_host(client_name(client_id), node)
+            node.host = self.world.add_host(client_name(client_id), node)
         return node
 
     def _live_replicas(self) -> list[tuple[str, int, Any]]:
@@ -721,8 +726,31 @@ class Cluster:
         Raises ``InvalidArgument`` / ``InvalidType`` for bad arguments (nothing
         is sent or recorded).
         """
-        self._check_open()
-        check_user(user)
+        return self._start(user, kind, timeout_ms, args)
+
+    def _submit(self, user: str, kind: str, kwargs: dict[str, Any]) -> Call:
+        """``submit(user, kind, **kwargs)`` without the journal's wrapper (a workload makes
+        every call through here): the same checks, the same call and the same journal entry.
+        Takes ``kwargs`` over (it becomes the call's ``request``)."""
+        outer = self._journal_depth == 0
+        world = self.world
+        time_us, events = world.now_us, world.events_processed
+        items = tuple(kwargs.items())  # (what the journal records: the keywords as given)
+        call = self._start(user, kind, kwargs.pop("timeout_ms", None), kwargs)
+        if outer and not (self._sim_depth and self._fault_depth):
+            # (the entry journaled() makes, as a tuple: see clobkit.sim.journal)
+            entry = (time_us, events, "submit", (user, kind), items, self._sim_depth == 0)
+            self._journal.append(_new_tuple(JournalEntry, entry))
+        return call
+
+    def _start(self, user: str, kind: str, timeout_ms: float | None, args: dict[str, Any]) -> Call:
+        """The body of :meth:`submit` (``args`` becomes the call's ``request``). O(1)."""
+        if self._closed:  # (self._check_open(), inline: every call comes here)
+            raise InvalidArgument("this cluster is closed")
+        # A user with a client session was checked when the session was made.
+        node = self._clients.get(user) if type(user) is str else None
+        if node is None:
+            check_user(user)
         if kind not in WRITE_KINDS and kind not in READ_KINDS:
             raise InvalidArgument(f"kind must be one of {WRITE_KINDS + READ_KINDS}, got {kind!r}")
         timeout_us = self.timeout_us if timeout_ms is None else _check_ms("timeout_ms", timeout_ms)
@@ -730,44 +758,73 @@ class Cluster:
         if not allowed.issuperset(args):
             extra = sorted(set(args) - allowed)
             raise InvalidArgument(f"{kind} takes no argument(s) {', '.join(extra)}")
-        if kind in WRITE_KINDS:
+        write = kind in WRITE_KINDS
+        if write:
             command, hist_input = build_command(self.market, kind, user, args, self._decimal_ticks)
             payload = encode_command(command)
         else:
             query, hist_input = build_query(self.market.symbol, kind, args)
+            payload = b""
         # -- everything checked: from here on, state changes ---------------------------
+        if node is None:
+            node = self._client(user)
         world = self.world
-        client = self._client(user)
-        host = world.hosts[client_name(user)]
         now = world.now_us
         index = self.history.invoke(user, hist_input, now)
-        call = Call(kind, user, hist_input, now, now + timeout_us, index, request=dict(args))
+        # (host.call(lambda t: ...), spelled out: the session starts the call, its host sends)
+        host = node.host
+        assert host.status != "crashed", f"{host.name} is down"
+        if write:
+            handle, step = node.session.submit(payload, now)
+        else:
+            handle, step = node.session.read(query, now)
+        call = Call(
+            kind, user, hist_input, now, now + timeout_us, index,
+            "pending", None, None, None, handle, payload, args,
+        )  # fmt: skip
         self._calls.append(call)
         self._pending += 1
-        if kind in WRITE_KINDS:
-            call.payload = payload
-            handle = host.call(lambda t: client.session.submit(payload, t))
-        else:
-            handle = host.call(lambda t: client.session.read(query, t))
-        call.handle = handle
-        client.pending[handle] = call
-        client.poll(now)
-        world.schedule(call.deadline_us, self._expire, call)
+        node.pending[handle] = call
+        host.apply(step)
+        if node.session.finished:  # (never after a submit, unless a callback raised before)
+            self._journal_depth += 1  # (what submit's journal wrapper did around this)
+            try:
+                node.poll(now)
+            finally:
+                self._journal_depth -= 1
+        world.schedule(call.deadline_us, self._expire_call, call)
         return call
 
     def _resolve(self, call: Call, outcome: Outcome, now: int) -> None:
         """The client session finished ``call`` with ``outcome``."""
         if call.outcome != "pending":
             return
-        if outcome.status == "unknown":
+        status: str = outcome.status
+        if status == "ok" and call.kind in WRITE_KINDS:
+            # What settle() and _finish() do for a committed write, in one frame (every
+            # write comes here); the history's output is converted when it is read.
+            op = outcome.op
+            if type(op) is not int:  # (a reply's op is an int: settle() reads it so)
+                op = int(op or 0)
+            result = decode_result(outcome.value)
+            call.error = None if result.accepted else rejection(result)
+            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
+            self._pending -= 1
+            call.outcome = "ok"
+            call.value = CommandResult(result, op, self.market)
+            call.return_us = now
+            self.history.complete(call.history_index, "ok", result, now, op, write_output)
+            for callback in call.on_done:
+                callback(call)
+            return
+        if status == "unknown":
             self._give_up(call, f"the client gave up after {outcome.attempts} attempts")
             return
-        done = settle(call, outcome, self.market)
-        call.error = done.error
-        if done.outcome == "ok" and call.kind in WRITE_KINDS:
-            assert done.op is not None
-            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, done.op, now)
-        self._finish(call, done.outcome, done.value, done.output, now, hint=outcome.op)
+        status, value, output, op, call.error = settle(call, outcome, self.market)
+        if status == "ok" and call.kind in WRITE_KINDS:
+            assert op is not None
+            self.monitor.acknowledge(call.client_id, call.history_index, call.payload, op, now)
+        self._finish(call, status, value, output, now, outcome.op)
 
     def _finish(
         self, call: Call, outcome: str, value: Any, output: Any, now: int, hint: int | None = None

@@ -16,8 +16,8 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.sim.trace import jsonable
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from clobkit.book import MarketSpec
 
 __all__ = ["ClientHistory", "HistoryRecord", "as_tuples"]
+
+_new_tuple: Any = tuple.__new__
 
 
 def as_tuples(value: Any) -> Any:
@@ -42,11 +44,16 @@ def as_tuples(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRecord:
-    """One client call; ``outcome`` is ``"pending"`` until completed."""
+class HistoryRecord(NamedTuple):
+    """One client call; ``outcome`` is ``"pending"`` until completed. A named tuple: every
+    call builds two (at the call and at its outcome).
 
-    index: int
+    >>> HistoryRecord(0, "alice", ("fills", "ACME", None), 10, "ok", (), 250).latency_us
+    240
+    """
+
+    # (the field shadows tuple.index, which nothing here calls)
+    index: int  # type: ignore[assignment]
     client_id: str
     input: Any
     call_us: int
@@ -80,48 +87,84 @@ class ClientHistory:
         self.market = market
         self._changes = 0  # bumped by invoke/complete: keys the to_jsonl cache
         self._jsonl: tuple[int, str] | None = None
+        # Outputs recorded raw, to convert when the history is next read: (index, convert).
+        self._unconverted: list[tuple[int, Callable[[Any], Any]]] = []
 
     def invoke(self, client_id: str, input: Any, call_us: int) -> int:
         """Record a call; returns its index."""
-        index = len(self._records)
-        if isinstance(input, list | dict):
+        records = self._records
+        index = len(records)
+        if type(input) is not tuple and isinstance(input, list | dict):
             input = as_tuples(input)
-        self._records.append(HistoryRecord(index, client_id, input, call_us))
+        # (HistoryRecord(index, client_id, input, call_us) without the named tuple's __new__
+        # frame: every call comes here)
+        records.append(_new_tuple(HistoryRecord, (index, client_id, input, call_us, "pending",
+                                                  None, None, None)))  # fmt: skip
         self._changes += 1
         return index
 
     def complete(
-        self, index: int, outcome: str, output: Any, return_us: int, hint: int | None = None
+        self,
+        index: int,
+        outcome: str,
+        output: Any,
+        return_us: int,
+        hint: int | None = None,
+        convert: Callable[[Any], Any] | None = None,
     ) -> None:
         """Record how call ``index`` ended (``"ok"``, ``"fail"`` or ``"unknown"``).
 
         ``hint``: what the client session was told about where the call was placed (the op
         number a write committed at, the commit number a read reflected); the checker tries
-        that order first (``clobkit.check.Operation.hint``)."""
+        that order first (``clobkit.check.Operation.hint``). ``convert``: the output is
+        ``convert(output)``, computed when the history is next read (a cluster's writes: most
+        calls' outputs are never read one by one, and a whole history converts at once).
+
+        >>> h = ClientHistory()
+        >>> h.complete(h.invoke("al", ("fills", "ACME", None), 0), "ok", [3, 4], 5, None, tuple)
+        >>> h[0].output
+        (3, 4)
+        """
         rec = self._records[index]
         assert rec.outcome == "pending", f"call {index} already completed"
         assert outcome in ("ok", "fail", "unknown"), outcome
         assert return_us >= rec.call_us
+        if convert is not None:
+            self._unconverted.append((index, convert))
         # Outputs built by the cluster are tuples already; only lists need converting.
-        if isinstance(output, list | dict):
+        elif type(output) is not tuple and isinstance(output, list | dict):
             output = as_tuples(output)
-        self._records[index] = HistoryRecord(
-            rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint
+        self._records[index] = _new_tuple(
+            HistoryRecord,
+            (rec.index, rec.client_id, rec.input, rec.call_us, outcome, output, return_us, hint),
         )
         self._changes += 1
+
+    def _rows(self) -> list[HistoryRecord]:
+        """The records, every output converted (what every reader reads)."""
+        if self._unconverted:
+            records = self._records
+            for index, convert in self._unconverted:
+                rec = records[index]
+                output = convert(rec.output)
+                if type(output) is not tuple and isinstance(output, list | dict):
+                    output = as_tuples(output)
+                records[index] = rec._replace(output=output)
+            self._unconverted.clear()
+        return self._records
 
     def __len__(self) -> int:
         return len(self._records)
 
     def __getitem__(self, index: int) -> HistoryRecord:
-        return self._records[index]
+        return self._rows()[index]
 
     def __iter__(self) -> Any:
-        return iter(self._records)
+        return iter(self._rows())
 
     def records(self) -> list[HistoryRecord]:
         """Every record in invocation order (a copy)."""
-        return list(self._records)
+        return list(self._rows())
 
     def pending(self) -> list[HistoryRecord]:
         """Calls not completed yet."""
@@ -133,7 +176,7 @@ class ClientHistory:
         if self._jsonl is not None and self._jsonl[0] == self._changes:
             return self._jsonl[1]
         lines = []
-        for r in self._records:
+        for r in self._rows():
             row = {
                 "index": r.index,
                 "client_id": r.client_id,
@@ -194,7 +237,7 @@ class ClientHistory:
         outcome, output`` (``op`` is the input's first element)."""
         import pandas as pd
 
-        rows = self._records
+        rows = self._rows()
         return pd.DataFrame(
             {
                 "index": pd.array([r.index for r in rows], dtype="int64"),
@@ -232,7 +275,7 @@ class ClientHistory:
 
         rows = "".join(
             "<tr>" + "".join(f"<td>{html.escape(cell(r, c))}</td>" for c in cells) + "</tr>"
-            for r in self._records[-10:]
+            for r in self._rows()[-10:]
         )
         head = "".join(f"<th>{c}</th>" for c in cells)
         return (

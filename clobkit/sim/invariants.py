@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.errors import CorruptEntry, StorageError
 from clobkit.replication.envelope import decode_envelope
@@ -74,10 +74,10 @@ class Violation:
         return f"{self.time_us}us {self.kind} [{', '.join(self.nodes)}]: {self.detail}"
 
 
-@dataclass(frozen=True, slots=True)
-class AckedWrite:
+class AckedWrite(NamedTuple):
     """A write the client saw acknowledged: who, which call (history index), the
-    command bytes, the op it was committed at, and when."""
+    command bytes, the op it was committed at, and when. (A named tuple: every
+    acknowledged write builds one.)"""
 
     client_id: str
     call_index: int

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.errors import InvalidArgument
 
@@ -23,8 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ADVANCE_ACTIONS", "JournalEntry", "journaled", "replay"]
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
+class JournalEntry(NamedTuple):
     """One user action on a cluster, as :attr:`Cluster.journal` records it.
 
     ``time_us`` is the simulated time and ``events`` the number of simulator
@@ -33,7 +31,8 @@ class JournalEntry:
     ``"step"``, which only mark that time advanced) and ``args`` / ``kwargs``
     its arguments. ``replayable`` is False for an action made from inside the
     simulation (a :class:`~clobkit.sim.workload.RandomWorkload` user, a
-    call's ``on_done`` callback): :meth:`Cluster.fork` cannot replay those.
+    call's ``on_done`` callback): :meth:`Cluster.fork` cannot replay those. A named
+    tuple: a workload journals every call it makes.
 
     >>> JournalEntry(2500, 7, "crash", ("n0",))
     JournalEntry(t=2.5ms, events=7, crash('n0'))
@@ -54,6 +53,8 @@ class JournalEntry:
             f"{self.action}({', '.join(parts)}){flag})"
         )
 
+
+_new_tuple: Any = tuple.__new__
 
 # Actions that only mark that time advanced: replay runs the simulator to the next
 # action's event count instead of calling them.
@@ -93,10 +94,9 @@ def journaled(method: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             self._journal_depth -= 1
         if outer and not (self._sim_depth and self._fault_depth):
-            entry = JournalEntry(
-                time_us, events, name, args, tuple(kwargs.items()), self._sim_depth == 0
-            )
-            self._journal.append(entry)
+            # (JournalEntry(...) without the named tuple's __new__ frame)
+            entry = (time_us, events, name, args, tuple(kwargs.items()), self._sim_depth == 0)
+            self._journal.append(_new_tuple(JournalEntry, entry))
         return result
 
     return wrapper

@@ -380,7 +380,7 @@ class CommandResult:
         return f"<div><code>{html.escape(repr(self))}</code>{table}</div>"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     """The handle of one client call; see :meth:`clobkit.sim.Cluster.submit`.
 

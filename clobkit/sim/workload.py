@@ -21,6 +21,7 @@ import bisect
 import itertools
 import random
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from clobkit.errors import InvalidArgument
@@ -99,6 +100,12 @@ class RandomWorkload:
         self.outcomes: dict[str, int] = {}
         self.stopped = False
         self._reads = 0
+        # Per workload, computed once: the Decimal price of each tick count drawn (the same
+        # few again and again; the same Decimal objects also keep their hash for the
+        # cluster's price memo) and the bound methods every call schedules or gets.
+        self._prices: dict[int, Decimal] = {}
+        self._on_done = self._done
+        self._issue_call = self._issue
 
     def start(self) -> RandomWorkload:
         """Schedule every user's first call; returns ``self``."""
@@ -121,10 +128,11 @@ class RandomWorkload:
         low = self.think_us_min
         below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
         think = low + below(self.think_us_max - low + 1)
-        world.schedule(world.now_us + think, self._issue, user)
+        world.schedule(world.now_us + think, self._issue_call, user)
 
     def _issue(self, user: str) -> None:
-        if self.stopped or self.cluster._closed:
+        cluster = self.cluster
+        if self.stopped or cluster._closed:
             return
         rng = self.rng
         randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]  # (the draws of choices/choice/randint, see _schedule)
@@ -139,41 +147,66 @@ class RandomWorkload:
             spread = self.spread_ticks
             offset = -spread + randbelow(2 * spread + 1)
             ticks = self.mid_ticks + (offset if side == "buy" else -offset)
-            price = self.cluster.market.ticks_to_price(ticks)
+            price = self._prices.get(ticks)
+            if price is None:
+                price = self._prices[ticks] = cluster.market.ticks_to_price(ticks)
             qty = 1 + randbelow(self.qty_max)
-            call = self.cluster.submit(
-                user, "place", side=side, price=price, qty=qty, timeout_ms=self.timeout_ms
+            # cluster.submit(user, "place", side=..., price=..., qty=..., timeout_ms=...)
+            # without the journal's wrapper: the same call and journal entry (as below).
+            call = cluster._submit(
+                user,
+                "place",
+                {"side": side, "price": price, "qty": qty, "timeout_ms": self.timeout_ms},
             )
         elif kind == "cancel":
-            order_id = live.pop(rng.randrange(len(live)))
-            call = self.cluster.submit(
-                user, "cancel", order_id=order_id, timeout_ms=self.timeout_ms
+            # (rng.randrange(n) draws exactly rng._randbelow(n) for n >= 1, as randint above)
+            order_id = live.pop(randbelow(len(live)))
+            call = cluster._submit(
+                user, "cancel", {"order_id": order_id, "timeout_ms": self.timeout_ms}
             )
         elif kind == "modify":
-            order_id = live[rng.randrange(len(live))]
-            call = self.cluster.submit(
+            order_id = live[randbelow(len(live))]
+            call = cluster._submit(
                 user,
                 "modify",
-                order_id=order_id,
-                qty=rng.randint(1, self.qty_max),
-                timeout_ms=self.timeout_ms,
+                {
+                    "order_id": order_id,
+                    "qty": 1 + randbelow(self.qty_max),
+                    "timeout_ms": self.timeout_ms,
+                },
             )
         else:
             self._reads += 1
             read = ("fills", "live_orders", "depth")[self._reads % 3]
-            args = {"levels": 5} if read == "depth" else {"user": user}
-            call = self.cluster.submit(user, read, timeout_ms=self.timeout_ms, **args)
+            if read == "depth":
+                call = cluster._submit(user, read, {"timeout_ms": self.timeout_ms, "levels": 5})
+            else:
+                call = cluster._submit(user, read, {"timeout_ms": self.timeout_ms, "user": user})
         self.issued[user] += 1
-        call.on_done.append(self._done)
+        call.on_done.append(self._on_done)
 
     def _done(self, call: Call) -> None:
         self.completed += 1
         self.outcomes[call.outcome] = self.outcomes.get(call.outcome, 0) + 1
         if call.kind == "place" and call.outcome == "ok" and call.error is None:
             value = call.value
-            if value is not None and value.resting_qty > 0 and value.order_id is not None:
-                self.resting[call.client_id].append(value.order_id)
-        self._schedule(call.client_id)
+            if value is not None:
+                # (value.resting_qty > 0 and value.order_id, read off the book's result: a
+                # quantity in units is positive exactly when its lots are)
+                result = value.result
+                if result.resting_qty > 0 and result.order_id is not None:
+                    self.resting[call.client_id].append(result.order_id)
+        # (self._schedule(call.client_id), inline: every call ends here)
+        if self.stopped:
+            return
+        user = call.client_id
+        if self.ops_per_user is not None and self.issued[user] >= self.ops_per_user:
+            return
+        world = self.cluster.world
+        low = self.think_us_min
+        below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
+        think = low + below(self.think_us_max - low + 1)
+        world.schedule(world.now_us + think, self._issue_call, user)
 
     def __repr__(self) -> str:
         return (

@@ -104,6 +104,8 @@ def test_the_inlined_random_draws_are_the_public_ones() -> None:
         for low, high in ((0, 0), (1, 10), (-5, 5), (500, 1_500), (0, 2_000_000)):
             assert public.randint(low, high) == low + inlined._randbelow(high - low + 1)
         assert public.choice(("buy", "sell")) == ("buy", "sell")[inlined._randbelow(2)]
+        for n in (1, 2, 7, 1_000):
+            assert public.randrange(n) == inlined._randbelow(n)
         drawn = inlined.random() * (cum[-1] + 0.0)
         assert (
             public.choices(population, weights)[0]

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 from clobkit.errors import CorruptEntry, StorageError
 from clobkit.replication import config as cfg
 from clobkit.replication.step import client_name
-from clobkit.sim.invariants import Violation
+from clobkit.sim.invariants import InvariantMonitor, Violation
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -152,40 +152,56 @@ class LiveInvariants:
 
     @classmethod
     def attach(cls, cluster: Cluster) -> LiveInvariants:
-        """Build the observer for ``cluster`` and register it with the cluster's world."""
+        """Build the observer for ``cluster`` and register it with the cluster's world.
+
+        With the cluster's :class:`~clobkit.sim.invariants.InvariantMonitor` watching the
+        world, the check rides on the monitor's pass over the replicas (its
+        ``applied_beyond_commit`` hooks, run right after it, as the next observer would
+        run): one pass per event instead of two, with the same findings at the same times.
+        """
         live = cls(cluster, speculative=cfg.APPLY_BEFORE_COMMIT in cluster.config.unsafe)
-        cluster.world.observers.append(live)
+        monitor = getattr(cluster, "monitor", None)
+        observers = cluster.world.observers
+        if isinstance(monitor, InvariantMonitor) and observers and observers[-1] is monitor:
+            monitor.applied_beyond_commit.append(live.look)
+        else:
+            observers.append(live)
         return live
 
     def __call__(self, world: World) -> None:
         for name, incarnation, replica in self.cluster._live_replicas():
-            applied = replica.applied_op
-            commit = replica.commit_number
-            if applied <= commit:
-                continue
-            if not self.speculative:
-                if (name, incarnation) not in self._reported:
-                    self._reported.add((name, incarnation))
-                    self.violations.append(
-                        Violation(
-                            "applied_uncommitted",
-                            f"{name} applied op {applied} with commit number {commit}",
-                            world.now_us,
-                            (name,),
-                            op=applied,
-                        )
+            if replica.applied_op > replica.commit_number:
+                self.look(world, name, incarnation, replica)
+
+    def look(self, world: World, name: str, incarnation: int, replica: Any) -> None:
+        """Check one live replica that has applied past its commit number (the caller found
+        ``applied_op > commit_number``): a violation unless speculative, else remember the
+        entries so applied. O(entries applied beyond commit)."""
+        applied = replica.applied_op
+        commit = replica.commit_number
+        if not self.speculative:
+            if (name, incarnation) not in self._reported:
+                self._reported.add((name, incarnation))
+                self.violations.append(
+                    Violation(
+                        "applied_uncommitted",
+                        f"{name} applied op {applied} with commit number {commit}",
+                        world.now_us,
+                        (name,),
+                        op=applied,
                     )
+                )
+            return
+        wal = replica.store.wal
+        for op in range(commit + 1, applied + 1):
+            key = (name, incarnation, op)
+            if key in self.applied_early or not wal.first_op <= op <= wal.last_op:
                 continue
-            wal = replica.store.wal
-            for op in range(commit + 1, applied + 1):
-                key = (name, incarnation, op)
-                if key in self.applied_early or not wal.first_op <= op <= wal.last_op:
-                    continue
-                try:
-                    entry = wal.get(op)
-                except (CorruptEntry, StorageError):
-                    continue
-                self.applied_early[key] = (entry.view, entry.payload, world.now_us)
+            try:
+                entry = wal.get(op)
+            except (CorruptEntry, StorageError):
+                continue
+            self.applied_early[key] = (entry.view, entry.payload, world.now_us)
 
 
 # -- log comparison (pure) ------------------------------------------------------------

@@ -116,6 +116,11 @@ class InvariantMonitor:
         self._now = 0
         # name -> what observe() last read of that Replica (see __call__)
         self._looked: dict[str, tuple[int, int, int, str, int]] = {}
+        #: Called as ``hook(world, name, incarnation, replica)`` after each look (after every
+        #: replica was observed) for each live replica that has applied past its commit
+        #: number; :class:`clobkit.check.invariants.LiveInvariants` hangs its check here, so
+        #: that one pass over the replicas per event serves both observers.
+        self.applied_beyond_commit: list[Callable[[World, str, int, Any], None]] = []
 
     # -- world observer ------------------------------------------------------
 
@@ -123,7 +128,13 @@ class InvariantMonitor:
         self._now = world.now_us
         looked = self._looked
         compacted = self._compacted
-        for name, incarnation, replica in self._replicas():
+        hooks = self.applied_beyond_commit
+        beyond: list[tuple[str, int, Any]] | None = None
+        for live in self._replicas():
+            name, incarnation, replica = live
+            if hooks and replica.applied_op > replica.commit_number:
+                # (the hooks run after this pass, as a second observer would have)
+                beyond = [live] if beyond is None else [*beyond, live]
             if type(replica) is Replica:
                 # What observe() reads of a Replica: its commit number, and whether it acts
                 # as primary of its view (status, view, last normal view). Unchanged since
@@ -140,8 +151,12 @@ class InvariantMonitor:
                     continue
                 looked[name] = state
             self.observe(name, incarnation, replica)
-        if self._compacted:
-            self._compacted.clear()  # (a replica that crashed meanwhile committed no more)
+        if compacted:
+            compacted.clear()  # (a replica that crashed meanwhile committed no more)
+        if beyond is not None:
+            for hook in hooks:
+                for name, incarnation, replica in beyond:
+                    hook(world, name, incarnation, replica)
 
     def compacting(self, name: str, entries: list[LogEntry]) -> None:
         """Replica ``name`` is about to compact ``entries`` away (its store's ``on_compact``).

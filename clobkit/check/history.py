@@ -105,11 +105,14 @@ _INT_LIMIT = 2**63  # json writes ints through str(): far below its digit limit
 def _kept(value: tuple[Any, ...]) -> bool:
     """True when the JSON round trip gives back a tuple equal to ``value``: exact ``str``,
     ``bool``, ``None``, ints below 2**63 in size, and tuples of those."""
+    # (ints first: most of a history's values are ints; this walks every read's output)
     for v in value:
         kind = type(v)
-        if kind in _KEPT or (kind is int and -_INT_LIMIT < v < _INT_LIMIT):
-            continue
-        if kind is tuple and _kept(v):
+        if kind is int:
+            if -_INT_LIMIT < v < _INT_LIMIT:
+                continue
+            return False
+        if kind is str or kind is bool or v is None or (kind is tuple and _kept(v)):
             continue
         return False
     return True

@@ -280,10 +280,14 @@ class InvariantMonitor:
             out[op] = (entry.view, entry.payload)
         return out
 
-    def lost_acked_writes(self) -> list[AckedWrite]:
+    def lost_acked_writes(
+        self, final: dict[int, tuple[int, bytes]] | None = None
+    ) -> list[AckedWrite]:
         """Acknowledged writes that are not in the committed log now (at their op, by that
-        client, with that command). O(acked + log)."""
-        final = self.final_committed()
+        client, with that command). ``final``: :meth:`final_committed`, if the caller has
+        just read it (nothing ran since). O(acked + log)."""
+        if final is None:
+            final = self.final_committed()
         lost = []
         for a in self.acked:
             known = final.get(a.op)

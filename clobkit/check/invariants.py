@@ -25,10 +25,11 @@ inside, in the style of TigerBeetle's state checker, and name the broken rule pr
     a replica's book differs from a fresh book that replays the committed log up to the
     replica's applied op (equal digests at equal commit numbers).
 
-Two parts. :class:`LiveInvariants` is a world observer (cheap: O(replicas) per event, plus
-the entries applied beyond the commit number while that happens); it sits next to the
-simulator's own :class:`~clobkit.sim.invariants.InvariantMonitor`, which already checks
-agreement of committed entries, monotonic commit numbers and one primary per view.
+Two parts. :class:`LiveInvariants` looks after every event (cheap: O(replicas) per event,
+plus the entries applied beyond the commit number while that happens); attached to a cluster
+it rides on the pass of the simulator's own :class:`~clobkit.sim.invariants.InvariantMonitor`
+over the replicas, which already checks agreement of committed entries, monotonic commit
+numbers and one primary per view.
 :func:`check_invariants` runs at the end of a run: it gathers what both monitors recorded,
 then compares every live replica's log with the canonical committed log and replays that log
 into a fresh :class:`~clobkit.replication.BookMachine`. :func:`compare_logs` is the pure core

@@ -71,8 +71,11 @@ from clobkit.book.fill_log import FillLog
 from clobkit.book.names import is_valid_user, valid_users
 from clobkit.book.results import (
     ApplyResult,
+    CancelledResult,
     Fill,
     Order,
+    RestedResult,
+    TradedResult,
     cancelled,
     executed,
     register_spec,
@@ -88,7 +91,6 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 _new = tuple.__new__  # builds a command without its checks (fields known valid)
-_blank = object.__new__  # an ApplyResult without __init__'s argument handling (results.py)
 
 # place()'s quick route compares its keywords with their defaults by identity, which also
 # proves the type: an equal value of another type or object (a str subclass, a string built
@@ -259,18 +261,12 @@ class OrderBook:
                             reserved.add(order_id)
                             self._extras[order_id] = (seq, 0)
                         self._last_seq = seq
-                        # results.executed(..., "resting", ...) inlined: no call.
-                        r = _blank(ApplyResult)
-                        r.accepted = True
-                        r.reason = None
+                        # The outcome "rested whole" stores four fields (results.RestedResult).
+                        r = RestedResult()
                         r.seq = seq
                         r.ts_us = ts_us
                         r.order_id = order_id
-                        r.status = "resting"
-                        r._fills = ()
                         r.resting_qty = qty
-                        r.cancelled_qty = 0
-                        r.stp_cancelled = ()
                         return r
                     if not post_only:
                         # It crosses, and every rejection rule is checked: go match.
@@ -307,19 +303,13 @@ class OrderBook:
             size = len(level.orders)
             if size == dead or 2 * dead > size + 8:
                 (self._bids if level.is_buy else self._asks).tidy(level)
-            # results.cancelled inlined, as above.
-            r = _blank(ApplyResult)
-            r.accepted = True
-            r.reason = None
-            r.seq = seq
-            r.ts_us = ts_us
-            r.order_id = order_id
-            r.status = "cancelled"
-            r._fills = ()
-            r.resting_qty = 0
-            r.cancelled_qty = qty
-            r.stp_cancelled = ()
-            return r
+            # results.cancelled inlined (results.CancelledResult: four fields stored).
+            out = CancelledResult()
+            out.seq = seq
+            out.ts_us = ts_us
+            out.order_id = order_id
+            out.cancelled_qty = qty
+            return out
         if type(command) is Modify:
             return self._modify(command, seq, ts_us)
         raise InvalidType(
@@ -452,17 +442,14 @@ class OrderBook:
         )
         end = log.count
         assert end > first, "a crossing order trades at least once without self-trade prevention"
-        # results.executed inlined (no call); the fills are the log rows first..end - 1.
-        r = _blank(ApplyResult)
-        r.accepted = True
-        r.reason = None
+        # results.executed inlined (results.TradedResult); the fills are the log rows
+        # first..end - 1.
+        r = TradedResult()
         r.seq = seq
         r.ts_us = ts_us
         r.order_id = order_id
         r._fills = log
         r._fill_ids = (first, end)
-        r.cancelled_qty = 0
-        r.stp_cancelled = ()
         if remaining:
             self._rest(order_id, user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us)
             r.status = "partially_filled"
@@ -508,17 +495,11 @@ class OrderBook:
                 reserved.add(order_id)
                 self._extras[order_id] = (seq, 0)
             self._last_seq = seq
-            r = _blank(ApplyResult)  # results.executed(..., "resting", ...) inlined
-            r.accepted = True
-            r.reason = None
+            r = RestedResult()  # as in apply
             r.seq = seq
             r.ts_us = seq
             r.order_id = order_id
-            r.status = "resting"
-            r._fills = ()
             r.resting_qty = qty
-            r.cancelled_qty = 0
-            r.stp_cancelled = ()
             return r
         if order_id != seq:
             reserved.add(order_id)
@@ -561,17 +542,11 @@ class OrderBook:
         size = len(level.orders)
         if size == dead or 2 * dead > size + 8:
             (self._bids if level.is_buy else self._asks).tidy(level)
-        r = _blank(ApplyResult)  # results.cancelled inlined
-        r.accepted = True
-        r.reason = None
+        r = CancelledResult()  # as in apply
         r.seq = seq
         r.ts_us = seq
         r.order_id = order_id
-        r.status = "cancelled"
-        r._fills = ()
-        r.resting_qty = 0
         r.cancelled_qty = qty
-        r.stp_cancelled = ()
         return r
 
     def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> Resting | ApplyResult:

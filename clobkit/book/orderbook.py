@@ -135,6 +135,12 @@ class OrderBook:
         self._unbanded = spec.min_ticks <= 1 and spec.max_ticks >= MAX_UNITS
         self._bids = BookSide(is_buy=True)
         self._asks = BookSide(is_buy=False)
+        # side -> (its book side, the side it trades against, is it a buy): apply's fast
+        # path reads all three with one dict look-up instead of a comparison and two choices.
+        self._sides = {
+            "buy": (self._bids, self._asks, True),
+            "sell": (self._asks, self._bids, False),
+        }
         self._orders: dict[int, Resting] = {}
         self._client_ids = ClientIds()
         # order id -> (priority seq, cancelled lots) for the few live orders whose priority
@@ -230,63 +236,67 @@ class OrderBook:
         if type(command) is Place:
             # Commands are tuples: one unpack reads every field (cheaper than ten lookups).
             market, user, side, price, qty, _, tif, order_id, stp, _, post_only, cid = command
-            if price is not None and tif == "gtc" and market == self._symbol and cid is None:
-                reserved = self._reserved
-                if order_id is None:
-                    fresh_id = seq not in reserved
-                    order_id = seq if fresh_id else self._free_id(seq)
-                else:
-                    fresh_id = order_id > self._last_seq and order_id not in reserved
-                if fresh_id and (self._unbanded or self._min_ticks <= price <= self._max_ticks):
-                    is_buy = side == "buy"
-                    opposite = self._asks if is_buy else self._bids
-                    best = opposite.best
-                    if best is None or (price < best if is_buy else price > best):
-                        # Passive: it rests whole (_rest and BookSide.rest inlined).
-                        own = self._bids if is_buy else self._asks
-                        level = own.levels.get(price)
-                        if level is None:
-                            level = own.new_level(price)
-                        order = Resting()
-                        order.order_id = order_id
-                        order.user = user
-                        order.level = level
-                        order.qty = qty
-                        order.original = qty
-                        order.ts_us = ts_us
-                        level.orders.append(order)
-                        level.qty += qty
-                        self._orders[order_id] = order
-                        if order_id != seq:
-                            reserved.add(order_id)
-                            self._extras[order_id] = (seq, 0)
-                        self._last_seq = seq
-                        # The outcome "rested whole" stores four fields (results.RestedResult).
-                        r = RestedResult()
-                        r.seq = seq
-                        r.ts_us = ts_us
-                        r.order_id = order_id
-                        r.resting_qty = qty
-                        return r
-                    if not post_only:
-                        # It crosses, and every rejection rule is checked: go match.
-                        if order_id != seq:
-                            reserved.add(order_id)
-                        if stp is None:
-                            stp = self._stp_default
-                        if stp == "none":
-                            return self._cross(user, qty, order_id, is_buy, price, seq, ts_us)
-                        return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
+            if order_id is None:
+                order_id = seq  # the auto id, unless an explicit id reserved it (then _place)
+                fresh_id = seq not in self._reserved
+            else:
+                fresh_id = order_id > self._last_seq and order_id not in self._reserved
+            if (
+                fresh_id
+                and price is not None
+                and tif == "gtc"
+                and cid is None
+                and market == self._symbol
+                and (self._unbanded or self._min_ticks <= price <= self._max_ticks)
+            ):
+                # One look-up gives the order's side, the side it would trade against and
+                # the direction (a valid side is "buy" or "sell", or a str equal to one).
+                own, opposite, is_buy = self._sides[side]
+                best = opposite.best
+                if best is None or (price < best if is_buy else price > best):
+                    # Passive: it rests whole (_rest and BookSide.rest inlined).
+                    level = own.levels.get(price)
+                    if level is None:
+                        level = own.new_level(price)
+                    order = Resting()
+                    order.order_id = order_id
+                    order.user = user
+                    order.level = level
+                    order.qty = qty
+                    order.original = qty
+                    order.ts_us = ts_us
+                    level.orders.append(order)
+                    level.qty += qty
+                    self._orders[order_id] = order
+                    if order_id != seq:
+                        self._reserved.add(order_id)
+                        self._extras[order_id] = (seq, 0)
+                    self._last_seq = seq
+                    # The outcome "rested whole" stores four fields (results.RestedResult).
+                    r = RestedResult()
+                    r.seq = seq
+                    r.ts_us = ts_us
+                    r.order_id = order_id
+                    r.resting_qty = qty
+                    return r
+                if not post_only:
+                    # It crosses, and every rejection rule is checked: go match.
+                    if order_id != seq:
+                        self._reserved.add(order_id)
+                    if stp is None:
+                        stp = self._stp_default
+                    if stp == "none":
+                        return self._cross(user, qty, order_id, is_buy, price, seq, ts_us)
+                    return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
             return self._place(command, seq, ts_us)
         if type(command) is Cancel:
             market, user, order_id, _ = command
             if order_id is None:  # named by its client id: the general path
                 return self._cancel(command, seq, ts_us)
-            orders = self._orders
-            resting = orders.pop(order_id, None)  # one hash lookup for the find and the delete
+            resting = self._orders.pop(order_id, None)  # one hash lookup: find and delete
             if resting is None or resting.user != user or market != self._symbol:
                 if resting is not None:
-                    orders[order_id] = resting  # put it back (the index's order is not state)
+                    self._orders[order_id] = resting  # put it back (the index's order is not state)
                 return self._cancel(command, seq, ts_us)  # a rejection: let it say which
             if self._client_ids:
                 self._client_ids.forget(order_id, resting.user)
@@ -294,14 +304,15 @@ class OrderBook:
                 self._extras.pop(order_id, None)
             self._last_seq = seq
             qty = resting.qty
-            # BookSide.unlink inlined (lazy deletion; see clobkit.book.side).
+            # BookSide.unlink inlined (lazy deletion; see clobkit.book.side). A level whose
+            # quantity is 0 has no live order left (live orders have qty > 0): tidy drops it.
             level = resting.level
-            level.qty -= qty
+            level_qty = level.qty - qty
+            level.qty = level_qty
             dead = level.dead + 1
             level.dead = dead
             resting.qty = 0
-            size = len(level.orders)
-            if size == dead or 2 * dead > size + 8:
+            if not level_qty or 2 * dead > len(level.orders) + 8:
                 (self._bids if level.is_buy else self._asks).tidy(level)
             # results.cancelled inlined (results.CancelledResult: four fields stored).
             out = CancelledResult()

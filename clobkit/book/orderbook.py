@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 from clobkit.book import matching, snapshot
 from clobkit.book.client_ids import ClientIds
 from clobkit.book.commands import (
+    _COMPACT,
     MAX_ORDER_ID,
     STP_MODES,
     Cancel,
@@ -792,7 +793,11 @@ class OrderBook:
                 ticks = price
             else:
                 ticks = spec.price_to_ticks(price, "price")
-            if not (self._unit_lot and type(qty) is int and 0 < qty <= MAX_UNITS):
+            if not (
+                self._unit_lot
+                and type(qty) is int
+                and (0 < qty <= _COMPACT or 0 < qty <= MAX_UNITS)  # see commands._COMPACT
+            ):
                 qty = spec.qty_to_lots(qty, "qty")
             return self._limit_gtc(user, side, ticks, qty)
         if qty is None:
@@ -839,7 +844,7 @@ class OrderBook:
         # and words every error.
         if (
             type(order_id) is int
-            and 1 <= order_id <= MAX_ORDER_ID
+            and (1 <= order_id <= _COMPACT or 1 <= order_id <= MAX_ORDER_ID)
             and client_order_id is None
             and ts_us is None
             and type(user) is str

@@ -43,7 +43,7 @@ from clobkit.book.commands import (
     Modify,
     Place,
 )
-from clobkit.book.results import STATUSES, ApplyResult, Fill
+from clobkit.book.results import RESULT_TYPES, STATUSES, ApplyResult, Fill
 from clobkit.book.spec import MarketSpec
 from clobkit.errors import InvalidArgument
 
@@ -642,14 +642,15 @@ def _remember_result(data: bytes, result: ApplyResult) -> None:
 
 def _round_trips(result: ApplyResult) -> bool:
     """True when ``decode_result(encode_result(result))`` is ``result`` field for field and
-    type for type: exact ``bool``/``int``/``str``/``tuple`` fields, integers in
-    ``[0, 2**63)`` (larger ones encode to varints the decoder refuses), a reason that is
-    ``None`` or non-empty (``""`` decodes as ``None``), fills that are exact :class:`Fill`
-    tuples."""
+    type for type (one of :data:`~clobkit.book.results.RESULT_TYPES`: the book's outcome
+    subclasses of ``ApplyResult`` read exactly as the class itself): exact
+    ``bool``/``int``/``str``/``tuple`` fields, integers in ``[0, 2**63)`` (larger ones
+    encode to varints the decoder refuses), a reason that is ``None`` or non-empty (``""``
+    decodes as ``None``), fills that are exact :class:`Fill` tuples."""
     (accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled,
      stp) = result  # fmt: skip
     if not (
-        type(result) is ApplyResult
+        type(result) in RESULT_TYPES  # an outcome subclass reads the same (results.py)
         and type(accepted) is bool
         and (reason is None or (type(reason) is str and reason != ""))
         and type(seq) is int

@@ -602,7 +602,7 @@ def encode_result(result: ApplyResult) -> bytes:
     # Remember it when it decodes back to this very result (see _round_trips), inline for
     # the common case: exact types, no fills, no self-trade cancels.
     if (
-        type(result) is ApplyResult
+        type(result) in RESULT_TYPES
         and not fills
         and not stp
         and type(fills) is tuple

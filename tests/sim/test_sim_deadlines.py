@@ -4,8 +4,9 @@ among other events, that one eager deadline event per call did (the rule they re
 random scripts of calls with mixed timeouts (so deadlines are out of order and tie with other
 events), crashes and restarts that make calls time out, runs of random length and callbacks
 that submit more calls from inside an expiry run on the real Cluster and on an eager
-subclass, and the trace, the history and every call's outcome must be equal; and a run of
-many calls that all end in time leaves one deadline event in the heap."""
+subclass, and the trace, the history and every call's outcome must be equal; a run of many
+calls that all end in time leaves one deadline event in the heap; and a callback that raises
+inside an expiry leaves the other calls' deadlines queued."""
 
 from __future__ import annotations
 

@@ -46,13 +46,15 @@ USERS = ("alice", "bob", "carol")
 # so these deadlines tie with replies (the older deadline runs first) or just miss them.
 TIMEOUTS = (2.0, 8.002, 1.999, 8.003, 5.0)
 # (what, a value): ("call", user), ("read", user), ("short", user + 3 * timeout index): a call
-# with a short timeout; ("run", us); ("crash", replica); ("restart", replica).
+# with a short timeout; ("run", us); ("crash", replica); ("restart", replica); ("peek", ms):
+# at now + ms (scheduled before any call made after it), log every call's outcome so far.
 steps = st.lists(
     st.one_of(
         st.tuples(st.sampled_from(["call", "read"]), st.integers(0, 2)),
         st.tuples(st.just("short"), st.integers(0, 3 * len(TIMEOUTS) - 1)),
         st.tuples(st.just("run"), st.integers(0, 40_000)),
         st.tuples(st.sampled_from(["crash", "restart"]), st.integers(0, 2)),
+        st.tuples(st.just("peek"), st.integers(0, 9)),
     ),
     max_size=30,
 )
@@ -71,6 +73,11 @@ def play(cls: type[Cluster], script: list[tuple[str, int]], lockstep: bool) -> t
         if call.outcome == "unknown" and len(calls) < 60:
             calls.append(c.submit(call.client_id, "depth", timeout_ms=2))
 
+    peeks: list[list[str]] = []
+
+    def peek() -> None:
+        peeks.append([call.outcome for call in calls])
+
     for what, value in script:
         if what in ("call", "short"):
             price += 1
@@ -82,6 +89,8 @@ def play(cls: type[Cluster], script: list[tuple[str, int]], lockstep: bool) -> t
             calls.append(call)
         elif what == "read":
             calls.append(c.submit(USERS[value], "depth"))
+        elif what == "peek":
+            c.at((c.now_us + value * 1_000) / 1_000, peek)
         elif what == "run":
             c.run(us=value // 1_000 * 1_000 if lockstep else value)
         elif what == "crash":
@@ -95,6 +104,7 @@ def play(cls: type[Cluster], script: list[tuple[str, int]], lockstep: bool) -> t
         c.trace.digest(),
         c.history.digest(),
         [(k.outcome, k.call_us, k.return_us, str(k.error)) for k in calls],
+        peeks,
     )
 
 
@@ -102,6 +112,8 @@ def play(cls: type[Cluster], script: list[tuple[str, int]], lockstep: bool) -> t
 @given(steps, st.booleans())
 # a write's reply arrives at its deadline's microsecond: the deadline (older) runs first
 @example([("call", 0), ("run", 20_000), ("short", 4), ("short", 2), ("run", 30_000)], True)
+# an action scheduled earlier for a deadline's microsecond runs before it
+@example([("call", 0), ("run", 20_000), ("peek", 5), ("short", 12), ("run", 30_000)], True)
 def test_calls_expire_where_eager_deadlines_would(
     script: list[tuple[str, int]], lockstep: bool
 ) -> None:

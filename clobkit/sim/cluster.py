@@ -43,6 +43,7 @@ import tempfile
 import weakref
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from heapq import heappop, heappush
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -351,7 +352,11 @@ class Cluster:
         self._clients: dict[str, ClientNode] = {}
         self._calls: list[Call] = []
         self._pending = 0  # calls without an outcome yet
-        self._expire_call = self._expire  # (bound once: every call schedules its deadline)
+        # Call deadlines, lazily (see _deadline_due): (time, seq, call) of every call whose
+        # deadline may still come due, and the places (time, seq) of the deadline events queued
+        # in the world's heap, latest first (the last is the next to come due).
+        self._deadlines: list[tuple[int, int, Call]] = []
+        self._deadlines_queued: list[tuple[int, int]] = []
         self._closed = False
         # -- the action journal (see Cluster.journal and Cluster.fork) --
         self._options: dict[str, Any] = {
@@ -792,8 +797,45 @@ class Cluster:
                 node.poll(now)
             finally:
                 self._journal_depth -= 1
-        world.schedule(call.deadline_us, self._expire_call, call)
+        # (world.schedule(call.deadline_us, self._expire, call), made lazy: the deadline takes
+        # its sequence number now, so it comes due at the place an eager event would, but an
+        # event is pushed only when no queued deadline event comes due first; see
+        # _deadline_due. Most calls end long before their deadline: no heap event for them.)
+        world._seq += 1
+        at_us = call.deadline_us
+        place = (at_us if at_us > now else now, world._seq)
+        heappush(self._deadlines, (place[0], place[1], call))
+        queued = self._deadlines_queued
+        if not queued or place < queued[-1]:
+            queued.append(place)
+            heappush(world._heap, (place[0], place[1], self._deadline_due, place))
         return call
+
+    def _deadline_due(self, place: tuple[int, int]) -> None:
+        """A queued deadline event came due at ``place`` (time, seq): expire the call whose
+        deadline it is, if that call is still pending, then queue the place of the next
+        pending call's deadline (unless a queued event already comes due no later). The calls
+        expired, and when, are exactly those of one eager event per call that does nothing
+        for a call already finished. O(log n) per call that finished before its deadline."""
+        queued = self._deadlines_queued
+        assert queued and queued[-1] == place, "deadline events come due in order"
+        queued.pop()
+        deadlines = self._deadlines
+        try:
+            while deadlines and deadlines[0][2].outcome != "pending":
+                heappop(deadlines)
+            if deadlines and deadlines[0][0] == place[0] and deadlines[0][1] == place[1]:
+                self._expire(heappop(deadlines)[2])
+        finally:
+            # (also when a callback of the expired call raised: the others stay covered)
+            while deadlines and deadlines[0][2].outcome != "pending":
+                heappop(deadlines)
+            if deadlines:
+                head = (deadlines[0][0], deadlines[0][1])
+                assert head > place, "a pending deadline was passed over"
+                if not queued or head < queued[-1]:
+                    queued.append(head)
+                    heappush(self.world._heap, (head[0], head[1], self._deadline_due, head))
 
     def _resolve(self, call: Call, outcome: Outcome, now: int) -> None:
         """The client session finished ``call`` with ``outcome``."""

@@ -193,7 +193,17 @@ class Host:
                 raise
             self.on_disk_error(self.name, exc)
             return
-        self.apply(step)
+        # An empty Step (a client's reply that ended its call: one per command) has nothing
+        # to apply; apply() would do nothing with it. (An owed sync's ``early`` messages go
+        # only with ``sync_us``.)
+        if (
+            step.messages
+            or step.wake_at_us is not None
+            or step.events
+            or step.delay_us
+            or step.sync_us is not None
+        ):
+            self.apply(step)
 
     def call(self, action: Callable[[int], Any]) -> Any:
         """Run ``action(now)`` inside the host; it returns a Step or ``(value, Step)``.
@@ -245,14 +255,33 @@ class Host:
             self.busy_us_total += step.sync_us
             self._sync_due = True
             self._ready_token += 1
-            world.schedule(self.busy_until_us, self._ready, (self.incarnation, self._ready_token))
+            # (world.schedule(...), inline: busy_until_us is never in the past)
+            world._seq += 1
+            heappush(
+                world._heap,
+                (
+                    self.busy_until_us,
+                    world._seq,
+                    self._ready,
+                    (self.incarnation, self._ready_token),
+                ),
+            )
         elif step.delay_us > 0:
             start = max(now, self.busy_until_us)
             self.busy_until_us = start + step.delay_us
             self.busy_us_total += step.delay_us
             self.outbox.extend(step.messages)
             self._ready_token += 1
-            world.schedule(self.busy_until_us, self._ready, (self.incarnation, self._ready_token))
+            world._seq += 1  # (world.schedule(...), inline, as above)
+            heappush(
+                world._heap,
+                (
+                    self.busy_until_us,
+                    world._seq,
+                    self._ready,
+                    (self.incarnation, self._ready_token),
+                ),
+            )
         elif self.outbox:
             # Still busy from an earlier sync: keep the order of sends.
             self.outbox.extend(step.messages)

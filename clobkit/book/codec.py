@@ -43,7 +43,7 @@ from clobkit.book.commands import (
     Modify,
     Place,
 )
-from clobkit.book.results import STATUSES, ApplyResult, Fill
+from clobkit.book.results import REJECT_REASONS, STATUSES, ApplyResult, Fill
 from clobkit.book.spec import MarketSpec
 from clobkit.errors import InvalidArgument
 
@@ -145,6 +145,16 @@ _HEAD = {
 
 _BYTE: tuple[bytes, ...] = tuple(bytes((v,)) for v in range(256))
 
+# The fixed parts of the common commands (see encode_command): their heads, the flag byte of a
+# GTC limit order on each side, and the two absent numbers (order id, protection price) that
+# end a plain place. The choices are compared by identity with the same interned literals
+# Place's constructor uses.
+_LIMIT, _GTC, _BUY, _SELL = "limit", "gtc", "buy", "sell"
+_PLACE_V1, _CANCEL_V1 = _HEAD[_V1, _PLACE], _HEAD[_V1, _CANCEL]
+_GTC_BUY = _BYTE[_SIDE_CODE[_BUY] | _TYPE_CODE[_LIMIT] | _TIF_CODE[_GTC] | _STP_CODE[None]]
+_GTC_SELL = _BYTE[_SIDE_CODE[_SELL] | _TYPE_CODE[_LIMIT] | _TIF_CODE[_GTC] | _STP_CODE[None]]
+_NO_ID_NO_PROTECTION = _VARINT[0] + _VARINT[0]
+
 
 def _code(table: dict[str | None, int], value: str | None, names: tuple[str | None, ...]) -> int:
     """The code of a field value; a value outside ``names`` raises what ``names.index`` raises."""
@@ -165,6 +175,62 @@ def encode_command(command: Command) -> bytes:
 
     Raises :class:`~clobkit.errors.InvalidType` for anything that is not a command.
     """
+    if type(command) is Place:
+        (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
+         cid) = command  # fmt: skip
+        # The common place (a plain GTC limit order: every default field at its default, exact
+        # types, strings already remembered) as one join of table look-ups; anything else (or
+        # an equal value that is not the interned constant) takes the general path below,
+        # which gives the same bytes (tests/book/test_book_codec_encode_common.py).
+        if (
+            order_type is _LIMIT
+            and tif is _GTC
+            and order_id is None
+            and stp is None
+            and protection is None
+            and post_only is False
+            and cid is None
+            and type(price) is int
+            and 0 <= price < _SMALL - 1
+            and type(qty) is int
+            and 0 <= qty < _SMALL
+            and type(market) is str
+            and market in _texts
+            and type(user) is str
+            and user in _texts
+        ):
+            if side is _BUY:
+                side_flags: bytes | None = _GTC_BUY
+            elif side is _SELL:
+                side_flags = _GTC_SELL
+            else:
+                side_flags = None
+            if side_flags is not None:
+                table = _VARINT
+                return b"".join(
+                    (
+                        _PLACE_V1,
+                        _texts[market],
+                        _texts[user],
+                        side_flags,
+                        table[price + 1],
+                        table[qty],
+                        _NO_ID_NO_PROTECTION,
+                    )
+                )
+    elif type(command) is Cancel:
+        market, user, order_id, cid = command
+        # The common cancel (by order id, exact types, strings remembered), as for Place.
+        if (
+            cid is None
+            and type(order_id) is int
+            and 0 <= order_id < _SMALL
+            and type(market) is str
+            and market in _texts
+            and type(user) is str
+            and user in _texts
+        ):
+            return _CANCEL_V1 + _texts[market] + _texts[user] + _VARINT[order_id]
     if type(command) is Place or isinstance(command, Place):  # (exact type first: no call)
         (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
          cid) = command  # fmt: skip
@@ -544,7 +610,64 @@ def encode_result(result: ApplyResult) -> bytes:
     >>> decode_result(encode_result(r)) == r
     True
     """
-    if type(result) is not ApplyResult and not isinstance(result, ApplyResult):
+    if type(result) is ApplyResult:
+        # The common results (rested, cancelled, rejected: no fills, no self-trade cancels,
+        # exact types, numbers below 2**28) as one join of table look-ups; anything else takes
+        # the general path below, which gives the same bytes
+        # (tests/book/test_book_codec_encode_common.py). `_fills` is read rather than `fills`
+        # (a property: one call); an empty tuple is what both hold for a command that did not
+        # trade.
+        fills, stp = result._fills, result.stp_cancelled
+        if type(fills) is tuple and not fills and type(stp) is tuple and not stp:
+            accepted, reason, seq, ts_us = result.accepted, result.reason, result.seq, result.ts_us
+            order_id, status = result.order_id, result.status
+            resting, cancelled = result.resting_qty, result.cancelled_qty
+            if accepted is True and reason is None:
+                head: bytes | None = _RESULT_ACCEPTED
+            elif accepted is False and type(reason) is str and reason in _RESULT_REJECTED:
+                head = _RESULT_REJECTED[reason]
+            else:
+                head = None
+            if (
+                head is not None
+                and type(seq) is int
+                and 0 <= seq < _SMALL2
+                and type(ts_us) is int
+                and 0 <= ts_us < _SMALL2
+                and (order_id is None or (type(order_id) is int and 0 <= order_id < _SMALL2 - 1))
+                and type(status) is str
+                and status in _STATUS_NO_FILLS
+                and type(resting) is int
+                and 0 <= resting < _SMALL
+                and type(cancelled) is int
+                and 0 <= cancelled < _SMALL
+            ):
+                # (a value below 2**28 is one table entry, or two: 14 low bits, then the rest)
+                table, low, small = _VARINT, _LOW14, _SMALL
+                if order_id is not None:
+                    order_id += 1
+                data = b"".join(
+                    (
+                        head,
+                        table[seq] if seq < small else low[seq & 0x3FFF] + table[seq >> 14],
+                        table[ts_us] if ts_us < small else low[ts_us & 0x3FFF] + table[ts_us >> 14],
+                        table[0]
+                        if order_id is None
+                        else table[order_id]
+                        if order_id < small
+                        else low[order_id & 0x3FFF] + table[order_id >> 14],
+                        _STATUS_NO_FILLS[status],
+                        table[resting],
+                        table[cancelled],
+                        _NO_STP,
+                    )
+                )
+                # These are exactly results that decode back to themselves (see _round_trips).
+                if len(_results) >= _MEMO_SIZE:
+                    _results.clear()
+                _results[data] = result
+                return data
+    elif not isinstance(result, ApplyResult):
         from clobkit.errors import InvalidType
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
@@ -624,6 +747,19 @@ def encode_result(result: ApplyResult) -> bytes:
             _results.clear()
         _results[data] = result
     return data
+
+
+# The fixed parts of the common results (see encode_result): the head of an accepted result
+# (version, kind, accepted, no reason) and of each rejection (its reason's text), the status
+# byte followed by a fill count of zero, and the count of zero self-trade cancels that ends it.
+_SMALL2 = 1 << 28
+_RESULT_ACCEPTED = _HEAD[_V1, _RESULT] + _BYTE[1] + _VARINT[0]
+_RESULT_REJECTED: dict[str, bytes] = {
+    reason: _HEAD[_V1, _RESULT] + _BYTE[0] + _VARINT[len(reason.encode())] + reason.encode()
+    for reason in REJECT_REASONS
+}
+_STATUS_NO_FILLS: dict[str, bytes] = {s: _BYTE[i] + _VARINT[0] for i, s in enumerate(STATUSES)}
+_NO_STP = _VARINT[0]
 
 
 # Results recently encoded here (or decoded), by their exact bytes. A result is immutable and

@@ -23,7 +23,8 @@ runs of ~1,000 client calls each, serial and on a process pool; ``--seeds N`` se
 histories of such runs, as campaigns call it (hinted: the witness first), measured side by
 side with the search alone (``use_hints=False``) on the same histories
 (:func:`cluster_history_section`); ``time_split`` says where a seed's CPU goes (simulation,
-invariants, reading the history, checker: :func:`time_split_section`). ``--campaign-only``
+invariants, reading the history, checker, history digest: :func:`time_split_section`).
+``--campaign-only``
 skips the synthetic checker table.
 
 Run: ``python benchmarks/bench_check.py [--quick] [--json PATH]``.
@@ -284,6 +285,7 @@ def cluster_history_section(quick: bool) -> dict[str, Any]:
     histories, same budget (10,000 states, as campaigns), interleaved per history."""
     from clobkit.check.book_model import book_model
     from clobkit.check.campaigns import RunOptions, _execute
+    from clobkit.check.history import History
 
     seeds = range(100, 102) if quick else range(100, 112)
     hinted_s: list[float] = []
@@ -294,7 +296,7 @@ def cluster_history_section(quick: bool) -> dict[str, Any]:
     for seed in seeds:
         run = _execute(seed, RunOptions(ops=1000), trace=False)
         assert run.cluster is not None
-        ops = run.cluster.history.to_check_history().operations()
+        ops = History.from_client_history(run.cluster.history).operations()
         model_spec = run.cluster.market
         run.cluster.close()
         for use_hints in (True, False):
@@ -330,13 +332,18 @@ def cluster_history_section(quick: bool) -> dict[str, Any]:
 def time_split_section(quick: bool) -> dict[str, Any]:
     """Where a campaign seed's CPU goes: the steps of ``campaigns._execute`` timed one by one
     (CPU time, seeds 0..k-1 at 1,000 calls): building the cluster, running the simulation
-    (faults, heal, settle), the invariants, reading the history into the checker's form
-    (``to_check_history().operations()``) and ``check_operations``."""
+    (faults, heal, settle; the live invariant observers included), the end-of-run
+    invariants, reading the history into the checker's form
+    (``History.from_client_history(...).operations()``, as campaigns do), the checker, and
+    the history digest (``ClientHistory.digest()``: writing the JSON lines and hashing)."""
     from clobkit.check.book_model import book_model
     from clobkit.check.campaigns import RunOptions, _build, _run_to_end, check_invariants
+    from clobkit.check.history import History
 
     options = RunOptions(ops=1000)
-    parts = {"build": 0.0, "simulation": 0.0, "invariants": 0.0, "history": 0.0, "checker": 0.0}
+    parts = dict.fromkeys(
+        ("build", "simulation", "invariants", "history", "checker", "digest"), 0.0
+    )
     seeds = range(2 if quick else 6)
     for seed in seeds:
         t = time.process_time()
@@ -349,16 +356,19 @@ def time_split_section(quick: bool) -> dict[str, Any]:
         check_invariants(c, live)
         parts["invariants"] += time.process_time() - t
         t = time.process_time()
-        ops = c.history.to_check_history().operations()
+        ops = History.from_client_history(c.history).operations()
         parts["history"] += time.process_time() - t
         t = time.process_time()
         check_operations(book_model(c.market), ops, timeout_s=60, max_states=10_000)
         parts["checker"] += time.process_time() - t
+        t = time.process_time()
+        c.history.digest()
+        parts["digest"] += time.process_time() - t
         c.close()
     total = sum(parts.values())
     out = {
         "seeds": len(seeds),
-        "cpu_s_per_seed": {k: round(v / len(seeds), 3) for k, v in parts.items()},
+        "cpu_s_per_seed": {k: round(v / len(seeds), 4) for k, v in parts.items()},
         "share": {k: round(v / total, 3) for k, v in parts.items()},
     }
     print(

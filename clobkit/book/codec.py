@@ -43,7 +43,7 @@ from clobkit.book.commands import (
     Modify,
     Place,
 )
-from clobkit.book.results import REJECT_REASONS, STATUSES, ApplyResult, Fill
+from clobkit.book.results import REJECT_REASONS, RESULT_TYPES, STATUSES, ApplyResult, Fill
 from clobkit.book.spec import MarketSpec
 from clobkit.errors import InvalidArgument
 
@@ -610,9 +610,10 @@ def encode_result(result: ApplyResult) -> bytes:
     >>> decode_result(encode_result(r)) == r
     True
     """
-    if type(result) is ApplyResult:
+    if type(result) in RESULT_TYPES:
         # The common results (rested, cancelled, rejected: no fills, no self-trade cancels,
-        # exact types, numbers below 2**28) as one join of table look-ups; anything else takes
+        # exact types, numbers below 2**28; a plain ApplyResult or one of the book's outcome
+        # subclasses, which read the same) as one join of table look-ups; anything else takes
         # the general path below, which gives the same bytes
         # (tests/book/test_book_codec_encode_common.py). `_fills` is read rather than `fills`
         # (a property: one call); an empty tuple is what both hold for a command that did not
@@ -725,7 +726,7 @@ def encode_result(result: ApplyResult) -> bytes:
     # Remember it when it decodes back to this very result (see _round_trips), inline for
     # the common case: exact types, no fills, no self-trade cancels.
     if (
-        type(result) is ApplyResult
+        type(result) in RESULT_TYPES
         and not fills
         and not stp
         and type(fills) is tuple
@@ -778,14 +779,15 @@ def _remember_result(data: bytes, result: ApplyResult) -> None:
 
 def _round_trips(result: ApplyResult) -> bool:
     """True when ``decode_result(encode_result(result))`` is ``result`` field for field and
-    type for type: exact ``bool``/``int``/``str``/``tuple`` fields, integers in
-    ``[0, 2**63)`` (larger ones encode to varints the decoder refuses), a reason that is
-    ``None`` or non-empty (``""`` decodes as ``None``), fills that are exact :class:`Fill`
-    tuples."""
+    type for type (one of :data:`~clobkit.book.results.RESULT_TYPES`: the book's outcome
+    subclasses of ``ApplyResult`` read exactly as the class itself): exact
+    ``bool``/``int``/``str``/``tuple`` fields, integers in ``[0, 2**63)`` (larger ones
+    encode to varints the decoder refuses), a reason that is ``None`` or non-empty (``""``
+    decodes as ``None``), fills that are exact :class:`Fill` tuples."""
     (accepted, reason, seq, ts_us, order_id, status, fills, resting, cancelled,
      stp) = result  # fmt: skip
     if not (
-        type(result) is ApplyResult
+        type(result) in RESULT_TYPES  # an outcome subclass reads the same (results.py)
         and type(accepted) is bool
         and (reason is None or (type(reason) is str and reason != ""))
         and type(seq) is int

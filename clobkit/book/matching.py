@@ -39,7 +39,7 @@ that leaves the book is removed from the id ``index``, the client-id index and `
 from __future__ import annotations
 
 from clobkit.book.client_ids import ClientIds
-from clobkit.book.fill_log import _FLUSH_AT, FillLog
+from clobkit.book.fill_log import _FLUSH_AT, _WIDTH, FillLog
 from clobkit.book.side import BookSide, Resting
 
 __all__ = ["cross", "fillable", "match"]
@@ -64,14 +64,17 @@ def cross(
     remaining = qty
     side_code = 0 if is_buy else 1
     levels = opposite.levels
-    # FillLog.record inlined (one call less per fill): the same pending items, fill ids
-    # counted locally and stored once at the end. The flush check runs once per taker
-    # instead of once per fill: pending fills are representation only
+    # FillLog.record inlined (one call less per fill): the same pending items; the fill
+    # count is advanced once at the end by the number of rows added. The flush check runs
+    # once per taker instead of once per fill: pending fills are representation only
     # (tests/book/test_book_fast_paths.py proves the bytes equal to match(), which records
     # through FillLog.record). No Fill is made here: the result reads its fills from the log
     # when someone asks (clobkit.book.results.ApplyResult.fills).
     pending = log._pending
-    fill_id = log.count
+    pending_before = len(pending)
+    # A maker that leaves must leave the client-id index and extras too; both only shrink
+    # while a taker trades, so if both are empty now they stay empty: one test per taker.
+    tidy_up = bool(client_ids or extras)
     best = opposite.best
     while best is not None and (best <= limit if is_buy else best >= limit):
         level = levels[best]
@@ -88,7 +91,6 @@ def cross(
                     seq, ts_us, best, remaining, order_id, maker.order_id, user, maker.user,
                     side_code,
                 )  # fmt: skip
-                fill_id += 1
                 maker.qty = maker_qty - remaining  # filled = original - qty - cancelled
                 orders.appendleft(maker)
                 remaining = 0
@@ -97,13 +99,13 @@ def cross(
             pending += (
                 seq, ts_us, best, maker_qty, order_id, maker_id, user, maker.user, side_code,
             )  # fmt: skip
-            fill_id += 1
             remaining -= maker_qty
             del index[maker_id]
-            if client_ids:
-                client_ids.forget(maker_id, maker.user)
-            if extras:
-                extras.pop(maker_id, None)
+            if tidy_up:
+                if client_ids:
+                    client_ids.forget(maker_id, maker.user)
+                if extras:
+                    extras.pop(maker_id, None)
             if not remaining:
                 break
         level.qty -= before - remaining
@@ -111,8 +113,9 @@ def cross(
             best = opposite.drop_best()
         if not remaining:
             break
-    log.count = fill_id
-    if len(pending) >= _FLUSH_AT:
+    size = len(pending)
+    log.count += (size - pending_before) // _WIDTH
+    if size >= _FLUSH_AT:
         log.flush()
     return remaining
 

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 from clobkit.book import matching, snapshot
 from clobkit.book.client_ids import ClientIds
 from clobkit.book.commands import (
+    _COMPACT,
     MAX_ORDER_ID,
     STP_MODES,
     Cancel,
@@ -71,8 +72,11 @@ from clobkit.book.fill_log import FillLog
 from clobkit.book.names import is_valid_user, valid_users
 from clobkit.book.results import (
     ApplyResult,
+    CancelledResult,
     Fill,
     Order,
+    RestedResult,
+    TradedResult,
     cancelled,
     executed,
     register_spec,
@@ -88,7 +92,6 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 _new = tuple.__new__  # builds a command without its checks (fields known valid)
-_blank = object.__new__  # an ApplyResult without __init__'s argument handling (results.py)
 
 # place()'s quick route compares its keywords with their defaults by identity, which also
 # proves the type: an equal value of another type or object (a str subclass, a string built
@@ -133,6 +136,12 @@ class OrderBook:
         self._unbanded = spec.min_ticks <= 1 and spec.max_ticks >= MAX_UNITS
         self._bids = BookSide(is_buy=True)
         self._asks = BookSide(is_buy=False)
+        # side -> (its book side, the side it trades against, is it a buy): apply's fast
+        # path reads all three with one dict look-up instead of a comparison and two choices.
+        self._sides = {
+            "buy": (self._bids, self._asks, True),
+            "sell": (self._asks, self._bids, False),
+        }
         self._orders: dict[int, Resting] = {}
         self._client_ids = ClientIds()
         # order id -> (priority seq, cancelled lots) for the few live orders whose priority
@@ -228,69 +237,67 @@ class OrderBook:
         if type(command) is Place:
             # Commands are tuples: one unpack reads every field (cheaper than ten lookups).
             market, user, side, price, qty, _, tif, order_id, stp, _, post_only, cid = command
-            if price is not None and tif == "gtc" and market == self._symbol and cid is None:
-                reserved = self._reserved
-                if order_id is None:
-                    fresh_id = seq not in reserved
-                    order_id = seq if fresh_id else self._free_id(seq)
-                else:
-                    fresh_id = order_id > self._last_seq and order_id not in reserved
-                if fresh_id and (self._unbanded or self._min_ticks <= price <= self._max_ticks):
-                    is_buy = side == "buy"
-                    opposite = self._asks if is_buy else self._bids
-                    best = opposite.best
-                    if best is None or (price < best if is_buy else price > best):
-                        # Passive: it rests whole (_rest and BookSide.rest inlined).
-                        own = self._bids if is_buy else self._asks
-                        level = own.levels.get(price)
-                        if level is None:
-                            level = own.new_level(price)
-                        order = Resting()
-                        order.order_id = order_id
-                        order.user = user
-                        order.level = level
-                        order.qty = qty
-                        order.original = qty
-                        order.ts_us = ts_us
-                        level.orders.append(order)
-                        level.qty += qty
-                        self._orders[order_id] = order
-                        if order_id != seq:
-                            reserved.add(order_id)
-                            self._extras[order_id] = (seq, 0)
-                        self._last_seq = seq
-                        # results.executed(..., "resting", ...) inlined: no call.
-                        r = _blank(ApplyResult)
-                        r.accepted = True
-                        r.reason = None
-                        r.seq = seq
-                        r.ts_us = ts_us
-                        r.order_id = order_id
-                        r.status = "resting"
-                        r._fills = ()
-                        r.resting_qty = qty
-                        r.cancelled_qty = 0
-                        r.stp_cancelled = ()
-                        return r
-                    if not post_only:
-                        # It crosses, and every rejection rule is checked: go match.
-                        if order_id != seq:
-                            reserved.add(order_id)
-                        if stp is None:
-                            stp = self._stp_default
-                        if stp == "none":
-                            return self._cross(user, qty, order_id, is_buy, price, seq, ts_us)
-                        return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
+            if order_id is None:
+                order_id = seq  # the auto id, unless an explicit id reserved it (then _place)
+                fresh_id = seq not in self._reserved
+            else:
+                fresh_id = order_id > self._last_seq and order_id not in self._reserved
+            if (
+                fresh_id
+                and price is not None
+                and tif == "gtc"
+                and cid is None
+                and market == self._symbol
+                and (self._unbanded or self._min_ticks <= price <= self._max_ticks)
+            ):
+                # One look-up gives the order's side, the side it would trade against and
+                # the direction (a valid side is "buy" or "sell", or a str equal to one).
+                own, opposite, is_buy = self._sides[side]
+                best = opposite.best
+                if best is None or (price < best if is_buy else price > best):
+                    # Passive: it rests whole (_rest and BookSide.rest inlined).
+                    level = own.levels.get(price)
+                    if level is None:
+                        level = own.new_level(price)
+                    order = Resting()
+                    order.order_id = order_id
+                    order.user = user
+                    order.level = level
+                    order.qty = qty
+                    order.original = qty
+                    order.ts_us = ts_us
+                    level.orders.append(order)
+                    level.qty += qty
+                    self._orders[order_id] = order
+                    if order_id != seq:
+                        self._reserved.add(order_id)
+                        self._extras[order_id] = (seq, 0)
+                    self._last_seq = seq
+                    # The outcome "rested whole" stores four fields (results.RestedResult).
+                    r = RestedResult()
+                    r.seq = seq
+                    r.ts_us = ts_us
+                    r.order_id = order_id
+                    r.resting_qty = qty
+                    return r
+                if not post_only:
+                    # It crosses, and every rejection rule is checked: go match.
+                    if order_id != seq:
+                        self._reserved.add(order_id)
+                    if stp is None:
+                        stp = self._stp_default
+                    if stp == "none":
+                        return self._cross(user, qty, order_id, is_buy, price, seq, ts_us)
+                    return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
             return self._place(command, seq, ts_us)
         if type(command) is Cancel:
             market, user, order_id, _ = command
             if order_id is None:  # named by its client id: the general path
                 return self._cancel(command, seq, ts_us)
-            orders = self._orders
-            resting = orders.pop(order_id, None)  # one hash lookup for the find and the delete
+            resting = self._orders.pop(order_id, None)  # one hash lookup: find and delete
             if resting is None or resting.user != user or market != self._symbol:
                 if resting is not None:
-                    orders[order_id] = resting  # put it back (the index's order is not state)
+                    self._orders[order_id] = resting  # put it back (the index's order is not state)
                 return self._cancel(command, seq, ts_us)  # a rejection: let it say which
             if self._client_ids:
                 self._client_ids.forget(order_id, resting.user)
@@ -298,28 +305,23 @@ class OrderBook:
                 self._extras.pop(order_id, None)
             self._last_seq = seq
             qty = resting.qty
-            # BookSide.unlink inlined (lazy deletion; see clobkit.book.side).
+            # BookSide.unlink inlined (lazy deletion; see clobkit.book.side). A level whose
+            # quantity is 0 has no live order left (live orders have qty > 0): tidy drops it.
             level = resting.level
-            level.qty -= qty
+            level_qty = level.qty - qty
+            level.qty = level_qty
             dead = level.dead + 1
             level.dead = dead
             resting.qty = 0
-            size = len(level.orders)
-            if size == dead or 2 * dead > size + 8:
+            if not level_qty or 2 * dead > len(level.orders) + 8:
                 (self._bids if level.is_buy else self._asks).tidy(level)
-            # results.cancelled inlined, as above.
-            r = _blank(ApplyResult)
-            r.accepted = True
-            r.reason = None
-            r.seq = seq
-            r.ts_us = ts_us
-            r.order_id = order_id
-            r.status = "cancelled"
-            r._fills = ()
-            r.resting_qty = 0
-            r.cancelled_qty = qty
-            r.stp_cancelled = ()
-            return r
+            # results.cancelled inlined (results.CancelledResult: four fields stored).
+            out = CancelledResult()
+            out.seq = seq
+            out.ts_us = ts_us
+            out.order_id = order_id
+            out.cancelled_qty = qty
+            return out
         if type(command) is Modify:
             return self._modify(command, seq, ts_us)
         raise InvalidType(
@@ -452,17 +454,14 @@ class OrderBook:
         )
         end = log.count
         assert end > first, "a crossing order trades at least once without self-trade prevention"
-        # results.executed inlined (no call); the fills are the log rows first..end - 1.
-        r = _blank(ApplyResult)
-        r.accepted = True
-        r.reason = None
+        # results.executed inlined (results.TradedResult); the fills are the log rows
+        # first..end - 1.
+        r = TradedResult()
         r.seq = seq
         r.ts_us = ts_us
         r.order_id = order_id
         r._fills = log
         r._fill_ids = (first, end)
-        r.cancelled_qty = 0
-        r.stp_cancelled = ()
         if remaining:
             self._rest(order_id, user, is_buy, limit, remaining, qty - remaining, qty, seq, ts_us)
             r.status = "partially_filled"
@@ -508,17 +507,11 @@ class OrderBook:
                 reserved.add(order_id)
                 self._extras[order_id] = (seq, 0)
             self._last_seq = seq
-            r = _blank(ApplyResult)  # results.executed(..., "resting", ...) inlined
-            r.accepted = True
-            r.reason = None
+            r = RestedResult()  # as in apply
             r.seq = seq
             r.ts_us = seq
             r.order_id = order_id
-            r.status = "resting"
-            r._fills = ()
             r.resting_qty = qty
-            r.cancelled_qty = 0
-            r.stp_cancelled = ()
             return r
         if order_id != seq:
             reserved.add(order_id)
@@ -561,17 +554,11 @@ class OrderBook:
         size = len(level.orders)
         if size == dead or 2 * dead > size + 8:
             (self._bids if level.is_buy else self._asks).tidy(level)
-        r = _blank(ApplyResult)  # results.cancelled inlined
-        r.accepted = True
-        r.reason = None
+        r = CancelledResult()  # as in apply
         r.seq = seq
         r.ts_us = seq
         r.order_id = order_id
-        r.status = "cancelled"
-        r._fills = ()
-        r.resting_qty = 0
         r.cancelled_qty = qty
-        r.stp_cancelled = ()
         return r
 
     def _target(self, cmd: Cancel | Modify, seq: int, ts_us: int) -> Resting | ApplyResult:
@@ -806,7 +793,11 @@ class OrderBook:
                 ticks = price
             else:
                 ticks = spec.price_to_ticks(price, "price")
-            if not (self._unit_lot and type(qty) is int and 0 < qty <= MAX_UNITS):
+            if not (
+                self._unit_lot
+                and type(qty) is int
+                and (0 < qty <= _COMPACT or 0 < qty <= MAX_UNITS)  # see commands._COMPACT
+            ):
                 qty = spec.qty_to_lots(qty, "qty")
             return self._limit_gtc(user, side, ticks, qty)
         if qty is None:
@@ -853,7 +844,7 @@ class OrderBook:
         # and words every error.
         if (
             type(order_id) is int
-            and 1 <= order_id <= MAX_ORDER_ID
+            and (1 <= order_id <= _COMPACT or 1 <= order_id <= MAX_ORDER_ID)
             and client_order_id is None
             and ts_us is None
             and type(user) is str

@@ -35,6 +35,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
+from operator import attrgetter
 
 from sortedcontainers import SortedList
 
@@ -42,6 +43,8 @@ __all__ = ["SMALL_SIDE_LEVELS", "BookSide", "Level", "Resting"]
 
 #: Most levels a side keeps in a plain sorted ``list``; past it, a ``SortedList`` (see above).
 SMALL_SIDE_LEVELS = 2048
+
+_open_qty = attrgetter("qty")  # a resting order's open lots: 0 (false) for a dead entry
 
 
 class Resting:
@@ -191,7 +194,8 @@ class BookSide:
                 self.best = (prices[-1] if self.is_buy else prices[0]) if prices else None
         else:
             # Compaction is paid for by the cancels that made the dead entries: O(1) amortised.
-            level.orders = deque(level.live())
+            # (The live orders, as level.live() gives them, filtered in C.)
+            level.orders = deque(filter(_open_qty, level.orders))
             level.dead = 0
 
     def best_first(self) -> Iterator[Level]:

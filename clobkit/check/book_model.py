@@ -447,15 +447,26 @@ def book_model(
         return True, new
 
     def runner() -> Any:
-        """One mutable book per market, no snapshots: the witness replays in one pass."""
-        books: dict[Any, OrderBook] = {}
+        """One mutable book per market, no snapshots: the witness replays in one pass.
+
+        A fills read is answered from the fill rows of the writes replayed so far, kept per
+        user as they happen (the rows ``_tape_fills`` filters in the search, in the same
+        order), instead of walking the book's whole fill log at every read."""
+        books: dict[Any, tuple[OrderBook, _FillIndex]] = {}
 
         def run(inp: Any, out: Any) -> bool:
             check_input(inp)
-            book = books.get(inp[1])
-            if book is None:
-                book = books[inp[1]] = load(None, inp[1])
-            return _judge(book, inp, out)[0]
+            entry = books.get(inp[1])
+            if entry is None:
+                entry = books[inp[1]] = (load(None, inp[1]), _FillIndex())
+            book, index = entry
+            user = inp[2]
+            if inp[0] == "fills" and user is not None and not isinstance(user, str):
+                return _judge(book, inp, out)[0]  # (the book's own words for a bad user)
+            legal, result = _judge(book, inp, out, fills=index.output)
+            if result is not None and result.fills:
+                index.add(result.fills)
+            return legal
 
         return run
 
@@ -511,6 +522,36 @@ def _describe_state(state: BookState | None) -> str:
 
 
 _EMPTY_TAPE = _Tape(None, None, ())
+
+
+class _FillIndex:
+    """The fill rows of one book's writes so far, all and by user (taker or maker, once
+    each), so that a fills read costs O(that user's fills), once per change. The rows are
+    ``fill_row`` of each accepted write's fills in order: the book's fill log, in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.by_user: dict[str, list[tuple[Any, ...]]] = {}
+        self.cached: dict[str | None, tuple[tuple[Any, ...], ...]] = {}
+
+    def add(self, fills: Iterable[Any]) -> None:
+        by_user = self.by_user
+        for fill in fills:
+            row = fill_row(fill)
+            self.rows.append(row)
+            taker, maker = row[4], row[5]
+            by_user.setdefault(taker, []).append(row)
+            if maker != taker:
+                by_user.setdefault(maker, []).append(row)
+        self.cached.clear()
+
+    def output(self, user: str | None) -> tuple[tuple[Any, ...], ...]:
+        """What ``fills_output(book.fills(user=user))`` gives (``user`` a str or None)."""
+        seen = self.cached.get(user)
+        if seen is None:
+            rows = self.rows if user is None else self.by_user.get(user, ())
+            seen = self.cached[user] = tuple(rows)
+        return seen
 
 
 def _tape_fills(tape: _Tape) -> Any:

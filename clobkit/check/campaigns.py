@@ -443,6 +443,7 @@ def _judge(
     failure of the system under test."""
     from clobkit.check.book_model import book_model
     from clobkit.check.checker import check_operations
+    from clobkit.check.history import History
 
     t0 = time.perf_counter()
     from clobkit.sim.faults import Swarm
@@ -458,7 +459,8 @@ def _judge(
     try:
         run(c)
         violations = check_invariants(c, live)
-        ops = c.history.to_check_history().operations()
+        # (what c.history.to_check_history() gives, without writing and parsing JSON)
+        ops = History.from_client_history(c.history).operations()
         check = check_operations(
             book_model(c.market),
             ops,

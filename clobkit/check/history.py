@@ -35,6 +35,7 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,48 @@ def _tupled(value: Any) -> Any:
 
 
 _JSON_CONTAINERS = (list, dict)
+
+_KEPT = frozenset({str, bool, type(None)})
+_INT_LIMIT = 2**63  # json writes ints through str(): far below its digit limit
+
+
+def _kept(value: tuple[Any, ...]) -> bool:
+    """True when the JSON round trip gives back a tuple equal to ``value``: exact ``str``,
+    ``bool``, ``None``, ints below 2**63 in size, and tuples of those."""
+    # (ints first: most of a history's values are ints; this walks every read's output)
+    for v in value:
+        kind = type(v)
+        if kind is int:
+            if -_INT_LIMIT < v < _INT_LIMIT:
+                continue
+            return False
+        if kind is str or kind is bool or v is None or (kind is tuple and _kept(v)):
+            continue
+        return False
+    return True
+
+
+# How to_jsonl writes a field and from_jsonl reads it back (see _read_back).
+_PLAIN, _TUPLED, _PREPARED = 0, 1, 2
+
+
+def _read_back(value: Any, how: int) -> Any:
+    """``value`` as ``History.from_jsonl`` reads it back after ``ClientHistory.to_jsonl``
+    wrote it: written through ``jsonable`` (``_PREPARED``: inputs, outputs) or as it is,
+    read back with arrays as tuples (``_TUPLED``, ``_PREPARED``) or as JSON gives it
+    (``_PLAIN``). ``value`` itself when the round trip gives an equal immutable value
+    (:func:`_kept`), else the round trip's own result. O(size)."""
+    kind = type(value)
+    if kind in _KEPT or (kind is int and -_INT_LIMIT < value < _INT_LIMIT):
+        return value
+    if kind is tuple and how != _PLAIN and _kept(value):
+        return value  # (a _PLAIN field's array stays a list)
+    if how == _PREPARED:
+        from clobkit.sim.trace import jsonable
+
+        value = jsonable(value)
+    back = json.loads(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return back if how == _PLAIN else _tupled(back)
 
 
 class History:
@@ -272,6 +315,83 @@ class History:
                     )
             except MalformedHistory as exc:
                 raise MalformedHistory(f"line {lineno}: {exc}") from None
+        return history
+
+    @classmethod
+    def from_client_history(cls, records: Iterable[Any]) -> History:
+        """``History.from_jsonl(h.to_jsonl())`` for a simulated cluster's history ``h``
+        (:class:`~clobkit.sim.history.ClientHistory`), without writing and parsing the text.
+
+        ``records`` are ``h``'s records (anything with the attributes ``index, client_id,
+        input, call_us, outcome, output, return_us, hint``). Every field becomes what the
+        JSON round trip makes of it: a value built only of exact ``str``, ``bool``, ``None``,
+        ``int`` (below 2**63 in size) and tuples of them comes back equal, so it is kept as
+        it is (immutable, hence shareable); anything else goes through the round trip itself
+        (inputs and outputs through :func:`~clobkit.sim.trace.jsonable` first, as
+        ``to_jsonl`` writes them). Then the checks of :meth:`from_jsonl`, raising the same
+        :class:`MalformedHistory` (naming the line the record would be on). O(size).
+
+        >>> from clobkit.sim.history import ClientHistory
+        >>> h = ClientHistory()
+        >>> i = h.invoke("alice", ("place", "buy", 10), 3)
+        >>> h.complete(i, "ok", [("fill", 1), {"a": {2, 1}}], 9, hint=1)
+        >>> History.from_client_history(h) == History.from_jsonl(h.to_jsonl())
+        True
+        """
+        # Everything converted first, as to_jsonl writes the whole text before it is read.
+        rows = [
+            (
+                _read_back(rec.index, _PLAIN),
+                _read_back(rec.client_id, _TUPLED),
+                _read_back(rec.input, _PREPARED),
+                _read_back(rec.call_us, _PLAIN),
+                _read_back(rec.outcome, _PLAIN),
+                _read_back(rec.output, _PREPARED),
+                _read_back(rec.return_us, _PLAIN),
+                _read_back(rec.hint, _PLAIN),
+            )
+            for rec in records
+        ]
+        history = cls()
+        out = history._records
+        for lineno, (
+            index,
+            client_id,
+            input,
+            call_us,
+            outcome,
+            output,
+            return_us,
+            hint,
+        ) in enumerate(rows, start=1):
+            if index != len(out):
+                raise MalformedHistory(f"line {lineno}: index {index!r}, expected {len(out)}")
+            # (what invoke() and then complete() check, in their order and words)
+            try:
+                if not _is_time(call_us):
+                    raise MalformedHistory(f"call_us must be an int >= 0 (µs), got {call_us!r}")
+                try:
+                    hash(input)
+                except TypeError:
+                    raise MalformedHistory(
+                        f"input must be hashable (use tuples), got {input!r}"
+                    ) from None
+                if outcome == "pending":
+                    out.append(Record(len(out), client_id, input, call_us))
+                    continue
+                if outcome not in OUTCOMES:
+                    raise MalformedHistory(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
+                if not _is_time(return_us) or return_us < call_us:
+                    raise MalformedHistory(
+                        f"return_us must be an int >= call_us={call_us}, got {return_us!r}"
+                    )
+                if hint is not None and (isinstance(hint, bool) or not isinstance(hint, int)):
+                    raise MalformedHistory(f"hint must be an int or None, got {hint!r}")
+            except MalformedHistory as exc:
+                raise MalformedHistory(f"line {lineno}: {exc}") from None
+            out.append(
+                Record(len(out), client_id, input, call_us, outcome, output, return_us, hint)
+            )
         return history
 
     def to_frame(self) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from clobkit.book.results import ApplyResult, Fill, Order
+from clobkit.book.results import RESULT_TYPES, ApplyResult, Fill, Order
 from clobkit.errors import BadFrame, BadStream, ClobError
 from clobkit.replication import messages as _messages
 from clobkit.replication.step import Message
@@ -89,7 +89,7 @@ _MAX_DEPTH = 32
 
 def _field_values(value: Any) -> tuple[str, list[Any]]:
     cls = type(value)
-    name = cls.__name__
+    name = "ApplyResult" if cls in RESULT_TYPES else cls.__name__  # outcome subclasses too
     if hasattr(value, "_fields"):  # a NamedTuple
         return name, list(value)
     assert is_dataclass(value)
@@ -121,7 +121,9 @@ def _put(out: list[bytes], value: Any, depth: int = 0) -> None:
     elif isinstance(value, LogEntry):
         raw = encode_record(value.view, value.op, value.payload)  # the WAL's own record
         out.append(b"W" + _LEN.pack(len(raw)) + raw)
-    elif type(value).__name__ in _RECORDS and type(value) is _RECORDS[type(value).__name__]:
+    elif type(value) in RESULT_TYPES or (
+        type(value).__name__ in _RECORDS and type(value) is _RECORDS[type(value).__name__]
+    ):
         name, values = _field_values(value)
         raw = name.encode()
         out.append(b"R" + _LEN.pack(len(raw)) + raw + _LEN.pack(len(values)))

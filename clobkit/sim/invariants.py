@@ -116,32 +116,71 @@ class InvariantMonitor:
         self._now = 0
         # name -> what observe() last read of that Replica (see __call__)
         self._looked: dict[str, tuple[int, int, int, str, int]] = {}
+        # The list replicas() last gave, and per entry [name, incarnation, replica, is a
+        # Replica, then what observe() last read of it: commit number, view, status, last
+        # normal view]; rebuilt (from _looked) when replicas() gives another list.
+        self._listed: list[tuple[str, int, Any]] | None = None
+        self._watch: list[list[Any]] = []
+        #: Called as ``hook(world, name, incarnation, replica)`` after each look (after every
+        #: replica was observed) for each live replica that has applied past its commit
+        #: number; :class:`clobkit.check.invariants.LiveInvariants` hangs its check here, so
+        #: that one pass over the replicas per event serves both observers.
+        self.applied_beyond_commit: list[Callable[[World, str, int, Any], None]] = []
 
     # -- world observer ------------------------------------------------------
 
     def __call__(self, world: World) -> None:
         self._now = world.now_us
-        looked = self._looked
+        listed = self._replicas()
+        if listed is not self._listed:
+            # (a cluster hands back the same list until a replica crashes or restarts)
+            self._rewatch(listed)
         compacted = self._compacted
-        for name, incarnation, replica in self._replicas():
-            if type(replica) is Replica:
+        hooks = self.applied_beyond_commit
+        beyond: list[tuple[str, int, Any]] | None = None
+        for watched in self._watch:
+            replica = watched[2]
+            commit = replica.commit_number
+            if hooks and replica.applied_op > commit:
+                # (the hooks run after this pass, as a second observer would have)
+                beyond = [*(beyond or ()), (watched[0], watched[1], replica)]
+            if watched[3]:
                 # What observe() reads of a Replica: its commit number, and whether it acts
                 # as primary of its view (status, view, last normal view). Unchanged since
                 # the last look (and nothing compacted meanwhile), observe() would find
                 # nothing new, so it is skipped: most events change no replica's state.
-                state = (
-                    incarnation,
-                    replica.commit_number,
-                    replica.view,
-                    replica.status,
-                    replica.last_normal_view,
-                )
-                if looked.get(name) == state and name not in compacted:
+                view, status, normal = replica.view, replica.status, replica.last_normal_view
+                if (
+                    commit == watched[4]
+                    and view == watched[5]
+                    and status == watched[6]
+                    and normal == watched[7]
+                    and not (compacted and watched[0] in compacted)
+                ):
                     continue
-                looked[name] = state
-            self.observe(name, incarnation, replica)
-        if self._compacted:
-            self._compacted.clear()  # (a replica that crashed meanwhile committed no more)
+                watched[4:] = commit, view, status, normal
+                self._looked[watched[0]] = (watched[1], commit, view, status, normal)
+            self.observe(watched[0], watched[1], replica)
+        if compacted:
+            compacted.clear()  # (a replica that crashed meanwhile committed no more)
+        if beyond is not None:
+            for hook in hooks:
+                for name, incarnation, replica in beyond:
+                    hook(world, name, incarnation, replica)
+
+    def _rewatch(self, listed: list[tuple[str, int, Any]]) -> None:
+        """Watch the replicas of ``listed``, each from what observe() last read of it in
+        this life (nothing yet after a restart: the next look observes it)."""
+        watch = []
+        for name, incarnation, replica in listed:
+            last = self._looked.get(name)
+            if last is None or last[0] != incarnation:
+                seen: list[Any] = [None, None, None, None]
+            else:
+                seen = list(last[1:])
+            watch.append([name, incarnation, replica, type(replica) is Replica, *seen])
+        self._listed = listed
+        self._watch = watch
 
     def compacting(self, name: str, entries: list[LogEntry]) -> None:
         """Replica ``name`` is about to compact ``entries`` away (its store's ``on_compact``).
@@ -265,10 +304,14 @@ class InvariantMonitor:
             out[op] = (entry.view, entry.payload)
         return out
 
-    def lost_acked_writes(self) -> list[AckedWrite]:
+    def lost_acked_writes(
+        self, final: dict[int, tuple[int, bytes]] | None = None
+    ) -> list[AckedWrite]:
         """Acknowledged writes that are not in the committed log now (at their op, by that
-        client, with that command). O(acked + log)."""
-        final = self.final_committed()
+        client, with that command). ``final``: :meth:`final_committed`, if the caller has
+        just read it (nothing ran since). O(acked + log)."""
+        if final is None:
+            final = self.final_committed()
         lost = []
         for a in self.acked:
             known = final.get(a.op)

@@ -6,7 +6,8 @@ anything else takes the general path. Both must give the bytes of the first code
 (``tests/book/codec_oracle.py``). Seeded random commands and results are built from values at
 the edges where the fast paths could part from it (varint widths at 2**7, 2**14 and 2**28,
 strings of 127 and 128 bytes, multi-byte UTF-8, numbers up to 2**62, equal but not interned
-choice strings, every option of a place, every status and rejection reason) and each is
+choice strings, every option of a place, every status and rejection reason, the book's
+outcome subclasses of ``ApplyResult``) and each is
 encoded twice (the second time its strings are remembered, the fast path's condition) and
 compared with the oracle; a result's bytes must also decode (through the memo the fast path
 fills) to a result equal to the oracle's decode, field for field and type for type. A last
@@ -23,9 +24,16 @@ from typing import Any
 
 import pytest
 
-from clobkit.book import codec
+from clobkit.book import MarketSpec, OrderBook, codec
 from clobkit.book.commands import STP_MODES, Cancel, Modify, Place
-from clobkit.book.results import REJECT_REASONS, STATUSES, ApplyResult, Fill
+from clobkit.book.results import (
+    REJECT_REASONS,
+    STATUSES,
+    ApplyResult,
+    CancelledResult,
+    Fill,
+    RestedResult,
+)
 from tests.book import codec_oracle as oracle
 
 NUMBERS = (
@@ -104,6 +112,14 @@ def _result(rng: random.Random) -> ApplyResult:
     fills = tuple(_fill(rng) for _ in range(rng.choice((0, 0, 0, 1, 2))))
     stp = tuple(num() for _ in range(rng.choice((0, 0, 0, 0, 1, 2))))
     order_id = None if rng.random() < 0.2 else num()
+    if rng.random() < 0.2:  # the book's outcome subclasses (their fixed fields as classes hold)
+        outcome: ApplyResult = rng.choice((RestedResult, CancelledResult))()
+        outcome.seq, outcome.ts_us, outcome.order_id = num(), num(), order_id
+        if type(outcome) is RestedResult:
+            outcome.resting_qty = num()
+        else:
+            outcome.cancelled_qty = num()
+        return outcome
     return ApplyResult(accepted, reason, num(), num(), order_id, rng.choice(STATUSES), fills,
                        num(), num(), stp)  # fmt: skip
 
@@ -142,6 +158,10 @@ def test_the_fast_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
         ApplyResult(True, None, 2**28 - 1, 16384, 2**28 - 2, "resting", (), 16383, 0),
         ApplyResult(False, "unknown_order", 1, 2, None, "rejected", (), 0, 0),
     ]
+    book = OrderBook(MarketSpec("ACME"))  # (the book's own results: its outcome subclasses)
+    place_result = book.apply(Place("ACME", "al", "buy", 100, 5), 1, 20_000)
+    results += [place_result, book.apply(Cancel("ACME", "al", 1), 2, 20_001)]
+    assert {type(r) for r in results} > {RestedResult, CancelledResult}
     expected = [oracle.encode_command(place), oracle.encode_command(cancel)]
     expected += [oracle.encode_result(r) for r in results]
     codec.encode_command(place)  # (remembers the strings)

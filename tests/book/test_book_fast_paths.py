@@ -176,8 +176,9 @@ PLACE_FIELDS = {
     "market": ["ACME", "", 7],
     "user": ["ann", "", " ann", "ann ", "a\n", 5, "x" * 65, "dée", fresh("bea"), Text("cid")],
     "side": ["buy", "sell", "hold", None, fresh("buy"), Text("sell")],
-    "price": [100, 0, -1, 2**62, 2**62 + 1, None, True, 1.0],
-    "qty": [1, 0, 2**62 + 1, True, None],
+    # (2**30 - 1 and 2**30: both sides of the quick checks' one-digit comparison.)
+    "price": [100, 0, -1, 2**30 - 1, 2**30, 2**62, 2**62 + 1, None, True, 1.0],
+    "qty": [1, 0, 2**30 - 1, 2**30, 2**62, 2**62 + 1, True, None],
     "order_type": ["limit", "market", "stop", None, fresh("limit"), Text("limit")],
     "tif": ["gtc", "ioc", "fok", "day", fresh("ioc"), Text("gtc")],
     "order_id": [None, 1, 0, "1"],
@@ -220,7 +221,7 @@ def test_the_place_constructors_quick_check_admits_only_valid_orders(
 CANCEL_FIELDS = {
     "market": ["ACME", "", 7],
     "user": ["ann", "", " ann", "ann ", "a\n", 5, "x" * 65],
-    "order_id": [3, None, 0, 2**63, True, "3"],
+    "order_id": [3, None, 0, 2**30 - 1, 2**30, 2**63 - 1, 2**63, True, "3"],
     "client_order_id": [None, "c", "", 3],
 }
 

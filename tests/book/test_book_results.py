@@ -135,3 +135,46 @@ def test_codec_bytes_are_those_of_an_eager_copy() -> None:
         eager = ApplyResult(*tuple(result)[:6], own, *tuple(result)[7:])
         assert data == encode_result(eager)
         assert decode_result(data) == result
+
+
+def test_the_outcome_subclasses_read_as_plain_results() -> None:
+    """The book's results for a rested order, a cancel and a trade (the outcome subclasses
+    of ``ApplyResult``, which hold the fields they never change as class attributes) equal
+    plain results with the same values in every way a caller reads them, round-trip through
+    pickle, ``_replace``, the codec and the process wire format, and the codec's memo hands
+    them back."""
+    from clobkit.book.results import RESULT_TYPES
+    from clobkit.proc.wire import decode_message, encode_message
+    from clobkit.replication.messages import ReadReply
+
+    book = OrderBook(MarketSpec(SYMBOL))
+    rested = book.apply(Place(SYMBOL, "alice", "sell", 100, 4), 1, 10)
+    cancel = book.apply(Cancel(SYMBOL, "alice", 1), 2, 20)
+    book.apply(Place(SYMBOL, "alice", "sell", 100, 4), 3, 30)
+    traded = book.apply(Place(SYMBOL, "bob", "buy", 100, 6), 4, 40)
+    fill = Fill(0, 4, 40, SYMBOL, 100, 4, 4, 3, "bob", "alice", "buy")
+    expected = {
+        "rested": (True, None, 1, 10, 1, "resting", (), 4, 0, ()),
+        "cancel": (True, None, 2, 20, 1, "cancelled", (), 0, 4, ()),
+        "traded": (True, None, 4, 40, 4, "partially_filled", (fill,), 2, 0, ()),
+    }
+    results = {"rested": rested, "cancel": cancel, "traded": traded}
+    assert len({type(r) for r in results.values()}) == 3  # one subclass per outcome
+    for name, result in results.items():
+        values = expected[name]
+        plain = ApplyResult(*values)
+        assert type(result) in RESULT_TYPES and type(result) is not ApplyResult, name
+        assert isinstance(result, ApplyResult)
+        assert tuple(result) == values and result == plain and plain == result
+        assert hash(result) == hash(plain) and repr(result) == repr(plain)
+        assert result._asdict() == plain._asdict() and result._repr_html_() == plain._repr_html_()
+        for other in (pickle.loads(pickle.dumps(result)), copy.copy(result), result._replace()):
+            assert type(other) is ApplyResult and other == plain
+        data = encode_result(plain)
+        assert encode_result(result) == data and decode_result(data) is result  # memo hit
+        reply = ReadReply(
+            cluster_id="c", source="n0", target="r", view=1, read_id=1, mode="quorum",
+            ok=True, commit=1, op=1, result=result,
+        )  # fmt: skip
+        back = decode_message(encode_message(reply)).result
+        assert type(back) is ApplyResult and back == plain

@@ -110,3 +110,32 @@ def test_applied_past_commit_is_caught_live_in_a_safe_check() -> None:
     assert [v.kind for v in live.violations] == ["applied_uncommitted"]
     assert live.violations[0].nodes == ("n0",)
     c.close()
+
+
+def test_the_live_check_riding_on_the_monitor_finds_what_an_observer_finds() -> None:
+    # attach() hangs the check on the monitor's pass over the replicas (one pass per event);
+    # a LiveInvariants registered as a world observer of its own must see exactly the same
+    # entries applied early, and the same violations at the same times.
+    from clobkit.sim.faults import swarm_faults
+    from clobkit.sim.workload import RandomWorkload
+
+    for seed in (2, 5):
+        c = ck.Cluster(3, seed=seed, storage="memory", unsafe={"apply_before_commit"})
+        c.monitor.strict = False
+        hooked = LiveInvariants.attach(c)
+        assert c.world.observers[-1] is c.monitor, "attach() rode on the monitor"
+        strict_hooked = LiveInvariants(c, speculative=False)
+        c.monitor.applied_beyond_commit.append(strict_hooked.look)
+        alone = LiveInvariants(c, speculative=True)
+        strict_alone = LiveInvariants(c, speculative=False)
+        c.world.observers.extend([alone, strict_alone])
+        RandomWorkload(c, users=["u0", "u1"], ops_per_user=40, think_us_max=20_000).start()
+        faults, _ = swarm_faults(
+            c.world.streams.stream("faults"), c.replica_names, duration_us=800_000
+        )
+        c.schedule_faults(faults)
+        c.run(ms=800)
+        c.settle(ms=1_000)
+        assert hooked.applied_early and hooked.applied_early == alone.applied_early
+        assert strict_hooked.violations and strict_hooked.violations == strict_alone.violations
+        c.close()

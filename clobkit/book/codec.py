@@ -617,9 +617,21 @@ def encode_result(result: ApplyResult) -> bytes:
         # the general path below, which gives the same bytes
         # (tests/book/test_book_codec_encode_common.py). `_fills` is read rather than `fills`
         # (a property: one call); an empty tuple is what both hold for a command that did not
-        # trade.
+        # trade. A command that traded (common fills, see _common_fills) takes this path too,
+        # its fills' bytes in place of the zero fill count.
         fills, stp = result._fills, result.stp_cancelled
-        if type(fills) is tuple and not fills and type(stp) is tuple and not stp:
+        if type(fills) is not tuple:
+            fills = result.fills  # (built from the book's fill log on this first read)
+        if fills and type(fills) is tuple:
+            traded = _common_fills(fills)
+        else:
+            traded = None
+        if (
+            type(fills) is tuple
+            and (not fills or traded is not None)
+            and type(stp) is tuple
+            and not stp
+        ):
             accepted, reason, seq, ts_us = result.accepted, result.reason, result.seq, result.ts_us
             order_id, status = result.order_id, result.status
             resting, cancelled = result.resting_qty, result.cancelled_qty
@@ -638,6 +650,7 @@ def encode_result(result: ApplyResult) -> bytes:
                 and (order_id is None or (type(order_id) is int and 0 <= order_id < _SMALL2 - 1))
                 and type(status) is str
                 and status in _STATUS_NO_FILLS
+                and (traded is None or len(fills) < _SMALL)
                 and type(resting) is int
                 and 0 <= resting < _SMALL
                 and type(cancelled) is int
@@ -657,7 +670,9 @@ def encode_result(result: ApplyResult) -> bytes:
                         else table[order_id]
                         if order_id < small
                         else low[order_id & 0x3FFF] + table[order_id >> 14],
-                        _STATUS_NO_FILLS[status],
+                        _STATUS_NO_FILLS[status]
+                        if traded is None
+                        else _BYTE[_STATUS_CODE[status]] + table[len(fills)] + traded,
                         table[resting],
                         table[cancelled],
                         _NO_STP,
@@ -761,6 +776,62 @@ _RESULT_REJECTED: dict[str, bytes] = {
 }
 _STATUS_NO_FILLS: dict[str, bytes] = {s: _BYTE[i] + _VARINT[0] for i, s in enumerate(STATUSES)}
 _NO_STP = _VARINT[0]
+
+
+def _common_fills(fills: tuple[Fill, ...]) -> bytes | None:
+    """The bytes of ``fills`` when every one is common (an exact :class:`Fill`, numbers below
+    2**28, remembered exact strings, a ``"buy"``/``"sell"`` side: what decodes back to an
+    equal fill), with a table look-up per field; ``None`` when one is not."""
+    texts, table, low, small = _texts, _VARINT, _LOW14, _SMALL
+    parts: list[bytes] = []
+    for fill in fills:
+        if type(fill) is not Fill:
+            return None
+        (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
+         side) = fill  # fmt: skip
+        if side is _BUY:
+            side_byte = _BYTE[0]
+        elif side is _SELL:
+            side_byte = _BYTE[1]
+        else:
+            return None
+        if not (
+            type(fill_id) is int
+            and 0 <= fill_id < _SMALL2
+            and type(fseq) is int
+            and 0 <= fseq < _SMALL2
+            and type(fts) is int
+            and 0 <= fts < _SMALL2
+            and type(price) is int
+            and 0 <= price < _SMALL2
+            and type(qty) is int
+            and 0 <= qty < _SMALL2
+            and type(taker_id) is int
+            and 0 <= taker_id < _SMALL2
+            and type(maker_id) is int
+            and 0 <= maker_id < _SMALL2
+            and type(market) is str
+            and market in texts
+            and type(taker) is str
+            and taker in texts
+            and type(maker) is str
+            and maker in texts
+        ):
+            return None
+        parts += (
+            table[fill_id] if fill_id < small else low[fill_id & 0x3FFF] + table[fill_id >> 14],
+            table[fseq] if fseq < small else low[fseq & 0x3FFF] + table[fseq >> 14],
+            table[fts] if fts < small else low[fts & 0x3FFF] + table[fts >> 14],
+            texts[market],
+            table[price] if price < small else low[price & 0x3FFF] + table[price >> 14],
+            table[qty] if qty < small else low[qty & 0x3FFF] + table[qty >> 14],
+            table[taker_id] if taker_id < small else low[taker_id & 0x3FFF] + table[taker_id >> 14],
+            table[maker_id] if maker_id < small else low[maker_id & 0x3FFF] + table[maker_id >> 14],
+            texts[taker],
+            texts[maker],
+            side_byte,
+        )
+    return b"".join(parts)
 
 
 # Results recently encoded here (or decoded), by their exact bytes. A result is immutable and

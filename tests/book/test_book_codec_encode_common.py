@@ -1,7 +1,8 @@
 """The encoders' fast paths for common commands and results give exactly the oracle's bytes.
 
 ``encode_command`` writes a plain GTC limit ``Place`` and a ``Cancel`` by id, and
-``encode_result`` a result without fills or self-trade cancels, as one join of table look-ups;
+``encode_result`` a result without self-trade cancels whose fills (if any) are common, as one
+join of table look-ups;
 anything else takes the general path. Both must give the bytes of the first codec
 (``tests/book/codec_oracle.py``). Seeded random commands and results are built from values at
 the edges where the fast paths could part from it (varint widths at 2**7, 2**14 and 2**28,
@@ -124,6 +125,9 @@ def _result(rng: random.Random) -> ApplyResult:
                        num(), num(), stp)  # fmt: skip
 
 
+FILL = Fill(16383, 16384, 2**28 - 1, "ACME", 10050, 3, 9, 4, "al", "bo", "sell")
+
+
 def _typed(result: ApplyResult) -> list[tuple[type, Any]]:
     return [(type(value), value) for value in result]
 
@@ -157,14 +161,18 @@ def test_the_fast_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     results = [
         ApplyResult(True, None, 2**28 - 1, 16384, 2**28 - 2, "resting", (), 16383, 0),
         ApplyResult(False, "unknown_order", 1, 2, None, "rejected", (), 0, 0),
+        ApplyResult(True, None, 9, 16384, 9, "partially_filled", (FILL, FILL), 1, 0),
     ]
     book = OrderBook(MarketSpec("ACME"))  # (the book's own results: its outcome subclasses)
     place_result = book.apply(Place("ACME", "al", "buy", 100, 5), 1, 20_000)
     results += [place_result, book.apply(Cancel("ACME", "al", 1), 2, 20_001)]
+    book.apply(Place("ACME", "al", "buy", 100, 5), 3, 20_002)
+    results.append(book.apply(Place("ACME", "bo", "sell", 100, 2), 4, 20_003))  # (traded)
     assert {type(r) for r in results} > {RestedResult, CancelledResult}
     expected = [oracle.encode_command(place), oracle.encode_command(cancel)]
     expected += [oracle.encode_result(r) for r in results]
     codec.encode_command(place)  # (remembers the strings)
+    codec.encode_command(Place("ACME", "bo", "sell", 1, 1))
 
     def fail(*args: object) -> bytes:
         raise AssertionError("the general path was taken")

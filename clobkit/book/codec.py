@@ -17,7 +17,10 @@ replicated client table caches replies and ships them in snapshots.
 **Speed.** This is the replicated path's innermost loop (every command is decoded once per
 replica, every result encoded once per replica), so the codec is written for it: an encoder
 joins precomputed varint bytes (one table look-up for values below 2**14) in one
-``bytes.join``; a decoder walks the bytes with a position and a one-byte fast path per
+``bytes.join`` (the common commands and results, a plain GTC limit place, a cancel by id, a
+result without self-trade cancels whose fills are plain, are one join of table look-ups and
+remembered strings, checked against the oracle in ``tests/book/test_book_codec_encode_common.py``);
+a decoder walks the bytes with a position and a one-byte fast path per
 varint, with the same bounds checks and the same error messages as
 :class:`~clobkit.book.wire.Reader`. :func:`decode_command` remembers the last few thousand
 byte strings it decoded (commands are immutable, so the three replicas applying the same

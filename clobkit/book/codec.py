@@ -17,7 +17,10 @@ replicated client table caches replies and ships them in snapshots.
 **Speed.** This is the replicated path's innermost loop (every command is decoded once per
 replica, every result encoded once per replica), so the codec is written for it: an encoder
 joins precomputed varint bytes (one table look-up for values below 2**14) in one
-``bytes.join``; a decoder walks the bytes with a position and a one-byte fast path per
+``bytes.join`` (the common commands and results, a plain GTC limit place, a cancel by id, a
+result without self-trade cancels whose fills are plain, are one join of table look-ups and
+remembered strings, checked against the oracle in ``tests/book/test_book_codec_encode_common.py``);
+a decoder walks the bytes with a position and a one-byte fast path per
 varint, with the same bounds checks and the same error messages as
 :class:`~clobkit.book.wire.Reader`. :func:`decode_command` remembers the last few thousand
 byte strings it decoded (commands are immutable, so the three replicas applying the same
@@ -43,7 +46,7 @@ from clobkit.book.commands import (
     Modify,
     Place,
 )
-from clobkit.book.results import RESULT_TYPES, STATUSES, ApplyResult, Fill
+from clobkit.book.results import REJECT_REASONS, RESULT_TYPES, STATUSES, ApplyResult, Fill
 from clobkit.book.spec import MarketSpec
 from clobkit.errors import InvalidArgument
 
@@ -145,6 +148,16 @@ _HEAD = {
 
 _BYTE: tuple[bytes, ...] = tuple(bytes((v,)) for v in range(256))
 
+# The fixed parts of the common commands (see encode_command): their heads, the flag byte of a
+# GTC limit order on each side, and the two absent numbers (order id, protection price) that
+# end a plain place. The choices are compared by identity with the same interned literals
+# Place's constructor uses.
+_LIMIT, _GTC, _BUY, _SELL = "limit", "gtc", "buy", "sell"
+_PLACE_V1, _CANCEL_V1 = _HEAD[_V1, _PLACE], _HEAD[_V1, _CANCEL]
+_GTC_BUY = _BYTE[_SIDE_CODE[_BUY] | _TYPE_CODE[_LIMIT] | _TIF_CODE[_GTC] | _STP_CODE[None]]
+_GTC_SELL = _BYTE[_SIDE_CODE[_SELL] | _TYPE_CODE[_LIMIT] | _TIF_CODE[_GTC] | _STP_CODE[None]]
+_NO_ID_NO_PROTECTION = _VARINT[0] + _VARINT[0]
+
 
 def _code(table: dict[str | None, int], value: str | None, names: tuple[str | None, ...]) -> int:
     """The code of a field value; a value outside ``names`` raises what ``names.index`` raises."""
@@ -165,6 +178,62 @@ def encode_command(command: Command) -> bytes:
 
     Raises :class:`~clobkit.errors.InvalidType` for anything that is not a command.
     """
+    if type(command) is Place:
+        (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
+         cid) = command  # fmt: skip
+        # The common place (a plain GTC limit order: every default field at its default, exact
+        # types, strings already remembered) as one join of table look-ups; anything else (or
+        # an equal value that is not the interned constant) takes the general path below,
+        # which gives the same bytes (tests/book/test_book_codec_encode_common.py).
+        if (
+            order_type is _LIMIT
+            and tif is _GTC
+            and order_id is None
+            and stp is None
+            and protection is None
+            and post_only is False
+            and cid is None
+            and type(price) is int
+            and 0 <= price < _SMALL - 1
+            and type(qty) is int
+            and 0 <= qty < _SMALL
+            and type(market) is str
+            and market in _texts
+            and type(user) is str
+            and user in _texts
+        ):
+            if side is _BUY:
+                side_flags: bytes | None = _GTC_BUY
+            elif side is _SELL:
+                side_flags = _GTC_SELL
+            else:
+                side_flags = None
+            if side_flags is not None:
+                table = _VARINT
+                return b"".join(
+                    (
+                        _PLACE_V1,
+                        _texts[market],
+                        _texts[user],
+                        side_flags,
+                        table[price + 1],
+                        table[qty],
+                        _NO_ID_NO_PROTECTION,
+                    )
+                )
+    elif type(command) is Cancel:
+        market, user, order_id, cid = command
+        # The common cancel (by order id, exact types, strings remembered), as for Place.
+        if (
+            cid is None
+            and type(order_id) is int
+            and 0 <= order_id < _SMALL
+            and type(market) is str
+            and market in _texts
+            and type(user) is str
+            and user in _texts
+        ):
+            return _CANCEL_V1 + _texts[market] + _texts[user] + _VARINT[order_id]
     if type(command) is Place or isinstance(command, Place):  # (exact type first: no call)
         (market, user, side, price, qty, order_type, tif, order_id, stp, protection, post_only,
          cid) = command  # fmt: skip
@@ -544,7 +613,80 @@ def encode_result(result: ApplyResult) -> bytes:
     >>> decode_result(encode_result(r)) == r
     True
     """
-    if type(result) is not ApplyResult and not isinstance(result, ApplyResult):
+    if type(result) in RESULT_TYPES:
+        # The common results (rested, cancelled, rejected: no fills, no self-trade cancels,
+        # exact types, numbers below 2**28; a plain ApplyResult or one of the book's outcome
+        # subclasses, which read the same) as one join of table look-ups; anything else takes
+        # the general path below, which gives the same bytes
+        # (tests/book/test_book_codec_encode_common.py). `_fills` is read rather than `fills`
+        # (a property: one call); an empty tuple is what both hold for a command that did not
+        # trade. A command that traded (common fills, see _common_fills) takes this path too,
+        # its fills' bytes in place of the zero fill count.
+        fills, stp = result._fills, result.stp_cancelled
+        if type(fills) is not tuple:
+            fills = result.fills  # (built from the book's fill log on this first read)
+        if fills and type(fills) is tuple:
+            traded = _common_fills(fills)
+        else:
+            traded = None
+        if (
+            type(fills) is tuple
+            and (not fills or traded is not None)
+            and type(stp) is tuple
+            and not stp
+        ):
+            accepted, reason, seq, ts_us = result.accepted, result.reason, result.seq, result.ts_us
+            order_id, status = result.order_id, result.status
+            resting, cancelled = result.resting_qty, result.cancelled_qty
+            if accepted is True and reason is None:
+                head: bytes | None = _RESULT_ACCEPTED
+            elif accepted is False and type(reason) is str and reason in _RESULT_REJECTED:
+                head = _RESULT_REJECTED[reason]
+            else:
+                head = None
+            if (
+                head is not None
+                and type(seq) is int
+                and 0 <= seq < _SMALL2
+                and type(ts_us) is int
+                and 0 <= ts_us < _SMALL2
+                and (order_id is None or (type(order_id) is int and 0 <= order_id < _SMALL2 - 1))
+                and type(status) is str
+                and status in _STATUS_NO_FILLS
+                and (traded is None or len(fills) < _SMALL)
+                and type(resting) is int
+                and 0 <= resting < _SMALL
+                and type(cancelled) is int
+                and 0 <= cancelled < _SMALL
+            ):
+                # (a value below 2**28 is one table entry, or two: 14 low bits, then the rest)
+                table, low, small = _VARINT, _LOW14, _SMALL
+                if order_id is not None:
+                    order_id += 1
+                data = b"".join(
+                    (
+                        head,
+                        table[seq] if seq < small else low[seq & 0x3FFF] + table[seq >> 14],
+                        table[ts_us] if ts_us < small else low[ts_us & 0x3FFF] + table[ts_us >> 14],
+                        table[0]
+                        if order_id is None
+                        else table[order_id]
+                        if order_id < small
+                        else low[order_id & 0x3FFF] + table[order_id >> 14],
+                        _STATUS_NO_FILLS[status]
+                        if traded is None
+                        else _BYTE[_STATUS_CODE[status]] + table[len(fills)] + traded,
+                        table[resting],
+                        table[cancelled],
+                        _NO_STP,
+                    )
+                )
+                # These are exactly results that decode back to themselves (see _round_trips).
+                if len(_results) >= _MEMO_SIZE:
+                    _results.clear()
+                _results[data] = result
+                return data
+    elif not isinstance(result, ApplyResult):
         from clobkit.errors import InvalidType
 
         raise InvalidType(f"result must be an ApplyResult, not {type(result).__name__}")
@@ -624,6 +766,75 @@ def encode_result(result: ApplyResult) -> bytes:
             _results.clear()
         _results[data] = result
     return data
+
+
+# The fixed parts of the common results (see encode_result): the head of an accepted result
+# (version, kind, accepted, no reason) and of each rejection (its reason's text), the status
+# byte followed by a fill count of zero, and the count of zero self-trade cancels that ends it.
+_SMALL2 = 1 << 28
+_RESULT_ACCEPTED = _HEAD[_V1, _RESULT] + _BYTE[1] + _VARINT[0]
+_RESULT_REJECTED: dict[str, bytes] = {
+    reason: _HEAD[_V1, _RESULT] + _BYTE[0] + _VARINT[len(reason.encode())] + reason.encode()
+    for reason in REJECT_REASONS
+}
+_STATUS_NO_FILLS: dict[str, bytes] = {s: _BYTE[i] + _VARINT[0] for i, s in enumerate(STATUSES)}
+_NO_STP = _VARINT[0]
+
+
+def _common_fills(fills: tuple[Fill, ...]) -> bytes | None:
+    """The bytes of ``fills`` when every one is common (an exact :class:`Fill`, numbers below
+    2**28, remembered exact strings, a ``"buy"``/``"sell"`` side: what decodes back to an
+    equal fill), with a table look-up per field; ``None`` when one is not."""
+    texts, table, low, small = _texts, _VARINT, _LOW14, _SMALL
+    parts: list[bytes] = []
+    for fill in fills:
+        if type(fill) is not Fill:
+            return None
+        (fill_id, fseq, fts, market, price, qty, taker_id, maker_id, taker, maker,
+         side) = fill  # fmt: skip
+        if side is _BUY:
+            side_byte = _BYTE[0]
+        elif side is _SELL:
+            side_byte = _BYTE[1]
+        else:
+            return None
+        if not (
+            type(fill_id) is int
+            and 0 <= fill_id < _SMALL2
+            and type(fseq) is int
+            and 0 <= fseq < _SMALL2
+            and type(fts) is int
+            and 0 <= fts < _SMALL2
+            and type(price) is int
+            and 0 <= price < _SMALL2
+            and type(qty) is int
+            and 0 <= qty < _SMALL2
+            and type(taker_id) is int
+            and 0 <= taker_id < _SMALL2
+            and type(maker_id) is int
+            and 0 <= maker_id < _SMALL2
+            and type(market) is str
+            and market in texts
+            and type(taker) is str
+            and taker in texts
+            and type(maker) is str
+            and maker in texts
+        ):
+            return None
+        parts += (
+            table[fill_id] if fill_id < small else low[fill_id & 0x3FFF] + table[fill_id >> 14],
+            table[fseq] if fseq < small else low[fseq & 0x3FFF] + table[fseq >> 14],
+            table[fts] if fts < small else low[fts & 0x3FFF] + table[fts >> 14],
+            texts[market],
+            table[price] if price < small else low[price & 0x3FFF] + table[price >> 14],
+            table[qty] if qty < small else low[qty & 0x3FFF] + table[qty >> 14],
+            table[taker_id] if taker_id < small else low[taker_id & 0x3FFF] + table[taker_id >> 14],
+            table[maker_id] if maker_id < small else low[maker_id & 0x3FFF] + table[maker_id >> 14],
+            texts[taker],
+            texts[maker],
+            side_byte,
+        )
+    return b"".join(parts)
 
 
 # Results recently encoded here (or decoded), by their exact bytes. A result is immutable and

@@ -36,7 +36,7 @@ compiled per class from the field types (see :func:`_compile_check`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
@@ -69,6 +69,7 @@ __all__ = [
     "StartViewChange",
     "WriteBack",
     "WriteBackOk",
+    "checks",
     "problem",
 ]
 
@@ -474,6 +475,17 @@ _INLINE: dict[str, str] = {
     "request_number": "(type(v) is int and v >= 1) or (_is_nat(v) and v >= 1)",
     "mode": "v in _MODES",
 }
+# The quick forms (exact types only, no call): each implies its _INLINE form, which is what a
+# message failing the quick test is checked with (``{v}`` stands for the field).
+_QUICK: dict[str, str] = {
+    "str": "(type({v}) is str and ({v} in _SHORT or {v} == ''))",
+    "nat": "(type({v}) is int and {v} >= 0)",
+    "bytes": "type({v}) is bytes",
+    "bool": "({v} is True or {v} is False)",
+    "client_id": "(type({v}) is str and {v} in _SHORT)",
+    "request_number": "(type({v}) is int and {v} >= 1)",
+    "mode": "{v} in _MODES",
+}
 _KIND_OF_FIELD = {
     "cluster_id": "str",
     "source": "str",
@@ -512,6 +524,7 @@ def _compile_check(cls: type[Message]) -> Callable[[Any], str | None]:
     """
     names = [*_HEADER, *(f.name for f in fields(cls) if f.name not in _HEADER)]
     lines = [f"def check_{cls.__name__}(m):"]
+    quick, detailed = [], []
     for name in names:
         if name not in _HEADER:
             check = _CHECKS.get(name)
@@ -520,7 +533,18 @@ def _compile_check(cls: type[Message]) -> Callable[[Any], str | None]:
                 continue
         kind = _KIND_OF_FIELD.get(name)
         test = _INLINE[kind] if kind is not None else f"_CHECKS[{name!r}](v)"
-        lines += [f"    v = m.{name}", f"    if not ({test}):", f"        return 'bad {name}'"]
+        detailed += [f"        v = m.{name}", f"        if not ({test}):"]
+        detailed.append(f"            return 'bad {name}'")
+        quick.append(
+            _QUICK[kind].format(v=f"m.{name}")
+            if kind is not None
+            else f"_CHECKS[{name!r}](m.{name})"
+        )
+    # A sound message passes the quick test (one expression over the fields, exact types);
+    # only a message that fails it is walked field by field for the reason (or passes, when
+    # a field is of an accepted subclass or a string not yet remembered).
+    lines.append(f"    if not ({' and '.join(quick)}):")
+    lines += detailed
     lines += _shape_lines(cls)
     lines.append("    return None")
     source = "\n".join(lines)
@@ -639,3 +663,13 @@ def _fast_init(cls: type[Message]) -> None:
 
 for _cls in (*REPLICA_BOUND, *CLIENT_BOUND):
     _fast_init(_cls)
+
+
+# Every kind's check is compiled at import (a few milliseconds), so `checks` holds them all.
+for _cls in (*REPLICA_BOUND, *CLIENT_BOUND):
+    _COMPILED[_cls] = _compile_check(_cls)
+
+checks: Mapping[type, Callable[[Any], str | None]] = _COMPILED
+"""``kind -> check`` (read-only): ``checks[type(m)](m)`` is :func:`problem` for every message
+class defined here, without its frame (for a participant's arrival path; other types, such as
+subclasses, go through :func:`problem`)."""

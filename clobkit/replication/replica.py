@@ -143,6 +143,7 @@ from clobkit.replication.messages import (
     WriteBackOk,
     problem,
 )
+from clobkit.replication.messages import checks as _MESSAGE_CHECKS
 from clobkit.replication.primary import BackupProgress
 from clobkit.replication.reads import ReadQueues
 from clobkit.replication.repair import RepairState, truncate_point, vouches_for
@@ -1102,8 +1103,10 @@ class Replica:
 
     def _dispatch(self, message: Message) -> None:
         # (anything may arrive here, whatever the annotation says: problem() is what proves
-        # it a well-formed message, before any field is read)
-        reason = problem(message)
+        # it a well-formed message, before any field is read; `checks` holds its per-kind
+        # checks, called without problem()'s frame)
+        kind = type(message)
+        reason = _MESSAGE_CHECKS[kind](message) if kind in _MESSAGE_CHECKS else problem(message)
         if reason is not None:
             self._drop(message, "malformed")
             return
@@ -1113,7 +1116,6 @@ class Replica:
         if message.target != self.name:
             self._drop(message, "misaddressed")
             return
-        kind = type(message)
         if type(message) is Request:  # (spelled so, not `kind is`, to narrow the type)
             # A request comes from its own client's node (problem() proved client_id a
             # non-empty str, so that name is a client's name: is_client_name holds too).

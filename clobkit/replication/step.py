@@ -162,3 +162,42 @@ class Step:
                 if self.wake_at_us is None
                 else min(self.wake_at_us, other.wake_at_us)
             )
+
+
+class _Factory:
+    """The default of a list field (shown as dataclasses shows a ``default_factory``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY: Any = _Factory()
+
+
+def _step_init(
+    self: Step,
+    messages: list[Message] = _FACTORY,
+    events: list[TraceEvent] = _FACTORY,
+    delay_us: int = 0,
+    wake_at_us: int | None = None,
+    early: list[Message] = _FACTORY,
+    sync_us: int | None = None,
+) -> None:
+    self.messages = [] if messages is _FACTORY else messages
+    self.events = [] if events is _FACTORY else events
+    self.delay_us = delay_us
+    self.wake_at_us = wake_at_us
+    self.early = [] if early is _FACTORY else early
+    self.sync_us = sync_us
+
+
+# Every handle/tick/sync returns a Step (between two and three per committed command), so its
+# __init__ builds the empty lists with list displays instead of calling each field's
+# default_factory (`list`) through a global: same signature, fields, defaults, repr and ==
+# (tests/replication/test_replication_step_init.py).
+_step_init.__qualname__ = "Step.__init__"
+_step_init.__doc__ = Step.__init__.__doc__
+_step_init.__annotations__ = dict(Step.__init__.__annotations__)
+Step.__init__ = _step_init  # type: ignore[method-assign]

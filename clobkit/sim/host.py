@@ -244,35 +244,24 @@ class Host:
                         fields or None,
                     )
                 )
-        if step.sync_us is not None:
-            # The Prepares leave now; the sync they do not depend on runs while they travel.
-            assert not step.messages and step.delay_us == 0, "an owed sync comes alone"
-            send = world.send
-            for message in step.early:
-                send(message)
-            start = max(now, self.busy_until_us)
-            self.busy_until_us = start + step.sync_us
-            self.busy_us_total += step.sync_us
-            self._sync_due = True
+        sync_us = step.sync_us
+        if sync_us is not None or step.delay_us > 0:
+            if sync_us is not None:
+                # The Prepares leave now; the sync they do not depend on runs while they travel.
+                assert not step.messages and step.delay_us == 0, "an owed sync comes alone"
+                send = world.send
+                for message in step.early:
+                    send(message)
+                busy_us = sync_us
+                self._sync_due = True
+            else:
+                busy_us = step.delay_us
+                self.outbox.extend(step.messages)
+            self.busy_until_us = max(now, self.busy_until_us) + busy_us
+            self.busy_us_total += busy_us
             self._ready_token += 1
             # (world.schedule(...), inline: busy_until_us is never in the past)
             world._seq += 1
-            heappush(
-                world._heap,
-                (
-                    self.busy_until_us,
-                    world._seq,
-                    self._ready,
-                    (self.incarnation, self._ready_token),
-                ),
-            )
-        elif step.delay_us > 0:
-            start = max(now, self.busy_until_us)
-            self.busy_until_us = start + step.delay_us
-            self.busy_us_total += step.delay_us
-            self.outbox.extend(step.messages)
-            self._ready_token += 1
-            world._seq += 1  # (world.schedule(...), inline, as above)
             heappush(
                 world._heap,
                 (

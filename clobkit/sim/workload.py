@@ -196,17 +196,7 @@ class RandomWorkload:
                 result = value.result
                 if result.resting_qty > 0 and result.order_id is not None:
                     self.resting[call.client_id].append(result.order_id)
-        # (self._schedule(call.client_id), inline: every call ends here)
-        if self.stopped:
-            return
-        user = call.client_id
-        if self.ops_per_user is not None and self.issued[user] >= self.ops_per_user:
-            return
-        world = self.cluster.world
-        low = self.think_us_min
-        below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
-        think = low + below(self.think_us_max - low + 1)
-        world.schedule(world.now_us + think, self._issue_call, user)
+        self._schedule(call.client_id)
 
     def __repr__(self) -> str:
         return (

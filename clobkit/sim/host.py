@@ -278,17 +278,8 @@ class Host:
             send = world.send
             for message in step.messages:
                 send(message)
-        at_us = step.wake_at_us
-        if at_us is not None:
-            # (self.set_timer(at_us), spelled out: most steps re-arm the timer)
-            world._seq += 1
-            due = (at_us if at_us > now else now, world._seq)
-            self.timer_at_us = at_us
-            self._timer_due = due
-            queued = self._timer_queued
-            if not queued or due < queued[-1]:
-                queued.append(due)
-                heappush(world._heap, (due[0], due[1], self._timer, (self.incarnation, due)))
+        if step.wake_at_us is not None:
+            self.set_timer(step.wake_at_us)
 
     def set_timer(self, at_us: int) -> None:
         """Make ``tick`` run at ``at_us`` (replacing any earlier timer). O(1) when a queued

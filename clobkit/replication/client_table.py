@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from functools import partial
-from typing import Literal
+from operator import call as _call
+from typing import Any, Literal
 
 __all__ = ["ClientRecord", "RequestKind", "classify_request", "decode_state", "encode_state"]
 
@@ -34,34 +34,46 @@ class ClientRecord:
     sends the replies it computes (only the primary answers clients), so it encodes one
     only if it needs it (a retry after it became primary, or a snapshot). The function is
     called at most once and must return the same bytes whenever it is called (the
-    machine's result is immutable). Read-only once built.
+    machine's result is immutable).
+
+    A replica keeps one record per client and **updates it in place** when it applies
+    that client's next request (``request_number``, ``op`` and the reply fields below),
+    instead of building a record per command on every replica: copy what you read
+    (``(rec.request_number, rec.op, rec.reply)``) if you keep it past a step. The reply is
+    ``encoded`` when not ``None``, else ``encode(result)`` (computed and kept by
+    :attr:`reply` when first read): the replica stores a machine's result and its
+    encoder there, see ``StateMachine`` ``apply_split`` in :mod:`clobkit.replication.machine`.
 
     >>> rec = ClientRecord(2, 7, lambda: b"ok")
     >>> rec.reply, rec == ClientRecord(2, 7, b"ok"), rec
     (b'ok', True, ClientRecord(request_number=2, op=7, reply=b'ok'))
+    >>> rec.request_number, rec.op = 3, 9
+    >>> rec.encoded, rec.encode, rec.result = None, str.encode, "no"
+    >>> rec.reply, rec
+    (b'no', ClientRecord(request_number=3, op=9, reply=b'no'))
     """
 
-    __slots__ = ("_encode", "_reply", "op", "request_number")
+    __slots__ = ("encode", "encoded", "op", "request_number", "result")
 
     def __init__(self, request_number: int, op: int, reply: bytes | Callable[[], bytes]) -> None:
         self.request_number = request_number
         self.op = op
-        # (exact types first, without a call: a replica builds one record per command, its
-        # reply bytes or, from the book, a functools.partial that encodes them)
-        kind = type(reply)
-        if kind is bytes or (kind is not partial and isinstance(reply, bytes)):
-            self._reply: bytes | None = reply  # type: ignore[assignment]
-            self._encode: Callable[[], bytes] | None = None
+        self.encoded: bytes | None
+        self.encode: Callable[[Any], bytes] | None
+        self.result: Any
+        if isinstance(reply, bytes):
+            self.encoded, self.encode, self.result = reply, None, None
         else:
-            self._reply, self._encode = None, reply  # type: ignore[assignment]
+            self.encoded, self.encode, self.result = None, _call, reply
 
     @property
     def reply(self) -> bytes:
         """The encoded reply (encoded now if it was deferred)."""
-        if self._reply is None:
-            assert self._encode is not None
-            self._reply, self._encode = self._encode(), None
-        return self._reply
+        if self.encoded is None:
+            assert self.encode is not None
+            self.encoded = self.encode(self.result)
+            self.encode = self.result = None
+        return self.encoded
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ClientRecord):

@@ -23,15 +23,21 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
-from clobkit.book import Exchange, MarketSpec, decode_command, encode_result
+from clobkit.book import ApplyResult, Exchange, MarketSpec, decode_command, encode_result
 from clobkit.book.codec import recent_commands
+from clobkit.book.commands import Cancel, Modify, Place
 from clobkit.errors import InvalidArgument
 
 __all__ = ["BookMachine", "KvMachine", "StateMachine"]
 
 
-def _EMPTY_REPLY() -> bytes:
+def _empty_reply(_result: object) -> bytes:
+    """The reply to an undecodable command (see :meth:`BookMachine.apply_split`)."""
     return b""
+
+
+# The commands Exchange.apply routes (its own check, for BookMachine.apply_split's copy).
+_COMMANDS = (Place, Cancel, Modify)
 
 
 @runtime_checkable
@@ -42,6 +48,12 @@ class StateMachine(Protocol):
     the primary's timestamp carried in the log) and must not raise for a
     well-formed but refused command: it encodes the refusal in its reply.
     ``query`` must not change state. ``restore`` replaces the whole state.
+
+    Optional: ``apply_split(op, ts_us, payload) -> (encode, result)``, applying like
+    ``apply`` but leaving the reply unencoded (``encode(result)`` gives the bytes ``apply``
+    returns). A replica uses it when the machine has it: a backup, which sends no reply,
+    keeps the pair in its client table and never encodes (see
+    :class:`~clobkit.replication.client_table.ClientRecord`).
     """
 
     def apply(self, op: int, ts_us: int, payload: bytes) -> bytes:
@@ -173,7 +185,8 @@ class BookMachine:
 
     def apply(self, op: int, ts_us: int, payload: bytes) -> bytes:
         """Decode and apply one command at seq ``op``. O(log levels + fills)."""
-        return self.apply_deferred(op, ts_us, payload)()
+        encode, result = self.apply_split(op, ts_us, payload)
+        return encode(result)
 
     def apply_deferred(self, op: int, ts_us: int, payload: bytes) -> Callable[[], bytes]:
         """Apply like :meth:`apply`, but return a function that encodes the reply: a backup,
@@ -186,6 +199,27 @@ class BookMachine:
         >>> reply() == reply()
         True
         """
+        encode, result = self.apply_split(op, ts_us, payload)
+        return partial(encode, result)
+
+    def apply_split(
+        self, op: int, ts_us: int, payload: bytes
+    ) -> tuple[Callable[[Any], bytes], ApplyResult | None]:
+        """Apply like :meth:`apply`, but return ``(encode, result)``: the reply is
+        ``encode(result)`` (:func:`~clobkit.book.encode_result` of the
+        :class:`~clobkit.book.ApplyResult`; an undecodable payload gives ``result=None``
+        and ``b""``). This is what a replica calls for every committed command: no reply
+        object is built, and a backup never encodes. O(log levels + fills).
+
+        >>> from clobkit.book import Place, encode_command
+        >>> m = BookMachine([MarketSpec("ACME")])
+        >>> encode, result = m.apply_split(1, 5, encode_command(Place("ACME", "al", "buy", 100, 3)))
+        >>> result.status, encode(result) == BookMachine([MarketSpec("ACME")]).apply(
+        ...     1, 5, encode_command(Place("ACME", "al", "buy", 100, 3)))
+        ('resting', True)
+        >>> m.apply_split(2, 6, b"junk")
+        (<function _empty_reply at ...>, None)
+        """
         # (decode_command's memo first, one look-up: another replica decoded this entry)
         if type(payload) is bytes and payload in recent_commands:
             command = recent_commands[payload]
@@ -193,8 +227,28 @@ class BookMachine:
             try:
                 command = decode_command(payload)
             except InvalidArgument:
-                return _EMPTY_REPLY  # an undecodable command is refused (not from a client API)
-        return partial(encode_result, self._exchange.apply(command, op, ts_us))
+                # an undecodable command is refused (it does not come from a client API)
+                return _empty_reply, None
+        # Exchange.apply, spelled out for what every replica applies (a decoded command of
+        # a known market at the next seq): one frame fewer per command on every replica.
+        # BookMachine is the exchange's replication adapter, so it reads the routing table
+        # and advances last_seq itself; anything else takes Exchange.apply, which checks
+        # and refuses as documented. tests/replication/test_replication_machine_split.py
+        # proves the two paths give the same results, states and last_seq.
+        exchange = self._exchange
+        books, market = exchange._books, command.market
+        if (
+            type(command) in _COMMANDS
+            and type(market) is str
+            and market in books
+            and type(op) is int
+            and op > exchange._last_seq
+        ):
+            result = books[market].apply(command, op, ts_us)
+            if result.accepted:
+                exchange._last_seq = op
+            return encode_result, result
+        return encode_result, exchange.apply(command, op, ts_us)
 
     def query(self, query: Any) -> Any:
         """Answer one read-only query (see the class docstring); raises ``InvalidArgument``."""

@@ -173,6 +173,8 @@ __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "Re
 
 ReplicaStatus = Literal["normal", "view_change", "recovering", "learner"]
 
+# A machine's optional apply_split: (op, ts_us, payload) -> (encode, result).
+ApplySplit = Callable[[int, int, bytes], tuple[Callable[[Any], bytes], Any]]
 _CLASSIFY_REQUEST = _client_table.classify_request  # clobkit's own (lab L1 may swap it)
 
 _PARKED_MAX = 4096  # clients whose request a backup keeps for the next view (one each)
@@ -314,10 +316,9 @@ class Replica:
         self._trace_events = trace_events
         # The host sends new entries' Prepares before our own sync and calls sync() after it.
         self._overlap_sync = overlap_sync
-        # A machine that can defer encoding its replies lets backups skip that work.
-        self._apply_deferred: Callable[[int, int, bytes], Callable[[], bytes]] | None = getattr(
-            machine, "apply_deferred", None
-        )
+        # A machine that can leave its replies unencoded (apply_split) lets backups skip that
+        # work, and the client table keep (encoder, result) instead of a closure.
+        self._apply_split: ApplySplit | None = getattr(machine, "apply_split", None)
 
         # Replicated and protocol state.
         self.view = 0
@@ -1001,7 +1002,7 @@ class Replica:
 
         The one loop every applied entry goes through, so it binds what it uses to locals
         and skips the work a step does not need (no trace event with the trace off; a
-        backup's reply is left unencoded in the client table, see :class:`ClientRecord`).
+        backup leaves its reply unencoded in the client table, see :class:`ClientRecord`).
         """
         table = self.client_table
         # (looked up per run, not bound at import: lab L1 swaps in a student's function;
@@ -1009,9 +1010,10 @@ class Replica:
         classify = _client_table.classify_request
         own_classify = classify is _CLASSIFY_REQUEST
         dedup = NO_DEDUP not in self._unsafe
-        apply_deferred = self._apply_deferred
+        apply_split = self._apply_split
         trace = self._trace_events
-        primary = self.view % self._n == self.index  # (only a primary queues replies)
+        # (only a primary in normal status queues replies, so only it encodes them)
+        primary = self.view % self._n == self.index and self.status == "normal"
         for entry, env in run:
             op = entry.op
             assert op == self.applied_op + 1
@@ -1029,19 +1031,27 @@ class Replica:
             if dedup and seen != "new":
                 assert rec is not None
                 self._event_apply(entry, env, duplicate=True)
-                if seen == "retry":
-                    self._queue_reply(client_id, request_number, rec.op, rec)
+                if seen == "retry" and primary:
+                    self._queue_reply(client_id, request_number, rec.op, rec.reply)
                 continue
-            reply: bytes | Callable[[], bytes]
-            if apply_deferred is not None:
-                reply = apply_deferred(op, env.ts_us, env.payload)
+            encode: Callable[[Any], bytes] | None
+            if apply_split is not None:
+                encode, result = apply_split(op, env.ts_us, env.payload)
+                reply = encode(result) if primary else None
             else:
-                reply = self.machine.apply(op, env.ts_us, env.payload)
-            record = table[client_id] = ClientRecord(request_number, op, reply)
+                reply, encode, result = self.machine.apply(op, env.ts_us, env.payload), None, None
+            # The client's record is updated in place (one object per client, not one per
+            # command on every replica; see ClientRecord): reply None leaves it unencoded.
+            if rec is None:
+                rec = table[client_id] = ClientRecord(request_number, op, b"")
+            else:
+                rec.request_number, rec.op = request_number, op
+            rec.encoded, rec.encode, rec.result = reply, encode, result
             if trace:
                 self._event_apply(entry, env, duplicate=False)
             if primary:
-                self._queue_reply(client_id, request_number, op, record)
+                assert reply is not None
+                self._queue_reply(client_id, request_number, op, reply)
 
     def _event_apply(self, entry: LogEntry, env: Envelope, *, duplicate: bool) -> None:
         self._event(
@@ -1053,11 +1063,9 @@ class Replica:
             duplicate=duplicate,
         )
 
-    def _queue_reply(
-        self, client_id: str, request_number: int, op: int, record: ClientRecord
-    ) -> None:
+    def _queue_reply(self, client_id: str, request_number: int, op: int, reply: bytes) -> None:
         """Park the reply to ``op`` until the reply frontier passes it (primary only: only
-        here is a reply encoded, see :class:`ClientRecord`)."""
+        a primary encodes replies, see :class:`ClientRecord`)."""
         if self.view % self._n == self.index and self.status == "normal":
             self._pending_replies[op] = Reply(
                 cluster_id=self._cluster_id,
@@ -1072,7 +1080,7 @@ class Replica:
                 request_number=request_number,
                 ok=True,
                 op=op,
-                reply=record.reply,
+                reply=reply,
             )
             inflight = self._inflight.get(client_id)
             if inflight is not None and inflight[1] <= op:

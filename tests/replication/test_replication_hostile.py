@@ -71,7 +71,8 @@ def fingerprint(net: Net, i: int) -> tuple[Any, ...]:
         r.commit_number,
         r.applied_op,
         r.last_normal_view,
-        dict(r.client_table),
+        # (copied field by field: a replica updates its records in place)
+        {c: (rec.request_number, rec.op, rec.reply) for c, rec in r.client_table.items()},
     )
 
 

@@ -202,7 +202,10 @@ class Journal:
         last_view = wal.last_view if self._indexed else self._last_view()  # type: ignore[attr-defined]
         if last_view is not None and last_view > entry.view and wal.last_op >= wal.first_op:
             entry = LogEntry(last_view, entry.op, entry.payload)
-        wal.append(entry)
+        if self._append_many is not None:
+            self._append_many((entry,))  # (what wal.append does, one frame fewer)
+        else:
+            wal.append(entry)
         self._cache[entry.op] = self._last = (entry, envelope)
         return entry
 

@@ -180,26 +180,24 @@ place, never replaced."""
 def encode_record(view: int, op: int, payload: bytes) -> bytes:
     """Frame one record: 40-byte self-identifying header plus ``payload``. O(len(payload)).
 
+    A small record is remembered by its bytes (``_records``) and, when the three arguments
+    have exact types, by ``(view, op, payload)`` (``_framed``): framing it again is a dict
+    look-up. One frame from the log's append to the bytes: the checksums are computed here,
+    inline (``_record_sum`` and ``_rechead_sum``), as this runs for every entry.
+
     >>> encode_record(1, 2, b"x") == encode_record(1, 2, b"x")
     True
     >>> decode_record(encode_record(1, 2, b"x"))
     LogEntry(view=1, op=2, payload=b'x')
     """
+    key: tuple[int, int, bytes] | None = None
     if type(payload) is bytes and type(view) is int and type(op) is int:
         key = (view, op, payload)
         if key in _framed:  # (`in` and `[]`: no call)
             return _framed[key]
-        return _frame(view, op, payload, key)
-    return _frame(view, op, payload, None)
-
-
-def _frame(view: int, op: int, payload: bytes, key: tuple[int, int, bytes] | None) -> bytes:
-    """The record; remembered by its bytes (``_records``) and, with ``key`` (the three
-    arguments, when their types are exact), by ``key`` (``_framed``) when it is small."""
     size = len(payload)
     assert 0 <= view <= _U64_MAX and 0 < op <= _U64_MAX and size <= MAX_PAYLOAD
     head = _REC_HEAD.pack(RECORD_MAGIC, size, view, op)
-    # (_record_sum and _rechead_sum, inline: this runs for every entry on every replica)
     h = _RECORD_SUM.copy()
     h.update(head)
     h.update(payload)

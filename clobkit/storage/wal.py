@@ -312,23 +312,29 @@ class LogFile:
         known = recent_records
         for entry in entries:
             op += 1
-            # The common case with no call: an exact LogEntry that may come next, framed
-            # moments ago (by another replica of a simulated cluster). Anything else goes
-            # through _record, which checks everything and frames it.
+            # The common case: an exact LogEntry of exact types that may come next (the
+            # checks of _record, which also make view >= 0 and op >= 1 hold), framed with
+            # no call when it was framed moments ago (by another replica of a simulated
+            # cluster), else by encode_record alone. Anything else goes through _record,
+            # which checks everything in order and raises what append documents.
             if type(entry) is LogEntry:
                 entry_view, entry_op, payload = entry.view, entry.op, entry.payload
-                key = (entry_view, entry_op, payload)
                 if (
                     type(entry_op) is int
                     and entry_op == op
                     and type(entry_view) is int
                     and entry_view >= view
                     and type(payload) is bytes
-                    and key in known
                 ):
-                    framed.append((entry, known[key]))
-                    view = entry_view
-                    continue
+                    key = (entry_view, entry_op, payload)
+                    if key in known:
+                        framed.append((entry, known[key]))
+                        view = entry_view
+                        continue
+                    if len(payload) <= MAX_PAYLOAD:
+                        framed.append((entry, encode_record(entry_view, entry_op, payload)))
+                        view = entry_view
+                        continue
             framed.append((entry, self._record(entry, op, view)))
             view = entry.view
         self._pending += framed

@@ -167,7 +167,7 @@ from clobkit.replication.view_change import (
     choose_log,
     grants_prevote,
 )
-from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store
+from clobkit.storage.base import LogEntry, Metadata, Snapshot, Store, SyncInfo
 
 __all__ = ["OPENING_TRANSITIONS", "STATUS_TRANSITIONS", "LogRow", "Replica", "ReplicaStatus"]
 
@@ -316,6 +316,13 @@ class Replica:
         self._trace_events = trace_events
         # The host sends new entries' Prepares before our own sync and calls sync() after it.
         self._overlap_sync = overlap_sync
+        # A store that can save the commit number alone (clobkit's can), bound once.
+        self._store_save_commit: Callable[[int], SyncInfo] | None = getattr(
+            store, "save_commit", None
+        )
+        self._store_commit_cost: Callable[[], int | None] | None = getattr(
+            store, "save_commit_cost_us", None
+        )
         # A machine that can leave its replies unencoded (apply_split) lets backups skip that
         # work, and the client table keep (encoder, result) instead of a closure.
         self._apply_split: ApplySplit | None = getattr(machine, "apply_split", None)
@@ -366,6 +373,8 @@ class Replica:
         self._heard_primary_at = now - config.view_change_timeout_us_min
         self._acked_at: dict[int, int] = {}  # primary: when each backup last answered
         self._no_quorum = False  # primary: heard from no majority lately (CheckQuorum)
+        # primary: CheckQuorum holds at least until then (see _primary_has_quorum)
+        self._quorum_known_until = -1
         # backup: the latest request each client sent us while we were not its primary; a
         # new primary logs them with its no-op, a new backup points them to the new view
         self._parked: dict[str, Request] = {}
@@ -736,7 +745,12 @@ class Replica:
     def _finish(self) -> Step:
         if self._journal.corrupt and self._voter():
             self._begin_repair()
-        if self.is_primary:
+        # (is_primary, spelled out here and below: every Step ends through these)
+        if (
+            self.status == "normal"
+            and self.view % self._n == self.index
+            and self.last_normal_view == self.view
+        ):
             # A Prepare promises nothing about our own disk: with a host that can overlap,
             # it leaves before our sync (only when nothing else in this Step was persisted:
             # a view or a vote saved first must reach the disk before anything is sent).
@@ -774,7 +788,11 @@ class Replica:
     def _finish_after_sync(self) -> Step:
         """The end of every Step once our WAL is synced: commit (counting ourselves only
         for what is durable), apply, reply, serve reads."""
-        if self.is_primary:
+        if (
+            self.status == "normal"
+            and self.view % self._n == self.index
+            and self.last_normal_view == self.view
+        ):
             self._advance_commit()
             if self._pending_replies:
                 self._flush_replies()
@@ -827,7 +845,8 @@ class Replica:
         """The primary of our view showed it is alive: restart the timeout, end any pre-vote."""
         self._primary_deadline = self._now + self._timeout()
         self._heard_primary_at = self._now
-        self._prevotes.clear()
+        if self._prevotes.proposed is not None:  # (else no round runs: nothing to clear)
+            self._prevotes.clear()
 
     def _next_wake(self) -> int:
         cfg = self.config
@@ -835,8 +854,8 @@ class Replica:
             return self._retry_at
         if self.status == "view_change":
             return min(self._vc_deadline, self._vc_resend_at)
-        if self.is_primary:
-            return self._heartbeat_due
+        if self.view % self._n == self.index and self.last_normal_view == self.view:
+            return self._heartbeat_due  # (is_primary: the status is "normal" here)
         wake = self._primary_deadline
         if self._catch_up.awaiting or self.commit_number > self.op_number:
             wake = min(wake, self._catch_up.retry_at)
@@ -876,14 +895,14 @@ class Replica:
 
     def _commit_save_cost(self) -> int | None:
         """What saving the commit number alone will cost, if the store can say up front."""
-        cost = getattr(self.store, "save_commit_cost_us", None)
+        cost = self._store_commit_cost
         return None if cost is None else cost()
 
     def _save_commit(self) -> None:
         """Make the commit number durable. Only it changed (every view and vote change saves
         the metadata itself), so a store that can save it alone does: one write and one
         fsync instead of a metadata replace, which is what lets a sync cover many commands."""
-        save_commit = getattr(self.store, "save_commit", None)
+        save_commit = self._store_save_commit
         if save_commit is None:
             self._save_meta()
             return
@@ -1218,7 +1237,8 @@ class Replica:
                 )
             )
             return
-        if not self._primary_has_quorum():
+        # (no call while the last CheckQuorum answer is known to hold: every request asks)
+        if self._now >= self._quorum_known_until and not self._primary_has_quorum():
             self._refuse_no_quorum(m)
             return
         client_id = m.client_id
@@ -1293,6 +1313,7 @@ class Replica:
         self._inflight = {}
         self._acked_at = dict.fromkeys(self._others, self._now)
         self._no_quorum = False
+        self._quorum_known_until = -1
         for op in range(self.commit_number + 1, self.op_number + 1):
             entry = self._entry(op)
             if entry is None:
@@ -1446,7 +1467,12 @@ class Replica:
         """CheckQuorum (``prevote=True``): has a majority, us included, answered within the
         minimum view-change timeout? A primary that has not stops serving (writes and
         primary-mode reads are refused with ``no_quorum``) but keeps sending heartbeats, and
-        serves again as soon as a majority answers. Always True with ``prevote=False``."""
+        serves again as soon as a majority answers. Always True with ``prevote=False``.
+
+        A True answer also sets ``_quorum_known_until``: the answer stays True at least
+        until then, because answer times only grow (they are the host's ``now``, which never
+        decreases: see :mod:`~clobkit.replication.step`), and the (quorum - 1)-th latest
+        answer is within the window until that time; a caller may skip asking before it."""
         if not self.config.prevote or self._n == 1:
             return True
         window = self.config.view_change_timeout_us_min
@@ -1456,6 +1482,9 @@ class Replica:
             if now - t < window:
                 heard += 1
         ok = heard >= self._quorum
+        if ok:
+            latest = sorted(self._acked_at.values(), reverse=True)
+            self._quorum_known_until = latest[self._quorum - 2] + window
         if not ok and not self._no_quorum:
             silent = sorted(
                 self._to(i) for i, t in self._acked_at.items() if self._now - t >= window

@@ -389,7 +389,12 @@ class LogFile:
         count = len(self._pending)
         written = sum(map(len, map(_DATA, self._pending)))
         fsyncs = count if self._policy == "always" else (1 if durable else 0)
-        self._guarded(self._flush)
+        try:  # (_guarded, spelled out: every replica syncs here every round)
+            self._flush()
+        except PowerLoss:
+            self._life.closed = True
+            self._disk.close()
+            raise
         return SyncInfo(count, fsyncs, self._cost(fsyncs, written), durable)
 
     def sync_cost_us(self) -> int:

@@ -857,7 +857,7 @@ class Replica:
         if self.view % self._n == self.index and self.last_normal_view == self.view:
             return self._heartbeat_due  # (is_primary: the status is "normal" here)
         wake = self._primary_deadline
-        if self._catch_up.awaiting or self.commit_number > self.op_number:
+        if self._catch_up.awaiting or self.commit_number > self._journal.wal.last_op:
             wake = min(wake, self._catch_up.retry_at)
         assert cfg.heartbeat_us > 0
         return wake
@@ -1359,11 +1359,12 @@ class Replica:
         self._heartbeat_due = self._now + self.config.heartbeat_us
 
     def _advance_commit(self) -> None:
-        if self.applied_op < self.commit_number and self.applied_op < self.op_number:
+        wal = self._journal.wal  # (wal.last_op is op_number: asked for every commit round)
+        if self.applied_op < self.commit_number and self.applied_op < wal.last_op:
             self._apply_committed()
         # (fewer than a quorum of acks gives 0: nothing new commits)
         durable_on_quorum = self._progress.durable_on_quorum(self._durable_op, self._quorum)
-        candidate = min(durable_on_quorum, self.op_number)
+        candidate = min(durable_on_quorum, wal.last_op)
         if candidate > self.commit_number:
             self.commit_number = candidate
             self._event(COMMIT, op=candidate)
@@ -1406,10 +1407,11 @@ class Replica:
         if not self._pending_replies:
             return
         frontier = self._reply_frontier()
-        for op in sorted(self._pending_replies):
+        pending, send = self._pending_replies, self._out.append  # (_send: one per command)
+        for op in sorted(pending):
             if op > frontier or op > self.applied_op:
                 break
-            self._send(self._pending_replies.pop(op))
+            send(pending.pop(op))
 
     def _on_PrepareOk(self, m: PrepareOk) -> None:
         if self._fenced(m):
@@ -1534,7 +1536,7 @@ class Replica:
             return
         if not self._as_backup(m):
             return
-        if m.entries[0].op > self.op_number + 1:
+        if m.entries[0].op > self._journal.wal.last_op + 1:  # (op_number)
             self._request_state()
             return
         if not self._accept_entries(m, overwrite=False):
@@ -1567,7 +1569,7 @@ class Replica:
                 source=self.name,
                 target=target,
                 view=self.view,
-                op=self.op_number,
+                op=self._journal.wal.last_op,  # (op_number)
                 commit=self.commit_number,
             )
         )
@@ -1603,7 +1605,7 @@ class Replica:
             self.commit_number = commit
             self._event(COMMIT, op=commit)
         self._apply_committed()
-        if self.commit_number > self.op_number:
+        if self.commit_number > self._journal.wal.last_op:  # (op_number)
             self._request_state()
 
     def _on_Commit(self, m: Commit) -> None:

@@ -59,6 +59,8 @@ WAL_FILE = "wal.log"
 _ENTRY, _DATA = itemgetter(0), itemgetter(1)
 _VIEW = attrgetter("view")
 _WAL_TMP = "wal.log.tmp"
+# What sync() reported, by value (bounded: cleared when full).
+_sync_infos: dict[tuple[int, int, int, bool], SyncInfo] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +397,14 @@ class LogFile:
             self._life.closed = True
             self._disk.close()
             raise
-        return SyncInfo(count, fsyncs, self._cost(fsyncs, written), durable)
+        # (a SyncInfo is immutable and a run repeats few of them: one per distinct value)
+        key = (count, fsyncs, self._cost(fsyncs, written), durable)
+        info = _sync_infos[key] if key in _sync_infos else None  # noqa: SIM401 (no call)
+        if info is None:
+            if len(_sync_infos) >= 1024:
+                _sync_infos.clear()
+            info = _sync_infos[key] = SyncInfo(*key)
+        return info
 
     def sync_cost_us(self) -> int:
         """What :meth:`sync` would charge now (``SyncInfo.latency_us``), without syncing.

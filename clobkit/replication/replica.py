@@ -1414,7 +1414,7 @@ class Replica:
             send(pending.pop(op))
 
     def _on_PrepareOk(self, m: PrepareOk) -> None:
-        if self._fenced(m):
+        if m.view < self.view and self._fenced(m):  # (no call when current)
             return
         if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
@@ -1426,7 +1426,7 @@ class Replica:
         self._acked_at[src] = self._now
 
     def _on_CommitOk(self, m: CommitOk) -> None:
-        if self._fenced(m):
+        if m.view < self.view and self._fenced(m):  # (no call when current)
             return
         if not self.is_primary or (m.view != self.view and NO_FENCING not in self._unsafe):
             self._drop(m, "not_primary")
@@ -1525,7 +1525,7 @@ class Replica:
         return self._names[m.source] == m.view % self._n
 
     def _on_Prepare(self, m: Prepare) -> None:
-        if self._fenced(m):
+        if m.view < self.view and self._fenced(m):  # (no call when current)
             return
         if NO_FENCING in self._unsafe and self.status == "normal" and not self.is_primary:
             # Unsafe (S1, S2): any replica's prepare is taken at face value.
@@ -1547,13 +1547,19 @@ class Replica:
     def _as_backup(self, m: Message) -> bool:
         """Gatekeeping for what the primary sends a backup (Prepare, Commit): it must come
         from the primary of its view; a newer view is joined first; it proves the primary
-        alive. True when the message should be processed now."""
-        if not self._from_primary_of_view(m):
+        alive. True when the message should be processed now.
+
+        (Every Prepare and Commit passes here: _from_primary_of_view and is_primary are
+        spelled out, and _catch_up_if_newer is asked only when the message is not from our
+        own view in normal status, where it answers True.)"""
+        if self._names[m.source] != m.view % self._n:  # (_from_primary_of_view)
             self._drop(m, "not_from_primary")
             return False
-        if not self._catch_up_if_newer(m):
+        if (m.view != self.view or self.status != "normal") and not self._catch_up_if_newer(m):
             return False
-        if self.status != "normal" or self.is_primary:
+        if self.status != "normal" or (
+            self.view % self._n == self.index and self.last_normal_view == self.view
+        ):
             self._drop(m, "not_backup")
             return False
         self._heard_from_primary()
@@ -1609,7 +1615,7 @@ class Replica:
             self._request_state()
 
     def _on_Commit(self, m: Commit) -> None:
-        if self._fenced(m) or not self._as_backup(m):
+        if (m.view < self.view and self._fenced(m)) or not self._as_backup(m):
             return
         self._learn_commit(m.commit)
         self._out.append(

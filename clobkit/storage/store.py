@@ -252,7 +252,8 @@ class _DiskStore:
         # The newest valid slot of the commit file (raises when no slot is valid).
         self._commit_seq = 0
         self._commit_saved: int | None = None
-        self._slot_info: SyncInfo | None = None  # what a commit slot save reports (see save_commit)
+        # What every commit slot save reports (immutable; the latencies are fixed at creation).
+        self._slot_info = SyncInfo(records=1, fsyncs=1, latency_us=self._cost(1, _COMMIT_SLOT))
         if disk.exists(COMMIT_FILE):
             self._commit_seq, self._commit_saved = _read_commit(disk.read(COMMIT_FILE))
         if disk.exists(SNAPSHOT_FILE):
@@ -468,13 +469,8 @@ class _DiskStore:
             raise
         if commit_number > self._commit_saved:
             self._commit_saved = commit_number
-        # (every slot save reports the same: one record, one fsync, one slot's bytes; the
-        # SyncInfo is immutable, so one is kept per latency setting)
-        saved = self._slot_info
-        latency_us = self._cost(1, _COMMIT_SLOT)
-        if saved is None or saved.latency_us != latency_us:
-            saved = self._slot_info = SyncInfo(records=1, fsyncs=1, latency_us=latency_us)
-        return saved
+        # (every slot save reports the same: one record, one fsync, one slot's bytes)
+        return self._slot_info
 
     def save_commit_cost_us(self) -> int | None:
         """What the next :meth:`save_commit` will charge (one slot write and one fsync), or
@@ -490,7 +486,7 @@ class _DiskStore:
         """
         if self._commit_saved is None:
             return None
-        return self._cost(1, _COMMIT_SLOT)
+        return self._slot_info.latency_us
 
     def save_snapshot(self, snapshot: Snapshot) -> SyncInfo:
         """Write ``snapshot`` atomically and durably, replacing the previous one. O(len(data)).

@@ -584,12 +584,12 @@ class OrderBook:
         self._last_seq = seq
         qty = resting.qty
         level = resting.level  # BookSide.unlink inlined, as in apply
-        level.qty -= qty
+        level_qty = level.qty - qty
+        level.qty = level_qty
         dead = level.dead + 1
         level.dead = dead
         resting.qty = 0
-        size = len(level.orders)
-        if size == dead or 2 * dead > size + 8:
+        if not level_qty or (dead > 8 and 2 * dead > len(level.orders) + 8):
             (self._bids if level.is_buy else self._asks).tidy(level)
         r = CancelledResult()  # as in apply
         r.seq = seq
@@ -833,7 +833,8 @@ class OrderBook:
             if not (
                 self._unit_lot
                 and type(qty) is int
-                and (0 < qty <= _COMPACT or 0 < qty <= MAX_UNITS)  # see commands._COMPACT
+                and qty > 0
+                and (qty <= _COMPACT or qty <= MAX_UNITS)  # see commands._COMPACT
             ):
                 qty = spec.qty_to_lots(qty, "qty")
             return self._limit_gtc(user, side, ticks, qty)
@@ -881,7 +882,8 @@ class OrderBook:
         # and words every error.
         if (
             type(order_id) is int
-            and (1 <= order_id <= _COMPACT or 1 <= order_id <= MAX_ORDER_ID)
+            and order_id > 0
+            and (order_id <= _COMPACT or order_id <= MAX_ORDER_ID)
             and client_order_id is None
             and ts_us is None
             and type(user) is str

@@ -40,7 +40,12 @@ which made clobkit's sequence-number ints while tracing.
 
 JSON keys (besides rates and peers): ``ratio_to_reference`` (prebuilt commands),
 ``ratio_apply_built``, ``ratio_public_api`` (string prices), ``ratio_public_api_int``,
-``bytes_per_resting_order``.
+``bytes_per_resting_order``; and the floor of the built path: ``build_ns`` (CPU ns to build
+one command with the real validated ``Place``/``Cancel`` and with the cheapest unchecked
+constructs: a namedtuple class, a ``__slots__`` class, a function returning a tuple),
+``build_budget_ns_at_0_6`` (what a 0.6 built ratio leaves for building, given the prebuilt
+op) and ``reference_ns_per_op``. ``--run-only "build:<construct>"`` runs one of those loops
+(``--ops`` builds) for instruction counts.
 
 Usage: ``python benchmarks/bench_book.py [--quick] [--json PATH] [--ops N] [--repeats R]
 [--clock cpu|wall] [--no-peers] [--bytecodes N] [--run-only PATH [--setup-only]]``
@@ -62,7 +67,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections import deque
+from collections import deque, namedtuple
 from collections.abc import Callable
 from typing import Any
 
@@ -697,6 +702,130 @@ def bytecodes_per_op(engines: list[Engine], ops: list[Op]) -> dict[str, float]:
     return out
 
 
+# -- the floor of a command built per op --------------------------------------------------
+
+_FIELDS = [
+    *("market", "user", "side", "price", "qty", "order_type", "tif", "order_id", "stp"),
+    *("protection_price", "post_only", "client_order_id"),
+]
+_DEFAULTS = ("limit", "gtc", None, None, None, False, None)
+# Place's twelve fields with no checks at all, as the two cheapest classes CPython 3.11 offers.
+_PlainPlace = namedtuple("_PlainPlace", _FIELDS, defaults=_DEFAULTS)  # type: ignore[misc]
+
+
+class _SlotsPlace:
+    __slots__ = tuple(_FIELDS)
+
+    def __init__(
+        self,
+        market: str,
+        user: str,
+        side: str,
+        price: int | None,
+        qty: int,
+        order_type: str = "limit",
+        tif: str = "gtc",
+        order_id: int | None = None,
+        stp: str | None = None,
+        protection_price: int | None = None,
+        post_only: bool = False,
+        client_order_id: str | None = None,
+    ) -> None:
+        self.market = market
+        self.user = user
+        self.side = side
+        self.price = price
+        self.qty = qty
+        self.order_type = order_type
+        self.tif = tif
+        self.order_id = order_id
+        self.stp = stp
+        self.protection_price = protection_price
+        self.post_only = post_only
+        self.client_order_id = client_order_id
+
+
+def _place_tuple(
+    market: str,
+    user: str,
+    side: str,
+    price: int | None,
+    qty: int,
+    order_type: str = "limit",
+    tif: str = "gtc",
+    order_id: int | None = None,
+    stp: str | None = None,
+    protection_price: int | None = None,
+    post_only: bool = False,
+    client_order_id: str | None = None,
+) -> tuple[Any, ...]:
+    return (
+        market, user, side, price, qty, order_type, tif, order_id, stp, protection_price,
+        post_only, client_order_id,
+    )  # fmt: skip
+
+
+#: The constructs the build floor times: the built path's ``Place(SYMBOL, user, side,
+#: price, qty)`` and ``Cancel(SYMBOL, user, order_id)``, and the same five arguments given to
+#: the cheapest unchecked constructs CPython 3.11 has for twelve fields.
+BUILDERS = (
+    "Place (validated)",
+    "Cancel (validated)",
+    "namedtuple class, no checks",
+    "__slots__ class + __init__, no checks",
+    "function returning a tuple",
+)
+
+
+def _build_loop(name: str, n: int) -> Callable[[], None]:
+    """A loop that builds ``n`` commands with construct ``name`` (or ``"empty loop"``) and
+    drops each at once, the call written in the loop so nothing else is measured."""
+    users = [f"u{i % 100:02d}" for i in range(n)]
+
+    def place() -> None:
+        for u in users:
+            Place(SYMBOL, u, "buy", 100_050, 5)
+
+    def cancel() -> None:
+        for u in users:
+            Cancel(SYMBOL, u, 7)
+
+    def plain() -> None:
+        for u in users:
+            _PlainPlace(SYMBOL, u, "buy", 100_050, 5)
+
+    def slots() -> None:
+        for u in users:
+            _SlotsPlace(SYMBOL, u, "buy", 100_050, 5)
+
+    def function() -> None:
+        for u in users:
+            _place_tuple(SYMBOL, u, "buy", 100_050, 5)
+
+    def empty() -> None:
+        for _ in users:
+            pass
+
+    loops = (place, cancel, plain, slots, function, empty)
+    return dict(zip((*BUILDERS, "empty loop"), loops, strict=True))[name]
+
+
+def build_floor(repeats: int, clock: Callable[[], float], n: int = 50_000) -> dict[str, float]:
+    """CPU ns per command built, for each construct in :data:`BUILDERS`, minus an empty loop
+    of the same shape (each repeat runs every construct once, in turn; medians)."""
+    names = [*BUILDERS, "empty loop"]
+    runs: dict[str, list[float]] = {k: [] for k in names}
+    for _ in range(repeats):
+        for name in names:
+            loop = _build_loop(name, n)
+            gc.collect()
+            t0 = clock()
+            loop()
+            runs[name].append((clock() - t0) * 1e9 / n)
+    empty = statistics.median(runs["empty loop"])
+    return {k: statistics.median(runs[k]) - empty for k in BUILDERS}
+
+
 def run_only(path: str, n_ops: int, seed: int, setup_only: bool) -> None:
     """Prepare one path and run it once, nothing else (no timing, no output).
 
@@ -705,6 +834,14 @@ def run_only(path: str, n_ops: int, seed: int, setup_only: bool) -> None:
     identical up to the replay): a count that does not move with the machine's load and,
     unlike ``--bytecodes``, includes the work done in C (allocation, GC, dict lookups).
     """
+    if path.startswith("build:"):  # a build-floor loop: --run-only "build:<construct>"
+        if path[6:] not in (*BUILDERS, "empty loop"):  # (the empty loop is the baseline)
+            raise SystemExit(f"--run-only: one of build:{', build:'.join(BUILDERS)}")
+        loop = _build_loop(path[6:], n_ops)
+        gc.collect()
+        if not setup_only:
+            loop()
+        return
     paths: dict[str, type[Engine]] = {
         "clobkit": ClobkitEngine,
         "clobkit-apply-built": ClobkitApplyBuiltEngine,
@@ -874,6 +1011,20 @@ def main() -> None:
         f"clobkit {mem_book:.0f}, reference {mem_ref:.0f} "
         f"(clobkit with its seq ints made while tracing: {mem_book_old:.0f})"
     )
+    # The floor of the built path: what building a command costs by the cheapest constructs,
+    # against the budget a 0.6 ratio leaves (benchmarks/README.md, "Issue 13, fifth round").
+    floor = build_floor(repeats, clock)
+    ref_ns = 1e9 / ref_rate
+    prebuilt_ns = 1e9 / results["clobkit"]
+    places = sum(1 for op in ops if op[0] != "cancel") / len(ops)
+    budget = ref_ns / 0.6 - prebuilt_ns
+    print(
+        f"\nbuilding one command (CPU ns, median of {repeats}, minus an empty loop); reference "
+        f"op {ref_ns:.0f} ns, prebuilt apply {prebuilt_ns:.0f} ns; a 0.6 built ratio leaves "
+        f"{budget:.0f} ns per op for building ({places:.0%} places):"
+    )
+    for name, ns in floor.items():
+        print(f"  {name:<40}{ns:>8.0f} ns  ({ns / ref_ns:.2f} of a reference op)")
     peer_names = [e.name for e in engines if e.name not in (*CLOBKIT_PATHS, "reference")]
     for path in CLOBKIT_PATHS:
         if path in ratios:
@@ -907,6 +1058,9 @@ def main() -> None:
         "seed": args.seed,
         "clock": args.clock,
         "bytecodes_per_op": bytecodes,
+        "build_ns": floor,
+        "build_budget_ns_at_0_6": budget,
+        "reference_ns_per_op": ref_ns,
     }
     if args.json:
         with open(args.json, "w") as fh:

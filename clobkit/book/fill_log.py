@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from operator import itemgetter
 from struct import pack
 from typing import Any
 
@@ -153,20 +154,26 @@ class FillLog:
         if not pending:
             return
         c = self._columns
-        takers: list[str] = pending[_TAKER_USER::_WIDTH]
-        makers: list[str] = pending[_MAKER_USER::_WIDTH]
+        n = len(pending) // _WIDTH
+        users = pending[_TAKER_USER::_WIDTH] + pending[_MAKER_USER::_WIDTH]
         ids = self._user_ids
-        if not ids.keys() >= set(takers) | set(makers):
-            for taker, maker in zip(takers, makers, strict=True):
-                if taker not in ids:  # new users get ids in order of appearance
+        try:
+            # One C loop of dict look-ups (2n >= 2 keys: itemgetter returns a tuple).
+            user_ids = itemgetter(*users)(ids)
+        except KeyError:  # new users get ids in order of appearance (taker before maker)
+            for taker, maker in zip(users[:n], users[n:], strict=True):
+                if taker not in ids:
                     self.intern(taker)
                 if maker not in ids:
                     self.intern(maker)
-        n = len(pending) // _WIDTH
+            user_ids = itemgetter(*users)(ids)
         for k, (name, typecode) in enumerate(FILL_COLUMNS.items()):
-            values = pending[k::_WIDTH]
-            if k in (_TAKER_USER, _MAKER_USER):
-                values = list(map(ids.__getitem__, values))
+            if k == _TAKER_USER:
+                values = user_ids[:n]
+            elif k == _MAKER_USER:
+                values = user_ids[n:]
+            else:
+                values = pending[k::_WIDTH]
             # struct packs ints about twice as fast as array(typecode, list), which parses
             # each item as a call argument; both use the machine's native item layout.
             c[name].frombytes(pack(f"{n}{typecode}", *values))

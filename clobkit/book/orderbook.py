@@ -69,6 +69,7 @@ from clobkit.book.commands import (
     Place,
 )
 from clobkit.book.fill_log import FillLog
+from clobkit.book.matching import cross
 from clobkit.book.names import is_valid_user, valid_users
 from clobkit.book.results import (
     ApplyResult,
@@ -136,11 +137,12 @@ class OrderBook:
         self._unbanded = spec.min_ticks <= 1 and spec.max_ticks >= MAX_UNITS
         self._bids = BookSide(is_buy=True)
         self._asks = BookSide(is_buy=False)
-        # side -> (its book side, the side it trades against, is it a buy): apply's fast
-        # path reads all three with one dict look-up instead of a comparison and two choices.
+        # side -> (its book side, the side it trades against, is it a buy, its levels):
+        # apply's fast path reads all four with one dict look-up instead of a comparison,
+        # two choices and an attribute. (A side's ``levels`` dict is never replaced.)
         self._sides = {
-            "buy": (self._bids, self._asks, True),
-            "sell": (self._asks, self._bids, False),
+            "buy": (self._bids, self._asks, True, self._bids.levels),
+            "sell": (self._asks, self._bids, False, self._asks.levels),
         }
         self._orders: dict[int, Resting] = {}
         self._client_ids = ClientIds()
@@ -236,27 +238,36 @@ class OrderBook:
         # type for mypy without a run-time isinstance call.
         if type(command) is Place:
             # Commands are tuples: one unpack reads every field (cheaper than ten lookups).
-            market, user, side, price, qty, _, tif, order_id, stp, _, post_only, cid = command
+            # ``() + command`` is an exact tuple copy made in C: CPython unpacks an exact
+            # tuple on a fast path, but a tuple *subclass* through the iterator protocol
+            # (benchmarks/README.md, "Issue 13, fifth round"); ``(*command,)`` iterates too.
+            market, user, side, price, qty, _, tif, order_id, stp, _, post_only, cid = (
+                () + command  # noqa: RUF005
+            )
+            # The id's freshness first: a used or too low id, or an auto id that an
+            # explicit one reserved, goes to _place (which rejects or picks a free id).
+            # Nearly always no id is reserved: a set's truth test is cheaper than a lookup.
             if order_id is None:
-                order_id = seq  # the auto id, unless an explicit id reserved it (then _place)
-                fresh_id = seq not in self._reserved
-            else:
-                fresh_id = order_id > self._last_seq and order_id not in self._reserved
+                order_id = seq  # the auto id
+                if self._reserved and seq in self._reserved:
+                    return self._place(command, seq, ts_us)
+            elif order_id <= self._last_seq or order_id in self._reserved:
+                return self._place(command, seq, ts_us)
             if (
-                fresh_id
-                and price is not None
+                price is not None
                 and tif == "gtc"
                 and cid is None
                 and market == self._symbol
                 and (self._unbanded or self._min_ticks <= price <= self._max_ticks)
             ):
-                # One look-up gives the order's side, the side it would trade against and
-                # the direction (a valid side is "buy" or "sell", or a str equal to one).
-                own, opposite, is_buy = self._sides[side]
+                # One look-up gives the order's side, the side it would trade against, the
+                # direction and the order's side's levels (a valid side is "buy" or "sell",
+                # or a str equal to one).
+                own, opposite, is_buy, own_levels = self._sides[side]
                 best = opposite.best
                 if best is None or (price < best if is_buy else price > best):
                     # Passive: it rests whole (_rest and BookSide.rest inlined).
-                    level = own.levels.get(price)
+                    level = own_levels.get(price)
                     if level is None:
                         level = own.new_level(price)
                     order = Resting()
@@ -286,12 +297,37 @@ class OrderBook:
                         self._reserved.add(order_id)
                     if stp is None:
                         stp = self._stp_default
-                    if stp == "none":
-                        return self._cross(user, qty, order_id, is_buy, price, seq, ts_us)
-                    return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
+                    if stp != "none":
+                        return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
+                    # _cross inlined (one Python frame less per taker): match, then the
+                    # result (results.TradedResult); its fills are the log rows first..end - 1.
+                    self._last_seq = seq
+                    log = self._log
+                    first = log.count
+                    remaining = cross(
+                        opposite, log, self._orders, self._client_ids, self._extras, is_buy,
+                        price, qty, order_id, user, seq, ts_us,
+                    )  # fmt: skip
+                    t = TradedResult()
+                    t.seq = seq
+                    t.ts_us = ts_us
+                    t.order_id = order_id
+                    t._fills = log
+                    t._fill_ids = (first, log.count)
+                    if remaining:
+                        self._rest(
+                            order_id, user, is_buy, price, remaining, qty - remaining, qty, seq,
+                            ts_us,
+                        )  # fmt: skip
+                        t.status = "partially_filled"
+                        t.resting_qty = remaining
+                    else:
+                        t.status = "filled"
+                        t.resting_qty = 0
+                    return t
             return self._place(command, seq, ts_us)
         if type(command) is Cancel:
-            market, user, order_id, _ = command
+            market, user, order_id, _ = () + command  # noqa: RUF005 (exact tuple: see above)
             if order_id is None:  # named by its client id: the general path
                 return self._cancel(command, seq, ts_us)
             resting = self._orders.pop(order_id, None)  # one hash lookup: find and delete
@@ -313,7 +349,8 @@ class OrderBook:
             dead = level.dead + 1
             level.dead = dead
             resting.qty = 0
-            if not level_qty or 2 * dead > len(level.orders) + 8:
+            # (dead > 8 first: 2 * dead > len + 8 needs it, as len >= dead; no len call.)
+            if not level_qty or (dead > 8 and 2 * dead > len(level.orders) + 8):
                 (self._bids if level.is_buy else self._asks).tidy(level)
             # results.cancelled inlined (results.CancelledResult: four fields stored).
             out = CancelledResult()
@@ -547,12 +584,12 @@ class OrderBook:
         self._last_seq = seq
         qty = resting.qty
         level = resting.level  # BookSide.unlink inlined, as in apply
-        level.qty -= qty
+        level_qty = level.qty - qty
+        level.qty = level_qty
         dead = level.dead + 1
         level.dead = dead
         resting.qty = 0
-        size = len(level.orders)
-        if size == dead or 2 * dead > size + 8:
+        if not level_qty or (dead > 8 and 2 * dead > len(level.orders) + 8):
             (self._bids if level.is_buy else self._asks).tidy(level)
         r = CancelledResult()  # as in apply
         r.seq = seq
@@ -796,7 +833,8 @@ class OrderBook:
             if not (
                 self._unit_lot
                 and type(qty) is int
-                and (0 < qty <= _COMPACT or 0 < qty <= MAX_UNITS)  # see commands._COMPACT
+                and qty > 0
+                and (qty <= _COMPACT or qty <= MAX_UNITS)  # see commands._COMPACT
             ):
                 qty = spec.qty_to_lots(qty, "qty")
             return self._limit_gtc(user, side, ticks, qty)
@@ -844,7 +882,8 @@ class OrderBook:
         # and words every error.
         if (
             type(order_id) is int
-            and (1 <= order_id <= _COMPACT or 1 <= order_id <= MAX_ORDER_ID)
+            and order_id > 0
+            and (order_id <= _COMPACT or order_id <= MAX_ORDER_ID)
             and client_order_id is None
             and ts_us is None
             and type(user) is str

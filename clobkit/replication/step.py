@@ -111,9 +111,15 @@ def is_client_name(name: str) -> bool:
     return name.startswith(CLIENT_PREFIX) and len(name) > len(CLIENT_PREFIX)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Message:
-    """Base class of every protocol message (subclasses add their fields)."""
+    """Base class of every protocol message (subclasses add their fields).
+
+    The protocol's kinds (:mod:`clobkit.replication.messages`) are built by
+    :func:`~clobkit.replication.messages.message_kind` as tuples that are also
+    messages (so this class has no ``__slots__``: a tuple cannot share a slot layout);
+    a frozen keyword dataclass subclass, as in the tests' fakes, works too.
+    """
 
     cluster_id: str
     source: str

@@ -38,9 +38,11 @@ checking, and :func:`problem` is compiled per class from the field types (see
 :class:`~clobkit.replication.step.Message`) with the frozen keyword dataclass's
 constructor, ``repr``, equality (same class only), hash, ``fields()`` and
 ``replace()``: building a ``Reply`` costs about 7k CPU instructions instead of
-12k (benchmarks/README.md, "fifth cut: messages and events"). Reading a field
-is a little dearer than reading a slot, so the compiled checks read all fields
-with one unpack.
+12k, and 3.4k through ``Reply.build(...)`` (the same keywords as a plain
+function call, which the replica and the client session use for the messages
+of every command; benchmarks/README.md, "fifth cut: messages and events").
+Reading a field is a little dearer than reading a slot, so the compiled checks
+read all fields with one unpack.
 """
 
 from __future__ import annotations
@@ -169,7 +171,8 @@ def message_kind(cls: type[_K]) -> type[_K]:
     assignment, no ordering, and ``dataclasses.fields()``/``replace()``/``asdict()`` (the
     class carries the dataclass's field table). Fields are read through the C descriptor
     ``namedtuple`` uses. Unlike a dataclass, a message is also a tuple of its field values
-    (``tuple(m)``, ``len(m)``); nothing in clobkit relies on that.
+    (``tuple(m)``, ``len(m)``); nothing in clobkit relies on that. ``Kind.build(**fields)``
+    is the class call as a plain function (no keyword dict: about half the cost).
 
     >>> @message_kind
     ... class Ping(Message):
@@ -190,7 +193,8 @@ def message_kind(cls: type[_K]) -> type[_K]:
     spec: Any = dataclass(frozen=True, kw_only=True)(cls)  # the field table, and a template
     table = spec.__dataclass_fields__
     names = list(table)
-    params, env = [], {"_tuple_new": _tuple_new}
+    params: list[str] = []
+    env: dict[str, Any] = {"_tuple_new": _tuple_new}
     for i, name in enumerate(names):
         field = table[name]
         if field.default_factory is not MISSING:
@@ -201,11 +205,21 @@ def message_kind(cls: type[_K]) -> type[_K]:
             env[f"_default{i}"] = field.default
             params.append(f"{name}=_default{i}")
     values = ", ".join(names) + ("," if len(names) == 1 else "")
-    source = f"def __new__(cls, *, {', '.join(params)}):\n    return _tuple_new(cls, ({values}))\n"
+    source = (
+        f"def __new__(cls, *, {', '.join(params)}):\n    return _tuple_new(cls, ({values}))\n"
+        f"def build(*, {', '.join(params)}):\n    return _tuple_new(_kind, ({values}))\n"
+    )
     namespace: dict[str, Any] = {}
     exec(source, env, namespace)  # source built above from field names
     new = namespace["__new__"]
     new.__qualname__ = f"{cls.__qualname__}.__new__"
+    build = namespace["build"]
+    build.__qualname__ = f"{cls.__qualname__}.build"
+    build.__doc__ = (
+        f"``{cls.__name__}(**fields)`` as a plain function call: the same message (and a "
+        "TypeError for a missing, unknown or positional argument), without the keyword dict "
+        "a class call builds."
+    )
     parts = " + ', ' + ".join(f"'{name}=' + repr(self[{i}])" for i, name in enumerate(names))
     repr_source = (
         f"def __repr__(self):\n    return self.__class__.__qualname__ + '(' + {parts} + ')'\n"
@@ -228,6 +242,7 @@ def message_kind(cls: type[_K]) -> type[_K]:
         __dataclass_params__=spec.__dataclass_params__,
         __match_args__=(),
         __new__=new,
+        build=staticmethod(build),
         __init__=object.__init__,  # (tuple.__new__ did it all; Message's __init__ must not run)
         __repr__=repr_function,
         __eq__=_eq,
@@ -246,6 +261,7 @@ def message_kind(cls: type[_K]) -> type[_K]:
         body[name] = _tuplegetter(i, f"Field {i}: {name}")
     bases = cls.__bases__ if issubclass(cls, tuple) else (tuple, *cls.__bases__)
     kind: type[_K] = type(cls.__name__, bases, body)
+    env["_kind"] = kind  # (what build() makes)
     return kind
 
 

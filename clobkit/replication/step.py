@@ -75,7 +75,7 @@ and stale (fenced) messages without touching its state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "CLIENT_PREFIX",
@@ -130,6 +130,20 @@ class Message:
     def kind(self) -> str:
         """Short name for traces and figures, e.g. ``"Prepare"``."""
         return type(self).__name__
+
+    @classmethod
+    def build(cls, **fields: Any) -> Self:
+        """``cls(**fields)``: the same message, the same errors.
+
+        The protocol's kinds (:func:`~clobkit.replication.messages.message_kind`) replace it
+        with a plain function of the same keywords, which builds the message without the
+        keyword dict a class call makes (about half the instructions of ``cls(...)``), for
+        the messages built once per command.
+
+        >>> Message.build(cluster_id="c", source="n0", target="n1", view=0).target
+        'n1'
+        """
+        return cls(**fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,10 @@ checks what the oracle test does not: equality only between messages of the same
 ``Commit`` never equals a ``CommitOk``, nor the oracle's ``Commit``, nor a plain tuple, with
 equal fields; ``!=`` agrees), no ordering (``<`` raises ``TypeError``), pickling and copying
 to an equal message of the same class, ``dataclasses.fields``/``asdict``/``astuple`` as the
-oracle's, ``kind``, deletion refused; and that each kind's compiled check reads the fields by
-unpacking the tuple (the fast path) yet names the same bad field as the oracle.
+oracle's, ``kind``, deletion refused; that each kind's compiled check reads the fields by
+unpacking the tuple (the fast path) yet names the same bad field as the oracle; and that
+``Kind.build(**fields)`` (the plain-function constructor the hot paths call) makes the same
+message as ``Kind(**fields)`` and refuses what it refuses.
 """
 
 from __future__ import annotations
@@ -128,3 +130,30 @@ def test_message_kind_on_a_new_class() -> None:
         @new.message_kind
         class Bad(Message):
             entries: tuple[LogEntry, ...] = dataclasses.field(default_factory=tuple)
+
+
+@pytest.mark.parametrize("cls", KINDS, ids=lambda c: c.__name__)
+def test_build_is_the_class_call(cls: type[Any]) -> None:
+    values = _sound(cls)
+    required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
+    for given in (values, {k: v for k, v in values.items() if k in required}):
+        built, called = cls.build(**given), cls(**given)
+        assert type(built) is cls and built == called and repr(built) == repr(called)
+        assert tuple(built) == tuple(called) and hash(built) == hash(called)
+    with pytest.raises(TypeError):
+        cls.build(**values, bogus=1)
+    with pytest.raises(TypeError):
+        cls.build(**{k: v for k, v in values.items() if k != "view"})
+    with pytest.raises(TypeError):
+        cls.build(*values.values())  # keyword-only, as the class
+
+
+def test_build_of_a_dataclass_message_is_its_class_call() -> None:
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Note(Message):
+        text: str
+
+    n = Note.build(cluster_id="c", source="n0", target="n1", view=0, text="hi")
+    assert type(n) is Note and n == Note(
+        cluster_id="c", source="n0", target="n1", view=0, text="hi"
+    )

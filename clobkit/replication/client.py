@@ -383,7 +383,7 @@ class ClientSession:
         # (self._targets(everyone), inline: every write comes here)
         for i in range(len(names)) if everyone else (view % len(names),):
             out.append(
-                Request(
+                Request.build(
                     cluster_id=self._cluster_id,
                     source=self.name,
                     target=names[i],

@@ -1086,7 +1086,7 @@ class Replica:
         """Park the reply to ``op`` until the reply frontier passes it (primary only: only
         a primary encodes replies, see :class:`ClientRecord`)."""
         if self.view % self._n == self.index and self.status == "normal":
-            self._pending_replies[op] = Reply(
+            self._pending_replies[op] = Reply.build(
                 cluster_id=self._cluster_id,
                 source=self.name,
                 target=(
@@ -1346,7 +1346,7 @@ class Replica:
             chunk = tuple(entries[start : start + step])
             for i in self._others:
                 send(
-                    Prepare(
+                    Prepare.build(
                         cluster_id=cluster_id,
                         source=self.name,
                         target=names[i],
@@ -1385,7 +1385,7 @@ class Replica:
                 names = self._replica_names
                 for i in self._others:
                     send(
-                        Commit(
+                        Commit.build(
                             cluster_id=self._cluster_id,
                             source=self.name,
                             target=names[i],
@@ -1570,7 +1570,7 @@ class Replica:
         the message leaves: _finish syncs the WAL (and, in quorum mode, the metadata holding
         the commit number) before any message of the Step goes out."""
         self._out.append(
-            PrepareOk(
+            PrepareOk.build(
                 cluster_id=self._cluster_id,
                 source=self.name,
                 target=target,
@@ -1619,7 +1619,7 @@ class Replica:
             return
         self._learn_commit(m.commit)
         self._out.append(
-            CommitOk(
+            CommitOk.build(
                 cluster_id=self._cluster_id,
                 source=self.name,
                 target=m.source,

@@ -75,7 +75,7 @@ and stale (fenced) messages without touching its state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "CLIENT_PREFIX",
@@ -111,9 +111,15 @@ def is_client_name(name: str) -> bool:
     return name.startswith(CLIENT_PREFIX) and len(name) > len(CLIENT_PREFIX)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Message:
-    """Base class of every protocol message (subclasses add their fields)."""
+    """Base class of every protocol message (subclasses add their fields).
+
+    The protocol's kinds (:mod:`clobkit.replication.messages`) are built by
+    :func:`~clobkit.replication.messages.message_kind` as tuples that are also
+    messages (so this class has no ``__slots__``: a tuple cannot share a slot layout);
+    a frozen keyword dataclass subclass, as in the tests' fakes, works too.
+    """
 
     cluster_id: str
     source: str
@@ -124,6 +130,20 @@ class Message:
     def kind(self) -> str:
         """Short name for traces and figures, e.g. ``"Prepare"``."""
         return type(self).__name__
+
+    @classmethod
+    def build(cls, **fields: Any) -> Self:
+        """``cls(**fields)``: the same message, the same errors.
+
+        The protocol's kinds (:func:`~clobkit.replication.messages.message_kind`) replace it
+        with a plain function of the same keywords, which builds the message without the
+        keyword dict a class call makes (about half the instructions of ``cls(...)``), for
+        the messages built once per command.
+
+        >>> Message.build(cluster_id="c", source="n0", target="n1", view=0).target
+        'n1'
+        """
+        return cls(**fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,6 +177,9 @@ CASES: list[tuple[dict[str, Any], bool]] = [
     ),
     ({"spread_ticks": 40, "qty_max": 16, "think_us_max": 5_000, "timeout_ms": 40}, True),
     ({"mix": {"place": 0.5, "cancel": 0.3, "read": 0.2}, "qty_max": 7, "timeout_ms": 25}, True),
+    # widths that are powers of two (a draw of n.bit_length() bits, not (n - 1)'s)
+    ({"think_us_min": 1, "think_us_max": 1_024, "qty_max": 8, "spread_ticks": 8}, False),
+    ({"think_us_max": 63, "qty_max": 2, "mix": {"place": 0.6, "cancel": 0.4}}, True),
     ({"trace": True}, True),  # traced sessions: _submit_write takes the general path
 ]
 
@@ -191,11 +194,12 @@ def test_the_workload_makes_the_public_apis_calls(params: dict[str, Any], faults
         assert fast["workload"][0] > 20  # (calls did complete)
 
 
-def _twins() -> tuple[ck.Cluster, ck.Cluster]:
+def _twins(market: ck.MarketSpec = SPEC) -> tuple[ck.Cluster, ck.Cluster]:
     twins = []
     for _ in range(2):
-        c = ck.Cluster(3, seed=4, storage="memory", trace=False, market=SPEC)
-        c.place("al", "sell", price="100.50", qty=5)  # al's session exists; 100.50 is known
+        c = ck.Cluster(3, seed=4, storage="memory", trace=False, market=market)
+        # al's session exists; the Decimal 100.50 was converted (the fast path's conditions)
+        c.place("al", "sell", price=Decimal("100.50"), qty=5)
         twins.append(c)
     return twins[0], twins[1]
 
@@ -214,6 +218,11 @@ BAD_OR_OTHER: list[tuple[str, str, dict[str, Any]]] = [
     ("al", "place", _plain(side=None)),
     ("al", "place", _plain(timeout_ms=-1)),
     ("al", "place", _plain(timeout_ms=-1, side="up")),  # (which error first)
+    ("al", "place", _plain(timeout_ms="soon")),
+    ("al", "place", _plain(timeout_ms=float("nan"))),
+    ("al", "place", _plain(timeout_ms=True)),
+    ("al", "place", _plain(timeout_ms=0.0004)),  # (rounds to 0 us)
+    ("al", "place", _plain(timeout_ms=12.3456)),
     ("al", "place", _plain(qty=0)),
     ("al", "place", _plain(qty=True)),
     ("al", "place", _plain(qty=2**63)),
@@ -239,11 +248,14 @@ BAD_OR_OTHER: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.parametrize("market", [SPEC, ck.MarketSpec("ACME", tick="0.01", lot="0.5")])
 @pytest.mark.parametrize(("user", "kind", "kwargs"), BAD_OR_OTHER)
-def test_submit_write_does_what_submit_does(user: str, kind: str, kwargs: dict[str, Any]) -> None:
+def test_submit_write_does_what_submit_does(
+    user: str, kind: str, kwargs: dict[str, Any], market: ck.MarketSpec
+) -> None:
     # Each call through _submit_write on one twin and _submit on the other: the same error
     # (and then no change at all), or the same call, journal, history and run.
-    fast, general = _twins()
+    fast, general = _twins(market)
     before = _state(fast)
     outcomes = []
     for c, submit in ((fast, fast._submit_write), (general, general._submit)):
@@ -258,6 +270,50 @@ def test_submit_write_does_what_submit_does(user: str, kind: str, kwargs: dict[s
     fast.run()
     general.run()
     assert _state(fast) == _state(general)
+
+
+def test_submit_write_takes_one_frame_for_the_plain_writes() -> None:
+    # (so that the comparisons above compare the fast path, not the general one twice)
+    c, _ = _twins()
+
+    def general(*args: Any) -> Any:
+        raise AssertionError("took the general path")
+
+    c._submit = c._start = general  # type: ignore[method-assign]
+    c._submit_write("al", "place", _plain())
+    c._submit_write("al", "cancel", {"order_id": 1, "timeout_ms": 5})
+    with pytest.raises(ck.errors.InvalidArgument, match="side"):
+        c._submit_write("al", "place", _plain(side="BUY"))
+    assert [x.kind for x in c.calls] == ["place", "place", "cancel"]
+
+
+def test_resolved_writes_are_recorded_as_complete_records_them() -> None:
+    # Cluster._resolve writes a committed write's history record itself: rebuilt through
+    # ClientHistory.invoke/complete (what settle() and _finish() would record: the output
+    # write_output(result), the hint the op), the history reads the same.
+    from clobkit.book.records import write_output
+    from clobkit.sim.history import ClientHistory
+
+    c = ck.Cluster(3, seed=3, storage="memory", trace=False, market=SPEC, timeout_ms=30)
+    RandomWorkload(c, users=["a", "b", "c"], ops_per_user=30).start()
+    c.schedule_faults(
+        random_faults(c.world.streams.stream("faults"), c.replica_names, duration_us=200_000)
+    )
+    c.run(ms=1_000)
+    rebuilt = ClientHistory(market=SPEC)
+    writes = 0
+    for x in c.calls:
+        index = rebuilt.invoke(x.client_id, x.input, x.call_us)
+        rec = c.history[index]
+        if x.outcome == "pending":
+            continue
+        if x.outcome == "ok" and x.kind in calls.WRITE_KINDS:
+            writes += 1
+            rebuilt.complete(index, "ok", write_output(x.value.result), x.return_us, x.value.op)
+        else:
+            rebuilt.complete(index, rec.outcome, rec.output, rec.return_us, rec.hint)
+    assert writes > 30
+    assert rebuilt.to_jsonl() == c.history.to_jsonl()
 
 
 def test_submit_write_takes_the_general_path_where_it_must() -> None:
@@ -383,6 +439,27 @@ def test_reply_quiet_is_handle_or_nothing(message: Any, setup: str) -> None:
     assert setup in ("one write", "retried") and message.ok  # (the case it is for)
 
 
+@pytest.mark.parametrize("timeout_us", [1, 10, 25, 160, 100_000])
+def test_submit_quiet_draws_what_submit_draws(timeout_us: int) -> None:
+    # Twin sessions, 300 writes each ended by its reply: the same Requests and deadlines
+    # (the jitter draw inlined), over request timeouts whose jitter widths are small.
+    for seed in range(8):
+        config = ClusterConfig("demo", 3, request_timeout_us=timeout_us)
+        quiet, general = (
+            ClientSession(config, "al", rng=random.Random(seed), trace_events=False)
+            for _ in range(2)
+        )
+        for k in range(1, 301):
+            handle, request, wake = quiet.submit_quiet(b"w", k * 1_000)
+            handle_general, step = general.submit(b"w", k * 1_000)
+            assert (handle, [request], wake) == (handle_general, step.messages, step.wake_at_us)
+            reply = _reply(request_number=k, op=k)
+            assert quiet.reply_quiet(reply, k * 1_000 + 1) is not None
+            general.handle(reply, k * 1_000 + 1)
+            general.finished.clear()
+        assert _session_state(quiet) == _session_state(general)
+
+
 @pytest.mark.parametrize("setup", ["first", "queued", "read", "after a retry"])
 def test_submit_quiet_is_submit(setup: str) -> None:
     # Twin sessions: submit_quiet returns the Step's Request and timer, and leaves the
@@ -415,3 +492,30 @@ def test_the_shared_empty_step_cannot_change() -> None:
         calls.NO_STEP.messages.append(None)  # type: ignore[arg-type]
     assert not (calls.NO_STEP.messages or calls.NO_STEP.events or calls.NO_STEP.early)
     assert calls.NO_STEP.wake_at_us is None and calls.NO_STEP.sync_us is None
+
+
+def test_a_reply_after_an_unpolled_outcome_resolves_in_call_order() -> None:
+    # A resolve callback that raised leaves outcomes in `finished`; the next reply must then
+    # take the general path, which resolves the older call first (ClientNode.poll's order).
+    session = ClientSession(
+        ClusterConfig("demo", 3), "al", rng=random.Random(1), trace_events=False, max_attempts=1
+    )
+    seen: list[int] = []
+
+    def resolve(call: Any, outcome: Any, now: int) -> None:
+        seen.append(outcome.handle)
+        if outcome.handle == 1:
+            raise RuntimeError("a callback failed")
+
+    node = calls.ClientNode("al", session, resolve)
+    for handle in (1, 2, 3):
+        node.pending[handle] = handle  # type: ignore[assignment]
+    session.read(("fills", "ACME", None), 0)  # handles 1 and 2: reads that will time out
+    session.read(("fills", "ACME", None), 0)
+    due = max(read.deadline for read in session._reads.values())
+    session.submit(b"w", due - 1)  # handle 3, its deadline later
+    with pytest.raises(RuntimeError):
+        node.tick(due)  # both reads give up; resolving the first raises
+    assert seen == [1] and [o.handle for o in session.finished] == [2]
+    node.handle(_reply(), due + 5)
+    assert seen == [1, 2, 3] and not session.finished

@@ -39,6 +39,7 @@ from clobkit.sim.results import Call, CommandResult, for_people
 
 __all__ = [
     "CALL_ARGUMENTS",
+    "NO_STEP",
     "READ_KINDS",
     "WRITE_KINDS",
     "ClientNode",

@@ -297,7 +297,7 @@ class ClientSession:
         if self.max_attempts > 1:
             wait = min(wait, self._first_wait_max)
         # (self._randbelow(n), inline: getrandbits(n.bit_length()) until below n, exactly the
-        # draws of Random._randbelow_with_getrandbits; tests/sim/test_sim_determinism.py)
+        # draws of Random._randbelow_with_getrandbits; tests/sim/test_sim_submit_fast.py)
         n = wait // 10 + 1
         bits = n.bit_length()
         getrandbits = self._getrandbits

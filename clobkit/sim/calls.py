@@ -34,6 +34,7 @@ from clobkit.book.records import (
 )
 from clobkit.errors import ClobError, InvalidArgument, InvalidType, OrderRejected, Unavailable
 from clobkit.replication.client import Outcome
+from clobkit.replication.messages import Reply
 from clobkit.replication.step import Message, Step
 from clobkit.sim.results import Call, CommandResult, for_people
 
@@ -311,7 +312,7 @@ class ClientNode:
 
     def handle(self, message: Message, now: int) -> Step:
         session = self.session
-        if not session.finished:
+        if type(message) is Reply and not session.finished:
             # The reply that ends a write (one per command), for a session that records no
             # trace: ClientSession.reply_quiet() takes it in one frame when it leaves nothing
             # to send, and the call resolves at once; the host gets the empty Step.

@@ -127,7 +127,8 @@ class RandomWorkload:
         world = self.cluster.world
         # rng.randint(a, b) draws exactly a + rng._randbelow(b - a + 1), and _randbelow(n)
         # draws getrandbits(n.bit_length()) until it is below n: the same stream without
-        # the two frames (tests/sim/test_sim_determinism.py checks the identities).
+        # the two frames (tests/sim/test_sim_determinism.py checks the first identity,
+        # tests/sim/test_sim_submit_fast.py this workload against rng.randint's).
         low = self.think_us_min
         n = self.think_us_max - low + 1
         bits = n.bit_length()
@@ -135,10 +136,12 @@ class RandomWorkload:
         r = getrandbits(bits)
         while r >= n:
             r = getrandbits(bits)
-        # (world.schedule(world.now_us + think, self._issue_call, user), inline: the time is
-        # never in the past)
+        # (world.schedule(world.now_us + think, self._issue_call, user), inline)
+        at_us = world.now_us + low + r
+        if low + r < 0:  # (think_us_min set below 0 after the check: schedule() clamps)
+            at_us = world.now_us
         world._seq += 1
-        heappush(world._heap, (world.now_us + low + r, world._seq, self._issue_call, user))
+        heappush(world._heap, (at_us, world._seq, self._issue_call, user))
 
     def _issue(self, user: str) -> None:
         cluster = self.cluster

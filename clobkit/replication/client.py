@@ -64,6 +64,7 @@ from clobkit.replication.messages import (
     Request,
     WriteBack,
     WriteBackOk,
+    checks,
     problem,
 )
 from clobkit.replication.reads import needs_write_back
@@ -73,6 +74,7 @@ __all__ = ["ClientSession", "Outcome", "OutcomeStatus"]
 
 OutcomeStatus = Literal["ok", "fail", "unknown"]
 _new_tuple: Any = tuple.__new__
+_check_reply = checks[Reply]  # (problem(m) for an exact Reply, without problem()'s frame)
 
 
 class Outcome(NamedTuple):
@@ -198,6 +200,7 @@ class ClientSession:
         # rng.randint(0, k) draws exactly rng._randbelow(k + 1) (same stream, two calls fewer;
         # tests/sim/test_sim_determinism.py checks the identity on this Python).
         self._randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]
+        self._getrandbits: Callable[[int], int] = rng.getrandbits
 
     # -- public API ------------------------------------------------------------------
 
@@ -244,6 +247,115 @@ class ClientSession:
         else:
             self._queued.append(write)
         return handle, self._step()
+
+    def submit_quiet(self, payload: bytes, now: int) -> tuple[int, Request | None, int | None]:
+        """:meth:`submit` for a host that records no trace (``trace_events=False``), without
+        the Step: returns ``(handle, request, wake_at_us)``, the Request to send now (``None``
+        when the write queues behind the one in flight) and the retry timer to set (the
+        Step's ``messages`` and ``wake_at_us``; it would carry nothing else). Same state,
+        same draws. O(1).
+
+        >>> import random
+        >>> from clobkit.replication import ClusterConfig
+        >>> s = ClientSession(ClusterConfig("demo", 3), "al", rng=random.Random(1),
+        ...                   trace_events=False)
+        >>> handle, request, wake = s.submit_quiet(b"cmd", now=0)
+        >>> handle, request.target, request.request_number, wake == s.wake_at_us
+        (1, 'n0', 1, True)
+
+        Raises :class:`~clobkit.errors.InvalidType` for a non-bytes payload (nothing changes).
+        """
+        assert not self._trace_events, "a traced session submits through submit()"
+        if type(payload) is not bytes and not isinstance(payload, bytes):
+            raise InvalidType(f"payload must be bytes, got {type(payload).__name__}")
+        assert not self._out and not self._events, "every call hands its Step over"
+        self._now = now
+        handle = self._next_handle
+        self._next_handle = handle + 1
+        write = _Write(handle, self._next_request, payload, now)
+        self._next_request += 1
+        if self._write is not None:
+            self._queued.append(write)
+            return handle, None, self.wake_at_us
+        assert not self._queued
+        self._write = write
+        # (self._send_write(write, everyone=False), inline: the first attempt goes to the
+        # believed primary alone)
+        write.attempts = 1
+        names = self._replica_names
+        view = self.view
+        request = Request.build(
+            cluster_id=self._cluster_id,
+            source=self.name,
+            target=names[view % len(names)],
+            view=view,
+            client_id=self.client_id,
+            request_number=write.request_number,
+            payload=payload,
+        )
+        wait = self.request_timeout_us
+        if self.max_attempts > 1:
+            wait = min(wait, self._first_wait_max)
+        # (self._randbelow(n), inline: getrandbits(n.bit_length()) until below n, exactly the
+        # draws of Random._randbelow_with_getrandbits; tests/sim/test_sim_submit_fast.py)
+        n = wait // 10 + 1
+        bits = n.bit_length()
+        getrandbits = self._getrandbits
+        r = getrandbits(bits)
+        while r >= n:
+            r = getrandbits(bits)
+        write.deadline = now + wait + r
+        return handle, request, write.deadline if not self._reads else self.wake_at_us
+
+    def reply_quiet(self, message: Any, now: int) -> Outcome | None:
+        """:meth:`handle` for the common reply, in one frame, for a host that records no trace:
+        a sound ``ok`` :class:`Reply` to the write in flight, while no other write is queued and
+        no read is pending (so that it leaves nothing to send and no timer to set). Then it
+        records the outcome as :meth:`handle` would (:meth:`result` answers it) but returns it
+        instead of adding it to :attr:`finished`. Anything else: returns ``None`` having changed
+        nothing (hand the message to :meth:`handle`). O(1).
+
+        >>> import random
+        >>> from clobkit.replication import ClusterConfig
+        >>> s = ClientSession(ClusterConfig("demo", 3), "al", rng=random.Random(1),
+        ...                   trace_events=False)
+        >>> handle, request, _ = s.submit_quiet(b"cmd", now=0)
+        >>> reply = Reply(cluster_id="demo", source="n0", target="client:al", view=0,
+        ...               client_id="al", request_number=1, ok=True, op=4, reply=b"r")
+        >>> s.reply_quiet(reply, 900)
+        Outcome(handle=1, kind='write', status='ok', value=b'r', op=4, error='', invoked_us=0, ...)
+        >>> s.result(handle).op, s.finished, s.wake_at_us
+        (4, [], None)
+        """
+        write = self._write
+        if (
+            write is None
+            or type(message) is not Reply
+            or self._trace_events
+            or self._queued
+            or self._reads
+            or _check_reply(message) is not None  # (first: the tests below assume sound fields)
+            or message.ok is not True
+            or message.request_number != write.request_number
+            or message.client_id != self.client_id
+            or message.cluster_id != self._cluster_id
+            or message.target != self.name
+            or message.source not in self._names
+        ):
+            return None
+        # (handle(): _on_reply(), _finish_write() and _step(), inline for this case)
+        self._now = now
+        if message.view > self.view:
+            self.view = message.view
+        handle = write.handle
+        outcome: Outcome = _new_tuple(
+            Outcome,
+            (handle, "write", "ok", message.reply, message.op, "", write.invoked_us, now,
+             write.attempts),
+        )  # fmt: skip
+        self._outcomes[handle] = outcome
+        self._write = None
+        return outcome
 
     def read(self, query: Any, now: int, mode: ReadMode | None = None) -> tuple[int, Step]:
         """Start a read of ``query`` in ``mode`` (default ``config.read_mode``).

@@ -34,11 +34,13 @@ from clobkit.book.records import (
 )
 from clobkit.errors import ClobError, InvalidArgument, InvalidType, OrderRejected, Unavailable
 from clobkit.replication.client import Outcome
+from clobkit.replication.messages import Reply
 from clobkit.replication.step import Message, Step
 from clobkit.sim.results import Call, CommandResult, for_people
 
 __all__ = [
     "CALL_ARGUMENTS",
+    "NO_STEP",
     "READ_KINDS",
     "WRITE_KINDS",
     "ClientNode",
@@ -53,6 +55,9 @@ __all__ = [
 WRITE_KINDS = ("place", "cancel", "modify")
 _DECIMAL_MEMO_SIZE = 1024  # the distinct Decimal prices a build_command memo keeps
 _PLAIN_PLACE = frozenset({"side", "price", "qty"})
+# command_input()'s last six fields of a plain limit order: order_type, tif, stp,
+# protection_price, post_only, order_id (no client order id).
+_PLAIN_PLACE_TAIL = ("limit", "gtc", None, None, False, None)
 READ_KINDS = ("fills", "live_orders", "depth")
 
 #: The keyword arguments each kind of call takes (built once: submit() is on every call's path).
@@ -116,8 +121,11 @@ def build_command(
         if ticks is None and price is not None:
             ticks = _price_ticks(spec, price, decimal_ticks)
         lots = spec.qty_to_lots(qty, "qty")
-        command = Place(symbol, user, args.get("side"), ticks, lots)  # type: ignore[arg-type]
-        return command, command_input(command)
+        side = args.get("side")
+        command = Place(symbol, user, side, ticks, lots)  # type: ignore[arg-type]
+        # (command_input(command), inline for this plain limit order: every default field
+        # in the recorded order; tests/sim/test_sim_submit_fast.py compares the two)
+        return command, ("place", symbol, user, side, ticks, lots, *_PLAIN_PLACE_TAIL)
     if kind == "place":
         side = args.get("side")
         qty = args.get("qty")
@@ -278,6 +286,12 @@ def rejection(result: ApplyResult) -> ClobError | None:
     return None
 
 
+#: The Step of a participant call that asks for nothing: no messages, events, delay, timer or
+#: sync. Shared, so it cannot change: its lists are empty tuples (an append raises).
+_NONE: Any = ()
+NO_STEP: Step = Step(_NONE, _NONE, 0, None, _NONE, None)
+
+
 class ClientNode:
     """A client session as a host participant: after each message or tick it hands every
     call whose outcome is known to ``resolve(call, outcome, now)``, in the order the calls
@@ -298,6 +312,16 @@ class ClientNode:
 
     def handle(self, message: Message, now: int) -> Step:
         session = self.session
+        if type(message) is Reply and not session.finished:
+            # The reply that ends a write (one per command), for a session that records no
+            # trace: ClientSession.reply_quiet() takes it in one frame when it leaves nothing
+            # to send, and the call resolves at once; the host gets the empty Step.
+            outcome = session.reply_quiet(message, now)
+            if outcome is not None:
+                call = self.pending.pop(outcome.handle, None)
+                if call is not None:
+                    self.resolve(call, outcome, now)
+                return NO_STEP
         step: Step = session.handle(message, now)
         finished = session.finished
         if finished:

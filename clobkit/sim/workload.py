@@ -22,6 +22,7 @@ import itertools
 import random
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from heapq import heappush
 from typing import TYPE_CHECKING
 
 from clobkit.errors import InvalidArgument
@@ -106,6 +107,7 @@ class RandomWorkload:
         self._prices: dict[int, Decimal] = {}
         self._on_done = self._done
         self._issue_call = self._issue
+        self._getrandbits: Callable[[int], int] = self.rng.getrandbits
 
     def start(self) -> RandomWorkload:
         """Schedule every user's first call; returns ``self``."""
@@ -123,12 +125,23 @@ class RandomWorkload:
         if self.ops_per_user is not None and self.issued[user] >= self.ops_per_user:
             return
         world = self.cluster.world
-        # rng.randint(a, b) draws exactly a + rng._randbelow(b - a + 1): the same stream with
-        # two calls fewer (tests/sim/test_sim_determinism.py checks the identity).
+        # rng.randint(a, b) draws exactly a + rng._randbelow(b - a + 1), and _randbelow(n)
+        # draws getrandbits(n.bit_length()) until it is below n: the same stream without
+        # the two frames (tests/sim/test_sim_determinism.py checks the first identity,
+        # tests/sim/test_sim_submit_fast.py this workload against rng.randint's).
         low = self.think_us_min
-        below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]
-        think = low + below(self.think_us_max - low + 1)
-        world.schedule(world.now_us + think, self._issue_call, user)
+        n = self.think_us_max - low + 1
+        bits = n.bit_length()
+        getrandbits = self._getrandbits
+        r = getrandbits(bits)
+        while r >= n:
+            r = getrandbits(bits)
+        # (world.schedule(world.now_us + think, self._issue_call, user), inline)
+        at_us = world.now_us + low + r
+        if low + r < 0:  # (think_us_min set below 0 after the check: schedule() clamps)
+            at_us = world.now_us
+        world._seq += 1
+        heappush(world._heap, (at_us, world._seq, self._issue_call, user))
 
     def _issue(self, user: str) -> None:
         cluster = self.cluster
@@ -136,33 +149,53 @@ class RandomWorkload:
             return
         rng = self.rng
         randbelow: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]  # (the draws of choices/choice/randint, see _schedule)
+        getrandbits = self._getrandbits
         kinds = self.kinds
         kind = kinds[bisect.bisect(self._cum_weights, rng.random() * self._total_weight, 0,
                                    len(kinds) - 1)]  # fmt: skip
         live = self.resting[user]
         if kind in ("cancel", "modify") and not live:
             kind = "place"
+        # The draws of a place and a cancel are randbelow(n), inline: getrandbits(k) until it
+        # is below n, k = n.bit_length() (as in _schedule).
         if kind == "place":
-            side = ("buy", "sell")[randbelow(2)]
+            r = getrandbits(2)  # (choice(("buy", "sell")): randbelow(2))
+            while r >= 2:
+                r = getrandbits(2)
+            side = ("buy", "sell")[r]
             spread = self.spread_ticks
-            offset = -spread + randbelow(2 * spread + 1)
+            n = 2 * spread + 1
+            bits = n.bit_length()
+            r = getrandbits(bits)
+            while r >= n:
+                r = getrandbits(bits)
+            offset = r - spread
             ticks = self.mid_ticks + (offset if side == "buy" else -offset)
             price = self._prices.get(ticks)
             if price is None:
                 price = self._prices[ticks] = cluster.market.ticks_to_price(ticks)
-            qty = 1 + randbelow(self.qty_max)
+            n = self.qty_max
+            bits = n.bit_length()
+            r = getrandbits(bits)
+            while r >= n:
+                r = getrandbits(bits)
             # cluster.submit(user, "place", side=..., price=..., qty=..., timeout_ms=...)
-            # without the journal's wrapper: the same call and journal entry (as below).
-            call = cluster._submit(
+            # without the journal's wrapper, in one frame: the same call and journal entry
+            # (as below; see Cluster._submit_write).
+            call = cluster._submit_write(
                 user,
                 "place",
-                {"side": side, "price": price, "qty": qty, "timeout_ms": self.timeout_ms},
+                {"side": side, "price": price, "qty": 1 + r, "timeout_ms": self.timeout_ms},
             )
         elif kind == "cancel":
             # (rng.randrange(n) draws exactly rng._randbelow(n) for n >= 1, as randint above)
-            order_id = live.pop(randbelow(len(live)))
-            call = cluster._submit(
-                user, "cancel", {"order_id": order_id, "timeout_ms": self.timeout_ms}
+            n = len(live)
+            bits = n.bit_length()
+            r = getrandbits(bits)
+            while r >= n:
+                r = getrandbits(bits)
+            call = cluster._submit_write(
+                user, "cancel", {"order_id": live.pop(r), "timeout_ms": self.timeout_ms}
             )
         elif kind == "modify":
             order_id = live[randbelow(len(live))]

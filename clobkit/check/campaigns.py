@@ -440,14 +440,34 @@ def _judge(
     trace: bool = True,
 ) -> RunResult:
     """Build (or take ``built``), ``run``, and judge one cluster; never raises for a
-    failure of the system under test."""
+    failure of the system under test.
+
+    The whole run, judging included, goes with the garbage collector's first threshold
+    raised (:func:`~clobkit.sim.world.collecting_less_often`), not only the simulation's
+    ``World.run`` calls: at the default threshold the end-of-run checks, reading the history
+    and the digest allocated enough to pay a dozen young collections and a middle one per
+    seed, and a full collection every few seeds (benchmarks/README.md, "fifth cut").
+    """
+    from clobkit.sim.world import collecting_less_often
+
+    with collecting_less_often():
+        return _judge_now(seed, options, run, built, trace=trace)
+
+
+def _judge_now(
+    seed: int,
+    options: RunOptions,
+    run: Callable[[Cluster], None],
+    built: tuple[Any, ...] | None,
+    *,
+    trace: bool,
+) -> RunResult:
     from clobkit.check.book_model import book_model
     from clobkit.check.checker import check_operations
     from clobkit.check.history import History
-
-    t0 = time.perf_counter()
     from clobkit.sim.faults import Swarm
 
+    t0 = time.perf_counter()
     if built is None:
         built = _build(seed, options, trace=trace)
     c, live, faults = built[:3]

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from clobkit.sim.trace import jsonable
+from clobkit.sim.trace import json_line, jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -188,7 +187,9 @@ class ClientHistory:
             }
             if r.hint is not None:
                 row["hint"] = r.hint
-            lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+            lines.append(
+                json_line(row)
+            )  # (json.dumps(row, ensure_ascii=False, separators=(",", ":")))
         text = "".join(line + "\n" for line in lines)
         self._jsonl = (self._changes, text)
         return text

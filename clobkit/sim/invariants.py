@@ -121,6 +121,11 @@ class InvariantMonitor:
         # normal view]; rebuilt (from _looked) when replicas() gives another list.
         self._listed: list[tuple[str, int, Any]] | None = None
         self._watch: list[list[Any]] = []
+        # What the last full pass read of each watched replica, as (replica, commit number,
+        # view, status, last normal view, applied op), when that pass leaves nothing to
+        # look at again while these stay as they are: every watched replica a Replica, none
+        # applied past its commit number, no compaction pending. None otherwise.
+        self._quiet: list[tuple[Any, int, int, str, int, int]] | None = None
         #: Called as ``hook(world, name, incarnation, replica)`` after each look (after every
         #: replica was observed) for each live replica that has applied past its commit
         #: number; :class:`clobkit.check.invariants.LiveInvariants` hangs its check here, so
@@ -132,24 +137,52 @@ class InvariantMonitor:
     def __call__(self, world: World) -> None:
         self._now = world.now_us
         listed = self._replicas()
+        quiet = self._quiet
+        if quiet is not None and listed is self._listed and not self._compacted:
+            # Most events change no replica's state (a client's event, a message that only
+            # queues, a timer that re-arms). When nothing the full pass reads has changed
+            # since it last ran, it would skip every replica and call no hook: stop here.
+            # (One loop of plain attribute reads: about 40 % of the full pass's bytecodes.)
+            for replica, commit, view, status, normal, applied in quiet:
+                if (
+                    replica.commit_number != commit
+                    or replica.view != view
+                    or replica.status != status
+                    or replica.last_normal_view != normal
+                    or replica.applied_op != applied
+                ):
+                    break
+            else:
+                return
+        self._quiet = None  # (until this pass has finished: a strict violation raises)
         if listed is not self._listed:
             # (a cluster hands back the same list until a replica crashes or restarts)
             self._rewatch(listed)
         compacted = self._compacted
         hooks = self.applied_beyond_commit
         beyond: list[tuple[str, int, Any]] | None = None
+        read: list[tuple[Any, int, int, str, int, int]] | None = []
         for watched in self._watch:
             replica = watched[2]
             commit = replica.commit_number
-            if hooks and replica.applied_op > commit:
-                # (the hooks run after this pass, as a second observer would have)
-                beyond = [*(beyond or ()), (watched[0], watched[1], replica)]
-            if watched[3]:
+            if not watched[3]:
+                read = None  # (not a Replica: observed after every event)
+                if hooks and replica.applied_op > commit:
+                    beyond = [*(beyond or ()), (watched[0], watched[1], replica)]
+            else:
+                applied = replica.applied_op
+                if applied > commit:
+                    read = None
+                    if hooks:
+                        # (the hooks run after this pass, as a second observer would have)
+                        beyond = [*(beyond or ()), (watched[0], watched[1], replica)]
                 # What observe() reads of a Replica: its commit number, and whether it acts
                 # as primary of its view (status, view, last normal view). Unchanged since
                 # the last look (and nothing compacted meanwhile), observe() would find
                 # nothing new, so it is skipped: most events change no replica's state.
                 view, status, normal = replica.view, replica.status, replica.last_normal_view
+                if read is not None:
+                    read.append((replica, commit, view, status, normal, applied))
                 if (
                     commit == watched[4]
                     and view == watched[5]
@@ -167,6 +200,7 @@ class InvariantMonitor:
             for hook in hooks:
                 for name, incarnation, replica in beyond:
                     hook(world, name, incarnation, replica)
+        self._quiet = read
 
     def _rewatch(self, listed: list[tuple[str, int, Any]]) -> None:
         """Watch the replicas of ``listed``, each from what observe() last read of it in

@@ -146,3 +146,28 @@ def test_shrink_makes_a_failing_run_smaller_and_it_still_fails() -> None:
     twice = shrink(3, max_attempts=25, ops=60, unsafe=("no_dedup",),
                    faults=("crash", "partition", "loss"))  # fmt: skip
     assert twice.history_digest == small.history_digest
+
+
+def test_a_seed_is_judged_with_the_collector_threshold_raised_then_restored() -> None:
+    # The whole run (simulation, end-of-run checks, history, checker, digest) goes with the
+    # garbage collector's first threshold at GC_GEN0_THRESHOLD or more, not only the
+    # simulation's World.run calls; the caller's thresholds are back afterwards.
+    import gc
+
+    from clobkit.sim.world import GC_GEN0_THRESHOLD
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+
+    def run(c: Any) -> None:
+        seen.append(gc.get_threshold()[0])
+        c.run(ms=50)
+        seen.append(gc.get_threshold()[0])
+
+    options = campaign_module.RunOptions(ops=10, faults=())
+    result = campaign_module._judge(1, options, run, trace=False)
+    assert result.verdict == "ok"
+    assert seen and all(t >= GC_GEN0_THRESHOLD or before[0] == 0 for t in seen)
+    assert gc.get_threshold() == before
+    assert result.cluster is not None
+    result.cluster.close()

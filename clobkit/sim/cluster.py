@@ -830,15 +830,7 @@ class Cluster:
             world.send(request)
         if wake is not None:
             host.set_timer(wake)
-        # (the lazy deadline, as in _start)
-        world._seq += 1
-        at_us = call.deadline_us
-        place = (at_us if at_us > now else now, world._seq)
-        heappush(self._deadlines, (place[0], place[1], call))
-        queued = self._deadlines_queued
-        if not queued or place < queued[-1]:
-            queued.append(place)
-            heappush(world._heap, (place[0], place[1], self._deadline_due, place))
+        self._queue_deadline(call, now)
         # (the journal entry _submit makes, the time and event count taken before the call)
         if not (self._sim_depth and self._fault_depth):
             entry = (now, world.events_processed, "submit", (user, kind), items,
@@ -908,10 +900,16 @@ class Cluster:
                 node.poll(now)
             finally:
                 self._journal_depth -= 1
-        # (world.schedule(call.deadline_us, self._expire, call), made lazy: the deadline takes
-        # its sequence number now, so it comes due at the place an eager event would, but an
-        # event is pushed only when no queued deadline event comes due first; see
-        # _deadline_due. Most calls end long before their deadline: no heap event for them.)
+        self._queue_deadline(call, now)
+        return call
+
+    def _queue_deadline(self, call: Call, now: int) -> None:
+        """``world.schedule(call.deadline_us, self._expire, call)``, made lazy: the deadline
+        takes its sequence number now, so it comes due at the place an eager event would, but
+        an event is pushed only when no queued deadline event comes due first (see
+        :meth:`_deadline_due`). Most calls end long before their deadline: no heap event for
+        them. O(log n)."""
+        world = self.world
         world._seq += 1
         at_us = call.deadline_us
         place = (at_us if at_us > now else now, world._seq)
@@ -920,7 +918,6 @@ class Cluster:
         if not queued or place < queued[-1]:
             queued.append(place)
             heappush(world._heap, (place[0], place[1], self._deadline_due, place))
-        return call
 
     def _deadline_due(self, place: tuple[int, int]) -> None:
         """A queued deadline event came due at ``place`` (time, seq): expire the call whose

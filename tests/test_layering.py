@@ -6,7 +6,8 @@ name from another package.
 The layers, lowest first (a module may import from its own layer and the ones before it)::
 
     0  errors, _version, the ``clobkit`` facade  (the facade's body imports only these two;
-                                                 everything else it offers loads lazily)
+                                                 everything else it offers loads lazily),
+       slotinit (a cheaper __init__ for the dataclasses built once per command)
     1  book        orders, matching, and the book's own tables and words for people
     2  storage     bytes on disk
     3  replication the protocol
@@ -37,6 +38,7 @@ PACKAGE = ROOT / "clobkit"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "_version": 0,
+    "slotinit": 0,
     "": 0,  # the facade ``clobkit`` itself
     "book": 1,
     "storage": 2,

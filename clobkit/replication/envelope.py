@@ -24,6 +24,8 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from clobkit.slotinit import install_slot_init
+
 __all__ = ["Envelope", "decode_envelope", "encode_envelope", "noop_payload"]
 
 _HEAD = struct.Struct(">cBQQH")
@@ -41,35 +43,10 @@ class Envelope:
     noop: bool = False
 
 
-def _slot_init(
-    self: Envelope,
-    client_id: str,
-    request_number: int,
-    ts_us: int,
-    payload: bytes,
-    noop: bool = False,
-) -> None:
-    _set_client_id(self, client_id)
-    _set_request_number(self, request_number)
-    _set_ts_us(self, ts_us)
-    _set_payload(self, payload)
-    _set_noop(self, noop)
-
-
-# The primary builds an Envelope for every request, so its __init__ fills the five slots
-# through their own descriptors (cheaper than the frozen dataclass __init__'s
-# object.__setattr__ per field, as messages' constructors do). Everything else stays the
-# dataclass's: assignment raises FrozenInstanceError; ==, hash, repr, fields() and replace()
-# are unchanged (tests/replication/test_replication_envelope_init.py).
-_set_client_id = Envelope.__dict__["client_id"].__set__
-_set_request_number = Envelope.__dict__["request_number"].__set__
-_set_ts_us = Envelope.__dict__["ts_us"].__set__
-_set_payload = Envelope.__dict__["payload"].__set__
-_set_noop = Envelope.__dict__["noop"].__set__
-_slot_init.__qualname__ = "Envelope.__init__"
-_slot_init.__doc__ = Envelope.__init__.__doc__
-_slot_init.__annotations__ = dict(Envelope.__init__.__annotations__)
-Envelope.__init__ = _slot_init  # type: ignore[method-assign]
+# The primary builds an Envelope for every request: its __init__ fills the five slots through
+# their own descriptors (cheaper than the frozen dataclass's; see clobkit.slotinit and
+# tests/replication/test_replication_envelope_init.py).
+install_slot_init(Envelope)
 
 _MEMO_SIZE = 4096
 _decoded: dict[bytes, Envelope] = {}

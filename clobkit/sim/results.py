@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clobkit.book import ApplyResult, Fill, MarketSpec, Order
 from clobkit.errors import ClobError
+from clobkit.slotinit import install_slot_init
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -380,23 +381,9 @@ class CommandResult:
         return f"<div><code>{html.escape(repr(self))}</code>{table}</div>"
 
 
-def _slot_init(self: CommandResult, result: ApplyResult, op: int, spec: MarketSpec) -> None:
-    _set_result(self, result)
-    _set_op(self, op)
-    _set_spec(self, spec)
-
-
-# Every committed write builds a CommandResult, so its __init__ fills the three slots through
-# their own descriptors (about half the cost of the frozen dataclass __init__'s
-# object.__setattr__ per field). Everything else stays the dataclass's: assignment raises
-# FrozenInstanceError, and ==, hash, repr, fields() and replace() are unchanged.
-_set_result = CommandResult.__dict__["result"].__set__
-_set_op = CommandResult.__dict__["op"].__set__
-_set_spec = CommandResult.__dict__["spec"].__set__
-_slot_init.__qualname__ = "CommandResult.__init__"
-_slot_init.__doc__ = CommandResult.__init__.__doc__
-_slot_init.__annotations__ = dict(CommandResult.__init__.__annotations__)
-CommandResult.__init__ = _slot_init  # type: ignore[method-assign]
+# Every committed write builds a CommandResult: its __init__ fills the three slots through
+# their own descriptors (about half the cost of the frozen dataclass's; see clobkit.slotinit).
+install_slot_init(CommandResult)
 
 
 @dataclass(eq=False, slots=True)

@@ -66,6 +66,7 @@ import argparse
 import bisect
 import contextlib
 import cProfile
+import dataclasses
 import gc
 import heapq
 import json
@@ -137,6 +138,10 @@ TOTAL_WEIGHT = 1.0
 CLUSTER_ID = "clobkit"  # Cluster's default
 LATENCY_LOW, LATENCY_N = 500, 1_001  # Cluster's default network: uniform 500-1,500 us
 LAYERS = ("book", "+codec", "+wal", "+messages", "+client")
+#: Not a layer: the floor's work that stays per command whatever the batching (see
+#: _run_per_command).
+PER_COMMAND = "per-command part"
+TIMED = (*LAYERS, PER_COMMAND)
 TARGET_US = 35.0
 _new_tuple: Any = tuple.__new__
 # (message codes of the per-command schedule)
@@ -877,12 +882,108 @@ def _run_client(stream: Stream) -> FloorRun:
     return FloorRun("+client", seconds, books, replies, disks, sent, history, heap, net)
 
 
+def _run_per_command(stream: Stream) -> FloorRun:
+    """``+client`` without what is per message or per log entry (Request, Reply, Prepare...,
+    their checks, latencies and heap events; the envelope; the records and syncs): the
+    three applies, the command's and result's codec and the client's work, which remain per
+    command however many commands a Request, an entry, a record or a Reply carried."""
+    books, a0, a1, a2 = _books()
+    n = len(stream.commands)
+    names = [f"u{i}" for i in range(USERS)]
+    live: dict[str, list[int]] = {u: [] for u in names}
+    replies: list[bytes | None] = [None] * n
+    memo = recent_commands
+    user_rng = random.Random(stream.seed)  # the workload's stream: the pre-drawn one again
+    draw, rand = user_rng.getrandbits, user_rng.random
+    kinds, cum, total, tail = KINDS, CUM_WEIGHTS, TOTAL_WEIGHT, _PLAIN_PLACE_TAIL
+    cut = bisect.bisect
+    history = ClientHistory(SPEC)
+    records, unconverted = history._records, history._unconverted
+    now = 0
+    start = time.process_time()
+    for i in range(n):
+        op = i + 1
+        # -- the user draws its next command and calls (RandomWorkload._issue, inline)
+        user = names[i % USERS]
+        kind = kinds[cut(cum, rand() * total, 0, 1)]
+        mine = live[user]
+        if kind == "cancel" and not mine:
+            kind = "place"
+        command: Place | Cancel
+        if kind == "place":
+            r = draw(2)
+            while r >= 2:
+                r = draw(2)
+            side = ("buy", "sell")[r]
+            r = draw(4)
+            while r >= 11:
+                r = draw(4)
+            offset = r - SPREAD_TICKS
+            ticks = MID_TICKS + (offset if side == "buy" else -offset)
+            r = draw(4)
+            while r >= QTY_MAX:
+                r = draw(4)
+            command = Place("ACME", user, side, ticks, 1 + r)
+            hist_input: tuple[Any, ...] = ("place", "ACME", user, side, ticks, 1 + r, *tail)
+        else:
+            count = len(mine)
+            bits = count.bit_length()
+            r = draw(bits)
+            while r >= count:
+                r = draw(bits)
+            order_id = mine.pop(r)
+            command = Cancel("ACME", user, order_id, None)
+            hist_input = ("cancel", "ACME", user, order_id)
+        index = len(records)
+        records.append(
+            _new_tuple(HistoryRecord, (index, user, hist_input, now, "pending", None, None, None))
+        )
+        history._changes += 1
+        payload = encode_command(command)
+        decoded = memo[payload] if payload in memo else decode_command(payload)
+        reply = replies[i] = encode_result(a0(decoded, op, op))
+        a1(memo[payload] if payload in memo else decode_command(payload), op, op)
+        a2(memo[payload] if payload in memo else decode_command(payload), op, op)
+        # -- the client completes the call (Cluster._resolve and RandomWorkload._done, inline)
+        result = decode_result(reply)
+        rec = records[index]
+        unconverted.append((index, write_output))
+        records[index] = _new_tuple(
+            HistoryRecord, (index, user, rec.input, rec.call_us, "ok", result, now, op)
+        )
+        history._changes += 1
+        if (
+            kind == "place"
+            and result.accepted
+            and result.resting_qty > 0
+            and result.order_id is not None
+        ):
+            mine.append(result.order_id)
+        r = draw(1)  # (the think time before the user's next call: think_us_max=0)
+        while r >= 1:
+            r = draw(1)
+    seconds = time.process_time() - start
+    return FloorRun(PER_COMMAND, seconds, books, replies, history=history)
+
+
 RUNNERS: dict[str, Callable[[Stream], FloorRun]] = {
     "book": _run_book,
     "+codec": _run_codec,
     "+wal": _run_wal,
     "+messages": _run_messages,
     "+client": _run_client,
+    PER_COMMAND: _run_per_command,
+}
+
+
+#: What each run claims to have done, as :func:`verify` checks it.
+CLAIMS: dict[str, frozenset[str]] = {
+    "book": frozenset({"books"}),
+    "+codec": frozenset({"books", "replies"}),
+    "+wal": frozenset({"books", "replies", "wal"}),
+    "+messages": frozenset({"books", "replies", "wal", "messages"}),
+    "+client": frozenset({"books", "replies", "wal", "messages", "history"}),
+    PER_COMMAND: frozenset({"books", "replies", "history"}),
 }
 
 
@@ -911,15 +1012,15 @@ def verify(run: FloorRun, stream: Stream) -> None:
     """Raise ``AssertionError`` unless ``run`` did the work its layer claims (see the module
     docstring): books, replies, decodes, WAL images, message counts, history."""
     n = len(stream.commands)
-    level = LAYERS.index(run.layer)
+    claims = CLAIMS[run.layer]
     digests = [book.digest() for book in run.books]
     assert digests == [stream.digest] * 3, f"{run.layer}: books differ from the reference"
     assert all(book.last_seq <= n for book in run.books)
-    if level >= 1:
+    if "replies" in claims:
         assert run.replies == stream.replies, f"{run.layer}: replies differ from the reference"
         for command in stream.commands:
             assert decode_command(encode_command(command)) == command
-    if level >= 2:
+    if "wal" in claims:
         assert len(run.disks) == 3
         # one write and one fsync per scheduled sync (and for the last records), after the
         # file's create, fsync and directory fsync: the disk counts its mutations
@@ -938,7 +1039,7 @@ def verify(run: FloorRun, stream: Stream) -> None:
                 assert env.client_id == stream.users[op - 1]
                 assert env.request_number == stream.request_numbers[op - 1]
                 assert decode_command(env.payload) == stream.commands[op - 1]
-    if level >= 3:
+    if "messages" in claims:
         wanted: Counter[str] = Counter()
         for codes in stream.extras:
             for code in codes:
@@ -952,7 +1053,7 @@ def verify(run: FloorRun, stream: Stream) -> None:
             while r >= LATENCY_N:
                 r = net.getrandbits(10)
         assert run.net is not None and run.net.getstate() == net.getstate(), "latency draws"
-    if level >= 4:
+    if "history" in claims:
         history = run.history
         assert history is not None and len(history) == n
         rows = history.records()
@@ -1115,7 +1216,7 @@ def _key_name(key: tuple[str, int, str]) -> str:
 
 def profile_real(commands: int, seed: int) -> tuple[pstats.Stats, int]:
     """cProfile of one real memory run (after a warm-up run)."""
-    bench_cluster.cluster_rate("memory", users=USERS, commands=600, seed=seed)
+    bench_cluster.cluster_rate("memory", users=USERS, commands=min(commands, 600), seed=seed)
     _clear_memos()
     profile = cProfile.Profile()
     profile.enable()
@@ -1135,6 +1236,14 @@ def profile_floor(stream: Stream) -> pstats.Stats:
     return pstats.Stats(profile)
 
 
+def _total(raw: dict[tuple[str, int, str], Any]) -> float:
+    """The profiled time that ``cpu_us_per_command`` measures: ``World._run``'s inclusive time
+    (the simulation; bench_cluster's clock starts and stops around ``Cluster.run``), else the
+    outermost call's (the floor's loop)."""
+    runs = [row[3] for key, row in raw.items() if _key_name(key) == "world.py:_run"]
+    return sum(runs) if runs else max(row[3] for row in raw.values())
+
+
 def phase_split(stats: pstats.Stats, ok: int, cpu_us: float) -> dict[str, float]:
     """Per-command us of each phase of :data:`PHASES`, normalised so that the profile's total
     is ``cpu_us`` (cProfile inflates every call alike). A phase's time is the inclusive time
@@ -1149,7 +1258,7 @@ def phase_split(stats: pstats.Stats, ok: int, cpu_us: float) -> dict[str, float]
         for key in raw:
             if _key_name(key) in names:
                 owner[key] = phase
-    total = max(row[3] for row in raw.values())  # the outermost call's inclusive time
+    total = _total(raw)
     scale = cpu_us / (total * 1e6 / ok)
 
     def beneath(phase: str) -> Callable[[tuple[str, int, str]], float]:
@@ -1191,7 +1300,7 @@ def _per_command(stats: pstats.Stats, count: int, cpu_us: float) -> dict[str, tu
     """``name -> (own us, inclusive us)`` per command, normalised so that the profile's total
     is ``cpu_us`` (as in :func:`phase_split`)."""
     raw = stats.stats  # type: ignore[attr-defined]
-    total = max(row[3] for row in raw.values())
+    total = _total(raw)
     scale = cpu_us / (total * 1e6 / count)
     rows: dict[str, tuple[float, float]] = {}
     for key, row in raw.items():
@@ -1221,18 +1330,80 @@ def gap_items(
     return beyond[:10], shared[:10]
 
 
+_CHILD = """
+import dataclasses, gc, json, operator, sys
+sys.path.insert(0, {bench!r})
+import bench_cluster, bench_floor as b
+from clobkit.sim.world import collecting_less_often
+which, n = {which!r}, {n}
+if which == "real":
+    bench_cluster.cluster_rate("memory", b.USERS, 200, 0)
+    b._clear_memos()
+    gc.collect()
+    ok = operator.call(bench_cluster.cluster_rate, "memory", b.USERS, n, 0)[1]["ok"]
+else:
+    shape = b.RealShape(**json.loads({shape!r}))
+    b.run_layer(which, b.draw_stream(200, 99, shape))
+    stream = b.draw_stream(n, 0, shape)
+    b._clear_memos()
+    gc.collect()
+    with collecting_less_often():
+        run = operator.call(b.RUNNERS[which], stream)
+    b.verify(run, stream)
+    ok = n
+print("ok", ok)
+"""
+
+
+def instructions(shape: RealShape, short: int = 640, long: int = 1_920) -> dict[str, float]:
+    """CPU instructions per command of each layer and of the real run: ``valgrind
+    --tool=callgrind`` of a child process per run, counting only inside the measured call
+    (``--collect-atstart=no --toggle-collect=_operator_call``, the call made through
+    ``operator.call``), ``PYTHONHASHSEED=0``; (count of the ``long`` run - count of the
+    ``short`` one) / the extra commands, so set-up and warm-up cancel. Deterministic up to
+    dict/set probing, unlike CPU times on a shared VM."""
+    import os
+    import re
+    import subprocess
+    import tempfile
+
+    bench = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env["PYTHONPATH"] = str(Path(bench).parent)
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for which in (*TIMED, "real"):
+            counts = []
+            for n in (short, long):
+                code = _CHILD.format(
+                    bench=bench, which=which, n=n, shape=json.dumps(dataclasses.asdict(shape))
+                )
+                done = subprocess.run(
+                    ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg",
+                     "--collect-atstart=no", "--toggle-collect=_operator_call",
+                     sys.executable, "-c", code],
+                    env=env, check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                found = re.search(r"Collected : (\d+)", done.stderr)
+                assert found is not None, done.stderr[-500:]
+                counts.append((int(done.stdout.split()[-1]), int(found.group(1))))
+            (ok_a, ir_a), (ok_b, ir_b) = counts
+            out[which] = (ir_b - ir_a) / (ok_b - ok_a)
+            print(f"  instructions per command, {which}: {out[which]:,.0f}", flush=True)
+    return out
+
+
 def measure(n: int, repeats: int, book_n: int, *, log: bool = True) -> dict[str, Any]:
     """Every figure of the module docstring, measured in one run (``n`` commands per run,
     ``repeats`` interleaved repeats, ``book_n`` commands for ``bench_cluster.book_rate``)."""
     shape = measure_shape(n, seed=0)
-    streams = [draw_stream(n, seed=r, shape=shape) for r in range(repeats)]
     # warm-up: imports, caches, specialisation
     real_run(min(n, 600), 0)
-    for layer in LAYERS:
+    for layer in TIMED:
         run_layer(layer, draw_stream(min(n, 600), 99, shape))
 
-    times: dict[str, list[float]] = {layer: [] for layer in LAYERS}
-    times_off: dict[str, list[float]] = {layer: [] for layer in LAYERS}
+    times: dict[str, list[float]] = {layer: [] for layer in TIMED}
+    times_off: dict[str, list[float]] = {layer: [] for layer in TIMED}
     real, real_off, rates, books = [], [], [], []
     piece_times: dict[str, list[float]] = {}
     for r in range(repeats):  # interleaved: each repeat runs everything once, order rotated
@@ -1240,14 +1411,18 @@ def measure(n: int, repeats: int, book_n: int, *, log: bool = True) -> dict[str,
         cpu, rate = real_run(n, r)
         real.append(cpu)
         rates.append(rate)
-        order = LAYERS[r % len(LAYERS) :] + LAYERS[: r % len(LAYERS)]
-        for layer in order:
-            times[layer].append(run_layer(layer, streams[r]).us_per_command)
         real_off.append(real_run(n, r, gc_off=True)[0])
-        for name, us in pieces(streams[r]).items():
-            piece_times.setdefault(name, []).append(us)
+        # (the stream is drawn after the real runs and dropped after its layers: objects kept
+        # alive across runs would make every older-generation collection dearer)
+        stream = draw_stream(n, seed=r, shape=shape)
+        order = TIMED[r % len(TIMED) :] + TIMED[: r % len(TIMED)]
         for layer in order:
-            times_off[layer].append(run_layer(layer, streams[r], gc_off=True).us_per_command)
+            times[layer].append(run_layer(layer, stream).us_per_command)
+        for layer in order:
+            times_off[layer].append(run_layer(layer, stream, gc_off=True).us_per_command)
+        for name, us in pieces(stream).items():
+            piece_times.setdefault(name, []).append(us)
+        del stream
         if log:
             print(
                 f"repeat {r + 1}/{repeats}: real {real[-1]:.1f} us/command, floor "
@@ -1255,6 +1430,8 @@ def measure(n: int, repeats: int, book_n: int, *, log: bool = True) -> dict[str,
                 flush=True,
             )
     gc_real, gc_floor = gc_us_per_command(n, 0)
+    per_command_us = statistics.median(times.pop(PER_COMMAND))
+    per_command_off = statistics.median(times_off.pop(PER_COMMAND))
     layers_us = {k: statistics.median(v) for k, v in times.items()}
     layers_off = {k: statistics.median(v) for k, v in times_off.items()}
     increments = {
@@ -1264,13 +1441,15 @@ def measure(n: int, repeats: int, book_n: int, *, log: bool = True) -> dict[str,
     real_us = statistics.median(real)
     book_rate = statistics.median(books)
     stats, ok = profile_real(n, 0)
-    floor_stats = profile_floor(streams[0])
+    floor_stats = profile_floor(draw_stream(n, seed=0, shape=shape))
     beyond, shared = gap_items(stats, ok, real_us, floor_stats, n, floor_us)
     return {
         "floor_us_per_command": floor_us,
         "floor_layers_us": layers_us,
         "floor_increments_us": increments,
         "floor_layers_us_gc_off": layers_off,
+        "floor_per_command_part_us": per_command_us,
+        "floor_per_command_part_us_gc_off": per_command_off,
         "real_cpu_us_per_command": real_us,
         "real_cpu_us_per_command_gc_off": statistics.median(real_off),
         "floor_share_of_35": floor_us / TARGET_US,
@@ -1290,6 +1469,7 @@ def measure(n: int, repeats: int, book_n: int, *, log: bool = True) -> dict[str,
         "syncs_per_command": shape.syncs_per_command,
         "commit_saves_per_command": shape.commit_saves_per_command,
         "mean_heap_events": shape.mean_heap,
+        "shape": dataclasses.asdict(shape),
         "phases_us": phase_split(stats, ok, real_us),
         "pieces_us": {k: statistics.median(v) for k, v in piece_times.items()},
         "gap_top10": [{"name": a, "own_us": b, "inclusive_us": c} for a, b, c in beyond],
@@ -1335,6 +1515,13 @@ def report(f: dict[str, Any]) -> None:
             f"{layers_off[layer]:>10.2f}{layers_us[layer] / real_us:>14.0%}"
         )
     print(f"{'real':<12}{real_us:>12.2f}{real_us - floor_us:>12.2f}{real_off_us:>10.2f}{1:>14.0%}")
+    part = f["floor_per_command_part_us"]
+    print(
+        f"per-command part of the floor (applies, command and result codecs, the client; no "
+        f"message, envelope, record or sync): {part:.2f} us ({part / floor_us:.0%} of the floor; "
+        f"gc off {f['floor_per_command_part_us_gc_off']:.2f}): what k commands per Request/"
+        f"entry/record/Reply would leave, {part:.1f} + {floor_us - part:.1f} / k us"
+    )
     print()
     print(
         f"floor {floor_us:.1f} us = {f['floor_share_of_35']:.0%} of the 35 us target; left for "
@@ -1367,6 +1554,11 @@ def report(f: dict[str, Any]) -> None:
     print(f"real run by phase (cProfile inclusive, normalised to {real_us:.1f} us):")
     for phase, us in f["phases_us"].items():
         print(f"  {us:>6.1f} us {us / real_us:>5.0%}  {phase}")
+    gc_us = f["gc_us_per_command_real"]
+    print(
+        f"  (GC, spread over the rows above where collections ran: {gc_us:.1f} us "
+        f"{gc_us / real_us:.0%}, measured with gc.callbacks in an unprofiled run)"
+    )
     print()
     print(
         "where the gap lies: the real run's functions the floor never calls, by own time per "
@@ -1385,12 +1577,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small run (< 60 s)")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per command with valgrind (a few minutes)",
+    )
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 7)
     n = 2_000 if args.quick else 6_000
     figures = measure(n, repeats, 20_000 if args.quick else 100_000)
     figures["quick"] = args.quick
     report(figures)
+    if args.instructions:
+        print("\ninstructions (valgrind callgrind, 640 -> 1,920 commands):")
+        shape = RealShape(**figures["shape"])
+        counted = instructions(shape)
+        figures["instructions_per_command"] = counted
+        print(
+            f"  floor / real in instructions: {counted['+client'] / counted['real']:.0%}; "
+            f"the floor's {counted['+client']:,.0f} against 35 us at the real run's "
+            f"{counted['real'] / figures['real_cpu_us_per_command']:,.0f} instructions per us: "
+            f"{counted['+client'] / (counted['real'] / figures['real_cpu_us_per_command']):.1f} us"
+        )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
 

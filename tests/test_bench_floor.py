@@ -66,6 +66,18 @@ def test_every_layer_passes_its_checks_and_fails_the_next_layers(
             run.layer = layer
 
 
+def test_the_per_command_part_does_the_per_command_work_and_no_more(
+    stream: bench_floor.Stream,
+) -> None:
+    """The per-command part applies, encodes and decodes and completes every call as the
+    reference does, and has no WAL or messages (it fails the +client layer's checks)."""
+    run = bench_floor.run_layer(bench_floor.PER_COMMAND, stream)
+    assert run.us_per_command > 0 and not run.disks and not run.sent
+    run.layer = "+client"
+    with pytest.raises(AssertionError):
+        bench_floor.verify(run, stream)
+
+
 def test_the_checks_catch_a_loop_that_does_less(stream: bench_floor.Stream) -> None:
     """A book that missed a command, a lost WAL record, a message not sent and a history input
     changed are each refused."""
@@ -103,13 +115,19 @@ def test_the_checks_catch_a_loop_that_does_less(stream: bench_floor.Stream) -> N
         bench_floor.verify(run, stream)
 
 
-def test_a_tiny_measurement_writes_every_key(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_tiny_measurement_writes_every_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """measure() at a tiny size gives every JSON key the issue names, positive layer times
     that add up to the floor, and the real run's message counts; report() prints them."""
+    # (a full collection before each run steadies the timings; here nothing is compared, and
+    # in a test process with many objects the collections would take most of the time)
+    monkeypatch.setattr(bench_floor.gc, "collect", lambda: 0)
     figures = bench_floor.measure(200, 1, 2_000, log=False)
     for key in (
         "floor_us_per_command",
         "floor_layers_us",
+        "floor_per_command_part_us",
         "real_cpu_us_per_command",
         "floor_share_of_35",
         "floor_best_sim_cluster_over_book",
@@ -127,6 +145,7 @@ def test_a_tiny_measurement_writes_every_key(capsys: pytest.CaptureFixture[str])
     assert list(layers) == list(bench_floor.LAYERS)
     assert all(v > 0 for v in layers.values())
     assert all(v > 0 for v in figures["floor_layers_us_gc_off"].values())
+    assert figures["floor_per_command_part_us"] > 0
     assert figures["floor_us_per_command"] == layers["+client"]
     assert sum(figures["floor_increments_us"].values()) == pytest.approx(layers["+client"])
     assert figures["floor_share_of_35"] == pytest.approx(layers["+client"] / 35)

@@ -149,6 +149,9 @@ def test_a_tiny_measurement_writes_every_key(
     assert figures["floor_us_per_command"] == layers["+client"]
     assert sum(figures["floor_increments_us"].values()) == pytest.approx(layers["+client"])
     assert figures["floor_share_of_35"] == pytest.approx(layers["+client"] / 35)
+    assert figures["floor_share_of_real"] == pytest.approx(
+        layers["+client"] / figures["real_cpu_us_per_command"]
+    )
     messages = figures["messages_per_command"]
     assert messages["Request"] >= 1.0 and messages["Reply"] >= 1.0
     assert 0 < messages["Prepare"] < 1 and figures["entries_per_prepare"] > 1

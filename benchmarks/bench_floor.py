@@ -1092,11 +1092,9 @@ def real_run(commands: int, seed: int, *, gc_off: bool = False) -> tuple[float, 
     return info["cpu_us_per_command"], rate
 
 
-def pieces(stream: Stream) -> dict[str, float]:
-    """CPU us per command of single pieces of the floor, each alone in a loop over ``stream``
-    (an empty loop's time subtracted; memos emptied first, as for the layers): what the codec
-    layer is made of, and which pieces are per command whatever the batching (the applies and
-    the command and result codecs) or per entry or message (the envelope, the record)."""
+def piece_loops(stream: Stream) -> dict[str, Callable[[], None]]:
+    """One loop over ``stream`` per single piece of the floor (see :func:`pieces`), and
+    ``"empty"``: the loop alone."""
     n = len(stream.commands)
     commands, users, numbers = stream.commands, stream.users, stream.request_numbers
     payloads = [encode_command(c) for c in commands]
@@ -1141,15 +1139,8 @@ def pieces(stream: Stream) -> dict[str, float]:
             else:
                 Cancel(c.market, c.user, c.order_id, None)
 
-    def timed(loop: Callable[[], None]) -> float:
-        _clear_memos()
-        with collecting_less_often():
-            start = time.process_time()
-            loop()
-            return time.process_time() - start
-
-    base = timed(empty)
-    out = {
+    return {
+        "empty": empty,
         "encode_command (client)": enc_command,
         "Envelope + encode_envelope (primary)": envelope,
         "decode_command, memo first (primary)": dec_command,
@@ -1158,7 +1149,25 @@ def pieces(stream: Stream) -> dict[str, float]:
         "LogEntry + encode_record, full checksums (primary)": record,
         "Place/Cancel built (from fields read off a command)": place_or_cancel,
     }
-    return {name: (timed(loop) - base) * 1e6 / n for name, loop in out.items()}
+
+
+def pieces(stream: Stream) -> dict[str, float]:
+    """CPU us per command of single pieces of the floor, each alone in a loop over ``stream``
+    (an empty loop's time subtracted; memos emptied first, as for the layers): what the codec
+    layer is made of, and which pieces are per command whatever the batching (the applies and
+    the command and result codecs) or per entry or message (the envelope, the record)."""
+    n = len(stream.commands)
+    loops = piece_loops(stream)
+
+    def timed(loop: Callable[[], None]) -> float:
+        _clear_memos()
+        with collecting_less_often():
+            start = time.process_time()
+            loop()
+            return time.process_time() - start
+
+    base = timed(loops.pop("empty"))
+    return {name: (timed(loop) - base) * 1e6 / n for name, loop in loops.items()}
 
 
 def gc_us_per_command(commands: int, seed: int) -> tuple[float, float]:
@@ -1349,7 +1358,14 @@ sys.path.insert(0, {bench!r})
 import bench_cluster, bench_floor as b
 from clobkit.sim.world import collecting_less_often
 which, n = {which!r}, {n}
-if which == "real":
+if which.startswith("piece:"):
+    loops = b.piece_loops(b.draw_stream(n, 0))
+    b._clear_memos()
+    gc.collect()
+    with collecting_less_often():
+        operator.call(loops[which[6:]])
+    ok = n
+elif which == "real":
     bench_cluster.cluster_rate("memory", b.USERS, 200, 0)
     b._clear_memos()
     gc.collect()
@@ -1368,13 +1384,16 @@ print("ok", ok)
 """
 
 
-def instructions(shape: RealShape, short: int = 640, long: int = 1_920) -> dict[str, float]:
+def instructions(
+    shape: RealShape, short: int = 640, long: int = 1_920, *, with_pieces: bool = True
+) -> dict[str, float]:
     """CPU instructions per command of each layer and of the real run: ``valgrind
     --tool=callgrind`` of a child process per run, counting only inside the measured call
     (``--collect-atstart=no --toggle-collect=_operator_call``, the call made through
     ``operator.call``), ``PYTHONHASHSEED=0``; (count of the ``long`` run - count of the
     ``short`` one) / the extra commands, so set-up and warm-up cancel. Deterministic up to
-    dict/set probing, unlike CPU times on a shared VM."""
+    dict/set probing, unlike CPU times on a shared VM. ``with_pieces``: also each loop of
+    :func:`piece_loops` (keys ``"piece:<name>"``)."""
     import os
     import re
     import subprocess
@@ -1385,7 +1404,10 @@ def instructions(shape: RealShape, short: int = 640, long: int = 1_920) -> dict[
     env["PYTHONPATH"] = str(Path(bench).parent)
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for which in (*TIMED, "real"):
+        names = [*TIMED, "real"]
+        if with_pieces:
+            names += [f"piece:{name}" for name in piece_loops(draw_stream(2, 0)) if name != "empty"]
+        for which in names:
             counts = []
             for n in (short, long):
                 code = _CHILD.format(

@@ -1069,10 +1069,12 @@ def verify(run: FloorRun, stream: Stream) -> None:
     if "history" in claims:
         history = run.history
         assert history is not None and len(history) == n
-        rows = history.records()
-        assert [r.input for r in rows] == stream.inputs, f"{run.layer}: other commands drawn"
-        assert {r.outcome for r in rows} == {"ok"}
-        assert all(r.hint == r.index + 1 for r in rows)
+        raw = history._records  # (as recorded, before the outputs are converted)
+        assert [r.input for r in raw] == stream.inputs, f"{run.layer}: other commands drawn"
+        assert {r.outcome for r in raw} == {"ok"}, f"{run.layer}: calls not completed"
+        assert all(r.hint == r.index + 1 for r in raw)
+        outputs = [r.output for r in history.records()]
+        assert outputs == [write_output(decode_result(data)) for data in stream.replies]
 
 
 # -- measuring -----------------------------------------------------------------------------

@@ -76,7 +76,11 @@ def cross(
     # while a taker trades, so if both are empty now they stay empty: one test per taker.
     tidy_up = bool(client_ids or extras)
     best = opposite.best
-    while best is not None and (best <= limit if is_buy else best >= limit):
+    while best is not None:
+        # (Tested here, not in the while: a compare must be followed by a short jump for
+        # CPython 3.11 to specialise it, and the loop's exit is an EXTENDED_ARG away.)
+        if best > limit if is_buy else best < limit:
+            break
         level = levels[best]
         orders = level.orders
         before = remaining  # the level loses before - remaining lots

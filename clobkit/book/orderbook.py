@@ -253,78 +253,82 @@ class OrderBook:
                     return self._place(command, seq, ts_us)
             elif order_id <= self._last_seq or order_id in self._reserved:
                 return self._place(command, seq, ts_us)
+            # Anything else goes to _place. (Written as an early return: each compare is then
+            # followed by a short jump, which CPython 3.11 needs to specialise it; a jump over
+            # the whole fast path takes an EXTENDED_ARG and leaves the compare generic.)
             if (
-                price is not None
-                and tif == "gtc"
-                and cid is None
-                and market == self._symbol
-                and (self._unbanded or self._min_ticks <= price <= self._max_ticks)
+                price is None
+                or tif != "gtc"
+                or cid is not None
+                or market != self._symbol
+                or not (self._unbanded or self._min_ticks <= price <= self._max_ticks)
             ):
-                # One look-up gives the order's side, the side it would trade against, the
-                # direction and the order's side's levels (a valid side is "buy" or "sell",
-                # or a str equal to one).
-                own, opposite, is_buy, own_levels = self._sides[side]
-                best = opposite.best
-                if best is None or (price < best if is_buy else price > best):
-                    # Passive: it rests whole (_rest and BookSide.rest inlined).
-                    level = own_levels.get(price)
-                    if level is None:
-                        level = own.new_level(price)
-                    order = Resting()
-                    order.order_id = order_id
-                    order.user = user
-                    order.level = level
-                    order.qty = qty
-                    order.original = qty
-                    order.ts_us = ts_us
-                    level.orders.append(order)
-                    level.qty += qty
-                    self._orders[order_id] = order
-                    if order_id != seq:
-                        self._reserved.add(order_id)
-                        self._extras[order_id] = (seq, 0)
-                    self._last_seq = seq
-                    # The outcome "rested whole" stores four fields (results.RestedResult).
-                    r = RestedResult()
-                    r.seq = seq
-                    r.ts_us = ts_us
-                    r.order_id = order_id
-                    r.resting_qty = qty
-                    return r
-                if not post_only:
-                    # It crosses, and every rejection rule is checked: go match.
-                    if order_id != seq:
-                        self._reserved.add(order_id)
-                    if stp is None:
-                        stp = self._stp_default
-                    if stp != "none":
-                        return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
-                    # _cross inlined (one Python frame less per taker): match, then the
-                    # result (results.TradedResult); its fills are the log rows first..end - 1.
-                    self._last_seq = seq
-                    log = self._log
-                    first = log.count
-                    remaining = cross(
-                        opposite, log, self._orders, self._client_ids, self._extras, is_buy,
-                        price, qty, order_id, user, seq, ts_us,
+                return self._place(command, seq, ts_us)
+            # One look-up gives the order's side, the side it would trade against, the
+            # direction and the order's side's levels (a valid side is "buy" or "sell",
+            # or a str equal to one).
+            own, opposite, is_buy, own_levels = self._sides[side]
+            best = opposite.best
+            if best is None or (price < best if is_buy else price > best):
+                # Passive: it rests whole (_rest and BookSide.rest inlined).
+                level = own_levels.get(price)
+                if level is None:
+                    level = own.new_level(price)
+                order = Resting()
+                order.order_id = order_id
+                order.user = user
+                order.level = level
+                order.qty = qty
+                order.original = qty
+                order.ts_us = ts_us
+                level.orders.append(order)
+                level.qty += qty
+                self._orders[order_id] = order
+                if order_id != seq:
+                    self._reserved.add(order_id)
+                    self._extras[order_id] = (seq, 0)
+                self._last_seq = seq
+                # The outcome "rested whole" stores four fields (results.RestedResult).
+                r = RestedResult()
+                r.seq = seq
+                r.ts_us = ts_us
+                r.order_id = order_id
+                r.resting_qty = qty
+                return r
+            if not post_only:
+                # It crosses, and every rejection rule is checked: go match.
+                if order_id != seq:
+                    self._reserved.add(order_id)
+                if stp is None:
+                    stp = self._stp_default
+                if stp != "none":
+                    return self._execute(command, order_id, is_buy, price, stp, seq, ts_us)
+                # _cross inlined (one Python frame less per taker): match, then the
+                # result (results.TradedResult); its fills are the log rows first..end - 1.
+                self._last_seq = seq
+                log = self._log
+                first = log.count
+                remaining = cross(
+                    opposite, log, self._orders, self._client_ids, self._extras, is_buy,
+                    price, qty, order_id, user, seq, ts_us,
+                )  # fmt: skip
+                t = TradedResult()
+                t.seq = seq
+                t.ts_us = ts_us
+                t.order_id = order_id
+                t._fills = log
+                t._fill_ids = (first, log.count)
+                if remaining:
+                    self._rest(
+                        order_id, user, is_buy, price, remaining, qty - remaining, qty, seq,
+                        ts_us,
                     )  # fmt: skip
-                    t = TradedResult()
-                    t.seq = seq
-                    t.ts_us = ts_us
-                    t.order_id = order_id
-                    t._fills = log
-                    t._fill_ids = (first, log.count)
-                    if remaining:
-                        self._rest(
-                            order_id, user, is_buy, price, remaining, qty - remaining, qty, seq,
-                            ts_us,
-                        )  # fmt: skip
-                        t.status = "partially_filled"
-                        t.resting_qty = remaining
-                    else:
-                        t.status = "filled"
-                        t.resting_qty = 0
-                    return t
+                    t.status = "partially_filled"
+                    t.resting_qty = remaining
+                else:
+                    t.status = "filled"
+                    t.resting_qty = 0
+                return t
             return self._place(command, seq, ts_us)
         if type(command) is Cancel:
             market, user, order_id, _ = () + command  # noqa: RUF005 (exact tuple: see above)
@@ -524,41 +528,41 @@ class OrderBook:
         is_buy = side == "buy"
         opposite = self._asks if is_buy else self._bids
         best = opposite.best
-        if best is None or (price < best if is_buy else price > best):
-            # Passive: it rests whole (as in apply).
-            own = self._bids if is_buy else self._asks
-            level = own.levels.get(price)
-            if level is None:
-                level = own.new_level(price)
-            order = Resting()
-            order.order_id = order_id
-            order.user = user
-            order.level = level
-            order.qty = qty
-            order.original = qty
-            order.ts_us = seq
-            level.orders.append(order)
-            level.qty += qty
-            self._orders[order_id] = order
+        # The crossing case first: its block is short, so each compare here is followed by a
+        # short jump, which CPython 3.11 needs to specialise it (see apply).
+        if best is not None and (price >= best if is_buy else price <= best):
             if order_id != seq:
                 reserved.add(order_id)
-                self._extras[order_id] = (seq, 0)
-            self._last_seq = seq
-            r = RestedResult()  # as in apply
-            r.seq = seq
-            r.ts_us = seq
-            r.order_id = order_id
-            r.resting_qty = qty
-            return r
+            if self._stp_default == "none":
+                return self._cross(user, qty, order_id, is_buy, price, seq, seq)
+            fields = (self._symbol, user, side, price, qty, "limit", "gtc")
+            command = _new(Place, (*fields, None, None, None, False, None))
+            return self._execute(command, order_id, is_buy, price, self._stp_default, seq, seq)
+        # Passive: it rests whole (as in apply).
+        own = self._bids if is_buy else self._asks
+        level = own.levels.get(price)
+        if level is None:
+            level = own.new_level(price)
+        order = Resting()
+        order.order_id = order_id
+        order.user = user
+        order.level = level
+        order.qty = qty
+        order.original = qty
+        order.ts_us = seq
+        level.orders.append(order)
+        level.qty += qty
+        self._orders[order_id] = order
         if order_id != seq:
             reserved.add(order_id)
-        if self._stp_default == "none":
-            return self._cross(user, qty, order_id, is_buy, price, seq, seq)
-        command = _new(
-            Place,
-            (self._symbol, user, side, price, qty, "limit", "gtc", None, None, None, False, None),
-        )
-        return self._execute(command, order_id, is_buy, price, self._stp_default, seq, seq)
+            self._extras[order_id] = (seq, 0)
+        self._last_seq = seq
+        r = RestedResult()  # as in apply
+        r.seq = seq
+        r.ts_us = seq
+        r.order_id = order_id
+        r.resting_qty = qty
+        return r
 
     def _cancel_id(self, user: str, order_id: int) -> ApplyResult:
         """Apply ``Cancel(market, user, order_id)`` (fields valid) at the next seq, ``ts_us``

@@ -31,7 +31,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from clobkit.book.spec import MarketSpec
 from clobkit.errors import DuplicateOrderId, NoLiquidity, NotOwner, OrderRejected, UnknownOrder
@@ -168,6 +168,13 @@ class ApplyResult:
     iteration, equality, ``repr``), keeping them after that. Every other field is a plain
     attribute.
 
+    ``ApplyResult`` itself stores only the three fields every result varies in (``seq``,
+    ``ts_us``, ``order_id``); calling it makes a :class:`GeneralResult`, its subclass that
+    stores the other eight, and the book's common outcomes are subclasses that store only
+    what they vary in (see "the common outcomes" below). So ``isinstance(r,
+    ApplyResult)`` holds for every result, while ``type(r)`` is one of
+    :data:`RESULT_TYPES`.
+
     >>> r = ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0)
     >>> r.accepted, r.status, r.fills
     (True, 'resting', ())
@@ -176,19 +183,9 @@ class ApplyResult:
     True
     """
 
-    __slots__ = (
-        "_fill_ids",
-        "_fills",
-        "accepted",
-        "cancelled_qty",
-        "order_id",
-        "reason",
-        "resting_qty",
-        "seq",
-        "status",
-        "stp_cancelled",
-        "ts_us",
-    )
+    # Only what every result varies in: each subclass adds the slots it sets (see the
+    # outcomes below), so no result allocates, zeroes and clears slots it never uses.
+    __slots__ = ("order_id", "seq", "ts_us")
 
     #: The fields, in the order iteration, unpacking and equality use.
     _fields = (
@@ -219,29 +216,21 @@ class ApplyResult:
     cancelled_qty: int
     stp_cancelled: tuple[int, ...]
 
-    def __init__(
-        self,
-        accepted: bool,
-        reason: str | None,
-        seq: int,
-        ts_us: int,
-        order_id: int | None,
-        status: str,
-        fills: Iterable[Fill],
-        resting_qty: int,
-        cancelled_qty: int,
-        stp_cancelled: Iterable[int] = (),
-    ) -> None:
-        self.accepted = accepted
-        self.reason = reason
-        self.seq = seq
-        self.ts_us = ts_us
-        self.order_id = order_id
-        self.status = status
-        self._fills = fills if type(fills) is tuple else tuple(fills)
-        self.resting_qty = resting_qty
-        self.cancelled_qty = cancelled_qty
-        self.stp_cancelled = stp_cancelled if type(stp_cancelled) is tuple else tuple(stp_cancelled)
+    if TYPE_CHECKING:
+        # At run time ApplyResult(...) is _new_result below (it makes a GeneralResult).
+        def __init__(
+            self,
+            accepted: bool,
+            reason: str | None,
+            seq: int,
+            ts_us: int,
+            order_id: int | None,
+            status: str,
+            fills: Iterable[Fill],
+            resting_qty: int,
+            cancelled_qty: int,
+            stp_cancelled: Iterable[int] = (),
+        ) -> None: ...
 
     @property
     def fills(self) -> tuple[Fill, ...]:
@@ -253,7 +242,9 @@ class ApplyResult:
         fills = self._fills
         if isinstance(fills, tuple):
             return fills
-        built = self._fills = fills.rows(*self._fill_ids)
+        # (_fills is a slot of the classes whose _fills can be a log: TradedResult and
+        # GeneralResult; mypy sees ApplyResult's three.)
+        built = self._fills = fills.rows(*self._fill_ids)  # type: ignore[misc]
         return built
 
     def _astuple(self) -> tuple[Any, ...]:
@@ -429,8 +420,18 @@ class Order:
 # the argument handling of ``object.__new__``. Measured with valgrind (make, fill, free):
 # 1,117 instructions instead of 1,748 (``benchmarks/README.md``). Such a result is an
 # ``ApplyResult`` in every way a caller sees (fields, equality, hashing, ``repr``, the codec's
-# bytes); it pickles, copies and ``_replace``\s to a plain ``ApplyResult``
+# bytes); it pickles, copies and ``_replace``\s to a plain result, a :class:`GeneralResult`
 # (``tests/book/test_book_results.py``).
+#
+# Each outcome declares exactly the slots it sets, on top of ``ApplyResult``'s three (a
+# subclass inherits every slot of its base, and CPython allocates, zeroes, traverses and
+# clears them all on every result), so ``ApplyResult`` holds no slot an outcome answers
+# from its class. Each also names ``__new__ = object.__new__`` in its own class body while
+# ``ApplyResult`` has no ``__new__`` yet: CPython then gives it ``object``'s allocator
+# directly, and setting ``ApplyResult.__new__`` afterwards (below) leaves it alone (a
+# class that defines the name itself is skipped when a base's slot changes). Without that,
+# ``Outcome()`` would go through ``ApplyResult.__new__``. Measured (benchmarks/README.md,
+# "Issue 13, sixth round"): -91 instructions per result made, filled and freed.
 
 
 class RestedResult(ApplyResult):
@@ -442,12 +443,13 @@ class RestedResult(ApplyResult):
     True
     """
 
-    __slots__ = ()
+    __slots__ = ("resting_qty",)
     if TYPE_CHECKING:
 
         def __init__(self) -> None: ...
 
     else:
+        __new__ = object.__new__  # object's allocator, kept (see above)
         __init__ = object.__init__  # made empty (no argument handling), filled by the book
     accepted = True
     reason = None
@@ -465,12 +467,13 @@ class CancelledResult(ApplyResult):
     True
     """
 
-    __slots__ = ()
+    __slots__ = ("cancelled_qty",)
     if TYPE_CHECKING:
 
         def __init__(self) -> None: ...
 
     else:
+        __new__ = object.__new__  # object's allocator, kept (see above)
         __init__ = object.__init__
     accepted = True
     reason = None
@@ -485,12 +488,13 @@ class TradedResult(ApplyResult):
     ``ts_us``, ``order_id``, ``status``, ``resting_qty`` and the fill log span (``_fills``,
     ``_fill_ids``)."""
 
-    __slots__ = ()
+    __slots__ = ("_fill_ids", "_fills", "resting_qty", "status")
     if TYPE_CHECKING:
 
         def __init__(self) -> None: ...
 
     else:
+        __new__ = object.__new__  # object's allocator, kept (see above)
         __init__ = object.__init__
     accepted = True
     reason = None
@@ -498,17 +502,74 @@ class TradedResult(ApplyResult):
     stp_cancelled = ()
 
 
-#: The exact types of the results a book makes: :class:`ApplyResult` and its three outcomes.
-#: Code that must know a result's type exactly (the codec's memo, the process wire format)
-#: tests membership here instead of ``type(result) is ApplyResult``.
+class GeneralResult(ApplyResult):
+    """Any result: what ``ApplyResult(...)`` makes, and the book's rejections and results of
+    the general paths; it stores all ten fields.
+
+    >>> r = ApplyResult(True, None, 1, 1, 1, "resting", (), 10, 0)
+    >>> type(r).__name__, isinstance(r, ApplyResult)
+    ('GeneralResult', True)
+    """
+
+    __slots__ = (
+        "_fill_ids",
+        "_fills",
+        "accepted",
+        "cancelled_qty",
+        "reason",
+        "resting_qty",
+        "status",
+        "stp_cancelled",
+    )
+    if TYPE_CHECKING:
+
+        def __init__(self) -> None: ...
+
+
+def _new_result(
+    cls: type[ApplyResult],
+    accepted: bool,
+    reason: str | None,
+    seq: int,
+    ts_us: int,
+    order_id: int | None,
+    status: str,
+    fills: Iterable[Fill],
+    resting_qty: int,
+    cancelled_qty: int,
+    stp_cancelled: Iterable[int] = (),
+) -> ApplyResult:
+    """``ApplyResult.__new__``: ``ApplyResult(...)`` makes a :class:`GeneralResult` (a
+    subclass of one with a ``__dict__`` gets its own class)."""
+    r = cast(GeneralResult, _blank(GeneralResult if cls is ApplyResult else cls))
+    r.accepted = accepted
+    r.reason = reason
+    r.seq = seq
+    r.ts_us = ts_us
+    r.order_id = order_id
+    r.status = status
+    r._fills = fills if type(fills) is tuple else tuple(fills)
+    r.resting_qty = resting_qty
+    r.cancelled_qty = cancelled_qty
+    r.stp_cancelled = stp_cancelled if type(stp_cancelled) is tuple else tuple(stp_cancelled)
+    return r
+
+
+# Set after the outcome classes exist (see "the common outcomes" above); object.__init__
+# then ignores the arguments, as ApplyResult's __new__ is not object's.
+setattr(ApplyResult, "__new__", staticmethod(_new_result))  # noqa: B010
+
+#: The exact types of the results a book makes: :class:`GeneralResult` (also what
+#: ``ApplyResult(...)`` makes) and the three outcomes. Code that must know a result's type
+#: exactly (the codec's memo, the process wire format) tests membership here.
 RESULT_TYPES: frozenset[type[ApplyResult]] = frozenset(
-    {ApplyResult, RestedResult, CancelledResult, TradedResult}
+    {GeneralResult, RestedResult, CancelledResult, TradedResult}
 )
 
 
 # -- named builders: the one way the book makes a result ---------------------------------------
-# ``object.__new__`` makes the object without running ``__init__``'s argument handling;
-# each builder then sets every slot. The book's hottest paths (a resting place, a good
+# ``object.__new__`` makes the object without running ``ApplyResult.__new__``'s argument
+# handling; each builder then sets every slot. The book's hottest paths (a resting place, a good
 # cancel, a crossing place) make the outcome subclasses above inline instead.
 _blank = object.__new__
 
@@ -519,7 +580,7 @@ def rejected(reason: str, seq: int, ts_us: int, order_id: int | None) -> ApplyRe
     >>> rejected("unknown_order", 3, 30, 9).status
     'rejected'
     """
-    r: ApplyResult = _blank(ApplyResult)
+    r: GeneralResult = _blank(GeneralResult)
     r.accepted = False
     r.reason = reason
     r.seq = seq
@@ -566,7 +627,7 @@ def executed(
     >>> executed(3, 30, 3, "filled", (), 0, 0).accepted
     True
     """
-    r: ApplyResult = _blank(ApplyResult)
+    r: GeneralResult = _blank(GeneralResult)
     r.accepted = True
     r.reason = None
     r.seq = seq

@@ -6,11 +6,14 @@ invisible: fills read long after the command (once later commands have added and
 thousands of fills past the log's batch size) equal the fills read at once and the log's own
 rows; a result iterates, unpacks, indexes, compares, hashes, pickles and copies as the named
 tuple it replaced; and the codec writes the same bytes for a lazy result as for an eager copy
-of it built with ``Fill`` tuples.
+of it built with ``Fill`` tuples. Each of the book's outcome results (a rested order, a
+cancel, a trade) reads field for field as the general path's result for the same command,
+and stores only the fields it varies in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import pickle
 import random
@@ -20,6 +23,8 @@ import pytest
 from clobkit.book import ApplyResult, Cancel, Fill, MarketSpec, OrderBook, Place
 from clobkit.book.codec import decode_result, encode_result
 from clobkit.book.fill_log import _FLUSH_AT, _WIDTH
+from clobkit.book.results import GeneralResult
+from clobkit.errors import UnknownOrder
 
 SYMBOL = "ACME"
 
@@ -111,14 +116,14 @@ def test_a_result_behaves_as_the_named_tuple_it_replaced() -> None:
     assert hash(result) == hash(values) == hash(ApplyResult(*values))
     assert ApplyResult._fields[6] == "fills"
     for other in (pickle.loads(pickle.dumps(result)), copy.copy(result), copy.deepcopy(result)):
-        assert type(other) is ApplyResult and other == result
+        assert type(other) is GeneralResult and other == result
     match result:
         case ApplyResult(accepted=True, status="partially_filled", fills=(only,)):
             assert only == fill
         case _:
             raise AssertionError("the result did not match its fields")
     changed = result._replace(seq=7, reason=None)
-    assert type(changed) is ApplyResult and tuple(changed) == (*values[:2], 7, *values[3:])
+    assert type(changed) is GeneralResult and tuple(changed) == (*values[:2], 7, *values[3:])
     assert tuple(result) == values  # the original is untouched
     assert result._asdict() == dict(zip(ApplyResult._fields, values, strict=True))
     with pytest.raises(ValueError, match="no field"):
@@ -169,7 +174,7 @@ def test_the_outcome_subclasses_read_as_plain_results() -> None:
         assert hash(result) == hash(plain) and repr(result) == repr(plain)
         assert result._asdict() == plain._asdict() and result._repr_html_() == plain._repr_html_()
         for other in (pickle.loads(pickle.dumps(result)), copy.copy(result), result._replace()):
-            assert type(other) is ApplyResult and other == plain
+            assert type(other) is GeneralResult and other == plain
         data = encode_result(plain)
         assert encode_result(result) == data and decode_result(data) is result  # memo hit
         reply = ReadReply(
@@ -177,4 +182,63 @@ def test_the_outcome_subclasses_read_as_plain_results() -> None:
             ok=True, commit=1, op=1, result=result,
         )  # fmt: skip
         back = decode_message(encode_message(reply)).result
-        assert type(back) is ApplyResult and back == plain
+        assert type(back) is GeneralResult and back == plain
+
+
+def test_each_outcome_equals_the_general_paths_result_and_stores_only_its_own_fields() -> None:
+    """The fast paths' outcome results (``RestedResult``, ``CancelledResult``,
+    ``TradedResult``) read, field by field and type by type, exactly as the results the
+    general methods give for the same commands on a second book (``GeneralBook``: a
+    ``GeneralResult`` per place, the general cancel's result per cancel) over a seeded
+    stream; and each outcome class stores exactly ``ApplyResult``'s three slots plus its own
+    and answers every other field from its class (no slot allocated and left unused)."""
+    from types import MemberDescriptorType
+
+    from clobkit.book.results import RESULT_TYPES, CancelledResult, RestedResult, TradedResult
+    from tests.book.test_book_fast_paths import GeneralBook
+
+    fast, general = OrderBook(MarketSpec(SYMBOL)), GeneralBook(MarketSpec(SYMBOL))
+    seen: dict[tuple[type, str], int] = {}
+    for seq, command in enumerate(_stream(11, 3_000), 1):
+        before = None
+        if isinstance(command, Cancel) and command.order_id is not None:
+            with contextlib.suppress(UnknownOrder):  # the open lots a good cancel takes off
+                before = general.order(command.order_id)
+        mine, theirs = fast.apply(command, seq, seq), general.apply(command, seq, seq)
+        assert type(mine) in RESULT_TYPES and type(theirs) in RESULT_TYPES
+        if isinstance(command, Place) and theirs.accepted:
+            assert type(theirs) is GeneralResult
+        elif theirs.accepted:  # a good cancel: what the general rules say it gives
+            assert before is not None and isinstance(command, Cancel)
+            expected = (True, None, seq, seq, command.order_id, "cancelled", (), 0, before.qty)
+            theirs = ApplyResult(*expected)
+        for name in ApplyResult._fields:
+            a, b = getattr(mine, name), getattr(theirs, name)
+            assert a == b and type(a) is type(b), (seq, name, a, b)
+        plain = ApplyResult(*theirs)
+        assert type(plain) is GeneralResult and mine == plain and hash(mine) == hash(plain)
+        key = (type(mine), mine.status)
+        seen[key] = seen.get(key, 0) + 1
+    for key in [
+        (RestedResult, "resting"),
+        (CancelledResult, "cancelled"),
+        (TradedResult, "filled"),
+        (TradedResult, "partially_filled"),
+    ]:
+        assert seen.get(key, 0) > 10, (key, seen)  # the stream exercises every outcome
+
+    assert ApplyResult.__slots__ == ("order_id", "seq", "ts_us")
+    rest = ("_fills", "accepted", "cancelled_qty", "reason", "resting_qty", "status")
+    rest += ("stp_cancelled",)
+    own = {
+        RestedResult: {"resting_qty"},
+        CancelledResult: {"cancelled_qty"},
+        TradedResult: {"_fill_ids", "_fills", "resting_qty", "status"},
+        GeneralResult: {"_fill_ids", *rest},
+    }
+    for cls, slots in own.items():
+        assert set(cls.__slots__) == slots, cls
+        for name in rest:  # a slot of its own, or a plain value on the class: never both
+            stored = isinstance(vars(cls).get(name), MemberDescriptorType)
+            assert stored == (name in slots), (cls, name)
+            assert stored or name in vars(cls), (cls, name)

@@ -94,7 +94,7 @@ __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 _new = tuple.__new__  # builds a command without its checks (fields known valid)
 # apply's call check reads ``type`` and ``int`` as module globals: CPython 3.11 loads a module
-# global with one dict-version check and a builtin with two, -38 to -51 instructions per op
+# global with one dict-version check and a builtin with two, -38 to -67 instructions per op
 # (benchmarks/README.md, "seventh round"). Same objects, so the same test: exactly ``int``.
 # (``seq.__class__ is int`` is cheaper still but trusts a class that lies about ``__class__``.)
 _type, _int = type, int

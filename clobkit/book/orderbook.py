@@ -93,6 +93,11 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_VERSION", "OrderBook"]
 
 _new = tuple.__new__  # builds a command without its checks (fields known valid)
+# apply's call check reads ``type`` and ``int`` as module globals: CPython 3.11 loads a module
+# global with one dict-version check and a builtin with two, -38 to -67 instructions per op
+# (benchmarks/README.md, "seventh round"). Same objects, so the same test: exactly ``int``.
+# (``seq.__class__ is int`` is cheaper still but trusts a class that lies about ``__class__``.)
+_type, _int = type, int
 
 # place()'s quick route compares its keywords with their defaults by identity, which also
 # proves the type: an equal value of another type or object (a str subclass, a string built
@@ -225,7 +230,7 @@ class OrderBook:
         non-command, or ``seq``/``ts_us`` that are not ints, ``seq <= last_seq``,
         ``ts_us < 0``.
         """
-        if type(seq) is not int or seq <= self._last_seq or type(ts_us) is not int or ts_us < 0:
+        if _type(seq) is not _int or seq <= self._last_seq or _type(ts_us) is not _int or ts_us < 0:
             raise self._bad_call(seq, ts_us)
         # The commonest cases, a passive GTC limit order, a crossing GTC limit order and a good
         # cancel, run on fast paths: inline here (locals instead of repeated attribute

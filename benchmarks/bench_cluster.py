@@ -43,6 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,30 +103,26 @@ class FsyncCounter:
         self.by_file: collections.Counter[str] = collections.Counter()
         self._fsync, self._fdatasync = os.fsync, getattr(os, "fdatasync", os.fsync)
 
-    def _count(self, fd: int) -> None:
-        self.count += 1
-        try:
-            name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            name = "?"
-        self.by_file[name] += 1
+    def _counted(self, real: Callable[[int], None]) -> Callable[[int], None]:
+        """``real`` (os.fsync or os.fdatasync), counted: the call, its file name, its time."""
+
+        def sync(fd: int) -> None:
+            self.count += 1
+            try:
+                name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                name = "?"
+            self.by_file[name] += 1
+            start = time.perf_counter()
+            real(fd)
+            self.seconds += time.perf_counter() - start
+
+        return sync
 
     def __enter__(self) -> FsyncCounter:
-        def fsync(fd: int) -> None:
-            self._count(fd)
-            start = time.perf_counter()
-            self._fsync(fd)
-            self.seconds += time.perf_counter() - start
-
-        def fdatasync(fd: int) -> None:
-            self._count(fd)
-            start = time.perf_counter()
-            self._fdatasync(fd)
-            self.seconds += time.perf_counter() - start
-
-        os.fsync = fsync
+        os.fsync = self._counted(self._fsync)
         if hasattr(os, "fdatasync"):
-            os.fdatasync = fdatasync
+            os.fdatasync = self._counted(self._fdatasync)
         return self
 
     def __exit__(self, *exc: object) -> None:
